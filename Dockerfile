@@ -1,0 +1,25 @@
+# Production image: external PostgreSQL (DATABASE_URL, with pgvector), optional Redis (REDIS_URL)
+# for several workers. Serves frontend, backend and /api/v1 on one port (3000).
+FROM python:3.11-slim
+
+ENV PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    REFLEX_USE_NPM=1 \
+    NEXDRIVE_ENV=production \
+    PORT=3000
+
+WORKDIR /app
+RUN apt-get update && apt-get install -y --no-install-recommends unzip curl && rm -rf /var/lib/apt/lists/*
+
+COPY requirements.txt .
+RUN python -m venv /app/.venv && /app/.venv/bin/pip install --no-cache-dir -r requirements.txt
+ENV PATH="/app/.venv/bin:${PATH}"
+
+COPY . .
+# Compile and build the frontend at image build time so start-up is fast.
+RUN reflex export --frontend-only --no-zip && rm -rf /app/.data
+
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s CMD curl -fsS http://localhost:3000/api/v1/health || exit 1
+# Migrate (and load reference data, never demo data) then serve.
+CMD ["sh", "-c", "python -m nexdrive.cli setup --no-demo && exec reflex run --env prod --single-port --frontend-port ${PORT} --backend-port ${PORT}"]

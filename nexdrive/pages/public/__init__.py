@@ -1,0 +1,1 @@
+"""Public pages: home, lessons & pricing, terms, privacy."""

@@ -1,0 +1,19 @@
+import os
+
+import reflex as rx
+
+config = rx.Config(
+    app_name="nexdrive",
+    # The database is ours (SQLModel + Alembic, nexdrive/db.py); Reflex's own db tooling is unused.
+    frontend_port=int(os.environ.get("FRONTEND_PORT", "3000")),
+    backend_port=int(os.environ.get("BACKEND_PORT", "8000")),
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    plugins=[
+        rx.plugins.SitemapPlugin(),
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(accent_color="indigo", gray_color="slate", radius="medium"),
+        ),
+    ],
+    redis_url=os.environ.get("REDIS_URL") or None,
+)

@@ -1,0 +1,42 @@
+"""The public home page, /ping and the health endpoint, against the production build."""
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.e2e
+
+
+def test_ping_and_health_answer(app_server):
+    assert httpx.get(app_server + "/ping").json() == "pong"
+    health = httpx.get(app_server + "/api/v1/health").json()
+    assert health["status"] == "ok"
+    assert health["database"]["status"] == "ok"
+    assert health["database"]["migration"]  # the schema is at a real revision
+    assert health["adapters"]["payments"]["mode"] == "offline"
+
+
+def test_home_page_renders_with_booking_call_to_action(app_server, page):
+    page.goto(app_server + "/")
+    hero = page.locator("#home-hero")
+    hero.wait_for(state="visible", timeout=30_000)
+    assert "NexDrive" in page.title()
+    assert page.get_by_role("heading", level=1).first.is_visible()
+    book = page.locator("#hero-book")
+    assert book.is_visible()
+    assert "Book a lesson" in book.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "home-desktop.png"), full_page=True)
+    book.click()
+    page.wait_for_url("**/book**", timeout=15_000)
+    assert page.get_by_role("heading", level=1).first.is_visible()
+
+
+def test_home_page_navigation_on_a_phone(app_server, phone_page):
+    phone_page.goto(app_server + "/")
+    phone_page.locator("#home-hero").wait_for(state="visible", timeout=30_000)
+    # No horizontal scrolling on a phone.
+    overflow = phone_page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1
+    phone_page.screenshot(path=str(ARTIFACTS / "home-phone.png"), full_page=True)

@@ -1,0 +1,46 @@
+"""The FastAPI sub-app: one place that assembles every router under /api/v1."""
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from webhooks import health
+
+
+def error_envelope(code: str, message: str, details: object | None = None) -> dict:
+    """The spec's error shape (architecture §4.3)."""
+    body: dict = {"error": {"code": code, "message": message}}
+    if details is not None:
+        body["error"]["details"] = details
+    return body
+
+
+_STATUS_CODES = {400: "BAD_REQUEST", 401: "AUTH_REQUIRED", 403: "FORBIDDEN", 404: "NOT_FOUND",
+                 405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 429: "RATE_LIMITED"}
+
+
+def build_api() -> FastAPI:
+    api = FastAPI(
+        title="NexDrive Academy API",
+        version="1.0.0",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+
+    @api.exception_handler(RequestValidationError)
+    async def _validation_error(_request, exc: RequestValidationError):
+        details = [{"field": ".".join(str(p) for p in e.get("loc", ())[1:]), "message": e.get("msg")}
+                   for e in exc.errors()]
+        return JSONResponse(status_code=422, content=error_envelope("VALIDATION_ERROR", "Some fields are not valid.", details))
+
+    @api.exception_handler(StarletteHTTPException)
+    async def _http_error(_request, exc: StarletteHTTPException):
+        code = _STATUS_CODES.get(exc.status_code, "ERROR")
+        message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        return JSONResponse(status_code=exc.status_code, content=error_envelope(code, message))
+
+    api.include_router(health.router, prefix="/api/v1")
+    return api
