@@ -16,4 +16,5 @@ config = rx.Config(
         ),
     ],
     redis_url=os.environ.get("REDIS_URL") or None,
+    deploy_url=os.environ.get("PUBLIC_URL", "http://localhost:3000"),
 )

@@ -284,8 +284,8 @@ DEMO_DEVICE = {"demo": True, "source": "nexdrive demo data"}
 
 # ACMA reserves 0491 570 006 ... for use in fiction: no real person gets these texts.
 _PHONES = (
-        "+61491570006", "+61491570156", "+61491570157", "+61491570158", "+61491570159",
-        "+61491570110", "+61491570313", "+61491570737", "+61491571266", "+61491571491",
+    "+61491570006", "+61491570156", "+61491570157", "+61491570158", "+61491570159",
+    "+61491570110", "+61491570313", "+61491570737", "+61491571266", "+61491571491",
 )
 
 
@@ -698,18 +698,26 @@ def load_demo_data(session: Session, *, now: datetime | None = None) -> dict[str
 
     # ── upcoming confirmed bookings (next two weeks) ────────────────────────
     days = _upcoming_days(today, {day_off})
-    pick = lambda i: days[i % len(days)]  # noqa: E731
     # The audit unit needs 2 business days' notice of a final drive; allow one more.
-    final_day = next(d for d in days if d >= add_business_days(today, 3))
+    final_day = next((d for d in days if d >= add_business_days(today, 3)), None)
     upcoming = [
-        ("just_started", pick(0), standard, "Next: assess moving off, gears and steering."),
-        ("halfway", pick(1), extended, "Hill starts and give way at Kambah shops."),
-        ("after_review_1", pick(2), standard, "Overtaking and system of vehicle control on the parkways."),
-        ("just_started", pick(4), standard, None),
-        ("halfway", pick(6), standard, None),
-        ("final_drive_ready", final_day, final, "Final drive (task 23). Audit unit notified."),
+        ("just_started", 0, standard, "Next: assess moving off, gears and steering."),
+        ("halfway", 1, extended, "Hill starts and give way at Kambah shops."),
+        ("after_review_1", 2, standard, "Overtaking and system of vehicle control on the parkways."),
+        ("just_started", 4, standard, None),
+        ("halfway", 6, standard, None),
     ]
-    for key, day, service, note in upcoming:
+    plan_days: list[tuple[str, date, Service, str | None]] = []
+    taken: set[tuple[str, date]] = set()
+    for key, index, service, note in upcoming:
+        # Around Christmas there are few working days: never book a student twice on one day.
+        day = next((d for d in days[index:] + days[:index] if (key, d) not in taken), None)
+        if day is not None:
+            taken.add((key, day))
+            plan_days.append((key, day, service, note))
+    if final_day is not None:
+        plan_days.append(("final_drive_ready", final_day, final, "Final drive (task 23). Audit unit notified."))
+    for key, day, service, note in plan_days:
         who = people[key]
         booking = reserve_slot(
             session, SYSTEM, instructor_id=instructor.id, service_id=service.id,
@@ -724,8 +732,9 @@ def load_demo_data(session: Session, *, now: datetime | None = None) -> dict[str
             session.flush()
         bump("bookings_upcoming")
     noah = people["final_drive_ready"]["student"]
-    noah.estimated_test_date = final_day
-    session.add(noah)
+    if final_day is not None:
+        noah.estimated_test_date = final_day
+        session.add(noah)
 
     # ── two leads ───────────────────────────────────────────────────────────
     _add(session, Contact(

@@ -40,3 +40,23 @@ def test_home_page_navigation_on_a_phone(app_server, phone_page):
     overflow = phone_page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1
     phone_page.screenshot(path=str(ARTIFACTS / "home-phone.png"), full_page=True)
+
+
+def test_phone_menu_reaches_the_booking_page(app_server, phone_page):
+    phone_page.goto(app_server + "/")
+    phone_page.locator("#home-hero").wait_for(state="visible", timeout=30_000)
+    phone_page.get_by_role("button", name="Open menu").click()
+    phone_page.get_by_role("link", name="Book a lesson").click()
+    phone_page.wait_for_url("**/book**", timeout=15_000)
+    assert phone_page.get_by_role("heading", level=1).first.is_visible()
+
+
+@pytest.mark.parametrize("route", ["/lessons", "/student", "/parent", "/instructor", "/admin", "/sign-in",
+                                   "/terms", "/privacy"])
+def test_every_area_of_the_shell_renders_with_navigation(app_server, page, route):
+    response = page.goto(app_server + route)
+    assert response.status == 200
+    heading = page.get_by_role("heading", level=1).first
+    heading.wait_for(state="visible", timeout=30_000)
+    assert page.get_by_role("navigation", name="Main").first.is_visible()
+    assert "NexDrive" in page.title()
