@@ -107,7 +107,7 @@ BUSINESS_DEFAULTS: dict[str, Any] = {
     "abn": None,  # the owner fills this in
     "gst_registered": False,
     "address": "Canberra ACT",
-    "phone": "+61261000000",  # +61 2 6100 0000
+    "phone": "+61 2 6100 0000",
     "email": "lessons@nexdriveacademy.com.au",
     "timezone": "Australia/Sydney",
 }
@@ -395,8 +395,8 @@ def _lesson_dates(today: date, student: DemoStudent) -> list[date]:
     for i in range(n):
         ago = student.first_days_ago - round(span * i / (n - 1))
         dates.append(_weekday_on_or_before(today - timedelta(days=ago)))
-    for a, b in zip(dates, dates[1:]):
-        assert b > a, "demo lesson dates must be strictly increasing"
+    if any(b <= a for a, b in zip(dates, dates[1:])):
+        raise RuntimeError(f"demo lesson dates for {student.first} are not strictly increasing: {dates}")
     return dates
 
 
