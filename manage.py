@@ -85,7 +85,8 @@ def main(argv: list[str]) -> int:
     os.chdir(ROOT)
     if command == "run":
         ensure_venv()
-        return subprocess.call([str(VENV_PY), "-m", "nexdrive.cli", "serve", *rest], env=venv_env())
+        # Become the server process, so Ctrl-C and SIGTERM reach it (and its clean shutdown) directly.
+        os.execve(str(VENV_PY), [str(VENV_PY), "-m", "nexdrive.cli", "serve", *rest], venv_env())
     if command == "setup":
         ensure_venv()
         return subprocess.call([str(VENV_PY), "-m", "nexdrive.cli", "setup", *rest], env=venv_env())

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -45,15 +46,27 @@ def serve(demo: bool, port: int) -> int:
     cmd = [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
            "--frontend-port", str(port), "--backend-port", str(port)]
     print(f"[nexdrive] starting the app on http://localhost:{port} (production build)", flush=True)
-    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env)
+    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, start_new_session=True)
+
+    def forward(signum, _frame):
+        # Stop the whole server tree (reflex and its workers), then fall through to stop the database.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGINT if signum == signal.SIGINT else signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
     try:
-        return proc.wait()
-    except KeyboardInterrupt:
-        proc.send_signal(signal.SIGINT)
-        return proc.wait()
+        try:
+            return proc.wait()
+        finally:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
     finally:
         if settings.embedded_database:
             db.stop_embedded_postgres(settings.data_dir / "pg")
+            print("[nexdrive] embedded PostgreSQL stopped", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
