@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from webhooks import health
+from webhooks.accounts import router as accounts_router
 
 
 def error_envelope(code: str, message: str, details: object | None = None) -> dict:
@@ -43,4 +44,5 @@ def build_api() -> FastAPI:
         return JSONResponse(status_code=exc.status_code, content=error_envelope(code, message))
 
     api.include_router(health.router, prefix="/api/v1")
+    api.include_router(accounts_router, prefix="/api/v1")
     return api

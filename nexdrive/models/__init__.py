@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+from nexdrive.models.accounts import AuthThrottleEvent
 from nexdrive.models.base import utcnow
 from nexdrive.models.booking import Booking, WaitlistEntry
 from nexdrive.models.catalogue import AvailabilityOverride, AvailabilityRule, Service
@@ -58,6 +59,7 @@ UPDATED_AT_TABLES = tuple(
 CHAINED_TABLES = ("audit_log", "signatures", "student_competencies")
 
 __all__ = [
+    "AuthThrottleEvent",
     "AuditLog",
     "AuthSession",
     "AvailabilityOverride",

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from nexdrive.models import Booking, Instructor, Service
+from nexdrive.services import access
 from nexdrive.services.actors import Actor
 from nexdrive.services.errors import Forbidden, HoldExpired, NotFound, SlotUnavailable, ValidationFailed
 
@@ -30,14 +31,16 @@ def _business_setting(session: Session, column: str, default):
     return default if value is None else value
 
 
-def _may_reserve(actor: Actor, instructor_id: uuid.UUID, student_id: uuid.UUID | None) -> bool:
-    if actor.role in ("admin", "system", "visitor"):
-        return True  # visitors book as a contact; the public widget is open to them
+def _may_reserve(session: Session, actor: Actor, instructor_id: uuid.UUID, student_id: uuid.UUID | None) -> bool:
+    if actor.role in ("admin", "system"):
+        return True
+    if actor.role == "visitor":
+        return student_id is None  # visitors book as a contact, never in a student's name
     if actor.role == "instructor":
         return actor.instructor_id == instructor_id
-    if actor.role == "student":
-        return student_id is None or student_id == actor.student_id
-    return False  # parents book through the accounts issue's can_book_lessons check
+    if student_id is None:
+        return actor.role == "student"
+    return access.may_book_for_student(session, actor, student_id)  # students: own; parents: can_book_lessons
 
 
 def release_lapsed_holds(session: Session, instructor_id: uuid.UUID) -> int:
@@ -67,7 +70,7 @@ def reserve_slot(
     """Hold a lesson time for a short while; raises SlotUnavailable if it is taken."""
     if start_time.tzinfo is None:
         raise ValidationFailed("start_time must carry a time zone", field="start_time")
-    if not _may_reserve(actor, instructor_id, student_id):
+    if not _may_reserve(session, actor, instructor_id, student_id):
         raise Forbidden("You cannot book for this instructor or student.")
     instructor = session.get(Instructor, instructor_id)
     service = session.get(Service, service_id)
