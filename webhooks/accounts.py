@@ -25,54 +25,17 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from nexdrive.db import session_scope
 from nexdrive.services import access, accounts
-from nexdrive.services.accounts import AuthRequired, IssuedSession, RateLimited
+from nexdrive.services.accounts import IssuedSession
 from nexdrive.services.actors import Actor
 from nexdrive.services.errors import Forbidden, ServiceError
 from nexdrive.settings import get_settings
+from webhooks.envelope import EnvelopeRoute
 
 SESSION_COOKIE = "nxd_session"
-
-
-# ─────────────────────────────────────────────────────────────────────────────
-# Errors -> the spec's envelope (works without any app-level exception handler)
-# ─────────────────────────────────────────────────────────────────────────────
-
-
-def _envelope(code: str, message: str, details: Any = None) -> dict:
-    body: dict = {"error": {"code": code, "message": message}}
-    if details:
-        body["error"]["details"] = jsonable_encoder(details)
-    return body
-
-
-def service_error_response(exc: ServiceError) -> JSONResponse:
-    headers = {}
-    if isinstance(exc, RateLimited):
-        headers["Retry-After"] = str(exc.retry_after)
-    if isinstance(exc, AuthRequired):
-        headers["WWW-Authenticate"] = "Bearer"
-    return JSONResponse(status_code=exc.http_status, content=_envelope(exc.code, exc.message, exc.details),
-                        headers=headers)
-
-
-class EnvelopeRoute(APIRoute):
-    """Turns a ServiceError raised anywhere in a request (dependencies included) into the envelope."""
-
-    def get_route_handler(self) -> Callable:
-        original = super().get_route_handler()
-
-        async def handler(request: Request) -> Response:
-            try:
-                return await original(request)
-            except ServiceError as exc:
-                return service_error_response(exc)
-
-        return handler
 
 
 router = APIRouter(tags=["accounts"], route_class=EnvelopeRoute)

@@ -7,15 +7,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from webhooks import health
+from webhooks.envelope import error_envelope
 from webhooks.accounts import router as accounts_router
-
-
-def error_envelope(code: str, message: str, details: object | None = None) -> dict:
-    """The spec's error shape (architecture §4.3)."""
-    body: dict = {"error": {"code": code, "message": message}}
-    if details is not None:
-        body["error"]["details"] = details
-    return body
 
 
 _STATUS_CODES = {400: "BAD_REQUEST", 401: "AUTH_REQUIRED", 403: "FORBIDDEN", 404: "NOT_FOUND",

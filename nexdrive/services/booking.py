@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from psycopg import errors as pg_errors
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from nexdrive.models import Booking, Instructor, Service
 from nexdrive.services import access
