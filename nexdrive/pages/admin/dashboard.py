@@ -1,45 +1,117 @@
-"""Admin area ``/admin`` (placeholder until the admin panel is built)."""
+"""Admin home ``/admin``: headline counts, read through the access layer as the admin."""
 from __future__ import annotations
 
 import reflex as rx
 
 from nexdrive.components import brand
-from nexdrive.components.placeholder import coming_soon_page
-from nexdrive.components.ui import Feature, button_link
+from nexdrive.components.layout import layout
+from nexdrive.components.ui import button_link, container
+from nexdrive.pages.account._display import BookingRow, booking_list, panel, stat, upcoming_bookings
+from nexdrive.pages.auth._forms import page_title
+from nexdrive.pages.auth.sign_out import sign_out_button
+from nexdrive.services import access, accounts
+from nexdrive.services.accounts import AuthRequired
+from nexdrive.services.errors import ServiceError
+from nexdrive.state.auth import require_role, run_as_actor
 
 ROUTE = brand.ROUTE_ADMIN
 TITLE = "Admin | NexDrive Academy"
-DESCRIPTION = (
-    "The NexDrive Academy admin panel: KPIs, pricing, leads, invoices, the audit trail and "
-    "the message outbox."
-)
+DESCRIPTION = "The NexDrive Academy admin area: students, bookings, payments and the audit log."
 
-FEATURES = (
-    Feature("chart-column", "KPIs", "Today's lessons, revenue, new leads and conversion, plus the week at a glance."),
-    Feature("tag", "Pricing", "Lesson types, packages and vouchers, with GST-inclusive prices."),
-    Feature("contact", "Leads and contacts", "Enquiries from the website, phone and SMS, with callbacks to make."),
-    Feature("receipt", "Invoices and payments", "Sequentially numbered invoices, payments and refunds."),
-    Feature(
-        "history",
-        "Audit trail",
-        "A tamper-evident history of every change, with a check that reports the first broken link.",
-    ),
-    Feature("inbox", "Outbox", "Every SMS and email the system sends, with its delivery status and retries."),
-)
+CAP = 200  # access.MAX_PAGE: counts above it show as "200+"
+
+
+def _load(session, actor) -> dict:
+    me = accounts.get_me(session, actor)
+    return {
+        "me": me,
+        "students": access.list_students(session, actor, limit=CAP),
+        "bookings": access.list_bookings(session, actor, limit=CAP),
+        "lessons": access.list_lessons(session, actor, limit=CAP),
+        "payments": access.list_payments(session, actor, limit=CAP),
+    }
+
+
+def _count(items: list) -> str:
+    return f"{CAP}+" if len(items) >= CAP else str(len(items))
+
+
+class AdminHomeState(rx.State):
+    loaded: bool = False
+    first_name: str = ""
+    students: str = "0"
+    upcoming_count: str = "0"
+    lessons: str = "0"
+    payments: str = "0"
+    upcoming: list[BookingRow] = []
+    error: str = ""
+
+    @rx.event
+    async def load(self):
+        self.loaded = False
+        self.error = ""
+        self.upcoming = []
+        try:
+            data = await run_as_actor(self, _load)
+        except AuthRequired:
+            return
+        except ServiceError as exc:
+            self.error = exc.message
+            self.loaded = True
+            return
+        names = {str(s["id"]): f"{s.get('first_name') or ''} {s.get('last_name') or ''}".strip()
+                 for s in data["students"]}
+        upcoming = upcoming_bookings(data["bookings"], names=names, limit=CAP)
+        self.students = _count(data["students"])
+        self.upcoming_count = str(len(upcoming))
+        self.lessons = _count(data["lessons"])
+        self.payments = _count(data["payments"])
+        self.upcoming = upcoming[:10]
+        self.first_name = (data["me"].get("profile") or {}).get("first_name") or ""
+        self.loaded = True
 
 
 def admin_dashboard_page() -> rx.Component:
-    return coming_soon_page(
-        route=ROUTE,
-        kicker="Admin",
-        icon="layout-dashboard",
-        title="Admin panel",
-        lead="Run the school: numbers, prices, leads and the records an auditor will ask for.",
-        panel_heading="The admin panel is being built",
-        panel_intro="Admin sign-in arrives with accounts. The panel will cover:",
-        features=FEATURES,
-        actions=[
-            button_link("Go to sign in", brand.ROUTE_SIGN_IN, icon="log-in", variant="soft"),
-            button_link("Back to home", brand.ROUTE_HOME, variant="outline"),
-        ],
+    return layout(
+        container(
+            rx.vstack(
+                page_title("Admin dashboard"),
+                rx.cond(
+                    AdminHomeState.loaded,
+                    rx.vstack(
+                        rx.text("Signed in as ", rx.text(AdminHomeState.first_name, as_="span", weight="bold"),
+                                " (administrator).", as_="p", size="4"),
+                        rx.cond(AdminHomeState.error != "",
+                                rx.callout(AdminHomeState.error, icon="circle-alert", color_scheme="red")),
+                        rx.grid(
+                            stat("Students", AdminHomeState.students, id="admin-students"),
+                            stat("Upcoming bookings", AdminHomeState.upcoming_count, id="admin-upcoming"),
+                            stat("Lessons recorded", AdminHomeState.lessons, id="admin-lessons"),
+                            stat("Payments", AdminHomeState.payments, id="admin-payments"),
+                            columns=rx.breakpoints(initial="2", md="4"),
+                            gap="1rem",
+                            width="100%",
+                        ),
+                        panel("Next bookings", "next-bookings",
+                              booking_list(AdminHomeState.upcoming, show_student=True, empty="Nothing booked.")),
+                        rx.hstack(
+                            button_link("Your account", "/account", icon="user-cog", variant="soft", size="2"),
+                            sign_out_button(size="2"),
+                            wrap="wrap",
+                            spacing="3",
+                        ),
+                        spacing="5",
+                        width="100%",
+                    ),
+                    rx.hstack(rx.spinner(), rx.text("Loading\u2026"), role="status"),
+                ),
+                spacing="5",
+                width="100%",
+            ),
+            padding_y=["1.5rem", "2rem", "3rem"],
+        ),
+        active=ROUTE,
     )
+
+
+ON_LOAD = [*require_role("admin"), AdminHomeState.load]

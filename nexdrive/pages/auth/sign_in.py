@@ -1,44 +1,172 @@
-"""Sign-in ``/sign-in`` (placeholder until accounts are built)."""
+"""Sign-in ``/sign-in``: email + password, or an emailed one-time sign-in link.
+
+The form validates inline, then the browser POSTs to ``/api/v1/auth/sign-in``
+(same origin) so the API can set the HttpOnly session cookie; the result comes
+back to :meth:`SignInState.finished`, which shows the error or does a full page
+load to the role's home (so the new websocket carries the cookie).
+"""
 from __future__ import annotations
+
+import re
 
 import reflex as rx
 
 from nexdrive.components import brand
-from nexdrive.components.placeholder import coming_soon_page
-from nexdrive.components.ui import Feature, button_link
+from nexdrive.components.layout import layout
+from nexdrive.pages.auth._forms import card, field, go_to, message_box, page_title, submit_button
+from nexdrive.state.auth import (
+    AuthState,
+    api_error_message,
+    dom_value,
+    home_for,
+    post_json_script,
+    safe_next,
+)
 
 ROUTE = brand.ROUTE_SIGN_IN
 TITLE = "Sign in | NexDrive Academy"
 DESCRIPTION = "Sign in to your NexDrive Academy account: students, parents, the instructor and the school admin."
 
-FEATURES = (
-    Feature("key-round", "Email and password", "Sign in with your email address and a password of your choosing."),
-    Feature("link", "Email sign-in link", "Or get a one-time sign-in link by email, with no password to remember."),
-    Feature(
-        "users",
-        "One account per person",
-        "Students, parents, the instructor and the admin each see only what their role allows.",
-    ),
-    Feature(
-        "lock-keyhole",
-        "Kept secure",
-        "Passwords are stored only as strong one-way hashes, and you can sign out of every device.",
-    ),
-)
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def check_email(value: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        return "Enter your email address."
+    if not EMAIL_RE.match(value):
+        return "Enter an email address like name@example.com."
+    return ""
+
+
+class SignInState(rx.State):
+    email_error: str = ""
+    password_error: str = ""
+    form_error: str = ""
+    info: str = ""
+    loading: bool = False
+    sending_link: bool = False
+    ready: bool = False  # set by on_load: the page is connected and the form will work
+
+    def _reset_messages(self) -> None:
+        self.email_error = self.password_error = self.form_error = self.info = ""
+
+    @rx.event
+    def reset_form(self):
+        self._reset_messages()
+        self.loading = self.sending_link = False
+        self.ready = True
+        if self.router.url.query_parameters.get("signed_out"):
+            self.info = "You're signed out."
+
+    @rx.event
+    def submit(self, form_data: dict):
+        self._reset_messages()
+        self.email_error = check_email(form_data.get("email", ""))
+        if not form_data.get("password"):
+            self.password_error = "Enter your password."
+        if self.email_error or self.password_error:
+            return None
+        self.loading = True
+        body = f"{{email: {dom_value('email')}.trim(), password: {dom_value('password')}}}"
+        return rx.call_script(post_json_script("/api/v1/auth/sign-in", body), callback=SignInState.finished)
+
+    @rx.event
+    def finished(self, result: dict):
+        if isinstance(result, dict) and result.get("ok"):
+            role = ((result.get("data") or {}).get("me") or {}).get("user", {}).get("role")
+            target = safe_next(self.router.url.query_parameters.get("next")) or home_for(role)
+            return go_to(target)  # keep the loading state until the page changes
+        self.loading = False
+        code = (result or {}).get("error", {}).get("code") if isinstance(result, dict) else None
+        if code == "INVALID_CREDENTIALS":
+            self.form_error = ("That email and password don't match our records. Check them and try again, "
+                               "or use \u201cForgot your password?\u201d.")
+            self.password_error = "Check your password."
+        else:
+            self.form_error = api_error_message(result)
+        return None
+
+    @rx.event
+    def send_link(self, email: str):
+        self._reset_messages()
+        self.email_error = check_email(email)
+        if self.email_error:
+            return None
+        self.sending_link = True
+        body = f"{{email: {dom_value('email')}.trim()}}"
+        return rx.call_script(post_json_script("/api/v1/auth/magic-link", body), callback=SignInState.link_sent)
+
+    @rx.event
+    def link_sent(self, result: dict):
+        self.sending_link = False
+        if isinstance(result, dict) and result.get("ok"):
+            self.info = ("If there's an account for that email, we've sent a sign-in link to it. "
+                         "It works once and expires in 15 minutes. Check your spam folder too.")
+        else:
+            self.form_error = api_error_message(result)
+
+
+def sign_in_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            message_box(SignInState.form_error, id="sign-in-error"),
+            message_box(SignInState.info, tone="green", id="sign-in-info", icon="mail-check"),
+            field("Email address", id="email", type="email", autocomplete="email",
+                  error=SignInState.email_error, input_mode="email", auto_capitalize="none", spell_check=False),
+            field("Password", id="password", type="password", autocomplete="current-password",
+                  error=SignInState.password_error),
+            rx.link("Forgot your password?", href="/forgot-password", size="2", id="forgot-password-link",
+                    align_self="start"),
+            submit_button("Sign in", loading=SignInState.loading, id="sign-in-submit",
+                          loading_label="Signing in\u2026"),
+            spacing="4",
+            align="stretch",
+            width="100%",
+        ),
+        on_submit=SignInState.submit,
+        no_validate=True,
+        method="post",  # never a GET with the password in the URL, even before the page has loaded
+        custom_attrs={"data-ready": rx.cond(SignInState.ready, "true", "false")},
+        aria_label="Sign in with your email and password",
+        id="sign-in-form",
+        width="100%",
+    )
 
 
 def sign_in_page() -> rx.Component:
-    return coming_soon_page(
-        route=ROUTE,
-        kicker="Accounts",
-        icon="log-in",
-        title="Sign in",
-        lead="One sign-in for learners, parents and supervising drivers, the instructor and the admin.",
-        panel_heading="Accounts are being set up",
-        panel_intro="Sign-in isn't open yet. When it is, you'll be able to use:",
-        features=FEATURES,
-        note="No account is needed to get started: call or email us to book your first lesson.",
-        actions=[
-            button_link("Back to home", brand.ROUTE_HOME, icon="house", variant="soft"),
-        ],
+    return layout(
+        card(
+            page_title("Sign in", "For learners, parents and supervising drivers, the instructor and the admin."),
+            sign_in_form(),
+            rx.hstack(rx.separator(flex="1"), rx.text("or", size="2", color=rx.color("gray", 11)),
+                      rx.separator(flex="1"), align="center", width="100%"),
+            rx.vstack(
+                rx.text("No password? Enter your email above and we'll email you a one-time sign-in link.",
+                        size="2", color=rx.color("gray", 11), as_="p"),
+                rx.button(
+                    rx.icon("mail", size=18, aria_hidden="true"),
+                    "Email me a sign-in link",
+                    type="button",
+                    id="magic-link-button",
+                    variant="outline",
+                    size="3",
+                    width="100%",
+                    loading=SignInState.sending_link,
+                    on_click=rx.call_script(dom_value("email"), callback=SignInState.send_link),
+                ),
+                spacing="2",
+                width="100%",
+            ),
+            rx.text(
+                "New learner? ",
+                rx.link("Create an account", href="/sign-up", id="sign-up-link"),
+                size="2",
+                as_="p",
+            ),
+        ),
+        active=ROUTE,
     )
+
+
+ON_LOAD = [SignInState.reset_form, AuthState.redirect_if_signed_in]

@@ -1,58 +1,109 @@
-"""Instructor workstation ``/instructor`` (placeholder until lesson recording is built)."""
+"""Instructor home ``/instructor``: today's and upcoming bookings for your students."""
 from __future__ import annotations
+
+from datetime import datetime
 
 import reflex as rx
 
 from nexdrive.components import brand
-from nexdrive.components.placeholder import coming_soon_page
-from nexdrive.components.ui import Feature, button_link
+from nexdrive.components.layout import layout
+from nexdrive.components.ui import button_link, container
+from nexdrive.pages.account._display import SYDNEY, BookingRow, booking_list, panel, stat, upcoming_bookings
+from nexdrive.pages.auth._forms import page_title
+from nexdrive.pages.auth.sign_out import sign_out_button
+from nexdrive.services import access, accounts
+from nexdrive.services.accounts import AuthRequired
+from nexdrive.services.errors import ServiceError
+from nexdrive.state.auth import require_role, run_as_actor
 
 ROUTE = brand.ROUTE_INSTRUCTOR
-TITLE = "Instructor workstation | NexDrive Academy"
-DESCRIPTION = (
-    "The NexDrive Academy instructor workstation: today's schedule, lesson recording with "
-    "CBT&A competencies and signatures, private notes and availability."
-)
+TITLE = "Instructor area | NexDrive Academy"
+DESCRIPTION = "The NexDrive Academy instructor area: today's lessons, upcoming bookings and your students."
 
-FEATURES = (
-    Feature("calendar-check", "Today's schedule", "Today's lessons in order, with the learner, pick-up point and lesson type."),
-    Feature(
-        "notebook-pen",
-        "Record a lesson",
-        "Log the lesson in the car in under two minutes, even with patchy mobile reception.",
-    ),
-    Feature(
-        "list-checks",
-        "Competencies taught and assessed",
-        "Mark CBT&A tasks taught or assessed. The rules are checked for you: no teaching and "
-        "assessing in the same lesson, 36 hours before a review.",
-    ),
-    Feature(
-        "pen-tool",
-        "Signatures",
-        "Instructor and learner sign on the device; each signed record is chained so any later change shows.",
-    ),
-    Feature("sticky-note", "Private notes", "Notes about a learner that only you can read, never shown to students or parents."),
-    Feature(
-        "calendar-cog",
-        "Availability and accreditation",
-        "Working hours, time off and buffers between lessons, plus a reminder before your ACT accreditation expires.",
-    ),
-)
+
+def _load(session, actor) -> dict:
+    me = accounts.get_me(session, actor)
+    students = access.list_students(session, actor, limit=200)
+    bookings = access.list_bookings(session, actor, limit=200)
+    return {"me": me, "students": students, "bookings": bookings}
+
+
+class InstructorHomeState(rx.State):
+    loaded: bool = False
+    first_name: str = ""
+    today: list[BookingRow] = []
+    later: list[BookingRow] = []
+    student_count: int = 0
+    error: str = ""
+
+    @rx.event
+    async def load(self):
+        self.loaded = False
+        self.today, self.later, self.first_name, self.error = [], [], "", ""
+        self.student_count = 0
+        try:
+            data = await run_as_actor(self, _load)
+        except AuthRequired:
+            return
+        except ServiceError as exc:
+            self.error = exc.message
+            self.loaded = True
+            return
+        names = {str(s["id"]): f"{s.get('first_name') or ''} {s.get('last_name') or ''}".strip()
+                 for s in data["students"]}
+        rows = upcoming_bookings(data["bookings"], names=names, limit=50)
+        today = datetime.now(SYDNEY).date().isoformat()
+        self.today = [r for r in rows if r.day == today]
+        self.later = [r for r in rows if r.day != today][:15]
+        self.student_count = len(data["students"])
+        self.first_name = (data["me"].get("profile") or {}).get("first_name") or ""
+        self.loaded = True
 
 
 def instructor_dashboard_page() -> rx.Component:
-    return coming_soon_page(
-        route=ROUTE,
-        kicker="Instructor",
-        icon="car",
-        title="Instructor workstation",
-        lead="Built for a phone in the car: run the day, record each lesson and keep the CBT&A record audit-ready.",
-        panel_heading="The workstation is being built",
-        panel_intro="Sign-in for instructors comes first; then these tools:",
-        features=FEATURES,
-        actions=[
-            button_link("Go to sign in", brand.ROUTE_SIGN_IN, icon="log-in", variant="soft"),
-            button_link("Back to home", brand.ROUTE_HOME, variant="outline"),
-        ],
+    return layout(
+        container(
+            rx.vstack(
+                page_title("Instructor dashboard"),
+                rx.cond(
+                    InstructorHomeState.loaded,
+                    rx.vstack(
+                        rx.text("G'day, ", rx.text(InstructorHomeState.first_name, as_="span", weight="bold"), ".",
+                                as_="p", size="4"),
+                        rx.cond(InstructorHomeState.error != "",
+                                rx.callout(InstructorHomeState.error, icon="circle-alert", color_scheme="red")),
+                        rx.grid(
+                            stat("Lessons today", InstructorHomeState.today.length(), id="today-count"),
+                            stat("Upcoming", InstructorHomeState.later.length()),
+                            stat("Your students", InstructorHomeState.student_count, id="student-count"),
+                            columns=rx.breakpoints(initial="1", sm="3"),
+                            gap="1rem",
+                            width="100%",
+                        ),
+                        panel("Today", "today",
+                              booking_list(InstructorHomeState.today, show_student=True,
+                                           empty="No lessons today.")),
+                        panel("Coming up", "coming-up",
+                              booking_list(InstructorHomeState.later, show_student=True,
+                                           empty="Nothing booked yet.")),
+                        rx.hstack(
+                            button_link("Your account", "/account", icon="user-cog", variant="soft", size="2"),
+                            sign_out_button(size="2"),
+                            wrap="wrap",
+                            spacing="3",
+                        ),
+                        spacing="5",
+                        width="100%",
+                    ),
+                    rx.hstack(rx.spinner(), rx.text("Loading\u2026"), role="status"),
+                ),
+                spacing="5",
+                width="100%",
+            ),
+            padding_y=["1.5rem", "2rem", "3rem"],
+        ),
+        active=ROUTE,
     )
+
+
+ON_LOAD = [*require_role("instructor"), InstructorHomeState.load]

@@ -1,11 +1,22 @@
-"""Parent / supervising-driver area ``/parent`` (placeholder until the parent portal is built)."""
+"""Parent home ``/parent``: the learners who linked you and, per their permissions,
+their bookings and lessons. Lesson comments appear only when the learner shares
+lesson notes (``access.list_lessons`` leaves them out otherwise)."""
 from __future__ import annotations
+
+import dataclasses
 
 import reflex as rx
 
 from nexdrive.components import brand
-from nexdrive.components.placeholder import coming_soon_page
-from nexdrive.components.ui import Feature, button_link
+from nexdrive.components.layout import layout
+from nexdrive.components.ui import button_link, container
+from nexdrive.pages.account._display import BookingRow, LessonRow, booking_list, lesson_rows, upcoming_bookings
+from nexdrive.pages.auth._forms import page_title
+from nexdrive.pages.auth.sign_out import sign_out_button
+from nexdrive.services import access, accounts
+from nexdrive.services.accounts import AuthRequired
+from nexdrive.services.errors import Forbidden, ServiceError
+from nexdrive.state.auth import require_role, run_as_actor
 
 ROUTE = brand.ROUTE_PARENT
 TITLE = "Parent area | NexDrive Academy"
@@ -14,49 +25,156 @@ DESCRIPTION = (
     "CBT&A progress (with their permission), lesson summaries and practice tips."
 )
 
-FEATURES = (
-    Feature(
-        "users",
-        "Linked learners",
-        "A learner invites you from their account; you only see the learners who have linked you.",
-    ),
-    Feature("calendar-days", "Upcoming lessons", "Lesson dates and times, so you can plan pick-ups and practice drives."),
-    Feature(
-        "list-checks",
-        "Log-book progress",
-        "Which CBT&A tasks and reviews are done, as far as the learner has chosen to share.",
-    ),
-    Feature(
-        "lightbulb",
-        "What to practise",
-        "A short summary after each lesson with the skills to practise on your next supervised drive.",
-    ),
-    Feature(
-        "book-open",
-        "Supervising driver resources",
-        "Practical guidance for supervised driving and logging hours, including night hours.",
-    ),
-    Feature(
-        "bell",
-        "Notifications you choose",
-        "Lesson and progress updates by SMS or email. No marketing without your consent.",
-    ),
-)
+
+
+
+@dataclasses.dataclass
+class ChildRow:
+    student_id: str = ""
+    name: str = ""
+    relationship: str = ""
+    can_bookings: bool = False
+    can_lessons: bool = False
+    can_notes: bool = False
+    bookings: list[BookingRow] = dataclasses.field(default_factory=list)
+    lessons: list[LessonRow] = dataclasses.field(default_factory=list)
+
+
+def _load(session, actor) -> dict:
+    me = accounts.get_me(session, actor)
+    children = []
+    for st in (me.get("parent") or {}).get("students", []):
+        perms = st["permissions"]
+        child = {"student": st, "bookings": None, "lessons": None}
+        try:
+            if perms.get("can_view_bookings"):
+                child["bookings"] = access.list_bookings(session, actor, student_id=st["student_id"], limit=200)
+            if perms.get("can_view_progress") or perms.get("can_view_lesson_notes"):
+                child["lessons"] = access.list_lessons(session, actor, student_id=st["student_id"], limit=10)
+        except Forbidden:
+            pass  # the learner hid everything from parents
+        children.append(child)
+    return {"me": me, "children": children}
+
+
+class ParentHomeState(rx.State):
+    loaded: bool = False
+    first_name: str = ""
+    children: list[ChildRow] = []
+    error: str = ""
+
+    @rx.event
+    async def load(self):
+        self.loaded = False
+        self.children, self.first_name, self.error = [], "", ""
+        try:
+            data = await run_as_actor(self, _load)
+        except AuthRequired:
+            return
+        except ServiceError as exc:
+            self.error = exc.message
+            self.loaded = True
+            return
+        self.first_name = (data["me"].get("profile") or {}).get("first_name") or ""
+        rows = []
+        for c in data["children"]:
+            st = c["student"]
+            rows.append(ChildRow(
+                student_id=str(st["student_id"]), name=st["name"], relationship=st["relationship"],
+                can_bookings=c["bookings"] is not None, can_lessons=c["lessons"] is not None,
+                can_notes=bool(st["permissions"].get("can_view_lesson_notes")),
+                bookings=upcoming_bookings(c["bookings"] or []),
+                lessons=lesson_rows(c["lessons"] or []),
+            ))
+        self.children = rows
+        self.loaded = True
+
+
+def _lesson_item(lesson: rx.Var) -> rx.Component:
+    return rx.el.li(
+        rx.text("Lesson ", lesson.number, " \u00b7 ", lesson.when, weight="bold", size="2", as_="p"),
+        rx.cond(lesson.has_comments,
+                rx.text(lesson.comments, size="2", as_="p", class_name="lesson-comments",
+                        color=rx.color("gray", 12))),
+        list_style="none",
+        padding_y="0.5rem",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
+        class_name="lesson-row",
+    )
+
+
+def _child_card(child: rx.Var) -> rx.Component:
+    return rx.card(
+        rx.el.section(
+            rx.heading(child.name, as_="h2", size="5"),
+            rx.text("You're linked as their ", child.relationship, ".", size="2", color=rx.color("gray", 11),
+                    as_="p", margin_bottom="0.75rem"),
+            rx.heading("Upcoming lessons", as_="h3", size="3", margin_top="0.5rem"),
+            rx.cond(child.can_bookings,
+                    booking_list(child.bookings, empty="No lessons booked at the moment."),
+                    rx.text("Not shared with you.", size="2", color=rx.color("gray", 11), as_="p")),
+            rx.heading("Recent lessons", as_="h3", size="3", margin_top="1rem"),
+            rx.cond(
+                child.can_lessons,
+                rx.vstack(
+                    rx.cond(~child.can_notes,
+                            rx.text("Lesson notes aren't shared with you, so only dates are shown.", size="1",
+                                    color=rx.color("gray", 11), as_="p", class_name="notes-hidden")),
+                    rx.cond(child.lessons.length() > 0,
+                            rx.el.ul(rx.foreach(child.lessons, _lesson_item), margin="0", padding="0",
+                                     width="100%"),
+                            rx.text("No lessons yet.", size="2", color=rx.color("gray", 11), as_="p")),
+                    spacing="1",
+                    width="100%",
+                ),
+                rx.text("Not shared with you.", size="2", color=rx.color("gray", 11), as_="p"),
+            ),
+        ),
+        class_name="linked-student",
+        size="3",
+        width="100%",
+    )
 
 
 def parent_dashboard_page() -> rx.Component:
-    return coming_soon_page(
-        route=ROUTE,
-        kicker="Parents and supervising drivers",
-        icon="heart-handshake",
-        title="Parent and supervisor area",
-        lead="Support your learner between lessons: see what they are working on and what to practise next.",
-        panel_heading="Parent accounts are on the way",
-        panel_intro="Parent access is always granted by the learner. Here is what it will include:",
-        features=FEATURES,
-        note="The instructor's private notes are never shown to learners or parents.",
-        actions=[
-            button_link("Go to sign in", brand.ROUTE_SIGN_IN, icon="log-in", variant="soft"),
-            button_link("Back to home", brand.ROUTE_HOME, variant="outline"),
-        ],
+    return layout(
+        container(
+            rx.vstack(
+                page_title("Parent and supervisor area"),
+                rx.cond(
+                    ParentHomeState.loaded,
+                    rx.vstack(
+                        rx.text("Hello, ", rx.text(ParentHomeState.first_name, as_="span", weight="bold"), ".",
+                                as_="p", size="4"),
+                        rx.cond(ParentHomeState.error != "",
+                                rx.callout(ParentHomeState.error, icon="circle-alert", color_scheme="red")),
+                        rx.cond(
+                            ParentHomeState.children.length() > 0,
+                            rx.grid(rx.foreach(ParentHomeState.children, _child_card),
+                                    columns=rx.breakpoints(initial="1", md="2"), gap="1rem", width="100%"),
+                            rx.text("No learner has linked you yet. Ask your learner to invite you from their "
+                                    "Family access page.", as_="p", color=rx.color("gray", 11)),
+                        ),
+                        rx.text("The instructor's private notes are never shown to learners or parents.",
+                                size="1", color=rx.color("gray", 11), as_="p"),
+                        rx.hstack(
+                            button_link("Your account", "/account", icon="user-cog", variant="soft", size="2"),
+                            sign_out_button(size="2"),
+                            wrap="wrap",
+                            spacing="3",
+                        ),
+                        spacing="5",
+                        width="100%",
+                    ),
+                    rx.hstack(rx.spinner(), rx.text("Loading\u2026"), role="status"),
+                ),
+                spacing="5",
+                width="100%",
+            ),
+            padding_y=["1.5rem", "2rem", "3rem"],
+        ),
+        active=ROUTE,
     )
+
+
+ON_LOAD = [*require_role("parent"), ParentHomeState.load]

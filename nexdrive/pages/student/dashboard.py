@@ -1,11 +1,18 @@
-"""Student area ``/student`` (placeholder until accounts and the student portal are built)."""
+"""Student home ``/student``: your name, upcoming bookings and CBT&A progress."""
 from __future__ import annotations
 
 import reflex as rx
 
 from nexdrive.components import brand
-from nexdrive.components.placeholder import coming_soon_page
-from nexdrive.components.ui import Feature, button_link
+from nexdrive.components.layout import layout
+from nexdrive.components.ui import button_link, container
+from nexdrive.pages.account._display import BookingRow, booking_list, competent_count, panel, stat, upcoming_bookings
+from nexdrive.pages.auth._forms import page_title
+from nexdrive.pages.auth.sign_out import sign_out_button
+from nexdrive.services import access, accounts
+from nexdrive.services.accounts import AuthRequired
+from nexdrive.services.errors import ServiceError
+from nexdrive.state.auth import require_role, run_as_actor
 
 ROUTE = brand.ROUTE_STUDENT
 TITLE = "Student area | NexDrive Academy"
@@ -13,45 +20,91 @@ DESCRIPTION = (
     "The NexDrive Academy student area: your upcoming driving lessons, CBT&A log-book "
     "progress, lesson summaries, logbook hours and invoices."
 )
+TOTAL_TASKS = 23
 
-FEATURES = (
-    Feature("calendar-days", "Upcoming lessons", "See, reschedule or cancel your booked lessons, in Canberra time."),
-    Feature(
-        "list-checks",
-        "CBT&A progress",
-        "All 23 tasks and both reviews: what has been taught, what has been assessed and what is still to come.",
-    ),
-    Feature(
-        "notebook-text",
-        "Lesson summaries",
-        "What you covered in each lesson and what to practise with your supervising driver before the next one.",
-    ),
-    Feature("clock", "Logbook hours", "Your supervised and instructor hours, including night hours, as they add up."),
-    Feature("receipt", "Payments and invoices", "Lesson packages, remaining credits, receipts and invoices to download."),
-    Feature(
-        "user-plus",
-        "Parent access",
-        "Invite a parent or supervising driver and choose what they can see.",
-    ),
-)
+
+def _load(session, actor) -> dict:
+    me = accounts.get_me(session, actor)
+    bookings = access.list_bookings(session, actor, limit=200)
+    competencies = access.list_competencies(session, actor, actor.student_id) if actor.student_id else []
+    return {"me": me, "bookings": bookings, "competencies": competencies}
+
+
+class StudentHomeState(rx.State):
+    loaded: bool = False
+    first_name: str = ""
+    upcoming: list[BookingRow] = []
+    competent: int = 0
+    parents: int = 0
+    error: str = ""
+
+    @rx.event
+    async def load(self):
+        self.loaded = False
+        self.upcoming, self.first_name, self.error = [], "", ""
+        self.competent = self.parents = 0
+        try:
+            data = await run_as_actor(self, _load)
+        except AuthRequired:
+            return
+        except ServiceError as exc:
+            self.error = exc.message
+            self.loaded = True
+            return
+        me = data["me"]
+        self.first_name = (me.get("profile") or {}).get("first_name") or ""
+        self.upcoming = upcoming_bookings(data["bookings"])
+        self.competent = competent_count(data["competencies"])
+        self.parents = len((me.get("student") or {}).get("parent_links") or [])
+        self.loaded = True
 
 
 def student_dashboard_page() -> rx.Component:
-    return coming_soon_page(
-        route=ROUTE,
-        kicker="Student area",
-        icon="graduation-cap",
-        title="Your learner dashboard",
-        lead="Everything about your lessons and your ACT CBT&A log book in one place, on your phone or computer.",
-        panel_heading="Student accounts are being set up",
-        panel_intro=(
-            "Once student accounts open you will sign in here to follow your progress. "
-            "This is what you will find:"
+    return layout(
+        container(
+            rx.vstack(
+                page_title("Your learner dashboard"),
+                rx.cond(
+                    StudentHomeState.loaded,
+                    rx.vstack(
+                        rx.text("Welcome back, ", rx.text(StudentHomeState.first_name, as_="span", weight="bold",
+                                                          id="student-name"), ".", as_="p", size="4"),
+                        rx.cond(StudentHomeState.error != "",
+                                rx.callout(StudentHomeState.error, icon="circle-alert", color_scheme="red")),
+                        rx.grid(
+                            stat("CBT&A tasks competent", StudentHomeState.competent.to_string() + f" of {TOTAL_TASKS}",
+                                 id="progress-count"),
+                            stat("Upcoming lessons", StudentHomeState.upcoming.length(), id="upcoming-count"),
+                            stat("People following your lessons", StudentHomeState.parents, id="parent-count"),
+                            columns=rx.breakpoints(initial="1", sm="3"),
+                            gap="1rem",
+                            width="100%",
+                        ),
+                        panel("Upcoming lessons", "upcoming",
+                              booking_list(StudentHomeState.upcoming, list_id="upcoming-list",
+                                           empty="No lessons booked yet."),
+                              rx.box(button_link("Book a lesson", brand.ROUTE_BOOK, icon="calendar-plus", size="2"),
+                                     margin_top="1rem")),
+                        rx.hstack(
+                            button_link("Family access", "/student/family", icon="users", variant="soft", size="2",
+                                        id="family-link"),
+                            button_link("Your account", "/account", icon="user-cog", variant="soft", size="2"),
+                            sign_out_button(size="2"),
+                            wrap="wrap",
+                            spacing="3",
+                        ),
+                        spacing="5",
+                        width="100%",
+                    ),
+                    rx.hstack(rx.spinner(), rx.text("Loading your dashboard\u2026"), role="status"),
+                ),
+                spacing="5",
+                width="100%",
+            ),
+            padding_y=["1.5rem", "2rem", "3rem"],
         ),
-        features=FEATURES,
-        note="Nothing to do yet: your log-book record is kept by your instructor in the meantime.",
-        actions=[
-            button_link("Go to sign in", brand.ROUTE_SIGN_IN, icon="log-in", variant="soft"),
-            button_link("Back to home", brand.ROUTE_HOME, variant="outline"),
-        ],
+        active=ROUTE,
     )
+
+
+ON_LOAD = [*require_role("student"), StudentHomeState.load]

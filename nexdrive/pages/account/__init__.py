@@ -1,0 +1,1 @@
+"""Account pages (any signed-in user)."""

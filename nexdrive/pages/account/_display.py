@@ -1,0 +1,145 @@
+"""Turning service-layer dicts into small plain rows for the role homes."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import reflex as rx
+
+SYDNEY = ZoneInfo("Australia/Sydney")
+UPCOMING_STATUSES = ("held", "pending", "confirmed", "in_progress")
+STATUS_LABELS = {"held": "Held", "pending": "Pending", "confirmed": "Confirmed", "in_progress": "In progress",
+                 "completed": "Completed", "cancelled": "Cancelled", "no_show": "No-show",
+                 "rescheduled": "Rescheduled", "expired": "Expired"}
+
+
+@dataclasses.dataclass
+class BookingRow:
+    booking_id: str = ""
+    when: str = ""
+    day: str = ""
+    status: str = ""
+    suburb: str = ""
+    student: str = ""
+
+
+@dataclasses.dataclass
+class LessonRow:
+    lesson_id: str = ""
+    number: str = ""
+    when: str = ""
+    minutes: str = ""
+    comments: str = ""
+    has_comments: bool = False
+
+
+def local(dt: datetime | None) -> datetime | None:
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(SYDNEY)
+
+
+def fmt_when(start: datetime | None, end: datetime | None = None) -> str:
+    s = local(start)
+    if s is None:
+        return ""
+    text = s.strftime("%a %-d %b %Y, %-I:%M %p").replace("AM", "am").replace("PM", "pm")
+    e = local(end)
+    if e is not None:
+        text += " \u2013 " + e.strftime("%-I:%M %p").replace("AM", "am").replace("PM", "pm")
+    return text
+
+
+def upcoming_bookings(bookings: list[dict], *, names: dict | None = None, limit: int = 10) -> list[BookingRow]:
+    now = datetime.now(timezone.utc)
+    rows = [b for b in bookings if b.get("status") in UPCOMING_STATUSES and b.get("end_time") and b["end_time"] > now]
+    rows.sort(key=lambda b: b["start_time"])
+    return [booking_row(b, names=names) for b in rows[:limit]]
+
+
+def booking_row(b: dict, *, names: dict | None = None) -> BookingRow:
+    s = local(b.get("start_time"))
+    return BookingRow(
+        booking_id=str(b.get("id")), when=fmt_when(b.get("start_time"), b.get("end_time")),
+        day=s.date().isoformat() if s else "", status=STATUS_LABELS.get(b.get("status"), b.get("status") or ""),
+        suburb=b.get("suburb") or "", student=(names or {}).get(str(b.get("student_id")), ""),
+    )
+
+
+def lesson_rows(lessons: list[dict], limit: int = 10) -> list[LessonRow]:
+    """``comments`` is absent from a lesson dict when the viewer may not read it (access.py)."""
+    out = []
+    for ln in lessons[:limit]:
+        comments = ln.get("comments") if "comments" in ln else None
+        out.append(LessonRow(lesson_id=str(ln.get("id")), number=str(ln.get("lesson_number") or ""),
+                             when=fmt_when(ln.get("start_time"), ln.get("end_time")),
+                             minutes=str(ln.get("total_minutes") or ""), comments=comments or "",
+                             has_comments=bool(comments)))
+    return out
+
+
+def competent_count(records: list[dict]) -> int:
+    """Tasks whose latest recorded status is competent (records oldest first)."""
+    latest: dict[str, str] = {}
+    for r in records:
+        latest[str(r.get("task_id"))] = r.get("status") or ""
+    return sum(1 for status in latest.values() if status == "competent")
+
+
+def booking_list(rows: rx.Var, *, empty: str, show_student: bool = False, list_id: str | None = None) -> rx.Component:
+    def item(row: rx.Var) -> rx.Component:
+        return rx.el.li(
+            rx.hstack(
+                rx.vstack(
+                    rx.text(row.when, weight="bold", size="2"),
+                    rx.text(
+                        *([row.student, " \u00b7 "] if show_student else []),
+                        rx.cond(row.suburb != "", row.suburb, "Pick-up to be confirmed"),
+                        size="1", color=rx.color("gray", 11),
+                    ),
+                    spacing="0",
+                    align="start",
+                ),
+                rx.badge(row.status, variant="soft"),
+                justify="between",
+                align="center",
+                width="100%",
+            ),
+            list_style="none",
+            padding_y="0.5rem",
+            border_bottom=f"1px solid {rx.color('gray', 4)}",
+            class_name="booking-row",
+        )
+
+    return rx.cond(
+        rows.length() > 0,
+        rx.el.ul(rx.foreach(rows, item), margin="0", padding="0", id=list_id, width="100%"),
+        rx.text(empty, as_="p", size="2", color=rx.color("gray", 11)),
+    )
+
+
+def stat(label: str, value: rx.Var | str | int, *, id: str | None = None) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text(label, size="2", color=rx.color("gray", 11)),
+            rx.text(value, size="7", weight="bold", id=id),
+            spacing="1",
+        ),
+        size="2",
+    )
+
+
+def panel(title: str, panel_id: str, *children: rx.Component) -> rx.Component:
+    return rx.card(
+        rx.el.section(
+            rx.heading(title, as_="h2", size="5", id=f"{panel_id}-heading", margin_bottom="0.75rem"),
+            *children,
+            aria_labelledby=f"{panel_id}-heading",
+        ),
+        id=panel_id,
+        size="3",
+        width="100%",
+    )

@@ -1,0 +1,12 @@
+"""Cross-cutting state only: who is signed in (DESIGN.md §2)."""
+from nexdrive.state.auth import (
+    ROLE_HOMES,
+    AuthState,
+    home_for,
+    require_role,
+    run_anonymous,
+    run_as_actor,
+    safe_next,
+)
+
+__all__ = ["ROLE_HOMES", "AuthState", "home_for", "require_role", "run_anonymous", "run_as_actor", "safe_next"]
