@@ -122,8 +122,8 @@ STAFF_INVITE_TTL = timedelta(hours=72)
 PARENT_INVITE_TTL = timedelta(days=7)
 
 # Paths the emailed links point at, under settings.public_url.
-MAGIC_LINK_PATH = "/api/v1/auth/magic-link/"
-RESET_LINK_PATH = "/api/v1/auth/magic-link/"  # same confirm page; it shows a password form
+MAGIC_LINK_PATH = "/sign-in/link?token="  # the page asks before it signs in (explicit POST)
+RESET_LINK_PATH = "/reset-password?token="  # also sets the first password of invited staff
 PARENT_INVITE_PATH = "/parent/accept?token="
 
 

@@ -4,13 +4,11 @@ takes effect on the parent's view at once."""
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import select
 
 from nexdrive import db as nxdb
 from nexdrive.models import Lesson, Student, User
@@ -176,3 +174,28 @@ def test_switching_off_lesson_notes_hides_comments_from_the_parent(app_server, a
     finally:
         student_ctx.close()
         parent_ctx.close()
+
+
+def test_magic_link_page_signs_in_only_on_the_button_and_only_once(app_server, e2e_db_url, accounts_data, browser):
+    engine = nxdb.make_engine(e2e_db_url, poolclass=sa.pool.NullPool)
+    try:
+        with nxdb.session_scope(engine) as session:
+            token = accounts.request_magic_link(session, email=EMAILS["student"])
+    finally:
+        engine.dispose()
+    link = f"{app_server}/sign-in/link?token={token}"
+    context = browser.new_context(locale="en-AU", timezone_id="Australia/Sydney")
+    try:
+        scanner = context.new_page()
+        scanner.goto(link)  # a mail scanner's GET, twice: it must not use the link up
+        scanner.locator("#magic-link-sign-in").wait_for(timeout=30_000)
+        scanner.reload()
+        scanner.locator("#magic-link-sign-in").wait_for(timeout=30_000)
+        scanner.get_by_role("button", name="Sign me in").click()
+        scanner.wait_for_url(re.compile(re.escape(app_server + "/student") + r"/?$"), timeout=30_000)
+        again = context.new_page()
+        again.goto(link)
+        again.get_by_role("alert").wait_for(timeout=30_000)
+        assert again.locator("#magic-link-sign-in").count() == 0
+    finally:
+        context.close()
