@@ -12,6 +12,7 @@ import reflex as rx
 
 from nexdrive.components import brand
 from nexdrive.components.ui import button_link, container
+from nexdrive.state.auth import AuthState
 
 # Responsive display values, indexed by Reflex breakpoints [0, 30em, 48em, ...].
 SHOW_DESKTOP = ["none", "none", "flex"]
@@ -42,6 +43,8 @@ ACCOUNT_ITEMS: tuple[NavItem, ...] = (
 )
 
 SIGN_IN_ITEM = NavItem("Sign in", brand.ROUTE_SIGN_IN, "log-in")
+MY_ACCOUNT_ITEM = NavItem("My account", "/account", "user-round")
+SIGN_OUT_ITEM = NavItem("Sign out", "/sign-out", "log-out")
 
 # In the desktop header the booking call-to-action reads "Book now" so that, on
 # the home page, the hero's "Book a lesson" stays the one link with that name.
@@ -137,7 +140,14 @@ def utility_bar(active: str | None) -> rx.Component:
                             align_items="center",
                             height="1rem",
                         ),
-                        _desktop_link(SIGN_IN_ITEM, active, size="1"),
+                        rx.cond(
+                            AuthState.signed_in,
+                            rx.fragment(
+                                _desktop_link(MY_ACCOUNT_ITEM, active, size="1"),
+                                _desktop_link(SIGN_OUT_ITEM, active, size="1"),
+                            ),
+                            _desktop_link(SIGN_IN_ITEM, active, size="1"),
+                        ),
                         gap="0.125rem",
                     ),
                     aria_label="Account areas",
@@ -287,11 +297,11 @@ def mobile_menu(active: str | None) -> rx.Component:
                         rx.el.nav(
                             rx.flex(
                                 _drawer_group("Learn to drive", "drawer-main", MAIN_ITEMS, active),
-                                _drawer_group(
-                                    "Your account",
-                                    "drawer-accounts",
-                                    (*ACCOUNT_ITEMS, SIGN_IN_ITEM),
-                                    active,
+                                _drawer_group("Your area", "drawer-accounts", ACCOUNT_ITEMS, active),
+                                rx.cond(
+                                    AuthState.signed_in,
+                                    _drawer_group("Signed in", "drawer-session", (MY_ACCOUNT_ITEM, SIGN_OUT_ITEM), active),
+                                    _drawer_group("Account", "drawer-session", (SIGN_IN_ITEM,), active),
                                 ),
                                 direction="column",
                                 gap="1.25rem",

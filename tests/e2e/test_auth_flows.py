@@ -199,3 +199,16 @@ def test_magic_link_page_signs_in_only_on_the_button_and_only_once(app_server, e
         assert again.locator("#magic-link-sign-in").count() == 0
     finally:
         context.close()
+
+
+def test_header_offers_sign_out_and_signing_out_ends_the_session(app_server, accounts_data, page):
+    sign_in(page, app_server, EMAILS["student"])
+    page.wait_for_url(re.compile(re.escape(app_server + "/student") + r"/?$"), timeout=30_000)
+    header_sign_out = page.get_by_role("navigation", name="Account areas").get_by_role("link", name="Sign out")
+    header_sign_out.wait_for(timeout=30_000)
+    header_sign_out.click()
+    page.wait_for_url(re.compile(r"/sign-out/?$"), timeout=30_000)
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r"/sign-in/?\?signed_out=1$"), timeout=30_000)
+    page.goto(app_server + "/student")  # the old cookie no longer opens the student area
+    page.wait_for_url(re.compile(r"/sign-in/?\?next=%2Fstudent$"), timeout=30_000)
