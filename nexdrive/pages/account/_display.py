@@ -143,3 +143,32 @@ def panel(title: str, panel_id: str, *children: rx.Component) -> rx.Component:
         size="3",
         width="100%",
     )
+
+
+def role_home(title: str, loaded: rx.Var, *body: rx.Component, loading_text: str = "Loading\u2026",
+              extra_actions: tuple[rx.Component, ...] = ()) -> rx.Component:
+    """The frame every role's home shares: heading, a loading state until on_load has run, and account actions."""
+    from nexdrive.components.ui import button_link, container
+    from nexdrive.pages.auth._forms import page_title
+    from nexdrive.pages.auth.sign_out import sign_out_button
+
+    actions = rx.hstack(
+        *extra_actions,
+        button_link("Your account", "/account", icon="user-cog", variant="soft", size="2"),
+        sign_out_button(size="2"),
+        wrap="wrap",
+        spacing="3",
+    )
+    return container(
+        rx.vstack(
+            page_title(title),
+            rx.cond(
+                loaded,
+                rx.vstack(*body, actions, spacing="5", width="100%"),
+                rx.hstack(rx.spinner(), rx.text(loading_text), role="status"),
+            ),
+            spacing="5",
+            width="100%",
+        ),
+        padding_y=["1.5rem", "2rem", "3rem"],
+    )

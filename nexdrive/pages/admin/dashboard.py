@@ -5,10 +5,7 @@ import reflex as rx
 
 from nexdrive.components import brand
 from nexdrive.components.layout import layout
-from nexdrive.components.ui import button_link, container
-from nexdrive.pages.account._display import BookingRow, booking_list, panel, stat, upcoming_bookings
-from nexdrive.pages.auth._forms import page_title
-from nexdrive.pages.auth.sign_out import sign_out_button
+from nexdrive.pages.account._display import role_home, BookingRow, booking_list, panel, stat, upcoming_bookings
 from nexdrive.services import access, accounts
 from nexdrive.services.accounts import AuthRequired
 from nexdrive.services.errors import ServiceError
@@ -73,42 +70,24 @@ class AdminHomeState(rx.State):
 
 def admin_dashboard_page() -> rx.Component:
     return layout(
-        container(
-            rx.vstack(
-                page_title("Admin dashboard"),
-                rx.cond(
-                    AdminHomeState.loaded,
-                    rx.vstack(
-                        rx.text("Signed in as ", rx.text(AdminHomeState.first_name, as_="span", weight="bold"),
-                                " (administrator).", as_="p", size="4"),
-                        rx.cond(AdminHomeState.error != "",
-                                rx.callout(AdminHomeState.error, icon="circle-alert", color_scheme="red")),
-                        rx.grid(
-                            stat("Students", AdminHomeState.students, id="admin-students"),
-                            stat("Upcoming bookings", AdminHomeState.upcoming_count, id="admin-upcoming"),
-                            stat("Lessons recorded", AdminHomeState.lessons, id="admin-lessons"),
-                            stat("Payments", AdminHomeState.payments, id="admin-payments"),
-                            columns=rx.breakpoints(initial="2", md="4"),
-                            gap="1rem",
-                            width="100%",
-                        ),
-                        panel("Next bookings", "next-bookings",
-                              booking_list(AdminHomeState.upcoming, show_student=True, empty="Nothing booked.")),
-                        rx.hstack(
-                            button_link("Your account", "/account", icon="user-cog", variant="soft", size="2"),
-                            sign_out_button(size="2"),
-                            wrap="wrap",
-                            spacing="3",
-                        ),
-                        spacing="5",
-                        width="100%",
-                    ),
-                    rx.hstack(rx.spinner(), rx.text("Loading\u2026"), role="status"),
-                ),
-                spacing="5",
+        role_home(
+            "Admin dashboard",
+            AdminHomeState.loaded,
+            rx.text("Signed in as ", rx.text(AdminHomeState.first_name, as_="span", weight="bold"),
+                    " (administrator).", as_="p", size="4"),
+            rx.cond(AdminHomeState.error != "",
+                    rx.callout(AdminHomeState.error, icon="circle-alert", color_scheme="red")),
+            rx.grid(
+                stat("Students", AdminHomeState.students, id="admin-students"),
+                stat("Upcoming bookings", AdminHomeState.upcoming_count, id="admin-upcoming"),
+                stat("Lessons recorded", AdminHomeState.lessons, id="admin-lessons"),
+                stat("Payments", AdminHomeState.payments, id="admin-payments"),
+                columns=rx.breakpoints(initial="2", md="4"),
+                gap="1rem",
                 width="100%",
             ),
-            padding_y=["1.5rem", "2rem", "3rem"],
+            panel("Next bookings", "next-bookings",
+                  booking_list(AdminHomeState.upcoming, show_student=True, empty="Nothing booked.")),
         ),
         active=ROUTE,
     )

@@ -7,10 +7,7 @@ import reflex as rx
 
 from nexdrive.components import brand
 from nexdrive.components.layout import layout
-from nexdrive.components.ui import button_link, container
-from nexdrive.pages.account._display import SYDNEY, BookingRow, booking_list, panel, stat, upcoming_bookings
-from nexdrive.pages.auth._forms import page_title
-from nexdrive.pages.auth.sign_out import sign_out_button
+from nexdrive.pages.account._display import role_home, SYDNEY, BookingRow, booking_list, panel, stat, upcoming_bookings
 from nexdrive.services import access, accounts
 from nexdrive.services.accounts import AuthRequired
 from nexdrive.services.errors import ServiceError
@@ -62,45 +59,27 @@ class InstructorHomeState(rx.State):
 
 def instructor_dashboard_page() -> rx.Component:
     return layout(
-        container(
-            rx.vstack(
-                page_title("Instructor dashboard"),
-                rx.cond(
-                    InstructorHomeState.loaded,
-                    rx.vstack(
-                        rx.text("G'day, ", rx.text(InstructorHomeState.first_name, as_="span", weight="bold"), ".",
-                                as_="p", size="4"),
-                        rx.cond(InstructorHomeState.error != "",
-                                rx.callout(InstructorHomeState.error, icon="circle-alert", color_scheme="red")),
-                        rx.grid(
-                            stat("Lessons today", InstructorHomeState.today.length(), id="today-count"),
-                            stat("Upcoming", InstructorHomeState.later.length()),
-                            stat("Your students", InstructorHomeState.student_count, id="student-count"),
-                            columns=rx.breakpoints(initial="1", sm="3"),
-                            gap="1rem",
-                            width="100%",
-                        ),
-                        panel("Today", "today",
-                              booking_list(InstructorHomeState.today, show_student=True,
-                                           empty="No lessons today.")),
-                        panel("Coming up", "coming-up",
-                              booking_list(InstructorHomeState.later, show_student=True,
-                                           empty="Nothing booked yet.")),
-                        rx.hstack(
-                            button_link("Your account", "/account", icon="user-cog", variant="soft", size="2"),
-                            sign_out_button(size="2"),
-                            wrap="wrap",
-                            spacing="3",
-                        ),
-                        spacing="5",
-                        width="100%",
-                    ),
-                    rx.hstack(rx.spinner(), rx.text("Loading\u2026"), role="status"),
-                ),
-                spacing="5",
+        role_home(
+            "Instructor dashboard",
+            InstructorHomeState.loaded,
+            rx.text("G'day, ", rx.text(InstructorHomeState.first_name, as_="span", weight="bold"), ".",
+                    as_="p", size="4"),
+            rx.cond(InstructorHomeState.error != "",
+                    rx.callout(InstructorHomeState.error, icon="circle-alert", color_scheme="red")),
+            rx.grid(
+                stat("Lessons today", InstructorHomeState.today.length(), id="today-count"),
+                stat("Upcoming", InstructorHomeState.later.length()),
+                stat("Your students", InstructorHomeState.student_count, id="student-count"),
+                columns=rx.breakpoints(initial="1", sm="3"),
+                gap="1rem",
                 width="100%",
             ),
-            padding_y=["1.5rem", "2rem", "3rem"],
+            panel("Today", "today",
+                  booking_list(InstructorHomeState.today, show_student=True,
+                               empty="No lessons today.")),
+            panel("Coming up", "coming-up",
+                  booking_list(InstructorHomeState.later, show_student=True,
+                               empty="Nothing booked yet.")),
         ),
         active=ROUTE,
     )

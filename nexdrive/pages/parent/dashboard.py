@@ -9,10 +9,7 @@ import reflex as rx
 
 from nexdrive.components import brand
 from nexdrive.components.layout import layout
-from nexdrive.components.ui import button_link, container
-from nexdrive.pages.account._display import BookingRow, LessonRow, booking_list, lesson_rows, upcoming_bookings
-from nexdrive.pages.auth._forms import page_title
-from nexdrive.pages.auth.sign_out import sign_out_button
+from nexdrive.pages.account._display import role_home, BookingRow, LessonRow, booking_list, lesson_rows, upcoming_bookings
 from nexdrive.services import access, accounts
 from nexdrive.services.accounts import AuthRequired
 from nexdrive.services.errors import Forbidden, ServiceError
@@ -138,40 +135,22 @@ def _child_card(child: rx.Var) -> rx.Component:
 
 def parent_dashboard_page() -> rx.Component:
     return layout(
-        container(
-            rx.vstack(
-                page_title("Parent and supervisor area"),
-                rx.cond(
-                    ParentHomeState.loaded,
-                    rx.vstack(
-                        rx.text("Hello, ", rx.text(ParentHomeState.first_name, as_="span", weight="bold"), ".",
-                                as_="p", size="4"),
-                        rx.cond(ParentHomeState.error != "",
-                                rx.callout(ParentHomeState.error, icon="circle-alert", color_scheme="red")),
-                        rx.cond(
-                            ParentHomeState.children.length() > 0,
-                            rx.grid(rx.foreach(ParentHomeState.children, _child_card),
-                                    columns=rx.breakpoints(initial="1", md="2"), gap="1rem", width="100%"),
-                            rx.text("No learner has linked you yet. Ask your learner to invite you from their "
-                                    "Family access page.", as_="p", color=rx.color("gray", 11)),
-                        ),
-                        rx.text("The instructor's private notes are never shown to learners or parents.",
-                                size="1", color=rx.color("gray", 11), as_="p"),
-                        rx.hstack(
-                            button_link("Your account", "/account", icon="user-cog", variant="soft", size="2"),
-                            sign_out_button(size="2"),
-                            wrap="wrap",
-                            spacing="3",
-                        ),
-                        spacing="5",
-                        width="100%",
-                    ),
-                    rx.hstack(rx.spinner(), rx.text("Loading\u2026"), role="status"),
-                ),
-                spacing="5",
-                width="100%",
+        role_home(
+            "Parent and supervisor area",
+            ParentHomeState.loaded,
+            rx.text("Hello, ", rx.text(ParentHomeState.first_name, as_="span", weight="bold"), ".",
+                    as_="p", size="4"),
+            rx.cond(ParentHomeState.error != "",
+                    rx.callout(ParentHomeState.error, icon="circle-alert", color_scheme="red")),
+            rx.cond(
+                ParentHomeState.children.length() > 0,
+                rx.grid(rx.foreach(ParentHomeState.children, _child_card),
+                        columns=rx.breakpoints(initial="1", md="2"), gap="1rem", width="100%"),
+                rx.text("No learner has linked you yet. Ask your learner to invite you from their "
+                        "Family access page.", as_="p", color=rx.color("gray", 11)),
             ),
-            padding_y=["1.5rem", "2rem", "3rem"],
+            rx.text("The instructor's private notes are never shown to learners or parents.",
+                    size="1", color=rx.color("gray", 11), as_="p"),
         ),
         active=ROUTE,
     )

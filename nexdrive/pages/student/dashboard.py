@@ -5,10 +5,8 @@ import reflex as rx
 
 from nexdrive.components import brand
 from nexdrive.components.layout import layout
-from nexdrive.components.ui import button_link, container
-from nexdrive.pages.account._display import BookingRow, booking_list, competent_count, panel, stat, upcoming_bookings
-from nexdrive.pages.auth._forms import page_title
-from nexdrive.pages.auth.sign_out import sign_out_button
+from nexdrive.components.ui import button_link
+from nexdrive.pages.account._display import role_home, BookingRow, booking_list, competent_count, panel, stat, upcoming_bookings
 from nexdrive.services import access, accounts
 from nexdrive.services.accounts import AuthRequired
 from nexdrive.services.errors import ServiceError
@@ -61,47 +59,30 @@ class StudentHomeState(rx.State):
 
 def student_dashboard_page() -> rx.Component:
     return layout(
-        container(
-            rx.vstack(
-                page_title("Your learner dashboard"),
-                rx.cond(
-                    StudentHomeState.loaded,
-                    rx.vstack(
-                        rx.text("Welcome back, ", rx.text(StudentHomeState.first_name, as_="span", weight="bold",
-                                                          id="student-name"), ".", as_="p", size="4"),
-                        rx.cond(StudentHomeState.error != "",
-                                rx.callout(StudentHomeState.error, icon="circle-alert", color_scheme="red")),
-                        rx.grid(
-                            stat("CBT&A tasks competent", StudentHomeState.competent.to_string() + f" of {TOTAL_TASKS}",
-                                 id="progress-count"),
-                            stat("Upcoming lessons", StudentHomeState.upcoming.length(), id="upcoming-count"),
-                            stat("People following your lessons", StudentHomeState.parents, id="parent-count"),
-                            columns=rx.breakpoints(initial="1", sm="3"),
-                            gap="1rem",
-                            width="100%",
-                        ),
-                        panel("Upcoming lessons", "upcoming",
-                              booking_list(StudentHomeState.upcoming, list_id="upcoming-list",
-                                           empty="No lessons booked yet."),
-                              rx.box(button_link("Book a lesson", brand.ROUTE_BOOK, icon="calendar-plus", size="2"),
-                                     margin_top="1rem")),
-                        rx.hstack(
-                            button_link("Family access", "/student/family", icon="users", variant="soft", size="2",
-                                        id="family-link"),
-                            button_link("Your account", "/account", icon="user-cog", variant="soft", size="2"),
-                            sign_out_button(size="2"),
-                            wrap="wrap",
-                            spacing="3",
-                        ),
-                        spacing="5",
-                        width="100%",
-                    ),
-                    rx.hstack(rx.spinner(), rx.text("Loading your dashboard\u2026"), role="status"),
-                ),
-                spacing="5",
+        role_home(
+            "Your learner dashboard",
+            StudentHomeState.loaded,
+            rx.text("Welcome back, ", rx.text(StudentHomeState.first_name, as_="span", weight="bold",
+                                              id="student-name"), ".", as_="p", size="4"),
+            rx.cond(StudentHomeState.error != "",
+                    rx.callout(StudentHomeState.error, icon="circle-alert", color_scheme="red")),
+            rx.grid(
+                stat("CBT&A tasks competent", StudentHomeState.competent.to_string() + f" of {TOTAL_TASKS}",
+                     id="progress-count"),
+                stat("Upcoming lessons", StudentHomeState.upcoming.length(), id="upcoming-count"),
+                stat("People following your lessons", StudentHomeState.parents, id="parent-count"),
+                columns=rx.breakpoints(initial="1", sm="3"),
+                gap="1rem",
                 width="100%",
             ),
-            padding_y=["1.5rem", "2rem", "3rem"],
+            panel("Upcoming lessons", "upcoming",
+                  booking_list(StudentHomeState.upcoming, list_id="upcoming-list",
+                               empty="No lessons booked yet."),
+                  rx.box(button_link("Book a lesson", brand.ROUTE_BOOK, icon="calendar-plus", size="2"),
+                         margin_top="1rem")),
+            loading_text="Loading your dashboard\u2026",
+            extra_actions=(button_link("Family access", "/student/family", icon="users", variant="soft", size="2",
+                                    id="family-link"),),
         ),
         active=ROUTE,
     )
