@@ -75,6 +75,10 @@ class Booking(SQLModel, table=True):
         check("duration_minutes > 0", "duration_minutes"),
         check("amount_cents >= 0", "amount_cents"),
         check("status <> 'held' OR hold_expires_at IS NOT NULL", "hold_expiry"),
+        check("cancellation_fee_cents >= 0", "cancellation_fee_cents"),
+        check("reschedule_count >= 0", "reschedule_count"),
+        sa.Index("uq_bookings_manage_token_hash", "manage_token_hash", unique=True,
+                 postgresql_where=sa.text("manage_token_hash IS NOT NULL")),
     )
     # Read trigger-maintained columns back with RETURNING on UPDATE as well as INSERT.
     __mapper_args__ = {"eager_defaults": True}
@@ -105,6 +109,13 @@ class Booking(SQLModel, table=True):
     cancelled_by: Optional[uuid.UUID] = fk_field("users.id")
     cancellation_reason: Optional[str] = text_field()
     rescheduled_from_id: Optional[uuid.UUID] = fk_field("bookings.id")
+    reschedule_count: int = int_field(nullable=False, default=0)
+    # Policy outcome of a cancellation: the late fee kept, and who waived it (0004).
+    cancellation_fee_cents: int = int_field(nullable=False, default=0)
+    fee_waived_at: Optional[datetime] = ts_field()
+    fee_waived_by: Optional[uuid.UUID] = fk_field("users.id", index=False)
+    # SHA-256 of the secret "manage your booking" link for people without an account (0004).
+    manage_token_hash: Optional[str] = text_field()
 
     payment_status: str = text_field(nullable=False, default="unpaid")
     payment_id: Optional[uuid.UUID] = fk_field("payments.id", use_alter=True)
@@ -147,5 +158,6 @@ class WaitlistEntry(SQLModel, table=True):
     service_id: Optional[uuid.UUID] = fk_field("services.id")
     status: str = text_field(nullable=False, default="waiting")
     notified_at: Optional[datetime] = ts_field()
+    offered_start_time: Optional[datetime] = ts_field()  # the freed slot we offered (0004)
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()

@@ -30,6 +30,8 @@ from nexdrive.models.base import (
 
 SERVICE_CATEGORIES = ("lesson", "co_lesson", "assessment", "special")
 OVERRIDE_TYPES = ("blocked", "available")
+# Which CBT&A rule gates a service (DESIGN.md §3.5); NULL = anyone may book it.
+ELIGIBILITY_KINDS = ("review_1", "review_2", "final_drive")
 
 
 class Service(SQLModel, table=True):
@@ -43,6 +45,8 @@ class Service(SQLModel, table=True):
         check("duration_minutes > 0", "duration_minutes"),
         check("price_cents >= 0", "price_cents"),
         check("min_notice_hours >= 0", "min_notice_hours"),
+        check("buffer_minutes IS NULL OR buffer_minutes >= 0", "buffer_minutes"),
+        check_in("eligibility_kind", ELIGIBILITY_KINDS),
     )
 
     id: uuid.UUID = uuid_pk()
@@ -54,6 +58,8 @@ class Service(SQLModel, table=True):
     category: str = text_field(nullable=False)
     is_bookable_online: bool = bool_field(default=True)
     requires_eligibility_check: bool = bool_field(default=False)
+    eligibility_kind: Optional[str] = text_field()  # review_1 / review_2 / final_drive (0004)
+    buffer_minutes: Optional[int] = int_field()  # travel time after it; NULL = instructor default (0004)
     min_notice_hours: int = int_field(nullable=False, default=24)
     sort_order: int = int_field(nullable=False, default=0)
     is_active: bool = bool_field(default=True)

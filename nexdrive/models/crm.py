@@ -42,6 +42,11 @@ class Contact(SQLModel, table=True):
         sa.Index("idx_contacts_instructor_id", "instructor_id"),
         check_in("lifecycle_stage", LIFECYCLE_STAGES),
         check("total_interactions >= 0", "total_interactions"),
+        # One live contact per phone and per email (0004): the CRM de-duplicates on them.
+        sa.Index("uq_contacts_phone", "phone", unique=True,
+                 postgresql_where=sa.text("deleted_at IS NULL AND phone IS NOT NULL")),
+        sa.Index("uq_contacts_email", sa.text("lower(email)"), unique=True,
+                 postgresql_where=sa.text("deleted_at IS NULL AND email IS NOT NULL")),
     )
 
     id: uuid.UUID = uuid_pk()

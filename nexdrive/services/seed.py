@@ -209,6 +209,8 @@ def _load_services(session: Session, path: str | os.PathLike[str] | None, update
             "price_cents": s["price_cents"],
             "category": SERVICE_CATEGORY_MAP.get(s["category"], "special"),
             "requires_eligibility_check": s["requires_eligibility"] is not None,
+            "eligibility_kind": s["requires_eligibility"],
+            "buffer_minutes": s.get("buffer_minutes"),
             "is_active": s["is_active"],
             "sort_order": s["sort_order"],
             "is_bookable_online": True,
