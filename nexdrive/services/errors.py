@@ -35,3 +35,26 @@ class SlotUnavailable(ServiceError):
 class HoldExpired(ServiceError):
     code = "HOLD_EXPIRED"
     http_status = 409
+
+
+class BookingTooLate(ServiceError):
+    """Inside the minimum notice (or the change window of the cancellation policy)."""
+    code = "BOOKING_TOO_LATE"
+    http_status = 422
+
+
+class BookingTooFar(ServiceError):
+    code = "BOOKING_TOO_FAR"
+    http_status = 422
+
+
+class NotEligible(ServiceError):
+    """A review or final drive the student's log book does not allow yet."""
+    code = "COMPETENCY_LOCKED"
+    http_status = 422
+
+
+class InvalidState(ServiceError):
+    """The booking is not in a state that allows this (e.g. cancelling a cancelled lesson)."""
+    code = "INVALID_STATE"
+    http_status = 409

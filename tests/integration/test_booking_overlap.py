@@ -4,20 +4,24 @@ from __future__ import annotations
 import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from nexdrive.db import session_scope
-from nexdrive.services.actors import SYSTEM, VISITOR
+from nexdrive.services.actors import SYSTEM
 from nexdrive.services.booking import confirm_booking, overlapping_pairs, reserve_slot
 from nexdrive.services.errors import HoldExpired, SlotUnavailable
 from tests.factories import make_instructor, make_service
 
-# Tuesday 1 December 2026, 9:00 in Canberra (AEDT, UTC+11) = 22:00 UTC the day before.
-NINE_AM = datetime(2026, 11, 30, 22, 0, tzinfo=timezone.utc)
+CANBERRA = ZoneInfo("Australia/Sydney")
+# 9:00 in Canberra on a Tuesday a few weeks ahead (always in the future, whenever the suite runs).
+_day = date.today() + timedelta(days=21)
+_day += timedelta(days=(1 - _day.weekday()) % 7)
+NINE_AM = datetime.combine(_day, time(9, 0), tzinfo=CANBERRA).astimezone(timezone.utc)
 
 
 @pytest.fixture
@@ -30,7 +34,8 @@ def setup(engine):
 
 def _reserve(engine, instructor_id, service_id, start):
     with session_scope(engine) as s:
-        return reserve_slot(s, VISITOR, instructor_id=instructor_id, service_id=service_id, start_time=start).id
+        # The school's own booking path: any free time (these tests are about the database's refusal).
+        return reserve_slot(s, SYSTEM, instructor_id=instructor_id, service_id=service_id, start_time=start).id
 
 
 def test_200_concurrent_overlapping_reservations_leave_exactly_one(engine, setup):
@@ -107,8 +112,8 @@ def test_the_database_itself_refuses_an_overlap_written_around_the_service(engin
             s.execute(sa.text(
                 "INSERT INTO bookings (instructor_id, service_id, scheduled_date, start_time, end_time, "
                 "duration_minutes, buffer_minutes, blocked_until, status) VALUES "
-                "(:i, :s, '2026-12-01', :st, :et, 30, 0, :et, 'confirmed')"),
-                {"i": instructor_id, "s": service_id, "st": NINE_AM + timedelta(minutes=30),
+                "(:i, :s, :d, :st, :et, 30, 0, :et, 'confirmed')"),
+                {"i": instructor_id, "s": service_id, "d": _day, "st": NINE_AM + timedelta(minutes=30),
                  "et": NINE_AM + timedelta(minutes=60)})
 
 

@@ -1,0 +1,47 @@
+"""Shared set-up for booking tests: an instructor with weekly hours, and dates always in the future."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from nexdrive.models import AvailabilityRule
+from tests.factories import make_instructor, make_service
+
+CANBERRA = ZoneInfo("Australia/Sydney")
+
+
+def weekday_ahead(weekday: int, *, weeks: int = 3) -> date:
+    """The next given weekday (Monday=0) at least `weeks` weeks from today, skipping ACT public holidays."""
+    from nexdrive.services.holidays import is_act_public_holiday
+
+    day = date.today() + timedelta(weeks=weeks)
+    day += timedelta(days=(weekday - day.weekday()) % 7)
+    while is_act_public_holiday(day):
+        day += timedelta(days=7)
+    return day
+
+
+def at(day: date, hhmm: str) -> datetime:
+    return datetime.combine(day, time.fromisoformat(hhmm), tzinfo=CANBERRA).astimezone(timezone.utc)
+
+
+def open_instructor(session: Session, *, days=(1, 2, 3, 4, 5, 6), start="08:00", end="18:00", buffer_minutes=15,
+                    max_per_day=8):
+    """An instructor working the given stored days (0=Sunday) from start to end, and a 60-minute lesson."""
+    instructor = make_instructor(session, buffer_minutes=buffer_minutes)
+    instructor.max_lessons_per_day = max_per_day
+    session.add(instructor)
+    for d in days:
+        session.add(AvailabilityRule(instructor_id=instructor.id, day_of_week=d, start_time=time.fromisoformat(start),
+                                     end_time=time.fromisoformat(end), effective_from=date.today() - timedelta(days=1)))
+    service = make_service(session, minutes=60)
+    session.flush()
+    return instructor, service
+
+
+def only_instructor(session: Session, instructor_id) -> None:
+    """Make this the only active instructor (the template database has none, the demo has one)."""
+    session.execute(sa.text("UPDATE instructors SET status = 'inactive' WHERE id <> :i"), {"i": instructor_id})
