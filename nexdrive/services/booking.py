@@ -527,7 +527,7 @@ def confirm_booking(session: Session, actor: Actor, booking_id: uuid.UUID, *,
         booking.manage_token_hash = hash_token(manage_token)
         session.add(booking)
         session.flush()
-    _notify(session, booking, "booking_confirmed", manage_url=manage_url(manage_token))
+    _notify(session, booking, "booking_confirmation", manage_url=manage_url(manage_token))
     return booking
 
 
@@ -734,7 +734,7 @@ def _offer_freed_slot(session: Session, booking: Booking, start: datetime, block
         session.add(entry)
         recipient = _recipient(session, entry.student_id, entry.contact_id)
         if recipient.get("phone"):
-            notify.queue(session, channel="sms", recipient=recipient["phone"], template="waitlist_slot_open",
+            notify.queue(session, channel="sms", recipient=recipient["phone"], template="waitlist_available",
                          body=(f"NexDrive Academy: a lesson time has opened up on {au_when(start)}. "
                                f"Book it at {notify.public_url('/book')} - first in gets it."),
                          contact_id=entry.contact_id, user_id=recipient.get("user_id"),
@@ -790,6 +790,7 @@ def booking_summary(session: Session, booking: Booking) -> dict:
         "cancellation_fee": {"amount": booking.cancellation_fee_cents, "currency": "AUD"},
         "cancellation_terms": terms,
         "notes": booking.booking_notes or "",
+        "sequence": booking.reschedule_count + (1 if booking.status == "cancelled" else 0),  # for .ics updates
     }
 
 

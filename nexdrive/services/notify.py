@@ -38,7 +38,7 @@ def _texts(kind: str, s: dict, extra: dict) -> tuple[str, str, str]:
     """(sms, email subject, email body) for one booking event."""
     hello = f"Hi {s['learner_first_name']}," if s.get("learner_first_name") else "Hello,"
     where = ", ".join(p for p in (s.get("pickup_address"), s.get("suburb")) if p)
-    if kind == "booking_confirmed":
+    if kind == "booking_confirmation":
         sms = (f"{SENDER}: your {s['service_name']} is booked for {s['when']} with {s['instructor_name']}. "
                f"Pick-up: {where}. Ref {s['reference']}. Change or cancel: {extra.get('manage_url', '')}")
         subject = f"Lesson booked: {s['when']}"

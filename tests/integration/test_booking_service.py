@@ -352,7 +352,7 @@ def test_a_cancellation_offers_the_time_to_the_waitlist(engine, school):
     with session_scope(engine) as s:
         rows = dict(s.execute(sa.text("SELECT id, status FROM waitlist")).all())
         assert rows == {entry.id: "notified", other.id: "waiting"}
-        sms = s.execute(sa.text("SELECT recipient, body FROM outbox_messages WHERE template = 'waitlist_slot_open'")).all()
+        sms = s.execute(sa.text("SELECT recipient, body FROM outbox_messages WHERE template = 'waitlist_available'")).all()
         assert [m.recipient for m in sms] == ["+61400111222"] and "NexDrive Academy" in sms[0].body
 
 
