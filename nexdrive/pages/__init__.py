@@ -13,7 +13,7 @@ import reflex as rx
 from nexdrive.pages.account import settings as account_settings
 from nexdrive.pages.admin import dashboard as admin_dashboard
 from nexdrive.pages.auth import forgot_password, magic_link, reset_password, sign_in, sign_out, sign_up
-from nexdrive.pages.booking import book
+from nexdrive.pages.booking import book, manage
 from nexdrive.pages.instructor import dashboard as instructor_dashboard
 from nexdrive.pages.parent import accept as parent_accept
 from nexdrive.pages.parent import dashboard as parent_dashboard
@@ -34,7 +34,11 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec(home.ROUTE, home.home_page, home.TITLE, home.DESCRIPTION),
     PageSpec(lessons.ROUTE, lessons.lessons_page, lessons.TITLE, lessons.DESCRIPTION),
-    PageSpec(book.ROUTE, book.book_page, book.TITLE, book.DESCRIPTION),
+    PageSpec(book.ROUTE, book.book_page, book.TITLE, book.DESCRIPTION, tuple(book.ON_LOAD)),
+    PageSpec(manage.CONFIRMED_ROUTE, manage.confirmed_page, manage.CONFIRMED_TITLE, manage.CONFIRMED_DESCRIPTION,
+             tuple(manage.ON_LOAD)),
+    PageSpec(manage.MANAGE_ROUTE, manage.manage_page, manage.MANAGE_TITLE, manage.MANAGE_DESCRIPTION,
+             tuple(manage.ON_LOAD)),
     PageSpec(sign_in.ROUTE, sign_in.sign_in_page, sign_in.TITLE, sign_in.DESCRIPTION, tuple(sign_in.ON_LOAD)),
     PageSpec(sign_up.ROUTE, sign_up.sign_up_page, sign_up.TITLE, sign_up.DESCRIPTION, tuple(sign_up.ON_LOAD)),
     PageSpec(forgot_password.ROUTE, forgot_password.forgot_password_page, forgot_password.TITLE,

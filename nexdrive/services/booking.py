@@ -328,11 +328,18 @@ def _require_offered(session: Session, instructor: Instructor, service: Service,
     cal = availability.load_calendars(session, [instructor.id], day, day).get(instructor.id)
     offered = cal is not None and any(
         s.start == start for s in availability.compute_slots(cal, rules, day, day, ignore_booking_id=ignore_booking_id))
-    if not offered:
-        raise SlotUnavailable("That time is not available.", start_time=start.isoformat(),
-                              suggested_alternatives=nearest_alternatives(
-                                  session, service, start, instructor_id=instructor.id,
-                                  ignore_booking_id=ignore_booking_id))
+    if offered:
+        return
+    if cal is not None:
+        cal.busy, cal.booked_on = [], {}
+        if any(s.start == start for s in availability.compute_slots(cal, rules, day, day)):
+            # Within working hours, so someone else's booking or hold is in the way.
+            raise _conflict(session, service, start, instructor.id, ignore_booking_id)
+    raise SlotUnavailable("That time is not available. Here are the nearest free times.",
+                          start_time=start.isoformat(),
+                          suggested_alternatives=nearest_alternatives(
+                              session, service, start, instructor_id=instructor.id,
+                              ignore_booking_id=ignore_booking_id))
 
 
 def _choose_instructor(session: Session, service: Service, start: datetime, instructor_id: uuid.UUID | None

@@ -110,6 +110,7 @@ BUSINESS_DEFAULTS: dict[str, Any] = {
     "phone": "+61 2 6100 0000",
     "email": "lessons@nexdriveacademy.com.au",
     "timezone": "Australia/Sydney",
+    "late_cancellation_fee_cents": 4250,  # half a standard lesson inside the 24-hour notice window
 }
 
 # default_services.json categories -> services.category (CHECK lesson/co_lesson/assessment/special)

@@ -119,6 +119,25 @@ async def run_anonymous(fn: Callable[[Any], T]) -> T:
     return await asyncio.to_thread(work)
 
 
+async def run_as_visitor_or_user(state: rx.State, fn: Callable[[Any, Actor], T]) -> T:
+    """Like run_as_actor, but a signed-out (or expired) visitor acts as a visitor instead of failing.
+
+    For public flows such as the booking widget: a signed-in student books as themselves.
+    """
+    token, ip, ua = request_context(state)
+
+    def work() -> T:
+        with session_scope() as session:
+            actor = Actor(role="visitor", ip_address=accounts.clean_ip(ip), user_agent=ua)
+            if token:
+                try:
+                    actor = accounts.actor_for_session_token(session, token, ip=ip, user_agent=ua)
+                except AuthRequired:
+                    pass
+            return fn(session, actor)
+    return await asyncio.to_thread(work)
+
+
 def _who(session, actor: Actor) -> dict[str, Any]:
     me = accounts.get_me(session, actor)
     profile = me.get("profile") or {}

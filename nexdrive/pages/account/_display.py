@@ -89,7 +89,9 @@ def competent_count(records: list[dict]) -> int:
     return sum(1 for status in latest.values() if status == "competent")
 
 
-def booking_list(rows: rx.Var, *, empty: str, show_student: bool = False, list_id: str | None = None) -> rx.Component:
+def booking_list(rows: rx.Var, *, empty: str, show_student: bool = False, list_id: str | None = None,
+                 manage: bool = False) -> rx.Component:
+    """``manage`` adds a "Change" link per row (the booking service decides who may change what)."""
     def item(row: rx.Var) -> rx.Component:
         return rx.el.li(
             rx.hstack(
@@ -103,7 +105,13 @@ def booking_list(rows: rx.Var, *, empty: str, show_student: bool = False, list_i
                     spacing="0",
                     align="start",
                 ),
-                rx.badge(row.status, variant="soft"),
+                rx.hstack(
+                    rx.badge(row.status, variant="soft"),
+                    *([rx.link("Change", href="/booking/manage?id=" + row.booking_id, size="2",
+                               class_name="manage-booking", aria_label="Change or cancel the lesson on " + row.when)]
+                      if manage else []),
+                    spacing="3", align="center",
+                ),
                 justify="between",
                 align="center",
                 width="100%",

@@ -1,43 +1,572 @@
-"""Booking page ``/book`` (placeholder until the booking widget is built)."""
+"""The booking widget ``/book``: lesson type → day and time → your details → confirm.
+
+Thin over ``nexdrive.services.booking``: the same ``book_lesson`` / ``confirm_booking``
+the REST API, SMS bot and voice agent use. The chosen time is held (a real
+reservation in the database) when the details are submitted, so a visitor who
+reaches the confirm step has the slot; a visitor who loses a race is told
+plainly and offered the nearest free times. Signed-in students skip the
+details step (their account has them).
+"""
 from __future__ import annotations
 
+import uuid
+from datetime import datetime, timedelta
+
 import reflex as rx
+import sqlalchemy as sa
 
 from nexdrive.components import brand
-from nexdrive.components.placeholder import coming_soon_page
-from nexdrive.components.ui import Feature, contact_actions
+from nexdrive.components.layout import layout
+from nexdrive.components.ui import container, page_header
+from nexdrive.pages.auth._forms import field, message_box
+from nexdrive.services import booking, catalogue, contacts, vouchers
+from nexdrive.services.errors import ServiceError, SlotUnavailable, ValidationFailed
+from nexdrive.services.formats import BUSINESS_TZ, au_time
+from nexdrive.state.auth import run_anonymous, run_as_visitor_or_user
 
 ROUTE = brand.ROUTE_BOOK
-TITLE = "Book a driving lesson | NexDrive Academy"
+TITLE = "Book a driving lesson online | NexDrive Academy"
 DESCRIPTION = (
-    "Book a driving lesson with NexDrive Academy in Canberra. Online booking is coming soon; "
-    "until then, call or email to book."
+    "Book a driving lesson with NexDrive Academy in Canberra: choose a lesson, see real free times "
+    "in Canberra time, and confirm in a couple of minutes."
 )
+DAYS_SHOWN = 28
+STEPS = ("Lesson", "Day & time", "Your details", "Confirm")
+DETAIL_FIELDS = ("name", "phone", "email", "pickup_address", "suburb", "notes")
 
-FEATURES = (
-    Feature("car", "Choose a lesson", "Pick the lesson type and length that suits where you are in your log book."),
-    Feature(
-        "calendar-range",
-        "See real availability",
-        "Open times shown in Canberra time, with travel time between lessons already allowed for.",
-    ),
-    Feature("timer", "Hold your time", "Your chosen time is held for you while you enter your details and pay."),
-    Feature("credit-card", "Pay online or use credits", "Pay by card, or use a prepaid package or voucher."),
-    Feature("mail-check", "Confirmation and reminders", "Confirmation by SMS and email, and a reminder before the lesson."),
-    Feature("repeat", "Change of plans", "Reschedule or cancel online within the cancellation policy."),
-)
+
+def _profile_details(session, actor) -> dict:
+    if actor.role != "student":
+        return {}
+    row = session.execute(sa.text(
+        "SELECT p.first_name, p.last_name, p.phone, p.email, p.address_line1, p.suburb FROM students s "
+        "JOIN profiles p ON p.id = s.profile_id WHERE s.id = :s"), {"s": actor.student_id}).first()
+    if row is None:
+        return {}
+    return {"name": f"{row.first_name} {row.last_name}", "phone": contacts.format_au_phone(row.phone),
+            "email": row.email, "pickup_address": row.address_line1 or "", "suburb": row.suburb or ""}
+
+
+class BookingWidgetState(rx.State):
+    step: int = 0  # index into STEPS; 4 = done
+    loading: bool = True
+    busy: bool = False
+    services: list[dict[str, str]] = []
+    service_id: str = ""
+    service_name: str = ""
+    service_price: str = ""
+    service_minutes: str = ""
+    eligibility_note: str = ""
+    days: list[dict[str, str]] = []  # date, weekday, day, month, count
+    selected_date: str = ""
+    selected_day_label: str = ""
+    times: list[dict[str, str]] = []  # start, label, start_at
+    selected_start_at: str = ""
+    selected_label: str = ""
+    slots_loading: bool = False
+    # Who is booking
+    is_student: bool = False
+    student_name: str = ""
+    details: dict[str, str] = {k: "" for k in DETAIL_FIELDS}
+    name_error: str = ""
+    phone_error: str = ""
+    email_error: str = ""
+    pickup_address_error: str = ""
+    suburb_error: str = ""
+    notes_error: str = ""
+    form_error: str = ""
+    conflict: str = ""
+    alternatives: list[dict[str, str]] = []
+    # The hold
+    reservation_id: str = ""
+    manage_token: str = ""
+    summary: dict[str, str] = {}
+    hold_until: str = ""
+    voucher_code: str = ""
+    voucher_message: str = ""
+    voucher_ok: bool = False
+    utm: dict[str, str] = {}
+    _slots: dict[str, list[dict[str, str]]] = {}
+
+    # ── loading ──────────────────────────────────────────────────────────────
+    @rx.event
+    async def load(self):
+        self.loading = True
+        self.step, self.conflict, self.form_error, self.alternatives = 0, "", "", []
+        self.reservation_id = self.manage_token = ""
+        params = self.router.url.query_parameters
+        self.utm = {k: (params.get(f"utm_{k}") or "")[:100] for k in ("source", "medium", "campaign")}
+
+        def work(session, actor):
+            return {"services": catalogue.list_services(session), "me": _profile_details(session, actor),
+                    "student": actor.role == "student"}
+        data = await run_as_visitor_or_user(self, work)
+        self.services = [{k: str(v if v is not None else "") for k, v in s.items()} for s in data["services"]]
+        self.is_student = data["student"]
+        if data["me"]:
+            self.details = {**{k: "" for k in DETAIL_FIELDS}, **data["me"]}
+            self.student_name = data["me"]["name"]
+        self.loading = False
+        wanted = params.get("service", "")
+        match = next((s for s in self.services if wanted and wanted in (s["slug"], s["id"])), None)
+        if match:
+            return BookingWidgetState.choose_service(match["id"])
+        return None
+
+    @rx.event
+    async def choose_service(self, service_id: str):
+        service = next((s for s in self.services if s["id"] == service_id), None)
+        if service is None:
+            return
+        self.service_id, self.service_name = service["id"], service["name"]
+        self.service_price, self.service_minutes = service["price"], service["duration_minutes"]
+        self.eligibility_note = service["eligibility_note"]
+        self.step, self.conflict, self.alternatives = 1, "", []
+        self.selected_start_at = self.selected_label = ""
+        await self._load_slots()
+
+    async def _load_slots(self, keep_date: str = ""):
+        self.slots_loading = True
+        yield_date = keep_date
+        today = datetime.now(BUSINESS_TZ).date()
+        service_id = self.service_id
+
+        def work(session):
+            return booking.availability_by_day(session, service_ref=service_id, date_from=today,
+                                               date_to=today + timedelta(days=DAYS_SHOWN - 1))
+        result = await run_anonymous(work)
+        self._slots = {d["date"]: [{"start": t["start"], "label": t["label"], "start_at": t["start_at"]}
+                                   for t in d["times"]] for d in result["slots"]}
+        self.days = []
+        for offset in range(DAYS_SHOWN):
+            d = today + timedelta(days=offset)
+            count = len(self._slots.get(d.isoformat(), []))
+            self.days.append({"date": d.isoformat(), "weekday": d.strftime("%a"), "day": str(d.day),
+                              "month": d.strftime("%b"), "count": str(count),
+                              "label": f"{d.strftime('%A')} {d.day} {d.strftime('%B')}"})
+        first = yield_date if yield_date in self._slots else next(iter(sorted(self._slots)), "")
+        self._select_date(first)
+        self.slots_loading = False
+
+    def _select_date(self, day: str):
+        self.selected_date = day
+        self.times = list(self._slots.get(day, []))
+        match = next((d for d in self.days if d["date"] == day), None)
+        self.selected_day_label = match["label"] if match else ""
+
+    @rx.event
+    def choose_date(self, day: str):
+        self._select_date(day)
+
+    @rx.event
+    async def choose_time(self, start_at: str, label: str):
+        self.selected_start_at, self.selected_label = start_at, f"{self.selected_day_label}, {label}"
+        self.conflict, self.alternatives = "", []
+        if self.is_student and self.details.get("pickup_address") and self.details.get("suburb"):
+            await self._reserve()  # signed-in students skip the details step
+        else:
+            self.step = 2
+
+    @rx.event
+    async def choose_alternative(self, start_at: str):
+        alt = next((a for a in self.alternatives if a["start_at"] == start_at), None)
+        if alt is None:
+            return
+        self.selected_start_at = start_at
+        self.selected_label = f"{alt['day_label']}, {alt['label']}"
+        self.selected_date = alt["date"]
+        self.conflict, self.alternatives = "", []
+        await self._reserve()
+
+    @rx.event
+    def back(self):
+        if self.step > 0 and not self.busy:
+            self.step = 1 if self.step in (2, 3) else 0
+            self.form_error = ""
+
+    # ── reserve (hold) ───────────────────────────────────────────────────────
+    def _clear_errors(self):
+        for k in DETAIL_FIELDS:
+            setattr(self, f"{k}_error", "")
+        self.form_error = ""
+
+    @rx.event
+    async def submit_details(self, form: dict):
+        self._clear_errors()
+        self.details = {k: (form.get(k) or "").strip() for k in DETAIL_FIELDS}
+        problems = False
+        if not self.details["name"]:
+            self.name_error, problems = "Please enter your name.", True
+        try:
+            contacts.normalise_au_mobile(self.details["phone"])
+        except ValidationFailed as exc:
+            self.phone_error, problems = exc.message, True
+        if "@" not in self.details["email"]:
+            self.email_error, problems = "Please enter your email address.", True
+        if not self.details["pickup_address"]:
+            self.pickup_address_error, problems = "Where should we pick you up?", True
+        if not self.details["suburb"]:
+            self.suburb_error, problems = "Please enter the suburb.", True
+        if problems:
+            return
+        await self._reserve()
+
+    async def _reserve(self):
+        self.busy = True
+        self.conflict, self.form_error = "", ""
+        yield_start = datetime.fromisoformat(self.selected_start_at.replace("Z", "+00:00"))
+        details, service_id, utm = dict(self.details), self.service_id, dict(self.utm)
+        previous = (self.reservation_id, self.manage_token)
+
+        def work(session, actor):
+            if previous[0]:  # changing the time: let go of the earlier hold first
+                try:
+                    booking.cancel_booking(session, actor, uuid.UUID(previous[0]), manage_token=previous[1],
+                                           reason="Visitor chose another time")
+                except ServiceError:
+                    pass
+            r = booking.book_lesson(session, actor, service_id=service_id, start_time=yield_start,
+                                    name=details["name"] or None, phone=details["phone"] or None,
+                                    email=details["email"] or None, pickup_address=details["pickup_address"],
+                                    suburb=details["suburb"], notes=details["notes"] or None,
+                                    utm=contacts.Utm.clean(**utm))
+            return {"id": str(r.booking.id), "token": r.manage_token,
+                    "summary": {k: str(v) for k, v in r.summary.items() if not isinstance(v, dict)},
+                    "hold": au_time(r.booking.hold_expires_at)}
+        try:
+            result = await run_as_visitor_or_user(self, work)
+        except SlotUnavailable as exc:
+            self.busy = False
+            self.reservation_id = self.manage_token = ""
+            self.conflict = ("Sorry, someone has just booked that time. Here are the nearest free times."
+                             if "taken" in exc.message else exc.message)
+            self.alternatives = [{k: str(v) for k, v in a.items()}
+                                 for a in exc.details.get("suggested_alternatives", [])]
+            self.step = 1
+            await self._load_slots(keep_date=self.selected_date)
+            return
+        except ValidationFailed as exc:
+            self.busy = False
+            name = f"{exc.details.get('field', '')}_error"
+            if hasattr(self, name) and exc.details.get("field") in DETAIL_FIELDS:
+                setattr(self, name, exc.message)
+                self.step = 2
+            else:
+                self.form_error = exc.message
+            return
+        except ServiceError as exc:
+            self.busy = False
+            self.form_error = exc.message
+            self.step = 2 if not self.is_student else 1
+            return
+        self.reservation_id, self.manage_token = result["id"], result["token"]
+        self.summary, self.hold_until = result["summary"], result["hold"]
+        self.voucher_message, self.voucher_ok = "", False
+        self.step, self.busy = 3, False
+
+    # ── voucher and confirm ──────────────────────────────────────────────────
+    @rx.event
+    def set_voucher_code(self, value: str):
+        self.voucher_code = value[:40]
+
+    @rx.event
+    async def check_voucher(self):
+        code, service_id = self.voucher_code, self.service_id
+
+        def work(session, actor):
+            return vouchers.check_voucher(session, code, service_id=service_id,
+                                          student_id=actor.student_id if actor.role == "student" else None)
+        check = await run_as_visitor_or_user(self, work)
+        self.voucher_ok, self.voucher_message = check.ok, check.message
+
+    @rx.event
+    async def confirm(self):
+        if not self.reservation_id or self.busy:
+            return
+        self.busy = True
+        yield
+        booking_id, token = self.reservation_id, self.manage_token
+
+        def work(session, actor):
+            booking.confirm_booking(session, actor, uuid.UUID(booking_id), manage_token=token)
+        try:
+            await run_as_visitor_or_user(self, work)
+        except ServiceError as exc:
+            self.busy = False
+            self.form_error = exc.message
+            self.alternatives = [{k: str(v) for k, v in a.items()}
+                                 for a in exc.details.get("suggested_alternatives", [])]
+            if self.alternatives:
+                self.conflict, self.step, self.reservation_id = exc.message, 1, ""
+            return
+        self.busy = False
+        self.step = 4
+        yield rx.redirect(f"/book/confirmed?token={token}")
+
+
+# ─────────────────────────────────────────────────────────────────────────────
+# View
+# ─────────────────────────────────────────────────────────────────────────────
+
+def stepper() -> rx.Component:
+    def item(i: int, label: str) -> rx.Component:
+        done = BookingWidgetState.step > i
+        current = BookingWidgetState.step == i
+        return rx.hstack(
+            rx.box(
+                rx.cond(done, rx.icon("check", size=14), rx.text(str(i + 1), size="1", weight="bold")),
+                width="1.6rem", height="1.6rem", border_radius="999px", display="flex", align_items="center",
+                justify_content="center",
+                background=rx.cond(done | current, rx.color("accent", 9), rx.color("gray", 4)),
+                color=rx.cond(done | current, "white", rx.color("gray", 11)),
+            ),
+            rx.text(label, size="2", weight=rx.cond(current, "bold", "regular"),
+                    color=rx.cond(current, rx.color("gray", 12), rx.color("gray", 11))),
+            spacing="2", align="center",
+            aria_current=rx.cond(current, "step", "false"),
+        )
+    return rx.el.nav(
+        rx.hstack(*[item(i, label) for i, label in enumerate(STEPS)], spacing="3", wrap="wrap", align="center",
+                  row_gap="0.5rem"),
+        aria_label="Booking steps", width="100%",
+    )
+
+
+def service_step() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Choose a lesson", as_="h2", size="5"),
+        rx.cond(
+            BookingWidgetState.loading,
+            rx.vstack(*[rx.skeleton(height="5rem", width="100%") for _ in range(3)], width="100%"),
+            rx.grid(
+                rx.foreach(BookingWidgetState.services, lambda s: rx.el.button(
+                    rx.vstack(
+                        rx.hstack(rx.text(s["name"], weight="bold", size="3"), rx.spacer(),
+                                  rx.badge(s["price"], size="2", color_scheme="green"), width="100%"),
+                        rx.text(s["duration_minutes"] + " minutes · " + s["category_label"], size="2",
+                                color=rx.color("gray", 11)),
+                        rx.cond(s["eligibility_note"] != "",
+                                rx.text(s["eligibility_note"], size="1", color=rx.color("amber", 11))),
+                        spacing="1", align="start", width="100%",
+                    ),
+                    id="service-" + s["slug"],
+                    on_click=BookingWidgetState.choose_service(s["id"]),
+                    type="button",
+                    style={"text-align": "left", "padding": "1rem", "border-radius": "12px", "width": "100%",
+                           "border": f"1px solid {rx.color('gray', 6)}", "background": rx.color("gray", 1),
+                           "cursor": "pointer", "_hover": {"border-color": rx.color("accent", 8)}},
+                )),
+                columns=rx.breakpoints(initial="1", md="2"), gap="0.75rem", width="100%",
+            ),
+        ),
+        spacing="3", width="100%", align="stretch",
+    )
+
+
+def _alternatives() -> rx.Component:
+    return rx.cond(
+        BookingWidgetState.conflict != "",
+        rx.callout.root(
+            rx.callout.icon(rx.icon("calendar-x")),
+            rx.vstack(
+                rx.text(BookingWidgetState.conflict, weight="bold", id="slot-conflict"),
+                rx.hstack(
+                    rx.foreach(BookingWidgetState.alternatives, lambda a, i: rx.button(
+                        a["day_label"] + ", " + a["label"], variant="surface", size="2",
+                        id="alt-" + i.to_string(), on_click=BookingWidgetState.choose_alternative(a["start_at"]),
+                    )),
+                    wrap="wrap", spacing="2",
+                ),
+                spacing="2",
+            ),
+            color_scheme="amber", role="alert", width="100%",
+        ),
+    )
+
+
+def time_step() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.button(rx.icon("arrow-left", size=16), "Lessons", variant="ghost", on_click=BookingWidgetState.back,
+                      id="back-to-services"),
+            rx.text(BookingWidgetState.service_name + " · " + BookingWidgetState.service_price, weight="bold"),
+            align="center", spacing="3", wrap="wrap",
+        ),
+        _alternatives(),
+        rx.heading("Choose a day", as_="h2", size="5"),
+        rx.text("All times are Canberra time.", size="2", color=rx.color("gray", 11)),
+        rx.cond(
+            BookingWidgetState.slots_loading,
+            rx.hstack(*[rx.skeleton(height="4.5rem", width="3.8rem") for _ in range(6)], spacing="2"),
+            rx.box(
+                rx.hstack(
+                    rx.foreach(BookingWidgetState.days, lambda d: rx.el.button(
+                        rx.vstack(
+                            rx.text(d["weekday"], size="1"),
+                            rx.text(d["day"], size="5", weight="bold"),
+                            rx.text(rx.cond(d["count"] == "0", "Full", d["count"] + " free"), size="1"),
+                            spacing="0", align="center",
+                        ),
+                        id="day-" + d["date"], type="button",
+                        disabled=d["count"] == "0",
+                        aria_pressed=rx.cond(BookingWidgetState.selected_date == d["date"], "true", "false"),
+                        aria_label=d["label"] + ", " + rx.cond(d["count"] == "0", "no free times",
+                                                                 d["count"] + " free times"),
+                        on_click=BookingWidgetState.choose_date(d["date"]),
+                        style={"min-width": "4rem", "padding": "0.5rem 0.25rem", "border-radius": "10px",
+                               "flex": "0 0 auto",
+                               "border": rx.cond(BookingWidgetState.selected_date == d["date"],
+                                                 f"2px solid {rx.color('accent', 9)}", f"1px solid {rx.color('gray', 6)}"),
+                               "background": rx.cond(BookingWidgetState.selected_date == d["date"],
+                                                     rx.color("accent", 3), rx.color("gray", 1)),
+                               "opacity": rx.cond(d["count"] == "0", "0.45", "1"),
+                               "cursor": rx.cond(d["count"] == "0", "not-allowed", "pointer")},
+                    )),
+                    spacing="2", padding_bottom="0.5rem",
+                ),
+                overflow_x="auto", width="100%", role="group", aria_label="Days",
+            ),
+        ),
+        rx.heading(rx.cond(BookingWidgetState.selected_day_label != "",
+                           "Times on " + BookingWidgetState.selected_day_label, "Times"), as_="h2", size="5"),
+        rx.cond(
+            BookingWidgetState.times.length() > 0,
+            rx.grid(
+                rx.foreach(BookingWidgetState.times, lambda t: rx.button(
+                    t["label"], variant="surface", size="3", id="time-" + t["start"].replace(":", ""),
+                    on_click=BookingWidgetState.choose_time(t["start_at"], t["label"]),
+                    loading=BookingWidgetState.busy, width="100%",
+                )),
+                columns=rx.breakpoints(initial="3", sm="4", md="6"), gap="0.5rem", width="100%",
+            ),
+            rx.cond(~BookingWidgetState.slots_loading,
+                    rx.text("No free times in the next four weeks for this lesson. Please call us on "
+                            f"{brand.PHONE_DISPLAY} and we'll find a time.", id="no-times")),
+        ),
+        message_box(BookingWidgetState.form_error, id="booking-error"),
+        spacing="3", width="100%", align="stretch",
+    )
+
+
+def details_step() -> rx.Component:
+    d = BookingWidgetState.details
+    return rx.vstack(
+        rx.hstack(
+            rx.button(rx.icon("arrow-left", size=16), "Change time", variant="ghost", on_click=BookingWidgetState.back,
+                      id="back-to-times"),
+            rx.text(BookingWidgetState.selected_label, weight="bold", id="chosen-time"),
+            align="center", spacing="3", wrap="wrap",
+        ),
+        rx.heading("Your details", as_="h2", size="5"),
+        rx.form(
+            rx.vstack(
+                message_box(BookingWidgetState.form_error, id="details-error"),
+                field("Learner's name", id="bk-name", name="name", autocomplete="name",
+                      error=BookingWidgetState.name_error, default_value=d["name"]),
+                rx.grid(
+                    field("Mobile", id="bk-phone", name="phone", type="tel", autocomplete="tel",
+                          hint="For your confirmation and reminder, e.g. 0412 345 678",
+                          error=BookingWidgetState.phone_error, default_value=d["phone"]),
+                    field("Email", id="bk-email", name="email", type="email", autocomplete="email",
+                          error=BookingWidgetState.email_error, default_value=d["email"]),
+                    columns=rx.breakpoints(initial="1", sm="2"), gap="1rem", width="100%",
+                ),
+                field("Pick-up address", id="bk-pickup", name="pickup_address", autocomplete="street-address",
+                      error=BookingWidgetState.pickup_address_error, default_value=d["pickup_address"]),
+                field("Suburb", id="bk-suburb", name="suburb", autocomplete="address-level2",
+                      error=BookingWidgetState.suburb_error, default_value=d["suburb"]),
+                field("Anything we should know?", id="bk-notes", name="notes", required=False,
+                      error=BookingWidgetState.notes_error, default_value=d["notes"]),
+                rx.button(rx.cond(BookingWidgetState.busy, "Holding your time…", "Continue"), type="submit",
+                          size="3", width="100%", id="details-continue", loading=BookingWidgetState.busy),
+                spacing="4", width="100%", align="stretch",
+            ),
+            on_submit=BookingWidgetState.submit_details, width="100%",
+        ),
+        spacing="3", width="100%", align="stretch",
+    )
+
+
+def _row(label: str, value) -> rx.Component:
+    return rx.hstack(rx.text(label, color=rx.color("gray", 11), min_width="7rem"), rx.text(value, weight="medium"),
+                     align="start", width="100%")
+
+
+def review_step() -> rx.Component:
+    s = BookingWidgetState.summary
+    return rx.vstack(
+        rx.heading("Check and confirm", as_="h2", size="5"),
+        rx.callout(rx.text("We're holding this time for you until ", rx.text(BookingWidgetState.hold_until,
+                                                                              as_="span", weight="bold"), "."),
+                   icon="timer", color_scheme="blue", id="hold-note"),
+        rx.card(
+            rx.vstack(
+                _row("Lesson", s["service_name"]),
+                _row("When", s["when"]),
+                _row("Instructor", s["instructor_name"]),
+                _row("Pick-up", s["pickup_address"] + ", " + s["suburb"]),
+                _row("Price", s["price_display"] + " (GST incl.)"),
+                spacing="2", width="100%",
+            ),
+            width="100%", id="booking-summary",
+        ),
+        rx.vstack(
+            rx.el.label("Voucher code", html_for="bk-voucher", font_weight="600", font_size="var(--font-size-2)"),
+            rx.hstack(
+                rx.input(id="bk-voucher", value=BookingWidgetState.voucher_code,
+                         on_change=BookingWidgetState.set_voucher_code, placeholder="Optional", size="3",
+                         aria_describedby="voucher-message", flex="1"),
+                rx.button("Apply", variant="soft", size="3", on_click=BookingWidgetState.check_voucher,
+                          id="voucher-apply", type="button"),
+                width="100%",
+            ),
+            rx.cond(BookingWidgetState.voucher_message != "",
+                    rx.text(BookingWidgetState.voucher_message, id="voucher-message", size="2", role="status",
+                            color=rx.cond(BookingWidgetState.voucher_ok, rx.color("green", 11), rx.color("red", 11)))),
+            spacing="1", width="100%", align="stretch",
+        ),
+        rx.text("You pay after the lesson or by card before it (online payment is coming). Free cancellation "
+                "up to the notice period; see the ", rx.link("terms", href="/terms"), ".", size="2",
+                color=rx.color("gray", 11)),
+        message_box(BookingWidgetState.form_error, id="confirm-error"),
+        rx.hstack(
+            rx.button("Change time", variant="soft", size="3", on_click=BookingWidgetState.back, id="review-back"),
+            rx.button(rx.cond(BookingWidgetState.busy, "Confirming…", "Confirm booking"), size="3", flex="1",
+                      on_click=BookingWidgetState.confirm, id="confirm-booking", loading=BookingWidgetState.busy),
+            width="100%", spacing="3",
+        ),
+        spacing="4", width="100%", align="stretch",
+    )
 
 
 def book_page() -> rx.Component:
-    return coming_soon_page(
-        route=ROUTE,
-        kicker="Booking",
-        icon="calendar-check",
-        title="Book a driving lesson",
-        lead="Online booking is almost here. Until it opens, call or email and we'll find a time that works for you.",
-        panel_heading="Online booking is coming soon",
-        panel_intro="You will be able to book a lesson here in a few steps:",
-        features=FEATURES,
-        note=f"To book now, call {brand.PHONE_DISPLAY} or email {brand.contact_email()}.",
-        actions=contact_actions(),
+    return layout(
+        page_header("Book a driving lesson",
+                    "Choose a lesson, pick a free time (Canberra time) and confirm. It takes a couple of minutes.",
+                    kicker="Online booking", icon="calendar-check"),
+        container(
+            rx.card(
+                rx.vstack(
+                    stepper(),
+                    rx.cond(BookingWidgetState.is_student,
+                            rx.text("Booking as ", rx.text(BookingWidgetState.student_name, as_="span",
+                                                            weight="bold"), ".", size="2", id="booking-as")),
+                    rx.match(
+                        BookingWidgetState.step,
+                        (0, service_step()),
+                        (1, time_step()),
+                        (2, details_step()),
+                        (3, review_step()),
+                        rx.center(rx.spinner(size="3"), rx.text("Opening your confirmation…"), padding="2rem"),
+                    ),
+                    spacing="5", width="100%", align="stretch",
+                ),
+                size=rx.breakpoints(initial="2", sm="4"), width="100%", max_width="52rem", margin_x="auto",
+            ),
+            padding_top="1.5rem", padding_bottom="4rem",
+        ),
+        active=ROUTE,
     )
+
+
+ON_LOAD = [BookingWidgetState.load]

@@ -76,7 +76,7 @@ def student_dashboard_page() -> rx.Component:
                 width="100%",
             ),
             panel("Upcoming lessons", "upcoming",
-                  booking_list(StudentHomeState.upcoming, list_id="upcoming-list",
+                  booking_list(StudentHomeState.upcoming, list_id="upcoming-list", manage=True,
                                empty="No lessons booked yet."),
                   rx.box(button_link("Book a lesson", brand.ROUTE_BOOK, icon="calendar-plus", size="2"),
                          margin_top="1rem")),

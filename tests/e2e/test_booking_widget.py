@@ -1,0 +1,253 @@
+"""The booking widget and booking management in Chromium against the production build.
+
+A visitor books end to end (desktop and phone) and the booking is in the database with a
+contact; a second visitor racing for the same time is told plainly and offered alternatives;
+a student reschedules and cancels inside and outside the free-cancellation window.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from nexdrive import db as nxdb
+from nexdrive.models import User
+from nexdrive.services import accounts
+from nexdrive.services.passwords import hash_password
+from tests.e2e.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.e2e
+PASSWORD = "correct horse battery staple"
+STUDENT_EMAIL = "e2e-booking-student@example.com"
+
+
+def _engine(url):
+    return nxdb.make_engine(url, poolclass=sa.pool.NullPool)
+
+
+def _sql(url, query, **params):
+    engine = _engine(url)
+    try:
+        with nxdb.session_scope(engine) as s:
+            return s.execute(sa.text(query), params).all()
+    finally:
+        engine.dispose()
+
+
+def open_widget(page, base):
+    page.goto(base + "/book")
+    page.locator("#service-standard-60").wait_for(timeout=60_000)
+
+
+def pick_first_time(page) -> str:
+    """Choose the 60-minute lesson and the first free time on the first day with times; returns its HHMM."""
+    page.locator("#service-standard-60").click()
+    first_time = page.locator("[id^='time-']").first
+    first_time.wait_for(timeout=30_000)
+    hhmm = first_time.get_attribute("id").removeprefix("time-")
+    return hhmm
+
+
+def fill_details(page, name, phone, email, pickup="10 Test Street", suburb="Belconnen"):
+    page.locator("#bk-name").wait_for(timeout=30_000)
+    page.locator("#bk-name").fill(name)
+    page.locator("#bk-phone").fill(phone)
+    page.locator("#bk-email").fill(email)
+    page.locator("#bk-pickup").fill(pickup)
+    page.locator("#bk-suburb").fill(suburb)
+
+
+def test_a_visitor_books_a_lesson_end_to_end(app_server, e2e_db_url, page):
+    open_widget(page, app_server + "")
+    page.screenshot(path=str(ARTIFACTS / "book-1-services.png"), full_page=True)
+    pick_first_time(page)
+    page.screenshot(path=str(ARTIFACTS / "book-2-times.png"), full_page=True)
+    page.locator("[id^='time-']").nth(2).click()
+    # Bad mobile: an inline error next to the field, nothing reserved.
+    fill_details(page, "Ava Visitor", "12345", "ava.visitor@example.com")
+    page.locator("#details-continue").click()
+    error = page.locator("#bk-phone-error")
+    error.wait_for(state="visible", timeout=15_000)
+    assert "mobile" in error.inner_text().lower()
+    assert page.locator("#bk-phone").get_attribute("aria-invalid") == "true"
+    assert _sql(e2e_db_url, "SELECT count(*) FROM contacts WHERE email = 'ava.visitor@example.com'")[0][0] == 0
+    page.locator("#bk-phone").fill("0412 555 101")
+    page.locator("#details-continue").click()
+    page.locator("#confirm-booking").wait_for(timeout=30_000)
+    assert "holding this time" in page.locator("#hold-note").inner_text()
+    page.locator("#bk-voucher").fill("NOSUCHCODE")
+    page.locator("#voucher-apply").click()
+    page.get_by_text("That voucher code is not valid.").wait_for(timeout=15_000)
+    page.screenshot(path=str(ARTIFACTS / "book-3-review.png"), full_page=True)
+    page.locator("#confirm-booking").click()
+    page.wait_for_url(re.compile(r".*/book/confirmed/?\?token=.*"), timeout=30_000)
+    page.locator("#booking-status").wait_for(timeout=30_000)
+    assert page.get_by_role("heading", level=1).inner_text().strip() == "You're booked"
+    assert page.locator("#booking-status").inner_text() == "Confirmed"
+    when = page.locator("#booking-when").inner_text()
+    assert re.search(r"\d{1,2}:\d{2} (am|pm) – \d{1,2}:\d{2} (am|pm)$", when)
+    page.screenshot(path=str(ARTIFACTS / "book-4-confirmed.png"), full_page=True)
+    rows = _sql(e2e_db_url, """SELECT b.status, b.booked_via, c.phone, c.lifecycle_stage, b.pickup_address
+                               FROM bookings b JOIN contacts c ON c.id = b.contact_id
+                               WHERE c.email = 'ava.visitor@example.com'""")
+    assert rows == [("confirmed", "website", "+61412555101", "enrolled", "10 Test Street")]
+    # Add to calendar: the .ics behind the link.
+    href = page.locator("#add-to-calendar").get_attribute("href")
+    ics = httpx.get(app_server + href)
+    assert ics.status_code == 200 and "BEGIN:VEVENT" in ics.text and "NexDrive Academy" in ics.text
+    # The manage link opens the same booking.
+    page.locator("#manage-link").click()
+    page.wait_for_url(re.compile(r".*/booking/manage/?\?token=.*"), timeout=30_000)
+    page.locator("#booking-ref").wait_for(timeout=30_000)
+
+
+def test_a_visitor_books_on_a_phone(app_server, e2e_db_url, phone_page):
+    page = phone_page
+    open_widget(page, app_server)
+    pick_first_time(page)
+    page.locator("[id^='day-']:not([disabled])").nth(3).click()  # another day than the desktop test
+    page.locator("[id^='time-']").first.click()
+    fill_details(page, "Pat Phone", "0412555202", "pat.phone@example.com", suburb="Tuggeranong")
+    page.screenshot(path=str(ARTIFACTS / "book-phone-details.png"), full_page=True)
+    page.locator("#details-continue").click()
+    page.locator("#confirm-booking").click()
+    page.locator("#booking-status").wait_for(timeout=30_000)
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
+    page.screenshot(path=str(ARTIFACTS / "book-phone-confirmed.png"), full_page=True)
+    assert _sql(e2e_db_url, "SELECT b.status FROM bookings b JOIN contacts c ON c.id = b.contact_id "
+                            "WHERE c.email = 'pat.phone@example.com'") == [("confirmed",)]
+
+
+def test_a_second_visitor_racing_for_the_same_time_gets_alternatives(app_server, e2e_db_url, browser):
+    first = browser.new_context(locale="en-AU", timezone_id="Australia/Sydney").new_page()
+    second = browser.new_context(locale="en-AU", timezone_id="Australia/Sydney",
+                                 viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+    for p in (first, second):
+        open_widget(p, app_server)
+        pick_first_time(p)
+    day = second.locator("[id^='day-']:not([disabled])").nth(5).get_attribute("id")
+    for p in (first, second):
+        p.locator("#" + day).click()
+        p.locator(f"#{day}[aria-pressed='true']").wait_for(timeout=15_000)
+    slot = second.locator("[id^='time-']").nth(1).get_attribute("id")
+    for p in (first, second):
+        p.locator("#" + slot).click()
+    fill_details(first, "Fast Finger", "0412555303", "fast@example.com")
+    fill_details(second, "Slow Poke", "0412555404", "slow@example.com")
+    first.locator("#details-continue").click()
+    first.locator("#confirm-booking").wait_for(timeout=30_000)
+    second.locator("#details-continue").click()
+    conflict = second.locator("#slot-conflict")
+    conflict.wait_for(timeout=30_000)
+    assert "someone has just booked that time" in conflict.inner_text()
+    assert second.locator("[id^='alt-']").count() >= 1
+    second.screenshot(path=str(ARTIFACTS / "book-race-conflict.png"), full_page=True)
+    second.locator("#alt-0").click()  # take the nearest alternative: the details are kept
+    second.locator("#confirm-booking").wait_for(timeout=30_000)
+    second.locator("#confirm-booking").click()
+    second.locator("#booking-status").wait_for(timeout=30_000)
+    first.locator("#confirm-booking").click()
+    first.locator("#booking-status").wait_for(timeout=30_000)
+    rows = _sql(e2e_db_url, "SELECT c.email, b.start_time FROM bookings b JOIN contacts c ON c.id = b.contact_id "
+                            "WHERE c.email IN ('fast@example.com','slow@example.com') AND b.status = 'confirmed'")
+    assert len(rows) == 2 and rows[0].start_time != rows[1].start_time
+    first.context.close()
+    second.context.close()
+
+
+@pytest.fixture(scope="module")
+def student(e2e_db_url):
+    """A signed-up learner with two confirmed lessons: one days away, one inside the 24-hour window."""
+    engine = _engine(e2e_db_url)
+    try:
+        with nxdb.session_scope(engine) as s:
+            issued = accounts.sign_up_student(s, email=STUDENT_EMAIL, password=PASSWORD, first_name="Sam",
+                                              last_name="Student", phone="0412 555 505")
+            user = s.get(User, issued.actor.user_id)
+            user.password_hash = hash_password(PASSWORD)
+            s.execute(sa.text("UPDATE profiles SET address_line1 = '5 Learner Lane', suburb = 'Kambah' "
+                              "WHERE user_id = :u"), {"u": user.id})
+            return {"student_id": issued.actor.student_id}
+    finally:
+        engine.dispose()
+
+
+def _book_for_student(e2e_db_url, student_id, start: datetime) -> str:
+    """Staff-booked lesson for the student at the first free hour from `start` (the school books any free time)."""
+    from nexdrive.services import booking
+    from nexdrive.services.actors import SYSTEM
+    from nexdrive.services.errors import SlotUnavailable
+
+    engine = _engine(e2e_db_url)
+    try:
+        for hour in range(12):
+            try:
+                with nxdb.session_scope(engine) as s:
+                    service = s.execute(sa.text("SELECT id FROM services WHERE slug = 'standard-60'")).scalar()
+                    b = booking.reserve_slot(s, SYSTEM, service_id=service, start_time=start + timedelta(hours=hour),
+                                             student_id=student_id, pickup_address="5 Learner Lane", suburb="Kambah")
+                    booking.confirm_booking(s, SYSTEM, b.id)
+                    return str(b.id)
+            except SlotUnavailable:
+                continue
+        raise AssertionError("no free hour for the test booking")
+    finally:
+        engine.dispose()
+
+
+def _sign_in(page, base):
+    page.goto(base + "/sign-in?next=/student")
+    page.locator("#sign-in-form[data-ready='true']").wait_for(timeout=30_000)
+    page.get_by_label("Email address").fill(STUDENT_EMAIL)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.locator("#sign-in-submit").click()
+    page.wait_for_url(re.compile(r"^https?://[^/]+/student/?$"), timeout=30_000)
+
+
+def test_a_student_reschedules_and_cancels_outside_the_window_for_free(app_server, e2e_db_url, student, page):
+    start = (datetime.now(timezone.utc) + timedelta(days=9)).replace(hour=23, minute=0, second=0, microsecond=0)
+    booking_id = _book_for_student(e2e_db_url, student["student_id"], start)
+    _sign_in(page, app_server)
+    page.locator(".manage-booking").first.wait_for(timeout=30_000)
+    page.locator(f"a[href='/booking/manage?id={booking_id}']").click()
+    page.locator("#free-until").wait_for(timeout=30_000)
+    page.locator("#start-reschedule").click()
+    page.locator("[id^='mtime-']").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "manage-reschedule.png"), full_page=True)
+    page.locator("[id^='mtime-']").nth(1).click()
+    notice = page.locator("#manage-notice")
+    notice.wait_for(timeout=30_000)
+    assert "now on" in notice.inner_text()
+    moved = _sql(e2e_db_url, "SELECT start_time, reschedule_count, status FROM bookings WHERE id = :i", i=booking_id)[0]
+    assert moved.start_time != start and moved.reschedule_count == 1 and moved.status == "confirmed"
+    page.locator("#start-cancel").click()
+    assert "no charge" in page.locator("#cancel-terms").inner_text()
+    page.locator("#cancel-reason").fill("School camp")
+    page.locator("#confirm-cancel").click()
+    page.get_by_text("Cancelled. There is no charge.").wait_for(timeout=30_000)
+    assert page.locator("#booking-status").inner_text() == "Cancelled"
+    row = _sql(e2e_db_url, "SELECT status, cancellation_fee_cents, cancellation_reason FROM bookings WHERE id = :i",
+               i=booking_id)[0]
+    assert tuple(row) == ("cancelled", 0, "School camp")
+
+
+def test_a_student_cancelling_inside_the_window_pays_the_late_fee(app_server, e2e_db_url, student, phone_page):
+    page = phone_page
+    start = (datetime.now(timezone.utc) + timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+    booking_id = _book_for_student(e2e_db_url, student["student_id"], start)
+    _sign_in(page, app_server)
+    page.goto(app_server + f"/booking/manage?id={booking_id}")
+    page.locator("#late-note").wait_for(timeout=30_000)
+    assert page.locator("#start-reschedule").count() == 0  # can't be moved online this late
+    page.locator("#start-cancel").click()
+    terms = page.locator("#cancel-terms").inner_text()
+    assert "Late cancellation" in terms and "$42.50" in terms
+    page.screenshot(path=str(ARTIFACTS / "manage-late-cancel-phone.png"), full_page=True)
+    page.locator("#confirm-cancel").click()
+    page.get_by_text("Cancelled. A late-cancellation fee of $42.50 applies.").wait_for(timeout=30_000)
+    assert page.locator("#booking-fee").inner_text() == "$42.50"
+    assert _sql(e2e_db_url, "SELECT status, cancellation_fee_cents FROM bookings WHERE id = :i",
+                i=booking_id) == [("cancelled", 4250)]
