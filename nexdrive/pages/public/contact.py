@@ -124,10 +124,10 @@ def enquiry_form() -> rx.Component:
             field("Your name", id="contact-name", name="name", autocomplete="name", error=ContactState.name_error),
             rx.grid(
                 field("Mobile number", id="contact-phone", name="phone", type="tel", autocomplete="tel",
-                      input_mode="tel", hint="So we can call or text you back, e.g. 0412 345 678.",
+                      input_mode="tel", hint="e.g. 0412 345 678, so we can call or text.",
                       error=ContactState.phone_error, required=False),
                 field("Email", id="contact-email", name="email", type="email", autocomplete="email",
-                      hint="Give us a mobile, an email, or both.", error=ContactState.email_error, required=False),
+                      hint="A mobile, an email, or both is fine.", error=ContactState.email_error, required=False),
                 grid_template_columns=["1fr", "1fr", "repeat(2, minmax(0, 1fr))"],
                 gap="1rem",
                 width="100%",

@@ -161,6 +161,7 @@ def _group(group: FaqGroup) -> rx.Component:
             collapsible=True,
             variant="surface",
             width="100%",
+            style={"& svg": {"flex_shrink": "0"}},  # the chevron keeps its size when a question wraps
         ),
         aria_labelledby=heading_id,
         width="100%",
@@ -201,6 +202,7 @@ def faq_page() -> rx.Component:
                                         variant="outline"),
                             gap="0.75rem",
                             wrap="wrap",
+                            flex_shrink="0",
                         ),
                         direction=rx.breakpoints(initial="column", md="row"),
                         justify="between",

@@ -532,7 +532,7 @@ def contact() -> rx.Component:
                 rx.vstack(
                     section_heading("Get in touch", id="contact-title"),
                     rx.text(
-                        "Online booking is on its way. Until it's ready, call or email and we'll "
+                        "Questions before you book? Call, or send us a message and we'll help you "
                         "find a lesson time that suits you.",
                         as_="p",
                         size="3",

@@ -325,6 +325,7 @@ def cta_section() -> rx.Component:
                 button_link("Read the FAQ", brand.ROUTE_FAQ, icon="circle-help", variant="outline"),
                 gap="0.75rem",
                 wrap="wrap",
+                flex_shrink="0",
             ),
             direction=rx.breakpoints(initial="column", md="row"),
             justify="between",

@@ -149,6 +149,7 @@ def testimonials_page() -> rx.Component:
                             button_link("Contact us", brand.ROUTE_CONTACT, icon="mail", variant="outline"),
                             gap="0.75rem",
                             wrap="wrap",
+                            flex_shrink="0",
                         ),
                         direction=rx.breakpoints(initial="column", md="row"),
                         justify="between",
