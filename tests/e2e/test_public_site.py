@@ -200,6 +200,8 @@ def test_header_fits_a_tablet(app_server, browser):
         nav = pg.get_by_role("navigation", name="Main").first
         for label in ("Lessons & pricing", "About", "FAQ", "Contact"):
             assert nav.get_by_role("link", name=label, exact=True).is_visible()
+        book = nav.get_by_role("link", name="Book now")
+        assert book.bounding_box()["height"] < 40  # one line, not wrapped
         pg.screenshot(path=str(ARTIFACTS / "public-faq-tablet.png"))
     finally:
         context.close()
