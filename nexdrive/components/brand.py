@@ -33,6 +33,16 @@ ROUTE_ADMIN = "/admin"
 ROUTE_SIGN_IN = "/sign-in"
 ROUTE_TERMS = "/terms"
 ROUTE_PRIVACY = "/privacy"
+ROUTE_ABOUT = "/about"
+ROUTE_FAQ = "/faq"
+ROUTE_CONTACT = "/contact"
+ROUTE_TESTIMONIALS = "/testimonials"
+
+# Where lessons start and finish (pick-up from home, school or work in these districts).
+SERVICE_AREAS: tuple[str, ...] = (
+    "Belconnen", "Gungahlin", "Inner North", "Inner South", "Woden Valley", "Weston Creek", "Molonglo Valley",
+    "Tuggeranong",
+)
 
 LOGO_SRC = "/logo.svg"
 

@@ -173,6 +173,10 @@ def site_footer() -> rx.Component:
                     _footer_list(
                         _footer_link("Lessons & pricing", brand.ROUTE_LESSONS),
                         _footer_link("Online booking", brand.ROUTE_BOOK),
+                        _footer_link("About the instructor", brand.ROUTE_ABOUT),
+                        _footer_link("Testimonials", brand.ROUTE_TESTIMONIALS),
+                        _footer_link("Questions and answers", brand.ROUTE_FAQ),
+                        _footer_link("Contact us", brand.ROUTE_CONTACT),
                         _footer_link("Sign in", brand.ROUTE_SIGN_IN),
                     ),
                     aria_labelledby="footer-site",

@@ -42,6 +42,15 @@ ACCOUNT_ITEMS: tuple[NavItem, ...] = (
     NavItem("Admin", brand.ROUTE_ADMIN, "layout-dashboard"),
 )
 
+# About the school: in the desktop bar (About, FAQ, Contact) and the drawer (all four).
+ABOUT_ITEMS: tuple[NavItem, ...] = (
+    NavItem("About", brand.ROUTE_ABOUT, "user-round-check"),
+    NavItem("FAQ", brand.ROUTE_FAQ, "circle-help"),
+    NavItem("Testimonials", brand.ROUTE_TESTIMONIALS, "quote"),
+    NavItem("Contact", brand.ROUTE_CONTACT, "mail"),
+)
+DESKTOP_ABOUT_ITEMS: tuple[NavItem, ...] = tuple(i for i in ABOUT_ITEMS if i.href != brand.ROUTE_TESTIMONIALS)
+
 SIGN_IN_ITEM = NavItem("Sign in", brand.ROUTE_SIGN_IN, "log-in")
 MY_ACCOUNT_ITEM = NavItem("My account", "/account", "user-round")
 SIGN_OUT_ITEM = NavItem("Sign out", "/sign-out", "log-out")
@@ -66,7 +75,7 @@ def _current_attrs(item: NavItem, active: str | None) -> dict:
 # ---------------------------------------------------------------- desktop
 
 
-def _desktop_link(item: NavItem, active: str | None, *, size: str = "3") -> rx.Component:
+def _desktop_link(item: NavItem, active: str | None, *, size="3", **li_props) -> rx.Component:
     current = _is_active(item, active)
     return rx.el.li(
         rx.link(
@@ -77,7 +86,7 @@ def _desktop_link(item: NavItem, active: str | None, *, size: str = "3") -> rx.C
             underline="none",
             color=rx.color("accent", 11) if current else rx.color("gray", 12),
             padding_y="0.375rem",
-            padding_x="0.5rem",
+            padding_x=rx.breakpoints(initial="0.375rem", lg="0.5rem"),
             border_radius="var(--radius-2)",
             background=rx.color("accent", 3) if current else "transparent",
             white_space="nowrap",
@@ -85,6 +94,7 @@ def _desktop_link(item: NavItem, active: str | None, *, size: str = "3") -> rx.C
             **_current_attrs(item, active),
         ),
         list_style="none",
+        **li_props,
     )
 
 
@@ -170,10 +180,13 @@ def utility_bar(active: str | None) -> rx.Component:
 
 def desktop_main_nav(active: str | None) -> rx.Component:
     home, lessons, book = MAIN_ITEMS
+    # 768–1023px: smaller links and no "Home" (the logo links home) so the bar fits.
+    size = rx.breakpoints(initial="2", lg="3")
     return rx.el.nav(
         _nav_list(
-            _desktop_link(home, active),
-            _desktop_link(lessons, active),
+            _desktop_link(home, active, size=size, display=["none", "none", "none", "list-item"]),
+            _desktop_link(lessons, active, size=size),
+            *[_desktop_link(i, active, size=size) for i in DESKTOP_ABOUT_ITEMS],
             rx.el.li(
                 button_link(
                     DESKTOP_BOOK_LABEL,
@@ -181,6 +194,7 @@ def desktop_main_nav(active: str | None) -> rx.Component:
                     icon="calendar-check",
                     size="2",
                     margin_left="0.5rem",
+                    white_space="nowrap",
                     **_current_attrs(book, active),
                 ),
                 list_style="none",
@@ -297,6 +311,7 @@ def mobile_menu(active: str | None) -> rx.Component:
                         rx.el.nav(
                             rx.flex(
                                 _drawer_group("Learn to drive", "drawer-main", MAIN_ITEMS, active),
+                                _drawer_group("About us", "drawer-about", ABOUT_ITEMS, active),
                                 _drawer_group("Your area", "drawer-accounts", ACCOUNT_ITEMS, active),
                                 rx.cond(
                                     AuthState.signed_in,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import reflex as rx
 
@@ -17,7 +18,7 @@ from nexdrive.pages.booking import book, manage
 from nexdrive.pages.instructor import dashboard as instructor_dashboard
 from nexdrive.pages.parent import accept as parent_accept
 from nexdrive.pages.parent import dashboard as parent_dashboard
-from nexdrive.pages.public import home, legal, lessons
+from nexdrive.pages.public import about, contact, faq, home, legal, lessons, testimonials
 from nexdrive.pages.student import dashboard as student_dashboard
 from nexdrive.pages.student import family as student_family
 
@@ -29,16 +30,26 @@ class PageSpec:
     title: str
     description: str
     on_load: tuple = ()  # event handlers run when the page loads (route guards first)
+    # Listed in /sitemap.xml with these options (e.g. priority, changefreq); None = not listed.
+    sitemap: dict[str, Any] | None = None
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec(home.ROUTE, home.home_page, home.TITLE, home.DESCRIPTION),
-    PageSpec(lessons.ROUTE, lessons.lessons_page, lessons.TITLE, lessons.DESCRIPTION),
-    PageSpec(book.ROUTE, book.book_page, book.TITLE, book.DESCRIPTION, tuple(book.ON_LOAD)),
+    PageSpec(home.ROUTE, home.home_page, home.TITLE, home.DESCRIPTION, sitemap=home.SITEMAP),
+    PageSpec(lessons.ROUTE, lessons.lessons_page, lessons.TITLE, lessons.DESCRIPTION, tuple(lessons.ON_LOAD),
+             sitemap=lessons.SITEMAP),
+    PageSpec(book.ROUTE, book.book_page, book.TITLE, book.DESCRIPTION, tuple(book.ON_LOAD), sitemap={"priority": 0.9}),
     PageSpec(manage.CONFIRMED_ROUTE, manage.confirmed_page, manage.CONFIRMED_TITLE, manage.CONFIRMED_DESCRIPTION,
              tuple(manage.ON_LOAD)),
     PageSpec(manage.MANAGE_ROUTE, manage.manage_page, manage.MANAGE_TITLE, manage.MANAGE_DESCRIPTION,
              tuple(manage.ON_LOAD)),
+    PageSpec(about.ROUTE, about.about_page, about.TITLE, about.DESCRIPTION, tuple(about.ON_LOAD),
+             sitemap=about.SITEMAP),
+    PageSpec(faq.ROUTE, faq.faq_page, faq.TITLE, faq.DESCRIPTION, tuple(faq.ON_LOAD), sitemap=faq.SITEMAP),
+    PageSpec(contact.ROUTE, contact.contact_page, contact.TITLE, contact.DESCRIPTION, tuple(contact.ON_LOAD),
+             sitemap=contact.SITEMAP),
+    PageSpec(testimonials.ROUTE, testimonials.testimonials_page, testimonials.TITLE, testimonials.DESCRIPTION,
+             sitemap=testimonials.SITEMAP),
     PageSpec(sign_in.ROUTE, sign_in.sign_in_page, sign_in.TITLE, sign_in.DESCRIPTION, tuple(sign_in.ON_LOAD)),
     PageSpec(sign_up.ROUTE, sign_up.sign_up_page, sign_up.TITLE, sign_up.DESCRIPTION, tuple(sign_up.ON_LOAD)),
     PageSpec(forgot_password.ROUTE, forgot_password.forgot_password_page, forgot_password.TITLE,
@@ -82,8 +93,10 @@ PAGES: tuple[PageSpec, ...] = (
         admin_dashboard.DESCRIPTION,
         tuple(admin_dashboard.ON_LOAD),
     ),
-    PageSpec(legal.TERMS_ROUTE, legal.terms_page, legal.TERMS_TITLE, legal.TERMS_DESCRIPTION),
-    PageSpec(legal.PRIVACY_ROUTE, legal.privacy_page, legal.PRIVACY_TITLE, legal.PRIVACY_DESCRIPTION),
+    PageSpec(legal.TERMS_ROUTE, legal.terms_page, legal.TERMS_TITLE, legal.TERMS_DESCRIPTION, tuple(legal.ON_LOAD),
+             sitemap=legal.SITEMAP),
+    PageSpec(legal.PRIVACY_ROUTE, legal.privacy_page, legal.PRIVACY_TITLE, legal.PRIVACY_DESCRIPTION,
+             tuple(legal.ON_LOAD), sitemap=legal.SITEMAP),
 )
 
 
@@ -96,6 +109,8 @@ def register_pages(app: rx.App) -> None:
             title=page.title,
             description=page.description,
             on_load=list(page.on_load) or None,
+            # Only the public pages belong in the sitemap; sign-in, dashboards and account pages don't.
+            context={"sitemap": page.sitemap},
         )
 
 

@@ -173,6 +173,7 @@ def record_enquiry(
     utm: Utm | None = None,
 ) -> Contact:
     """The website's contact form: a lead in the CRM and a note to the school in the outbox."""
+    name = " ".join(p for p in split_name(name) if p)  # the form needs a name to reply to (record_contact allows none)
     message = (message or "").strip()
     if not message:
         raise ValidationFailed("Please write a short message.", field="message")

@@ -6,8 +6,10 @@ import reflex as rx
 from nexdrive.components import brand
 from nexdrive.components.layout import layout
 from nexdrive.components.ui import button_link, container, page_section, section_heading
+from nexdrive.pages.public.testimonials import HOME_PICKS, testimonial_grid
 
 ROUTE = "/"
+SITEMAP = {"priority": 1.0, "changefreq": "weekly"}
 TITLE = "NexDrive Academy | Driving lessons in Canberra, ACT"
 DESCRIPTION = (
     "Learn to drive in Canberra with NexDrive Academy: one-on-one lessons with an "
@@ -468,10 +470,11 @@ def faq_teaser() -> rx.Component:
                 max_width="48rem",
             ),
             rx.text(
-                "Something else? ",
+                rx.link("See all questions and answers", href=brand.ROUTE_FAQ, weight="medium", id="home-faq-link"),
+                ". Something else? ",
                 rx.link("Call us", href=brand.PHONE_HREF, weight="medium"),
                 " or ",
-                rx.link("send an email", href=f"mailto:{brand.contact_email()}", weight="medium"),
+                rx.link("send us a message", href=brand.ROUTE_CONTACT, weight="medium"),
                 ".",
                 as_="p",
                 size="2",
@@ -482,6 +485,39 @@ def faq_teaser() -> rx.Component:
         ),
         id="faq",
         labelled_by="faq-title",
+    )
+
+
+# ------------------------------------------------------------------ testimonials
+
+
+def testimonials() -> rx.Component:
+    return page_section(
+        rx.vstack(
+            rx.flex(
+                section_heading("What learners and parents say", id="testimonials-title"),
+                rx.link(
+                    "Read more testimonials",
+                    rx.icon("arrow-right", size=16, aria_hidden="true"),
+                    href=brand.ROUTE_TESTIMONIALS,
+                    weight="medium",
+                    display="inline-flex",
+                    align_items="center",
+                    gap="0.25rem",
+                ),
+                justify="between",
+                align="end",
+                wrap="wrap",
+                gap="0.5rem 1.5rem",
+                width="100%",
+            ),
+            testimonial_grid(HOME_PICKS, aria_label="Testimonials"),
+            spacing="4",
+            align="start",
+            width="100%",
+        ),
+        id="testimonials",
+        labelled_by="testimonials-title",
     )
 
 
@@ -496,7 +532,7 @@ def contact() -> rx.Component:
                 rx.vstack(
                     section_heading("Get in touch", id="contact-title"),
                     rx.text(
-                        "Online booking is on its way. Until it's ready, call or email and we'll "
+                        "Questions before you book? Call, or send us a message and we'll help you "
                         "find a lesson time that suits you.",
                         as_="p",
                         size="3",
@@ -504,7 +540,8 @@ def contact() -> rx.Component:
                     ),
                     rx.flex(
                         button_link(f"Call {brand.PHONE_DISPLAY}", brand.PHONE_HREF, icon="phone", id="contact-call"),
-                        button_link("Email us", f"mailto:{email}", icon="mail", variant="outline", id="contact-email"),
+                        button_link("Send a message", brand.ROUTE_CONTACT, icon="message-square-text",
+                                    variant="outline", id="contact-message"),
                         gap="0.75rem",
                         wrap="wrap",
                     ),
@@ -562,6 +599,7 @@ def home_page() -> rx.Component:
         hero(),
         journey(),
         parents(),
+        testimonials(),
         faq_teaser(),
         contact(),
         active=ROUTE,

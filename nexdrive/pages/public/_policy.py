@@ -1,0 +1,54 @@
+"""The booking policy the public pages quote (lessons, terms), loaded from ``business_settings``."""
+from __future__ import annotations
+
+import logging
+
+import reflex as rx
+
+from nexdrive.services import catalogue
+from nexdrive.state.auth import run_anonymous
+
+logger = logging.getLogger("nexdrive.public")
+
+
+class PolicyState(rx.State):
+    """Plain copies of :func:`nexdrive.services.catalogue.booking_policy` (strings for display)."""
+
+    policy_loaded: bool = False
+    notice: str = "24 hours"
+    late_fee: str = "$0.00"
+    has_late_fee: bool = False
+    gst_registered: bool = False
+    gst_note: str = ""
+    cancellation: str = ""
+    late_cancellation: str = ""
+    business_name: str = "NexDrive Academy"
+    abn: str = ""
+
+    @rx.event
+    async def load_policy(self):
+        try:
+            policy = await run_anonymous(catalogue.booking_policy)
+        except Exception:  # the page still renders its static text; the numbers wait for the database
+            logger.exception("could not load the booking policy")
+            return
+        self.notice = policy["notice"]
+        self.late_fee = policy["late_fee"]
+        self.has_late_fee = policy["has_late_fee"]
+        self.gst_registered = policy["gst_registered"]
+        self.gst_note = policy["gst_note"]
+        self.cancellation = policy["cancellation"]
+        self.late_cancellation = policy["late_cancellation"]
+        self.business_name = policy["business_name"]
+        self.abn = policy["abn"]
+        self.policy_loaded = True
+
+
+def policy_text(text: rx.Var, *, lines: int = 1, **props) -> rx.Component:
+    """A piece of policy text, shown as a skeleton until the numbers have loaded."""
+    return rx.skeleton(
+        rx.text(text, as_="p", size="3", color=rx.color("gray", 12), **props),
+        loading=~PolicyState.policy_loaded,
+        min_height=f"{1.5 * lines}rem",
+        width="100%",
+    )
