@@ -41,7 +41,8 @@ def test_booking_policy_reads_the_configured_notice_and_fee(engine):
 
 
 def test_booking_policy_without_a_fee_and_not_gst_registered(engine):
-    # The reference data: 24 hours' notice, no fee, not registered for GST.
+    # 24 hours' notice, no fee (the owner turned it off), not registered for GST.
+    _set(engine, late_cancellation_fee_cents=0)
     with session_scope(engine) as s:
         policy = catalogue.booking_policy(s)
     assert policy["notice_hours"] == 24
