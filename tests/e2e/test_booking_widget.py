@@ -251,3 +251,20 @@ def test_a_student_cancelling_inside_the_window_pays_the_late_fee(app_server, e2
     assert page.locator("#booking-fee").inner_text() == "$42.50"
     assert _sql(e2e_db_url, "SELECT status, cancellation_fee_cents FROM bookings WHERE id = :i",
                 i=booking_id) == [("cancelled", 4250)]
+
+
+def test_a_visitor_joins_the_waitlist(app_server, e2e_db_url, phone_page):
+    page = phone_page
+    open_widget(page, app_server)
+    pick_first_time(page)
+    page.locator("#waitlist-toggle").click()
+    page.locator("#wl-day").select_option("2")  # Tuesday
+    page.locator("#wl-from").select_option("16:00")
+    page.locator("#wl-to").select_option("19:00")
+    page.locator("#wl-name").fill("Wendy Waitlist")
+    page.locator("#wl-phone").fill("0412 555 606")
+    page.locator("#waitlist-submit").click()
+    page.locator("#waitlist-done").wait_for(timeout=30_000)
+    rows = _sql(e2e_db_url, """SELECT w.preferred_day, w.preferred_time_start::text, w.preferred_time_end::text, w.status
+                               FROM waitlist w JOIN contacts c ON c.id = w.contact_id WHERE c.phone = '+61412555606'""")
+    assert [tuple(r) for r in rows] == [(2, "16:00:00", "19:00:00", "waiting")]

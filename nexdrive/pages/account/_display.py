@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 import reflex as rx
 
+from nexdrive.services.formats import au_when
+
 SYDNEY = ZoneInfo("Australia/Sydney")
 UPCOMING_STATUSES = ("held", "pending", "confirmed", "in_progress")
 STATUS_LABELS = {"held": "Held", "pending": "Pending", "confirmed": "Confirmed", "in_progress": "In progress",
@@ -43,14 +45,9 @@ def local(dt: datetime | None) -> datetime | None:
 
 
 def fmt_when(start: datetime | None, end: datetime | None = None) -> str:
-    s = local(start)
-    if s is None:
+    if start is None:
         return ""
-    text = s.strftime("%a %-d %b %Y, %-I:%M %p").replace("AM", "am").replace("PM", "pm")
-    e = local(end)
-    if e is not None:
-        text += " \u2013 " + e.strftime("%-I:%M %p").replace("AM", "am").replace("PM", "pm")
-    return text
+    return au_when(local(start), local(end) if end is not None else None)
 
 
 def upcoming_bookings(bookings: list[dict], *, names: dict | None = None, limit: int = 10) -> list[BookingRow]:

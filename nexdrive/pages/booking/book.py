@@ -86,6 +86,9 @@ class BookingWidgetState(rx.State):
     voucher_message: str = ""
     voucher_ok: bool = False
     utm: dict[str, str] = {}
+    waitlist_open: bool = False
+    waitlist_done: str = ""
+    waitlist_error: str = ""
     _slots: dict[str, list[dict[str, str]]] = {}
 
     # ── loading ──────────────────────────────────────────────────────────────
@@ -264,6 +267,33 @@ class BookingWidgetState(rx.State):
         self.voucher_message, self.voucher_ok = "", False
         self.step, self.busy = 3, False
 
+    # ── waitlist ─────────────────────────────────────────────────────────────
+    @rx.event
+    def toggle_waitlist(self):
+        self.waitlist_open = not self.waitlist_open
+        self.waitlist_error = ""
+
+    @rx.event
+    async def join_waitlist(self, form: dict):
+        self.waitlist_error = ""
+        day = form.get("wl_day") or ""
+        start, end = form.get("wl_from") or "", form.get("wl_to") or ""
+        service_id = self.service_id
+        who = {k: (form.get(f"wl_{k}") or "").strip() or None for k in ("name", "phone", "email")}
+
+        def work(session, actor):
+            return booking.join_waitlist(
+                session, actor, service_id=service_id or None, preferred_day=int(day) if day != "" else None,
+                time_start=datetime.strptime(start, "%H:%M").time() if start else None,
+                time_end=datetime.strptime(end, "%H:%M").time() if end else None, **who)
+        try:
+            await run_as_visitor_or_user(self, work)
+        except ServiceError as exc:
+            self.waitlist_error = exc.message
+            return
+        self.waitlist_open = False
+        self.waitlist_done = "You're on the waitlist. If a matching time frees up we'll text you straight away."
+
     # ── voucher and confirm ──────────────────────────────────────────────────
     @rx.event
     def set_voucher_code(self, value: str):
@@ -404,7 +434,8 @@ def time_step() -> rx.Component:
                         rx.vstack(
                             rx.text(d["weekday"], size="1"),
                             rx.text(d["day"], size="5", weight="bold"),
-                            rx.text(rx.cond(d["count"] == "0", "Full", d["count"] + " free"), size="1"),
+                            rx.text(rx.cond(d["count"] == "0", "No times", d["count"] + " free"), size="1",
+                                    white_space="nowrap"),
                             spacing="0", align="center",
                         ),
                         id="day-" + d["date"], type="button",
@@ -433,7 +464,8 @@ def time_step() -> rx.Component:
             BookingWidgetState.times.length() > 0,
             rx.grid(
                 rx.foreach(BookingWidgetState.times, lambda t: rx.button(
-                    t["label"], variant="surface", size="3", id="time-" + t["start"].replace(":", ""),
+                    t["label"], variant="surface", size=rx.breakpoints(initial="2", sm="3"),
+                    id="time-" + t["start"].replace(":", ""), white_space="nowrap",
                     on_click=BookingWidgetState.choose_time(t["start_at"], t["label"]),
                     loading=BookingWidgetState.busy, width="100%",
                 )),
@@ -444,7 +476,63 @@ def time_step() -> rx.Component:
                             f"{brand.PHONE_DISPLAY} and we'll find a time.", id="no-times")),
         ),
         message_box(BookingWidgetState.form_error, id="booking-error"),
+        waitlist_panel(),
         spacing="3", width="100%", align="stretch",
+    )
+
+
+WEEKDAYS = (("", "Any day"), ("1", "Monday"), ("2", "Tuesday"), ("3", "Wednesday"), ("4", "Thursday"),
+            ("5", "Friday"), ("6", "Saturday"), ("0", "Sunday"))
+HOURS = [f"{h:02d}:00" for h in range(7, 21)]
+
+
+def _select(label: str, id: str, options, default: str) -> rx.Component:
+    return rx.vstack(
+        rx.el.label(label, html_for=id, font_weight="600", font_size="var(--font-size-2)"),
+        rx.el.select(*[rx.el.option(text, value=value) for value, text in options], id=id, name=id.replace("-", "_"),
+                     default_value=default, style={"padding": "0.5rem", "border-radius": "8px", "width": "100%",
+                                                   "border": f"1px solid {rx.color('gray', 7)}",
+                                                   "background": rx.color("gray", 1)}),
+        spacing="1", width="100%",
+    )
+
+
+def waitlist_panel() -> rx.Component:
+    d = BookingWidgetState.details
+    return rx.vstack(
+        rx.divider(),
+        message_box(BookingWidgetState.waitlist_done, tone="green", id="waitlist-done", icon="circle-check"),
+        rx.button(rx.icon("bell-ring", size=16), "Can't find a time that suits? Join the waitlist", variant="ghost",
+                  on_click=BookingWidgetState.toggle_waitlist, id="waitlist-toggle",
+                  aria_expanded=rx.cond(BookingWidgetState.waitlist_open, "true", "false")),
+        rx.cond(
+            BookingWidgetState.waitlist_open,
+            rx.form(
+                rx.vstack(
+                    rx.text("Tell us when suits you. When a lesson at that time is cancelled, we'll text you.",
+                            size="2", color=rx.color("gray", 11)),
+                    rx.grid(
+                        _select("Day", "wl-day", WEEKDAYS, ""),
+                        _select("From", "wl-from", [(h, h) for h in HOURS], "15:00"),
+                        _select("To", "wl-to", [(h, h) for h in HOURS[1:]], "18:00"),
+                        columns=rx.breakpoints(initial="1", sm="3"), gap="0.75rem", width="100%",
+                    ),
+                    rx.cond(~BookingWidgetState.is_student, rx.grid(
+                        field("Name", id="wl-name", name="wl_name", autocomplete="name", default_value=d["name"]),
+                        field("Mobile", id="wl-phone", name="wl_phone", type="tel", autocomplete="tel",
+                              default_value=d["phone"]),
+                        field("Email", id="wl-email", name="wl_email", type="email", autocomplete="email",
+                              required=False, default_value=d["email"]),
+                        columns=rx.breakpoints(initial="1", sm="3"), gap="0.75rem", width="100%",
+                    )),
+                    message_box(BookingWidgetState.waitlist_error, id="waitlist-error"),
+                    rx.button("Join the waitlist", type="submit", variant="soft", id="waitlist-submit"),
+                    spacing="3", width="100%", align="stretch",
+                ),
+                on_submit=BookingWidgetState.join_waitlist, width="100%",
+            ),
+        ),
+        spacing="2", width="100%", align="stretch",
     )
 
 
