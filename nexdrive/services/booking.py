@@ -632,7 +632,7 @@ def cancel_booking(session: Session, actor: Actor, booking_id: uuid.UUID, *, rea
         raise BookingTooLate("This lesson has already started. Please call us.")
     terms = cancellation_terms(session, booking, now)
     fee = 0 if (waive_fee or booking.status == "held") else terms["fee_cents"]
-    old_start, old_blocked = booking.start_time, booking.blocked_until
+    old_start, old_blocked, was_confirmed = booking.start_time, booking.blocked_until, booking.status == "confirmed"
     booking.status = "cancelled"
     booking.cancelled_at = now
     booking.cancelled_by = actor.user_id
@@ -647,7 +647,8 @@ def cancel_booking(session: Session, actor: Actor, booking_id: uuid.UUID, *, rea
                        details={"start": old_start.isoformat(), "fee_cents": fee, "late": not terms["free"],
                                 "waived": bool(waive_fee and terms["fee_cents"]), "reason": reason})
     if old_start > now:
-        _notify(session, booking, "booking_cancelled", fee=aud(fee) if fee else "")
+        if was_confirmed:  # letting go of an unconfirmed hold is not news to anyone
+            _notify(session, booking, "booking_cancelled", fee=aud(fee) if fee else "")
         _offer_freed_slot(session, booking, old_start, old_blocked)
     message = (f"Cancelled. A late-cancellation fee of {aud(fee)} applies." if fee
                else "Cancelled. There is no charge.")

@@ -368,3 +368,12 @@ def test_no_show_only_after_the_start(engine, school):
     with session_scope(engine) as s:
         assert booking.mark_no_show(s, instructor, booking_id).status == "no_show"
         assert booking.mark_no_show(s, SYSTEM, booking_id).cancellation_fee_cents == 8500
+
+
+def test_letting_go_of_a_hold_sends_no_cancellation(engine, school):
+    booking_id, token = _book(engine, school, at(TUESDAY, "10:00"))
+    with session_scope(engine) as s:
+        outcome = booking.cancel_booking(s, VISITOR, booking_id, manage_token=token)
+        assert outcome.fee_cents == 0
+    with session_scope(engine) as s:
+        assert _count(s, "outbox_messages", "booking_id = :i", i=booking_id) == 0
