@@ -63,6 +63,22 @@ def _instructor(session: Session, actor: Actor, instructor_id: uuid.UUID | str) 
     return instructor
 
 
+def whose_schedule(session: Session, actor: Actor, wanted: uuid.UUID | str | None = None) -> dict:
+    """Which instructor's schedule to show: an instructor's own; for the administrator ``wanted``
+    or else the owner-instructor. Returns ``{"id", "name"}``."""
+    if actor.role == "instructor":
+        wanted = actor.instructor_id
+    elif actor.role in ("admin", "system") and not wanted:
+        wanted = session.execute(sa.text("SELECT id FROM instructors WHERE status = 'active' "
+                                         "ORDER BY is_owner DESC, created_at LIMIT 1")).scalar()
+        if wanted is None:
+            raise NotFound("There is no instructor yet.")
+    instructor = _instructor(session, actor, wanted)
+    name = session.execute(sa.text("SELECT first_name || ' ' || last_name FROM profiles WHERE id = :p"),
+                           {"p": instructor.profile_id}).scalar() or ""
+    return {"id": instructor.id, "name": name}
+
+
 def _lock(session: Session, instructor: Instructor) -> None:
     """The same per-instructor lock booking.reserve_slot takes, so a booking and an hours change queue."""
     session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": instructor.lock_key})
