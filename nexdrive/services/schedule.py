@@ -47,6 +47,8 @@ def _today(session: Session) -> date:
 
 def _instructor(session: Session, actor: Actor, instructor_id: uuid.UUID | str) -> Instructor:
     """The instructor whose schedule ``actor`` may edit (own only, or admin/system)."""
+    if actor.role not in ("admin", "system", "instructor"):
+        raise Forbidden("You can only change your own availability.")
     try:
         instructor_id = uuid.UUID(str(instructor_id))
     except ValueError:

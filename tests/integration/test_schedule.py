@@ -301,3 +301,13 @@ def test_the_calendar_skips_the_hour_daylight_saving_removes(engine, school):
         day = schedule.calendar_preview(s, school["me"], school["id"], spring, days=1)[0]
     assert day["label"].startswith("Sun ")
     assert day["free_starts"] == 3  # 01:00, 01:30 and 03:00: 02:00-03:00 does not exist that night
+
+
+def test_whose_schedule_is_shown(engine, school):
+    with session_scope(engine) as s:
+        assert schedule.whose_schedule(s, school["me"], school["other"].instructor_id)["id"] == school["id"]  # own only
+        assert schedule.whose_schedule(s, school["admin"])["id"] == school["id"]  # the only active instructor
+        assert schedule.whose_schedule(s, school["admin"], school["other"].instructor_id)["name"] == "Ian Instructor"
+        for who in ("student", "parent"):
+            with pytest.raises(Forbidden):
+                schedule.whose_schedule(s, school[who])
