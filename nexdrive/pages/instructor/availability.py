@@ -50,6 +50,12 @@ def _label(text: str, html_for, **props) -> rx.Component:
                        color=rx.color("gray", 12), **props)
 
 
+def _live_input(**props) -> rx.Component:
+    """A controlled input whose value reaches the state on blur at the latest, so tapping Save
+    straight after typing never saves the previous value."""
+    return rx.debounce_input(rx.input(**props), debounce_timeout=150, force_notify_on_blur=True)
+
+
 def _error(text, error_id) -> rx.Component:
     return rx.text(text, id=error_id, role="alert", as_="p", size="1", color=rx.color("red", 11),
                    display=rx.cond(text != "", "block", "none"))
@@ -73,7 +79,7 @@ def _lesson_list(rows, list_id: str) -> rx.Component:
 def _time_input(value, error, *, input_id, label: str, on_change) -> rx.Component:
     return rx.vstack(
         _label(label, input_id),
-        rx.input(type="time", id=input_id, value=value, step=900, on_change=on_change, size="3",
+        _live_input(type="time", id=input_id, value=value, step=900, on_change=on_change, size="3",
                  width="100%", required=True, aria_invalid=rx.cond(error != "", "true", "false"),
                  aria_describedby=f"{input_id}-error", color_scheme=rx.cond(error != "", "red", "gray")),
         _error(error, f"{input_id}-error"),
@@ -83,13 +89,13 @@ def _time_input(value, error, *, input_id, label: str, on_change) -> rx.Componen
     )
 
 
-def _window(day: DayRow, day_index, window: WindowRow, index) -> rx.Component:
+def _window(day: DayRow, window: WindowRow, index) -> rx.Component:
     base = f"hours-{day.day}-{index}"
     return rx.hstack(
         _time_input(window.start, window.start_error, input_id=f"{base}-start", label="From",
-                    on_change=lambda v: S.set_window_start(day_index, index, v)),
+                    on_change=lambda v: S.set_window_start(day.day, index, v)),
         _time_input(window.end, window.end_error, input_id=f"{base}-end", label="To",
-                    on_change=lambda v: S.set_window_end(day_index, index, v)),
+                    on_change=lambda v: S.set_window_end(day.day, index, v)),
         rx.icon_button(
             rx.icon("trash-2", size=18),
             type="button",
@@ -98,7 +104,7 @@ def _window(day: DayRow, day_index, window: WindowRow, index) -> rx.Component:
             size="3",
             margin_top="1.6rem",
             aria_label=f"Remove {day.name} hours, block {index + 1}",
-            on_click=S.remove_window(day_index, index),
+            on_click=S.remove_window(day.day, index),
         ),
         spacing="2",
         align="start",
@@ -107,7 +113,7 @@ def _window(day: DayRow, day_index, window: WindowRow, index) -> rx.Component:
     )
 
 
-def _day(day: DayRow, day_index) -> rx.Component:
+def _day(day: DayRow) -> rx.Component:
     return rx.el.fieldset(
         rx.hstack(
             rx.el.legend(day.name, font_weight="700", font_size="var(--font-size-3)", padding="0", float="left"),
@@ -120,13 +126,13 @@ def _day(day: DayRow, day_index) -> rx.Component:
             rx.cond(
                 day.windows.length() < 3,
                 rx.button(rx.icon("plus", size=16), "Add hours", type="button", variant="ghost", size="2",
-                          aria_label=f"Add hours on {day.name}", on_click=S.add_window(day_index)),
+                          aria_label=f"Add hours on {day.name}", on_click=S.add_window(day.day)),
                 rx.fragment(),
             ),
             align="center",
             width="100%",
         ),
-        rx.vstack(rx.foreach(day.windows, lambda w, i: _window(day, day_index, w, i)), spacing="2", width="100%"),
+        rx.vstack(rx.foreach(day.windows, lambda w, i: _window(day, w, i)), spacing="2", width="100%"),
         class_name="day-hours",
         data_day=day.day,
         border="none",
@@ -142,7 +148,7 @@ def weekly_hours_panel() -> rx.Component:
     return _section(
         "Weekly hours", "weekly-hours",
         "The hours you usually teach. Changes apply from today; lessons already booked stay booked.",
-        rx.vstack(rx.foreach(S.week, lambda d, i: _day(d, i)), spacing="1", width="100%"),
+        rx.vstack(rx.foreach(S.week, _day), spacing="1", width="100%"),
         message_box(S.hours_error, id="hours-error"),
         message_box(S.hours_message, tone="green", id="hours-message", icon="circle-check"),
         rx.cond(
@@ -182,7 +188,7 @@ def _field_input(label: str, input_id: str, value, on_change, error_key: str, *,
     error = S.off_errors.get(error_key, "")
     return rx.vstack(
         _label(label + (" (optional)" if optional else ""), input_id),
-        rx.input(id=input_id, type=type, value=value, on_change=on_change, size="3", width="100%",
+        _live_input(id=input_id, type=type, value=value, on_change=on_change, size="3", width="100%",
                  aria_invalid=rx.cond(error != "", "true", "false"), aria_describedby=f"{input_id}-error",
                  color_scheme=rx.cond(error != "", "red", "gray"), **props),
         _error(error, f"{input_id}-error"),
@@ -347,7 +353,7 @@ def _status_badge(day: CalDay) -> rx.Component:
     return rx.match(
         day.status,
         ("holiday", rx.badge("Public holiday", color_scheme="amber", variant="soft")),
-        ("off", rx.badge("Day off", color_scheme="tomato", variant="soft")),
+        ("off", rx.fragment()),
         ("closed", rx.fragment()),
         rx.cond(day.opened, rx.badge("Holiday \u2014 opened", color_scheme="amber", variant="outline"),
                 rx.cond(day.extra_hours, rx.badge("Extra hours", color_scheme="grass", variant="soft"),
@@ -365,13 +371,13 @@ def _cal_day(day: CalDay) -> rx.Component:
             rx.flex(
                 rx.vstack(
                     rx.hstack(
-                        rx.text(day.label, weight="bold", size="3", class_name="cal-label"),
+                        rx.text(day.label, weight="bold", size="3", class_name="cal-label", white_space="nowrap"),
                         rx.cond(day.is_today, rx.badge("Today", variant="solid", size="1")),
                         spacing="2",
                         align="center",
                     ),
                     spacing="0",
-                    width=rx.breakpoints(initial="100%", sm="9rem"),
+                    width=rx.breakpoints(initial="100%", sm="10rem"),
                     flex_shrink="0",
                 ),
                 rx.vstack(
@@ -429,7 +435,7 @@ def _legend_item(colour, text: str, **props) -> rx.Component:
 
 def _axis() -> rx.Component:
     return rx.flex(
-        rx.box(width="9rem", flex_shrink="0", display=rx.breakpoints(initial="none", sm="block")),
+        rx.box(width="10rem", flex_shrink="0", display=rx.breakpoints(initial="none", sm="block")),
         rx.box(
             rx.foreach(S.ticks, lambda t: rx.text(t.label, size="1", color=MUTED, position="absolute", left=t.left,
                                                   transform="translateX(-50%)", white_space="nowrap")),

@@ -254,53 +254,56 @@ class AvailabilityState(rx.State):
         self._apply_calendar(data["calendar"])
 
     # ── weekly hours ────────────────────────────────────────────────────────
-    def _edit(self, day_index: int, fn) -> None:
+    def _edit(self, day: int, fn) -> None:
+        """Apply ``fn`` to the row of one day of the week (0 = Sunday; not a list position: nested
+        foreach indexes share one name in the rendered page)."""
         week = [dataclasses.replace(d, windows=[dataclasses.replace(w) for w in d.windows]) for d in self.week]
-        if 0 <= day_index < len(week):
-            fn(week[day_index])
-        self.week = week
-        self.hours_message = ""
+        row = next((d for d in week if d.day == day), None)
+        if row is not None:
+            fn(row)
+        if week != self.week:  # a repeated notification of the same value changes nothing
+            self.week = week
+            self.hours_message = ""
 
     @rx.event
-    def add_window(self, day_index: int):
-        def add(day: DayRow):
-            if len(day.windows) >= schedule.MAX_WINDOWS_PER_DAY:
+    def add_window(self, day: int):
+        def add(row: DayRow):
+            if len(row.windows) >= schedule.MAX_WINDOWS_PER_DAY:
                 return
-            last_end = day.windows[-1].end if day.windows else ""
-            if not day.windows:
-                day.windows.append(WindowRow(start="09:00", end="17:00"))
+            last_end = row.windows[-1].end if row.windows else ""
+            if not row.windows:
+                row.windows.append(WindowRow(start="09:00", end="17:00"))
             elif last_end and last_end <= "21:00":
                 h, m = map(int, last_end.split(":"))
-                start = f"{min(h + 1, 22):02d}:{m:02d}"
-                day.windows.append(WindowRow(start=start, end=f"{min(h + 3, 23):02d}:{m:02d}"))
+                row.windows.append(WindowRow(start=f"{h + 1:02d}:{m:02d}", end=f"{min(h + 3, 23):02d}:{m:02d}"))
             else:
-                day.windows.append(WindowRow())
-        self._edit(day_index, add)
+                row.windows.append(WindowRow())
+        self._edit(day, add)
 
     @rx.event
-    def remove_window(self, day_index: int, window_index: int):
-        self._edit(day_index, lambda day: day.windows.pop(window_index) if window_index < len(day.windows) else None)
+    def remove_window(self, day: int, window_index: int):
+        self._edit(day, lambda row: row.windows.pop(window_index) if window_index < len(row.windows) else None)
 
     @rx.event
-    def set_window_start(self, day_index: int, window_index: int, value: str):
-        def put(day: DayRow):
-            if window_index < len(day.windows):
-                day.windows[window_index].start = value
-                day.windows[window_index].start_error = ""
-        self._edit(day_index, put)
+    def set_window_start(self, day: int, window_index: int, value: str):
+        def put(row: DayRow):
+            if window_index < len(row.windows) and row.windows[window_index].start != value:
+                row.windows[window_index].start = value
+                row.windows[window_index].start_error = ""
+        self._edit(day, put)
 
     @rx.event
-    def set_window_end(self, day_index: int, window_index: int, value: str):
-        def put(day: DayRow):
-            if window_index < len(day.windows):
-                day.windows[window_index].end = value
-                day.windows[window_index].end_error = ""
-        self._edit(day_index, put)
+    def set_window_end(self, day: int, window_index: int, value: str):
+        def put(row: DayRow):
+            if window_index < len(row.windows) and row.windows[window_index].end != value:
+                row.windows[window_index].end = value
+                row.windows[window_index].end_error = ""
+        self._edit(day, put)
 
     def _show_hours_errors(self, exc: ValidationFailed, sent: dict[int, list[int]]) -> None:
         """Put each ``hours.<day>.<n>.start|end`` error next to its field (n counts what was sent)."""
         week = [dataclasses.replace(d, windows=[dataclasses.replace(w) for w in d.windows]) for d in self.week]
-        placed = False
+        placed_days: list[str] = []
         for item in exc.details.get("fields") or [{"field": exc.details.get("field"), "message": exc.message}]:
             parts = str(item.get("field") or "").split(".")
             if len(parts) == 4 and parts[0] == "hours":
@@ -309,9 +312,11 @@ class AvailabilityState(rx.State):
                 indexes = sent.get(day, [])
                 if row is not None and n < len(indexes):
                     setattr(row.windows[indexes[n]], f"{which}_error", item["message"])
-                    placed = True
+                    if row.name not in placed_days:
+                        placed_days.append(row.name)
         self.week = week
-        self.hours_error = ("Please check the highlighted times." if placed else exc.message)
+        self.hours_error = (f"Nothing was saved. Please check the times for {' and '.join(placed_days)}."
+                            if placed_days else exc.message)
 
     @rx.event
     async def save_hours(self):
@@ -374,23 +379,27 @@ class AvailabilityState(rx.State):
 
     @rx.event
     def set_off_date(self, value: str):
-        self.off_date = value
-        self._off_touched("date")
+        if value != self.off_date:
+            self.off_date = value
+            self._off_touched("date")
 
     @rx.event
     def set_off_start(self, value: str):
-        self.off_start = value
-        self._off_touched("time.start")
+        if value != self.off_start:
+            self.off_start = value
+            self._off_touched("time.start")
 
     @rx.event
     def set_off_end(self, value: str):
-        self.off_end = value
-        self._off_touched("time.end")
+        if value != self.off_end:
+            self.off_end = value
+            self._off_touched("time.end")
 
     @rx.event
     def set_off_reason(self, value: str):
-        self.off_reason = value
-        self._off_touched("reason")
+        if value != self.off_reason:
+            self.off_reason = value
+            self._off_touched("reason")
 
     @rx.event
     async def add_override(self):
