@@ -15,6 +15,7 @@ from nexdrive.pages.account import settings as account_settings
 from nexdrive.pages.admin import dashboard as admin_dashboard
 from nexdrive.pages.auth import forgot_password, magic_link, reset_password, sign_in, sign_out, sign_up
 from nexdrive.pages.booking import book, manage
+from nexdrive.pages.instructor import availability as instructor_availability
 from nexdrive.pages.instructor import dashboard as instructor_dashboard
 from nexdrive.pages.parent import accept as parent_accept
 from nexdrive.pages.parent import dashboard as parent_dashboard
@@ -86,6 +87,8 @@ PAGES: tuple[PageSpec, ...] = (
         instructor_dashboard.DESCRIPTION,
         tuple(instructor_dashboard.ON_LOAD),
     ),
+    PageSpec(instructor_availability.ROUTE, instructor_availability.availability_page, instructor_availability.TITLE,
+             instructor_availability.DESCRIPTION, tuple(instructor_availability.ON_LOAD)),
     PageSpec(
         admin_dashboard.ROUTE,
         admin_dashboard.admin_dashboard_page,

@@ -130,7 +130,7 @@ def _minutes(t: time) -> int:
     return t.hour * 60 + t.minute
 
 
-def _windows_for_day(cal: InstructorCalendar, d: date, holidays: frozenset[date]) -> list[tuple[int, int]]:
+def windows_for_day(cal: InstructorCalendar, d: date, holidays: frozenset[date]) -> list[tuple[int, int]]:
     """Working windows of one day as (start, end) minutes after local midnight (1440 = midnight)."""
     windows: list[tuple[int, int]] = []
     is_holiday = d in holidays
@@ -218,7 +218,7 @@ def compute_slots(cal: InstructorCalendar, rules: SlotRules, date_from: date, da
         already = len(cal.booked_on.get(day, set()) - {ignore_booking_id})
         if already >= cal.max_lessons_per_day:
             continue
-        for w_start, w_end in _windows_for_day(cal, day, rules.holidays):
+        for w_start, w_end in windows_for_day(cal, day, rules.holidays):
             end_limit = _window_end_instant(day, time(w_end // 60, w_end % 60) if w_end < 1440 else time(0))
             seen: set[datetime] = set()
             m = w_start

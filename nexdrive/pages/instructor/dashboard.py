@@ -7,6 +7,7 @@ import reflex as rx
 
 from nexdrive.components import brand
 from nexdrive.components.layout import layout
+from nexdrive.components.ui import button_link
 from nexdrive.pages.account._display import role_home, SYDNEY, BookingRow, booking_list, panel, stat, upcoming_bookings
 from nexdrive.services import access, accounts
 from nexdrive.services.accounts import AuthRequired
@@ -14,6 +15,7 @@ from nexdrive.services.errors import ServiceError
 from nexdrive.state.auth import require_role, run_as_actor
 
 ROUTE = brand.ROUTE_INSTRUCTOR
+AVAILABILITY_ROUTE = f"{ROUTE}/availability"
 TITLE = "Instructor area | NexDrive Academy"
 DESCRIPTION = "The NexDrive Academy instructor area: today's lessons, upcoming bookings and your students."
 
@@ -73,6 +75,12 @@ def instructor_dashboard_page() -> rx.Component:
                 columns=rx.breakpoints(initial="1", sm="3"),
                 gap="1rem",
                 width="100%",
+            ),
+            rx.hstack(
+                button_link("Availability and time off", AVAILABILITY_ROUTE, icon="calendar-clock", size="3",
+                            id="availability-link"),
+                wrap="wrap",
+                spacing="3",
             ),
             panel("Today", "today",
                   booking_list(InstructorHomeState.today, show_student=True,
