@@ -3,6 +3,8 @@
 
     python3 manage.py run     # set up (venv, packages, Node, database, data) and serve on :3000
     python3 manage.py test    # run the whole test suite (installs Chromium via apt if it can)
+    python3 manage.py bench          # foundation benchmark (cold/warm start, memory)
+    python3 manage.py bench-booking  # availability time and reservation throughput (scripts/bench_booking.py)
 
 Stdlib only: it runs before the virtualenv exists.
 """
@@ -97,6 +99,9 @@ def main(argv: list[str]) -> int:
     if command == "bench":
         ensure_venv()
         return subprocess.call([str(VENV_PY), "scripts/bench_foundation.py", *rest], env=venv_env())
+    if command == "bench-booking":
+        ensure_venv()
+        return subprocess.call([str(VENV_PY), "scripts/bench_booking.py", *rest], env=venv_env())
     print(f"unknown command {command!r}\n{__doc__}")
     return 2
 

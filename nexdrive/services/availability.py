@@ -218,6 +218,7 @@ def compute_slots(cal: InstructorCalendar, rules: SlotRules, date_from: date, da
         already = len(cal.booked_on.get(day, set()) - {ignore_booking_id})
         if already >= cal.max_lessons_per_day:
             continue
+        blocks = _blocked_instants(cal, day)
         for w_start, w_end in windows_for_day(cal, day, rules.holidays):
             end_limit = _window_end_instant(day, time(w_end // 60, w_end % 60) if w_end < 1440 else time(0))
             seen: set[datetime] = set()
@@ -234,8 +235,36 @@ def compute_slots(cal: InstructorCalendar, rules: SlotRules, date_from: date, da
                     continue
                 if busy.overlaps(start, start + blocked):
                     continue
+                if any(start < b_end and b_start < end for b_start, b_end in blocks):
+                    continue  # runs into a block in real time (the repeated hour of the April change)
                 slots.append(Slot(cal.instructor_id, start, end))
     return slots
+
+
+def _wall_start_instant(d: date, minute: int) -> datetime:
+    """A block's start in real time: the first occurrence of that wall time (or the jump, if skipped)."""
+    moment = datetime.combine(d, time(0)) + timedelta(minutes=minute)
+    instant = wall_to_instant(moment.date(), moment.time())
+    while instant is None:
+        moment += timedelta(minutes=1)
+        instant = wall_to_instant(moment.date(), moment.time())
+    return instant
+
+
+def _blocked_instants(cal: InstructorCalendar, d: date) -> list[tuple[datetime, datetime]]:
+    """Part-day blocks of one day as real-time ranges, from the first occurrence of the start to the last
+    of the end, so a repeated wall-clock hour is blocked both times; extra hours still win over blocks."""
+    todays = [o for o in cal.overrides if o.day == d and o.start is not None]
+    pieces: list[tuple[int, int]] = []
+    for o in todays:
+        if o.kind == "blocked":
+            pieces.append((_minutes(o.start), _minutes(o.end) or 1440))
+    for o in todays:
+        if o.kind == "available":
+            for cut in [(_minutes(o.start), _minutes(o.end) or 1440)]:
+                pieces = _subtract(pieces, cut)
+    return [(_wall_start_instant(d, a),
+             _window_end_instant(d, time(b // 60, b % 60) if b < 1440 else time(0))) for a, b in _merge(pieces)]
 
 
 # ─────────────────────────────────────────────────────────────────────────────
