@@ -268,3 +268,32 @@ def test_a_visitor_joins_the_waitlist(app_server, e2e_db_url, phone_page):
     rows = _sql(e2e_db_url, """SELECT w.preferred_day, w.preferred_time_start::text, w.preferred_time_end::text, w.status
                                FROM waitlist w JOIN contacts c ON c.id = w.contact_id WHERE c.phone = '+61412555606'""")
     assert [tuple(r) for r in rows] == [(2, "16:00:00", "19:00:00", "waiting")]
+
+
+def test_the_instructor_cancels_late_for_a_learner_and_waives_the_fee(app_server, e2e_db_url, student, page):
+    from nexdrive.services import seed
+    from tests.e2e.test_auth_flows import sign_in
+
+    engine = _engine(e2e_db_url)
+    try:
+        with nxdb.session_scope(engine) as s:
+            user = s.execute(sa.select(User).where(User.email == seed.DEMO_INSTRUCTOR_EMAIL)).scalar_one()
+            user.password_hash = hash_password(PASSWORD)
+            s.add(user)
+    finally:
+        engine.dispose()
+    start = (datetime.now(timezone.utc) + timedelta(hours=4)).replace(minute=30, second=0, microsecond=0)
+    booking_id = _book_for_student(e2e_db_url, student["student_id"], start)
+    sign_in(page, app_server, seed.DEMO_INSTRUCTOR_EMAIL, PASSWORD)
+    page.wait_for_url(re.compile(r"^https?://[^/]+/instructor/?$"), timeout=30_000)
+    page.locator(f"a[href='/booking/manage?id={booking_id}']").first.click()
+    page.locator("#mark-no-show").wait_for(timeout=30_000)
+    page.locator("#mark-no-show").click()  # not yet: the lesson hasn't started
+    page.get_by_text("once its start time has passed").wait_for(timeout=30_000)
+    page.locator("#start-cancel").click()
+    page.locator("#waive-fee").click()
+    page.locator("#confirm-cancel").click()
+    page.get_by_text("Cancelled. There is no charge.").wait_for(timeout=30_000)
+    row = _sql(e2e_db_url, "SELECT status, cancellation_fee_cents, fee_waived_at IS NOT NULL FROM bookings "
+                           "WHERE id = :i", i=booking_id)[0]
+    assert tuple(row) == ("cancelled", 0, True)

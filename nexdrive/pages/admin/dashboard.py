@@ -87,7 +87,7 @@ def admin_dashboard_page() -> rx.Component:
                 width="100%",
             ),
             panel("Next bookings", "next-bookings",
-                  booking_list(AdminHomeState.upcoming, show_student=True, empty="Nothing booked.")),
+                  booking_list(AdminHomeState.upcoming, show_student=True, manage=True, empty="Nothing booked.")),
         ),
         active=ROUTE,
     )

@@ -49,6 +49,8 @@ class ManageBookingState(rx.State):
     mode: str = ""  # "", "reschedule", "cancel"
     busy: bool = False
     reason: str = ""
+    is_staff: bool = False
+    waive_fee: bool = False
     days: list[dict[str, str]] = []
     selected_date: str = ""
     times: list[dict[str, str]] = []
@@ -73,14 +75,15 @@ class ManageBookingState(rx.State):
         booking_id, token = self._ids()
 
         def work(session, actor):
+            staff = actor.role in ("admin", "instructor")
             if token and booking_id is None:
                 found = booking.booking_by_token(session, token)
-                return booking.get_booking(session, actor, found.id, manage_token=token)
+                return booking.get_booking(session, actor, found.id, manage_token=token), staff
             if booking_id is None:
                 raise NotFound("This booking link is not complete. Please use the link from your confirmation.")
-            return booking.get_booking(session, actor, booking_id, manage_token=token)
+            return booking.get_booking(session, actor, booking_id, manage_token=token), staff
         try:
-            summary = await run_as_visitor_or_user(self, work)
+            summary, self.is_staff = await run_as_visitor_or_user(self, work)
         except ServiceError as exc:
             self.error, self.loading = exc.message, False
             return
@@ -158,16 +161,46 @@ class ManageBookingState(rx.State):
         self.notice = f"Done. Your lesson is now on {summary['when']}."
 
     @rx.event
+    def set_waive_fee(self, value: bool):
+        self.waive_fee = bool(value)
+
+    async def _staff_action(self, action, done: str):
+        """No-show or waive: the service checks the caller is the school."""
+        if self.busy:
+            return
+        self.busy, self.error = True, ""
+        booking_id, _ = self._ids()
+
+        def work(session, actor):
+            return booking.booking_summary(session, action(session, actor, booking_id))
+        try:
+            summary = await run_as_visitor_or_user(self, work)
+        except ServiceError as exc:
+            self.busy, self.error = False, exc.message
+            return
+        self._show(summary)
+        self.busy, self.notice = False, done
+
+    @rx.event
+    async def mark_no_show(self):
+        await self._staff_action(booking.mark_no_show, "Recorded as a no-show. The lesson fee is kept.")
+
+    @rx.event
+    async def waive(self):
+        await self._staff_action(booking.waive_cancellation_fee, "The late-cancellation fee is waived.")
+
+    @rx.event
     async def cancel(self):
         if self.busy:
             return
         self.busy, self.error = True, ""
         yield
         booking_id, token = self._ids()
-        reason = self.reason
+        reason, waive = self.reason, self.waive_fee
 
         def work(session, actor):
-            outcome = booking.cancel_booking(session, actor, booking_id, reason=reason or None, manage_token=token)
+            outcome = booking.cancel_booking(session, actor, booking_id, reason=reason or None, manage_token=token,
+                                             waive_fee=waive)
             return outcome.message, booking.booking_summary(session, outcome.booking)
         try:
             message, summary = await run_as_visitor_or_user(self, work)
@@ -245,6 +278,9 @@ def cancel_panel() -> rx.Component:
                                  "a fee of " + b["terms_fee"] + " applies."),
                        icon="triangle-alert", color_scheme="amber", id="cancel-terms"),
         ),
+        rx.cond(ManageBookingState.is_staff & (b["terms_free"] != "True") & (b["terms_fee_cents"] != "0"),
+                rx.checkbox("Waive the late-cancellation fee", checked=ManageBookingState.waive_fee,
+                            on_change=ManageBookingState.set_waive_fee, id="waive-fee")),
         rx.el.label("Reason (optional)", html_for="cancel-reason", font_weight="600", font_size="var(--font-size-2)"),
         rx.text_area(id="cancel-reason", value=ManageBookingState.reason, on_change=ManageBookingState.set_reason,
                      placeholder="e.g. sick, exams", width="100%"),
@@ -267,7 +303,7 @@ def actions() -> rx.Component:
             rx.hstack(
                 rx.link(rx.button(rx.icon("calendar-plus", size=16), "Add to calendar", variant="surface", size="3"),
                         href=ManageBookingState.calendar_url, id="add-to-calendar", is_external=True),
-                rx.cond(b["terms_can_reschedule"] == "True",
+                rx.cond((b["terms_can_reschedule"] == "True") | ManageBookingState.is_staff,
                         rx.button(rx.icon("calendar-clock", size=16), "Reschedule", variant="surface", size="3",
                                   on_click=ManageBookingState.show("reschedule"), id="start-reschedule")),
                 rx.button(rx.icon("calendar-x", size=16), "Cancel", variant="surface", color_scheme="red", size="3",
@@ -283,6 +319,25 @@ def actions() -> rx.Component:
             rx.match(ManageBookingState.mode, ("reschedule", reschedule_panel()), ("cancel", cancel_panel()),
                      rx.fragment()),
             spacing="3", width="100%", align="stretch",
+        ),
+    )
+
+
+def staff_actions() -> rx.Component:
+    """For the instructor and the owner: record a no-show, waive a late fee."""
+    b = ManageBookingState.booking
+    return rx.cond(
+        ManageBookingState.is_staff,
+        rx.hstack(
+            rx.cond(b["status"] == "confirmed",
+                    rx.button(rx.icon("user-x", size=16), "Mark as no-show", variant="soft", color_scheme="gray",
+                              on_click=ManageBookingState.mark_no_show, id="mark-no-show",
+                              loading=ManageBookingState.busy)),
+            rx.cond((b["status"] == "cancelled") & (b["fee_cents"] != "0"),
+                    rx.button(rx.icon("badge-percent", size=16), "Waive the " + b["fee_display"] + " fee",
+                              variant="soft", on_click=ManageBookingState.waive, id="waive-existing-fee",
+                              loading=ManageBookingState.busy)),
+            wrap="wrap", spacing="3",
         ),
     )
 
@@ -303,6 +358,7 @@ def _page(heading: rx.Component, lead: rx.Component) -> rx.Component:
                             details_card(),
                             message_box(ManageBookingState.error, id="manage-error"),
                             actions(),
+                            staff_actions(),
                             spacing="4", width="100%", align="stretch",
                         ),
                         message_box(ManageBookingState.error, id="manage-error"),
