@@ -3,10 +3,7 @@ from nexdrive.components import brand
 from nexdrive.components.layout import MAIN_ID, layout, site_footer, skip_link
 from nexdrive.components.navigation import site_header
 from nexdrive.components.ui import (
-    Feature,
     button_link,
-    coming_soon_panel,
-    contact_actions,
     container,
     page_header,
     page_section,
@@ -15,11 +12,8 @@ from nexdrive.components.ui import (
 
 __all__ = [
     "MAIN_ID",
-    "Feature",
     "brand",
     "button_link",
-    "coming_soon_panel",
-    "contact_actions",
     "container",
     "layout",
     "page_header",

@@ -4,14 +4,11 @@ None of these touch state or the database: they build plain components.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 
 import reflex as rx
 from reflex_components_core.el.elements.inline import A as NativeAnchor
 from reflex_components_core.react_router.dom import ReactRouterLink
 
-from nexdrive.components import brand
 
 # Content width used by header, footer and every page body.
 CONTENT_MAX_WIDTH = "72rem"
@@ -151,125 +148,3 @@ def page_header(
         border_bottom=f"1px solid {rx.color('gray', 4)}",
         width="100%",
     )
-
-
-@dataclass(frozen=True)
-class Feature:
-    """One planned capability shown on a "coming soon" panel."""
-
-    icon: str
-    title: str
-    text: str
-
-
-def feature_item(feature: Feature) -> rx.Component:
-    return rx.el.li(
-        rx.hstack(
-            rx.center(
-                rx.icon(feature.icon, size=20, aria_hidden="true"),
-                width="2.5rem",
-                height="2.5rem",
-                min_width="2.5rem",
-                border_radius="var(--radius-3)",
-                background=rx.color("accent", 3),
-                color=rx.color("accent", 11),
-            ),
-            rx.vstack(
-                rx.text(feature.title, as_="p", weight="bold", size="3", color=rx.color("gray", 12)),
-                rx.text(feature.text, as_="p", size="2", color=rx.color("gray", 11)),
-                spacing="1",
-                align="start",
-            ),
-            spacing="3",
-            align="start",
-        ),
-        list_style="none",
-    )
-
-
-def coming_soon_panel(
-    *,
-    heading: str,
-    intro: str,
-    features: Sequence[Feature],
-    note: str | None = None,
-    actions: Sequence[rx.Component] = (),
-    panel_id: str = "coming-soon",
-) -> rx.Component:
-    """A clear, honest "this part is being built" panel that lists what will be here."""
-    heading_id = f"{panel_id}-heading"
-    return rx.el.section(
-        rx.card(
-            rx.vstack(
-                rx.hstack(
-                    rx.badge(
-                        rx.icon("construction", size=14, aria_hidden="true"),
-                        "Coming soon",
-                        color_scheme="amber",
-                        high_contrast=True,
-                        variant="soft",
-                        size="2",
-                        radius="full",
-                    ),
-                    spacing="2",
-                ),
-                rx.heading(heading, as_="h2", id=heading_id, size="6", color=rx.color("gray", 12)),
-                rx.text(intro, as_="p", size="3", color=rx.color("gray", 11), max_width="44rem"),
-                rx.el.ul(
-                    *[feature_item(f) for f in features],
-                    display="grid",
-                    grid_template_columns=["1fr", "1fr", "repeat(2, minmax(0, 1fr))"],
-                    gap="1.25rem",
-                    width="100%",
-                    padding="0",
-                    margin="0",
-                ),
-                *(
-                    [
-                        rx.callout(
-                            note,
-                            icon="info",
-                            color_scheme="gray",
-                            variant="surface",
-                            size="1",
-                            width="100%",
-                        )
-                    ]
-                    if note
-                    else []
-                ),
-                *(
-                    [rx.flex(*actions, gap="0.75rem", wrap="wrap", padding_top="0.5rem")]
-                    if actions
-                    else []
-                ),
-                spacing="4",
-                align="start",
-                width="100%",
-            ),
-            size=rx.breakpoints(initial="2", xs="3", sm="4"),
-            width="100%",
-        ),
-        id=panel_id,
-        aria_labelledby=heading_id,
-        width="100%",
-    )
-
-
-def contact_actions() -> list[rx.Component]:
-    """Call / e-mail buttons (used on coming-soon panels)."""
-    email = brand.contact_email()
-    return [
-        button_link(
-            f"Call {brand.PHONE_DISPLAY}",
-            brand.PHONE_HREF,
-            icon="phone",
-            variant="soft",
-        ),
-        button_link(
-            "Email us",
-            f"mailto:{email}",
-            icon="mail",
-            variant="outline",
-        ),
-    ]
