@@ -44,3 +44,47 @@ def describe_adapters(settings: Settings) -> str:
     live = [f"{c.port}={c.provider}" for c in choose_adapters(settings) if c.mode == "live"]
     offline = [f"{c.port} ({c.provider})" for c in choose_adapters(settings) if c.mode == "offline"]
     return "Adapters live: " + (", ".join(live) or "none") + " | offline: " + (", ".join(offline) or "none")
+
+
+# --- The one wiring place -------------------------------------------------
+# Each port's implementation is built once from settings. Tests replace a port
+# with ``override(port, fake)`` (fakes only at this boundary).
+
+_built: dict[str, object] = {}
+
+
+def _build(port: str, settings: Settings) -> object:
+    live = {c.port: c.mode == "live" for c in choose_adapters(settings)}[port]
+    if port == "payments":
+        from nexdrive.adapters import payments
+        return payments.StripeGateway(settings) if live else payments.LocalGateway(settings)
+    if port == "sms":
+        from nexdrive.adapters import sms
+        return sms.TwilioSms(settings) if live else sms.OutboxSms(settings)
+    if port == "email":
+        from nexdrive.adapters import email
+        return email.SmtpEmail(settings) if live else email.OutboxEmail(settings)
+    if port == "storage":
+        from nexdrive.adapters import storage
+        return storage.S3Storage(settings) if live else storage.LocalStorage(settings)
+    raise KeyError(port)
+
+
+def get_adapter(port: str, settings: Settings | None = None):
+    """The implementation of ``port`` ('payments', 'sms', 'email', 'storage') for these settings."""
+    if port not in _built:
+        from nexdrive.settings import get_settings
+        _built[port] = _build(port, settings or get_settings())
+    return _built[port]
+
+
+def override(port: str, implementation: object | None) -> None:
+    """Install (or, with None, forget) an implementation for ``port``; used by tests and reset on settings change."""
+    if implementation is None:
+        _built.pop(port, None)
+    else:
+        _built[port] = implementation
+
+
+def reset_adapters() -> None:
+    _built.clear()
