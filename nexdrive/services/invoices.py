@@ -573,7 +573,8 @@ def render_invoice_pdf(invoice: Invoice, *, refunds: Iterable[dict[str, Any]] = 
         pdf.font(8, bold=True, color=MUTED)
         heads = ("Date", "Reason", "GST included" if taxed else "", "Amount")
         for text, w, align in zip(heads, (widths[0] - 2, widths[1], widths[2], widths[3] - 2), "LLRR"):
-            pdf.cell(w, 7, pdf.t(text), align=align)
+            if w:
+                pdf.cell(w, 7, pdf.t(text), align=align)
         y = top + 7
         for refund in refunds:
             when = refund.get("refunded_at")
@@ -587,7 +588,8 @@ def render_invoice_pdf(invoice: Invoice, *, refunds: Iterable[dict[str, Any]] = 
             pdf.cell(widths[0] - 2, 4.8, pdf.t(au_date(when, weekday=False) if when else ""))
             pdf.multi_cell(widths[1] - 2, 4.8, reason, align="L", new_x=XPos.RIGHT, new_y=YPos.TOP)
             pdf.set_xy(left + widths[0] + widths[1], y + 2)
-            pdf.cell(widths[2], 4.8, pdf.t("-" + aud(gst_of(refund["amount_cents"])) if taxed else ""), align="R")
+            if taxed:  # (a zero-width cell would stretch to the margin)
+                pdf.cell(widths[2], 4.8, pdf.t("-" + aud(gst_of(refund["amount_cents"]))), align="R")
             pdf.cell(widths[3] - 2, 4.8, pdf.t("-" + aud(refund["amount_cents"])), align="R")
             y += row_h
             pdf.set_draw_color(*RULE)

@@ -22,8 +22,22 @@ BUYER = {"name": "Olivia Nguyen", "email": "olivia@example.com", "phone": "0412 
 
 
 def pdf_text(data: bytes) -> str:
+    """The text of every page; also checks that nothing is drawn outside the page's margins."""
     reader = PdfReader(io.BytesIO(data))
-    return "\n".join(page.extract_text() for page in reader.pages)
+    pages = []
+    for page in reader.pages:
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+        placed: list[tuple[float, float, str]] = []
+
+        def visit(text, cm, tm, _font, _size, placed=placed):
+            if text.strip():
+                placed.append((tm[4] * cm[0] + cm[4], tm[5] * cm[3] + cm[5], text))
+
+        pages.append(page.extract_text(visitor_text=visit))
+        margin = 18 * 72 / 25.4  # 18 mm in points
+        for x, y, text in placed:
+            assert margin - 1 <= x < width - margin and 0 < y < height, f"{text!r} drawn at ({x:.0f}, {y:.0f})"
+    return "\n".join(pages)
 
 
 def make_invoice(lines: list[tuple[str, int]], *, taxed: bool, number: str = "NXD-2026-0007") -> Invoice:
