@@ -129,7 +129,7 @@ class StripeGateway:
             raise PaymentGatewayError("We couldn't start the card payment. Please try again in a minute.",
                                       provider_code=getattr(exc, "code", None)) from None
         return CheckoutSession(id=cs.id, url=cs.url, expires_at=datetime.fromtimestamp(cs.expires_at, UTC),
-                               test_mode=not cs.livemode, payment_ref=cs.get("payment_intent"))
+                               test_mode=not cs.livemode, payment_ref=getattr(cs, "payment_intent", None))
 
     def expire_checkout(self, checkout_id: str) -> bool:
         """Close an open session; False when it had already completed or expired."""
