@@ -300,3 +300,45 @@ def test_events_for_unknown_payments_are_acknowledged_and_ignored(api, engine, s
     r = post(api, ev)
     assert r.status_code == 200 and r.json()["result"] == "ignored"
     assert scalar(engine, "SELECT status FROM webhook_events WHERE event_id = 'evt_not_ours'") == "ignored"
+
+
+def test_stale_checkouts_are_expired_at_stripe_before_their_hold_is_released(engine, sch, stripe_stub):
+    with session_scope(engine) as s:
+        make_voucher(s, "STALE5", voucher_type="fixed_amount", discount_cents=500, max_uses=1)
+    booking_id, token = hold(engine, sch)
+    start = checkout(engine, booking_id, token, voucher_code="STALE5")
+    with session_scope(engine) as s:
+        assert payments.expire_stale_checkouts(s) == 0  # still open, hold far from lapsing
+    with session_scope(engine) as s:  # the hold is about to lapse
+        from sqlalchemy import text
+        s.execute(text("UPDATE bookings SET hold_expires_at = now() + interval '1 minute' WHERE id = :b"),
+                  {"b": booking_id})
+    with session_scope(engine) as s:
+        assert payments.expire_stale_checkouts(s) == 1
+    assert stripe_stub.calls(f"/v1/checkout/sessions/{start.checkout_id}/expire")
+    assert scalar(engine, "SELECT status FROM payments WHERE id = :p", p=start.payment_id) == "expired"
+    assert scalar(engine, "SELECT times_used FROM vouchers WHERE code = 'STALE5'") == 0
+    with session_scope(engine) as s:
+        assert payments.expire_stale_checkouts(s) == 0
+
+
+def test_changing_the_voucher_closes_the_open_checkout_and_opens_a_new_one(engine, sch, stripe_stub):
+    with session_scope(engine) as s:
+        make_voucher(s, "FIVE", voucher_type="fixed_amount", discount_cents=500, max_uses=1)
+    booking_id, token = hold(engine, sch)
+    first = checkout(engine, booking_id, token)
+    second = checkout(engine, booking_id, token, voucher_code="FIVE")
+    assert second.checkout_id != first.checkout_id and second.amount_cents == sch["price"] - 500
+    assert stripe_stub.calls(f"/v1/checkout/sessions/{first.checkout_id}/expire")
+    assert [tuple(r) for r in rows(engine, "SELECT status, amount_cents FROM payments ORDER BY created_at")] == [
+        ("expired", sch["price"]), ("pending", sch["price"] - 500)]
+
+
+def test_cancelling_a_hold_with_an_open_checkout_closes_it_at_stripe(engine, sch, stripe_stub):
+    from nexdrive.services import booking
+    booking_id, token = hold(engine, sch)
+    start = checkout(engine, booking_id, token)
+    with session_scope(engine) as s:
+        booking.cancel_booking(s, VISITOR, booking_id, manage_token=token)
+    assert stripe_stub.calls(f"/v1/checkout/sessions/{start.checkout_id}/expire")
+    assert scalar(engine, "SELECT status FROM payments") == "expired"

@@ -204,6 +204,10 @@ def test_a_voucher_per_student_limit_and_a_free_lesson_voucher(engine, sch):
     with pytest.raises(VoucherRefused) as err:
         pay(engine, second, t2, actor=learner, voucher_code="FREELESSON")
     assert err.value.message == "You have already used this voucher."
+    with session_scope(engine) as s:  # cancelled in time: the voucher can be used again
+        booking.cancel_booking(s, learner, first)
+    assert pay(engine, second, t2, actor=learner, voucher_code="FREELESSON").covered_by == "voucher"
+    assert scalar(engine, "SELECT times_used FROM vouchers") == 1
 
 
 def test_cancelling_in_time_gives_the_voucher_use_back_and_refunds_what_was_paid(engine, sch):
