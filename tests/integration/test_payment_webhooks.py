@@ -342,3 +342,26 @@ def test_cancelling_a_hold_with_an_open_checkout_closes_it_at_stripe(engine, sch
         booking.cancel_booking(s, VISITOR, booking_id, manage_token=token)
     assert stripe_stub.calls(f"/v1/checkout/sessions/{start.checkout_id}/expire")
     assert scalar(engine, "SELECT status FROM payments") == "expired"
+
+
+def test_a_refund_that_fails_at_stripe_gives_the_amount_back_to_the_totals(api, engine, sch, stripe_stub):
+    from tests.payment_helpers import admin
+    from tests.stripe_helpers import fixture
+    booking_id, token = hold(engine, sch)
+    start = checkout(engine, booking_id, token)
+    completed, _, pi = paid_events(start, sch["price"])
+    post(api, completed)
+    with session_scope(engine) as s:
+        payments.refund_payment(s, admin(engine), payment_id=uuid.UUID(start.payment_id), amount_cents=3000,
+                                reason="Short lesson")
+    gateway_refund_id = scalar(engine, "SELECT gateway_refund_id FROM refunds")
+    failed = {**fixture("api_refund_create"), "id": gateway_refund_id, "amount": 3000, "status": "failed",
+              "failure_reason": "expired_or_canceled_card", "payment_intent": pi}
+    ev = {"id": "evt_refund_failed_" + uuid.uuid4().hex[:8], "object": "event", "api_version": "2025-03-31.basil",
+          "created": int(time.time()), "data": {"object": failed}, "livemode": False, "pending_webhooks": 1,
+          "request": {"id": None, "idempotency_key": None}, "type": "refund.updated"}
+    assert post(api, ev).json()["result"] == "processed"
+    assert post(api, ev).json()["result"] == "duplicate"
+    st = state(engine, booking_id)
+    assert st["payment"] == "completed" and st["refunded"] == 0 and st["booking_payment"] == "paid"
+    assert scalar(engine, "SELECT status FROM refunds") == "failed"
