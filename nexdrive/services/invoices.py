@@ -43,6 +43,7 @@ from nexdrive.models import (
     Package,
     Payment,
     Profile,
+    Refund,
     Service,
     Student,
     Voucher,
@@ -204,9 +205,18 @@ def storage_key(invoice: Invoice) -> str:
 
 
 def refunds_for(payment: Payment) -> list[dict[str, Any]]:
-    """Refunds to show on the invoice, from the totals the payments service keeps on the payment."""
+    """Each refund to show on the invoice: the ``refunds`` rows the gateway accepted (pending ones
+    count, as the payments service already takes them off the totals), else the payment's totals."""
     if not payment.refund_amount_cents:
         return []
+    session = Session.object_session(payment)
+    if session is not None:
+        rows = session.exec(select(Refund).where(Refund.payment_id == payment.id,
+                                                 Refund.status.in_(("pending", "succeeded")))
+                            .order_by(Refund.created_at, Refund.id)).all()
+        if rows and sum(r.amount_cents for r in rows) == payment.refund_amount_cents:
+            return [{"amount_cents": r.amount_cents, "refunded_at": r.created_at, "reason": r.reason}
+                    for r in rows]
     return [{"amount_cents": payment.refund_amount_cents, "refunded_at": payment.refunded_at,
              "reason": payment.refund_reason}]
 
