@@ -15,6 +15,7 @@ from nexdrive.models.comms import (
     Message,
     Notification,
     NotificationPreference,
+    OfflineDelivery,
     OutboxMessage,
 )
 from nexdrive.models.compliance import (
@@ -82,6 +83,7 @@ __all__ = [
     "Message",
     "Notification",
     "NotificationPreference",
+    "OfflineDelivery",
     "OutboxMessage",
     "Package",
     "Parent",
