@@ -180,6 +180,9 @@ def revoke_marketing_consent(session: Session, actor: Actor, *, channel: str, re
         "UPDATE marketing_consents SET revoked_at = GREATEST(now(), granted_at), revoked_source = :s "
         "WHERE channel = :c AND lower(recipient) = lower(:r) AND revoked_at IS NULL RETURNING id"),
         {"s": source, "c": channel, "r": recipient}).scalars())
+    for obj in list(session.identity_map.values()):  # loaded copies must not show them as live
+        if isinstance(obj, MarketingConsent) and obj.id in ids:
+            session.expire(obj)
     for consent_id in ids:
         audit.record_event(session, actor, "marketing.consent_revoked", subject_type="marketing_consent",
                            subject_id=consent_id, details={"channel": channel, "source": source})
