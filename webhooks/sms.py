@@ -107,7 +107,7 @@ async def sms_inbound(request: Request):
         result = sms_replies.handle_inbound_sms(session, from_number=form.get("From", ""),
                                                 body=form.get("Body", ""), message_sid=sid)
         _done(session, event_id)
-    background = BackgroundTask(_send_now, result.reply_ids) if result.reply_ids else None
+    background = BackgroundTask(_send_now, result.send_now) if result.send_now else None
     return _twiml(background)
 
 

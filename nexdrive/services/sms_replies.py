@@ -54,7 +54,7 @@ REPLY_TEMPLATE = "sms_reply"
 class InboundResult:
     action: str  # 'stop' | 'start' | 'help' | 'confirm' | 'no_booking' | 'handoff'
     conversation_id: uuid.UUID
-    reply_ids: list[uuid.UUID] = field(default_factory=list)
+    send_now: list[uuid.UUID] = field(default_factory=list)  # the reply and owner notices
     booking_id: uuid.UUID | None = None
 
 
@@ -158,16 +158,16 @@ def handle_inbound_sms(session: Session, *, from_number: str, body: str, message
         else:
             text = (f"{SENDER}: we couldn't find a lesson for this number in the next two days. "
                     f"We'll get back to you{(' - or call ' + school['phone']) if school['phone'] else ''}.")
-            _hand_off(session, conv, phone, who, message_sid, "Replied YES but has no lesson in the next 48 hours.")
-            result = InboundResult("no_booking", conv.id)
+            result = InboundResult("no_booking", conv.id, send_now=_hand_off(
+                session, conv, phone, who, message_sid, "Replied YES but has no lesson in the next 48 hours."))
     else:
         already = conv.status == "handoff_requested"
-        _hand_off(session, conv, phone, who, message_sid, f"SMS from {_name(who, phone)} needs a reply.")
-        result = InboundResult("handoff", conv.id)
+        result = InboundResult("handoff", conv.id, send_now=_hand_off(
+            session, conv, phone, who, message_sid, f"SMS from {_name(who, phone)} needs a reply."))
         if already:
             return result  # acknowledged once already; the owner will answer the thread
         text = f"{SENDER}: thanks for your message. We'll reply as soon as we can."
-    result.reply_ids.append(_reply(session, conv, phone, who, message_sid, text))
+    result.send_now.append(_reply(session, conv, phone, who, message_sid, text))
     return result
 
 
@@ -227,12 +227,16 @@ def _confirm_attendance(session: Session, phone: str):
     return booking
 
 
-def _hand_off(session: Session, conv: Conversation, phone: str, who: dict, sid: str, reason: str) -> None:
+def _hand_off(session: Session, conv: Conversation, phone: str, who: dict, sid: str, reason: str) -> list[uuid.UUID]:
     """Flag the thread for the owner and put a notice in each admin's bell (once per inbound message)."""
     conv.status, conv.handoff_reason = "handoff_requested", reason
     session.add(conv)
     session.flush()
+    notices = []
     for (admin_id,) in session.execute(sa.text("SELECT id FROM users WHERE role = 'admin' AND status = 'active'")):
-        notify.queue(session, channel="in_app", recipient=str(admin_id), user_id=admin_id, template="sms_handoff",
-                     subject=f"SMS from {_name(who, phone)}", body=reason, related_type="conversation",
-                     related_id=conv.id, idempotency_key=f"sms_handoff:{sid}:{admin_id}")
+        notice = notify.queue(session, channel="in_app", recipient=str(admin_id), user_id=admin_id,
+                              template="sms_handoff", subject=f"SMS from {_name(who, phone)}", body=reason,
+                              related_type="conversation", related_id=conv.id,
+                              idempotency_key=f"sms_handoff:{sid}:{admin_id}")
+        notices.append(notice.id)
+    return notices
