@@ -116,7 +116,7 @@ class TwilioSms:
                              http_client=http_client or TwilioHttpClient(timeout=timeout))
 
     def send(self, message: OutgoingSms) -> SmsReceipt:
-        from twilio.base.exceptions import TwilioException, TwilioRestException
+        from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 
         from nexdrive.services.contacts import normalise_au_mobile
         from nexdrive.services.errors import ValidationFailed
@@ -132,17 +132,15 @@ class TwilioSms:
             kwargs["status_callback"] = callback
         try:
             created = self.client.messages.create(**kwargs)
-        except TwilioRestException as exc:
-            code = exc.code
-            text = f"Twilio {exc.status} error {code}: {exc.msg}"
+        except (TwilioRestException, TwilioServiceException) as exc:
+            status, code = int(getattr(exc, "status", 0) or 0), getattr(exc, "code", None)
+            text = f"Twilio {status} error {code}: {getattr(exc, 'msg', None) or getattr(exc, 'title', '')}"
             if code in TWILIO_BLOCKED:
                 raise SendFailed(text, recipient_blocked=True, code=code) from None
             # Any other 4xx (invalid number, unreachable region, ...) fails the same way every time.
-            temporary = exc.status == 429 or exc.status >= 500 or code in TWILIO_RETRYABLE
+            temporary = status == 429 or status >= 500 or code in TWILIO_RETRYABLE
             raise SendFailed(text, permanent=not temporary, code=code) from None
-        except TwilioException as exc:  # network trouble: retry later
-            raise SendFailed(f"Twilio unreachable: {exc}") from None
-        except OSError as exc:
+        except (TwilioException, OSError) as exc:  # network trouble: retry later
             raise SendFailed(f"Twilio unreachable: {exc}") from None
         try:
             segments = int(created.num_segments or 0)

@@ -266,19 +266,29 @@ def render(kind: str, data: dict) -> Rendered:
 # Secret links and HTML
 # ─────────────────────────────────────────────────────────────────────────────
 
-# A URL carrying a long random token (our tokens are 43 URL-safe characters): sign-in, password reset,
-# invitations, "manage your booking". Ids (UUIDs) are shorter runs and stay.
-SECRET_LINK = re.compile(r"https?://[^\s<>\"']*?[A-Za-z0-9_\-]{32,}[^\s<>\"']*")
+# A URL carrying a long random secret (our tokens are 43 URL-safe characters): sign-in, password reset,
+# invitations, "manage your booking". Record ids (UUIDs) and ordinary paths stay.
 _URL = re.compile(r"https?://[^\s<>\"']+")
+_PIECE = re.compile(r"[A-Za-z0-9_\-]{32,}")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _is_secret_url(url: str) -> bool:
+    if re.search(r"[?&](?:token|key|secret|code)=[^&#\s]{16,}", url):
+        return True
+    return any(not _UUID.fullmatch(piece) for piece in _PIECE.findall(url.split("://", 1)[-1]))
 
 
 def has_secret_link(text: str | None) -> bool:
-    return bool(text and SECRET_LINK.search(text))
+    return bool(text) and any(_is_secret_url(m.group(0)) for m in _URL.finditer(text))
 
 
 def redact_secret_links(text: str) -> str:
     """The stored copy of a sent message: secret links replaced, everything else as sent."""
-    return SECRET_LINK.sub(LINK_REMOVED, text or "")
+    def swap(m: re.Match) -> str:
+        url = m.group(0).rstrip(".,;)")
+        return (LINK_REMOVED + m.group(0)[len(url):]) if _is_secret_url(url) else m.group(0)
+    return _URL.sub(swap, text or "")
 
 
 def _linkify(escaped_line: str) -> str:

@@ -23,7 +23,7 @@ import uuid
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from nexdrive.models import MarketingConsent, NotificationPreference, Profile, User
+from nexdrive.models import MarketingConsent, NotificationPreference
 from nexdrive.services import audit
 from nexdrive.services.accounts import normalise_email
 from nexdrive.services.actors import Actor
@@ -109,14 +109,10 @@ def normalise_recipient(channel: str, recipient: str) -> str:
 def _own_addresses(session: Session, actor: Actor) -> set[str]:
     if actor.user_id is None:
         return set()
-    out = set()
-    user = session.get(User, actor.user_id)
-    if user:
-        out.add(user.email.lower())
-    profile = session.exec(select(Profile).where(Profile.user_id == actor.user_id)).first()
-    if profile:
-        out |= {a.lower() for a in (profile.email, profile.phone) if a}
-    return out
+    row = session.execute(sa.text(
+        "SELECT u.email, p.email AS profile_email, p.phone FROM users u LEFT JOIN profiles p ON p.user_id = u.id "
+        "WHERE u.id = :u"), {"u": actor.user_id}).first()
+    return {a.lower() for a in (row or ()) if a}
 
 
 def has_marketing_consent(session: Session, channel: str, recipient: str) -> bool:
