@@ -161,6 +161,13 @@ def handle_inbound_sms(session: Session, *, from_number: str, body: str, message
             result = InboundResult("no_booking", conv.id, send_now=_hand_off(
                 session, conv, phone, who, message_sid, "Replied YES but has no lesson in the next 48 hours."))
     else:
+        if who["contact_id"] is None and who["user_id"] is None and phone.startswith("+614"):
+            # A new person texting: a lead in the CRM, so the owner sees who it is (architecture §5.3).
+            from nexdrive.services.contacts import record_contact
+            contact = record_contact(session, SYSTEM, name=None, phone=phone, email=None, source="sms",
+                                     source_detail=f"SMS: {(body or '').strip()[:300]}")
+            who["contact_id"] = conv.contact_id = contact.id
+            session.add(conv)
         already = conv.status == "handoff_requested"
         result = InboundResult("handoff", conv.id, send_now=_hand_off(
             session, conv, phone, who, message_sid, f"SMS from {_name(who, phone)} needs a reply."))

@@ -269,6 +269,11 @@ def test_other_messages_are_logged_and_flagged_for_the_owner(twilio, engine):
     assert [t.direction for t in texts] == ["inbound", "outbound", "inbound"]  # acknowledged once
     assert texts[0].content.startswith("Can I move") and texts[0].external_id.startswith("SM")
     assert acks == 1 and bell == [admin.id, admin.id]
+    with engine.connect() as conn:  # a new number becomes a lead in the CRM, linked to the thread
+        lead = conn.execute(sa.text("SELECT id, source, lifecycle_stage FROM contacts WHERE phone = :p"),
+                            {"p": phone}).one()
+        assert (lead.source, lead.lifecycle_stage) == ("sms", "lead")
+        assert conn.execute(sa.text("SELECT contact_id FROM conversations")).scalar() == lead.id
 
 
 # ─────────────────────────────────────────────────────────────────────────────
