@@ -6,6 +6,7 @@
     python3 manage.py bench          # foundation benchmark (cold/warm start, memory)
     python3 manage.py bench-booking  # availability time and reservation throughput (scripts/bench_booking.py)
     python3 manage.py sample-invoices  # render sample invoices to test-artifacts/invoices (PDF + PNG)
+    python3 manage.py bench-dispatch # outbox dispatcher throughput and due-to-sent delay (scripts/bench_dispatch.py)
 
 Stdlib only: it runs before the virtualenv exists.
 """
@@ -106,6 +107,9 @@ def main(argv: list[str]) -> int:
     if command == "sample-invoices":
         ensure_venv()
         return subprocess.call([str(VENV_PY), "scripts/render_sample_invoices.py", *rest], env=venv_env())
+    if command == "bench-dispatch":
+        ensure_venv()
+        return subprocess.call([str(VENV_PY), "scripts/bench_dispatch.py", *rest], env=venv_env())
     print(f"unknown command {command!r}\n{__doc__}")
     return 2
 

@@ -12,6 +12,7 @@ from webhooks.accounts import router as accounts_router
 from webhooks.booking import router as booking_router
 from webhooks.invoices import router as invoices_router
 from webhooks.payments import router as payments_router
+from webhooks.sms import router as sms_router
 
 
 _STATUS_CODES = {400: "BAD_REQUEST", 401: "AUTH_REQUIRED", 403: "FORBIDDEN", 404: "NOT_FOUND",
@@ -44,4 +45,5 @@ def build_api() -> FastAPI:
     api.include_router(booking_router, prefix="/api/v1")
     api.include_router(invoices_router, prefix="/api/v1")
     api.include_router(payments_router, prefix="/api/v1")
+    api.include_router(sms_router, prefix="/api/v1")
     return api

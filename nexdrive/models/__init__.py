@@ -15,6 +15,7 @@ from nexdrive.models.comms import (
     Message,
     Notification,
     NotificationPreference,
+    OfflineDelivery,
     OutboxMessage,
 )
 from nexdrive.models.compliance import (
@@ -83,6 +84,7 @@ __all__ = [
     "Message",
     "Notification",
     "NotificationPreference",
+    "OfflineDelivery",
     "OutboxMessage",
     "Package",
     "Parent",

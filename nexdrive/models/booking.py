@@ -130,6 +130,9 @@ class Booking(SQLModel, table=True):
     is_co_lesson: bool = bool_field(default=False)
     co_lesson_parent_id: Optional[uuid.UUID] = fk_field("parents.id")
 
+    # The learner replied "Y" to a reminder SMS (0006); the instructor's schedule shows it.
+    attendance_confirmed_at: Optional[datetime] = ts_field()
+
     booking_notes: Optional[str] = text_field()  # visible to the student
     admin_notes: Optional[str] = text_field()  # internal only
 

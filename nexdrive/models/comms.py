@@ -55,6 +55,7 @@ PREFERENCE_CHANNELS = ("email", "sms", "push", "in_app")
 MARKETING_CHANNELS = ("sms", "email")
 OUTBOX_CHANNELS = ("sms", "email", "in_app")
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "suppressed")
+OFFLINE_DELIVERY_CHANNELS = ("sms", "email")
 
 
 class Conversation(SQLModel, table=True):
@@ -232,6 +233,8 @@ class MarketingConsent(SQLModel, table=True):
         check_in("channel", MARKETING_CHANNELS),
         check("contact_id IS NOT NULL OR user_id IS NOT NULL", "who"),
         check("revoked_at IS NULL OR revoked_at >= granted_at", "revoked_after_granted"),
+        sa.Index("uq_marketing_consents_unsubscribe_token", "unsubscribe_token", unique=True,
+                 postgresql_where=sa.text("unsubscribe_token IS NOT NULL")),
     )
 
     id: uuid.UUID = uuid_pk()
@@ -244,6 +247,8 @@ class MarketingConsent(SQLModel, table=True):
     consent_text: Optional[str] = text_field()  # wording the person agreed to
     revoked_at: Optional[datetime] = ts_field()
     revoked_source: Optional[str] = text_field()  # 'sms_stop', 'unsubscribe_link', ...
+    # The secret in the one-click unsubscribe link of marketing emails (0006); revokes only this consent.
+    unsubscribe_token: Optional[str] = text_field()
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
 
@@ -265,9 +270,16 @@ class OutboxMessage(SQLModel, table=True):
             "provider_message_id",
             postgresql_where=sa.text("provider_message_id IS NOT NULL"),
         ),
+        # Claims a crashed dispatcher left behind (0006).
+        sa.Index(
+            "ix_outbox_messages_sending_claimed_at",
+            "claimed_at",
+            postgresql_where=sa.text("status = 'sending'"),
+        ),
         check_in("channel", OUTBOX_CHANNELS),
         check_in("status", OUTBOX_STATUSES),
         check("attempts >= 0", "attempts"),
+        check("segments IS NULL OR segments >= 0", "segments"),
     )
 
     id: uuid.UUID = uuid_pk()
@@ -286,11 +298,47 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = int_field(nullable=False, default=0)
     next_attempt_at: datetime = ts_field(nullable=False, server_now=True)
     claimed_at: Optional[datetime] = ts_field()  # when a dispatcher took it ('sending')
+    claimed_by: Optional[str] = text_field()  # which dispatcher run holds the claim (0006)
     last_error: Optional[str] = text_field()
     provider_message_id: Optional[str] = text_field()
     idempotency_key: Optional[str] = text_field()
     is_marketing: bool = bool_field(default=False)
+    segments: Optional[int] = int_field()  # SMS parts billed (GSM-7 160/153, UCS-2 70/67) (0006)
+    provider_status: Optional[str] = text_field()  # latest status the provider reported (0006)
+    redacted_at: Optional[datetime] = ts_field()  # when a secret link was removed from body (0006)
     created_at: datetime = created_at_field()
     sent_at: Optional[datetime] = ts_field()
     delivered_at: Optional[datetime] = ts_field()
     updated_at: datetime = updated_at_field()
+
+
+class OfflineDelivery(SQLModel, table=True):
+    """What the offline SMS/email adapters delivered: the stand-in for the recipient's phone or mailbox.
+
+    One row per outbox message (UNIQUE), so a re-send after a crash is absorbed
+    here (``send_requests`` counts how often a dispatcher asked) and the offline
+    "provider" delivers exactly once.
+    """
+
+    __tablename__ = "offline_deliveries"
+    __table_args__ = (
+        sa.UniqueConstraint("outbox_message_id", name="uq_offline_deliveries_outbox_message_id"),
+        sa.UniqueConstraint("provider_message_id", name="uq_offline_deliveries_provider_message_id"),
+        sa.Index("ix_offline_deliveries_created_at", "created_at"),
+        check_in("channel", OFFLINE_DELIVERY_CHANNELS),
+        check("send_requests >= 1", "send_requests"),
+    )
+
+    id: uuid.UUID = uuid_pk()
+    outbox_message_id: uuid.UUID = fk_field("outbox_messages.id", nullable=False, ondelete="CASCADE",
+                                            index=False)
+    channel: str = text_field(nullable=False)
+    recipient: str = text_field(nullable=False)
+    subject: Optional[str] = text_field()
+    body: str = text_field(nullable=False)
+    attachments: list[dict[str, Any]] = jsonb_field(nullable=False, default="[]")
+    segments: Optional[int] = int_field()
+    provider_message_id: str = text_field(nullable=False)
+    send_requests: int = int_field(nullable=False, default=1)
+    last_requested_at: datetime = ts_field(nullable=False, server_now=True)
+    created_at: datetime = created_at_field()

@@ -24,6 +24,7 @@ class BookingRow:
     status: str = ""
     suburb: str = ""
     student: str = ""
+    confirmed_by_sms: bool = False  # the learner replied "Y" to a reminder (bookings.attendance_confirmed_at)
 
 
 @dataclasses.dataclass
@@ -63,6 +64,7 @@ def booking_row(b: dict, *, names: dict | None = None) -> BookingRow:
         booking_id=str(b.get("id")), when=fmt_when(b.get("start_time"), b.get("end_time")),
         day=s.date().isoformat() if s else "", status=STATUS_LABELS.get(b.get("status"), b.get("status") or ""),
         suburb=b.get("suburb") or "", student=(names or {}).get(str(b.get("student_id")), ""),
+        confirmed_by_sms=bool(b.get("attendance_confirmed_at")),
     )
 
 
@@ -103,6 +105,9 @@ def booking_list(rows: rx.Var, *, empty: str, show_student: bool = False, list_i
                     align="start",
                 ),
                 rx.hstack(
+                    rx.cond(row.confirmed_by_sms,
+                            rx.badge("Confirmed by SMS", color_scheme="green", variant="soft",
+                                     class_name="confirmed-by-sms")),
                     rx.badge(row.status, variant="soft"),
                     *([rx.link("Change", href="/booking/manage?id=" + row.booking_id, size="2",
                                class_name="manage-booking", aria_label="Change or cancel the lesson on " + row.when)]

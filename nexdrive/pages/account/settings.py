@@ -1,4 +1,4 @@
-"""Account settings ``/account``: profile, change password, sign out of all devices.
+"""Account settings ``/account``: profile, messages we send you, change password, sign out of all devices.
 
 Profile changes go through ``accounts.update_me`` as the signed-in user. Changing
 the password and signing out everywhere go through the API, because both
@@ -6,13 +6,15 @@ replace the session cookie.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import reflex as rx
 
 from nexdrive.components.layout import layout
 from nexdrive.components.ui import container
 from nexdrive.pages.auth._forms import field, go_to, message_box, page_title, submit_button
 from nexdrive.pages.auth.sign_out import sign_out_button
-from nexdrive.services import accounts
+from nexdrive.services import accounts, preferences
 from nexdrive.services.accounts import AuthRequired
 from nexdrive.services.errors import ServiceError, ValidationFailed
 from nexdrive.state.auth import (
@@ -150,6 +152,77 @@ class AccountState(rx.State):
         return None
 
 
+CHANNEL_NAMES = {"sms": "SMS", "email": "Email"}
+
+
+@dataclasses.dataclass
+class PrefRow:
+    key: str = ""  # "<type>:<channel>"
+    label: str = ""
+    enabled: bool = True
+
+
+def _pref_rows(prefs: list[dict]) -> tuple[list[PrefRow], str]:
+    rows = [PrefRow(f"{p['type']}:{ch}", f"{p['label']} ({CHANNEL_NAMES.get(ch, ch)})", on)
+            for p in prefs if p["optional"] for ch, on in p["channels"].items()]
+    always = ", ".join(p["label"].lower() for p in prefs if not p["optional"])
+    return rows, always
+
+
+class NotificationPrefsState(rx.State):
+    """The optional messages a person can turn off (services/preferences.py decides which)."""
+
+    rows: list[PrefRow] = []
+    always: str = ""
+    message: str = ""
+    error: str = ""
+
+    @rx.event
+    async def load(self):
+        self.message = self.error = ""
+        try:
+            prefs = await run_as_actor(self, preferences.get_preferences)
+        except AuthRequired:
+            return
+        except ServiceError as exc:
+            self.error = exc.message
+            return
+        self.rows, self.always = _pref_rows(prefs)
+
+    @rx.event
+    async def toggle(self, key: str, enabled: bool):
+        self.message = self.error = ""
+        kind, _, channel = key.partition(":")
+        try:
+            await run_as_actor(self, lambda s, a: preferences.set_preference(
+                s, a, notification_type=kind, channel=channel, enabled=bool(enabled)))
+            prefs = await run_as_actor(self, preferences.get_preferences)
+        except AuthRequired:
+            yield go_to("/sign-in?next=/account")
+            return
+        except ServiceError as exc:
+            self.error = exc.message
+            return
+        self.rows, self.always = _pref_rows(prefs)
+        self.message = "Saved."
+
+
+def _pref_switch(row: rx.Var) -> rx.Component:
+    return rx.el.li(
+        rx.el.label(
+            rx.hstack(
+                rx.switch(checked=row.enabled, on_change=lambda on: NotificationPrefsState.toggle(row.key, on),
+                          id="pref-" + row.key),
+                rx.text(row.label, size="2"),
+                spacing="3",
+                align="center",
+            ),
+        ),
+        list_style="none",
+        padding_y="0.35rem",
+    )
+
+
 def _section(title: str, section_id: str, *children: rx.Component) -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -213,6 +286,18 @@ def account_page() -> rx.Component:
                             ),
                         ),
                         _section(
+                            "Messages we send you", "notifications",
+                            rx.text("Turn off the messages you don't want. ", "Always sent: ",
+                                    NotificationPrefsState.always, ".", size="2", as_="p",
+                                    color=rx.color("gray", 11)),
+                            message_box(NotificationPrefsState.error),
+                            rx.cond(NotificationPrefsState.message != "",
+                                    rx.text(NotificationPrefsState.message, size="2", role="status",
+                                            color=rx.color("green", 11))),
+                            rx.el.ul(rx.foreach(NotificationPrefsState.rows, _pref_switch), margin="0",
+                                     padding="0"),
+                        ),
+                        _section(
                             "Change your password", "password",
                             rx.form(
                                 rx.vstack(
@@ -268,4 +353,4 @@ def account_page() -> rx.Component:
     )
 
 
-ON_LOAD = [*require_role(), AccountState.load]
+ON_LOAD = [*require_role(), AccountState.load, NotificationPrefsState.load]

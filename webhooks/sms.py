@@ -1,0 +1,168 @@
+"""Twilio webhooks (inbound SMS, delivery status) and the marketing unsubscribe link.
+
+Both Twilio endpoints check ``X-Twilio-Signature`` with the library's
+``RequestValidator`` against the URL we gave Twilio — ``settings.public_url``
+plus the path (and query) — never the Host the request claims. Without a
+Twilio auth token (offline mode) there is no number that could text us, so
+they refuse everything (403) rather than accept unsigned requests. Each
+callback is recorded once in ``webhook_events`` (provider 'twilio') in the same
+transaction as its effect: a replay changes nothing.
+"""
+from __future__ import annotations
+
+import html
+import logging
+import uuid
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.background import BackgroundTask
+
+from nexdrive.adapters.sms import INBOUND_PATH, STATUS_PATH
+from nexdrive.db import get_engine, session_scope
+from nexdrive.services import dispatch, preferences, sms_replies
+from nexdrive.services.errors import NotFound
+from nexdrive.settings import get_settings
+from webhooks.envelope import error_envelope
+
+log = logging.getLogger("nexdrive.webhooks.sms")
+router = APIRouter(tags=["sms"])
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+UNSUBSCRIBE_PATH = "/marketing/unsubscribe"
+
+
+class _Refused(Exception):
+    pass
+
+
+async def _verified_form(request: Request, path: str):
+    """The form Twilio posted, if its signature is right for our public URL; _Refused otherwise."""
+    settings = get_settings()
+    if not settings.twilio_auth_token:
+        raise _Refused("SMS webhooks are off: no Twilio auth token is configured.")
+    from twilio.request_validator import RequestValidator
+
+    form = await request.form()
+    url = settings.public_url + path + (f"?{request.url.query}" if request.url.query else "")
+    signature = request.headers.get("x-twilio-signature", "")
+    if not signature or not RequestValidator(settings.twilio_auth_token).validate(url, form, signature):
+        raise _Refused("The Twilio signature does not match.")
+    if settings.twilio_account_sid and form.get("AccountSid") != settings.twilio_account_sid:
+        raise _Refused("This request is for another Twilio account.")
+    return form
+
+
+def _refused(exc: _Refused) -> JSONResponse:
+    log.warning("Twilio webhook refused: %s", exc)
+    return JSONResponse(status_code=403, content=error_envelope("FORBIDDEN", str(exc)))
+
+
+def _first_time(session, event_id: str, event_type: str, payload: dict) -> bool:
+    """Record the callback; False if we have already seen it (a replay)."""
+    return session.execute(sa.text(
+        "INSERT INTO webhook_events (provider, event_id, event_type, payload, status, attempts) "
+        "VALUES ('twilio', :id, :type, CAST(:payload AS jsonb), 'processing', 1) "
+        "ON CONFLICT (provider, event_id) DO NOTHING RETURNING id"
+    ), {"id": event_id, "type": event_type, "payload": _json(payload)}).scalar() is not None
+
+
+def _done(session, event_id: str, status: str = "processed") -> None:
+    session.execute(sa.text("UPDATE webhook_events SET status = :s, processed_at = now() "
+                            "WHERE provider = 'twilio' AND event_id = :id"), {"s": status, "id": event_id})
+
+
+def _json(payload: dict) -> str:
+    import json
+    return json.dumps(payload)
+
+
+def _twiml(background: BackgroundTask | None = None) -> Response:
+    return Response(EMPTY_TWIML, media_type="application/xml", background=background)
+
+
+def _send_now(ids: list[uuid.UUID]) -> None:
+    """Send a reply straight away rather than at the next scheduled run (the dispatcher's usual guarantees)."""
+    try:
+        dispatch.dispatch_due(get_engine(), only_ids=ids, worker_id="sms-reply")
+    except Exception:  # the scheduled run will pick it up
+        log.exception("immediate dispatch of SMS replies failed")
+
+
+@router.post(INBOUND_PATH.removeprefix("/api/v1"))
+async def sms_inbound(request: Request):
+    """Someone texted the school's number."""
+    try:
+        form = await _verified_form(request, INBOUND_PATH)
+    except _Refused as exc:
+        return _refused(exc)
+    sid = form.get("MessageSid") or form.get("SmsSid") or ""
+    if not sid:
+        return JSONResponse(status_code=400, content=error_envelope("BAD_REQUEST", "MessageSid is missing."))
+    event_id = f"inbound:{sid}"
+    with session_scope() as session:
+        if not _first_time(session, event_id, "sms.inbound",
+                           {k: form.get(k) for k in ("MessageSid", "From", "To", "Body", "NumSegments")}):
+            return _twiml()  # a replay: already handled
+        result = sms_replies.handle_inbound_sms(session, from_number=form.get("From", ""),
+                                                body=form.get("Body", ""), message_sid=sid)
+        _done(session, event_id)
+    background = BackgroundTask(_send_now, result.send_now) if result.send_now else None
+    return _twiml(background)
+
+
+@router.post(STATUS_PATH.removeprefix("/api/v1"))
+async def sms_status(request: Request):
+    """Twilio reports what happened to a message we sent."""
+    try:
+        form = await _verified_form(request, STATUS_PATH)
+    except _Refused as exc:
+        return _refused(exc)
+    sid = form.get("MessageSid") or form.get("SmsSid") or ""
+    status = (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
+    if not sid or not status:
+        return JSONResponse(status_code=400, content=error_envelope("BAD_REQUEST", "MessageSid or status missing."))
+    try:
+        outbox_id = uuid.UUID(request.query_params.get("outbox", ""))
+    except ValueError:
+        outbox_id = None
+    event_id = f"status:{sid}:{status}"
+    with session_scope() as session:
+        if not _first_time(session, event_id, "sms.status",
+                           {k: form.get(k) for k in ("MessageSid", "MessageStatus", "ErrorCode", "To")}):
+            return Response(status_code=204)
+        outcome = dispatch.record_sms_status(session, message_sid=sid, status=status,
+                                             error_code=form.get("ErrorCode"), outbox_id=outbox_id)
+        _done(session, event_id, "processed" if outcome == "updated" else "ignored")
+    return Response(status_code=204)
+
+
+def _page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
+    return HTMLResponse(status_code=status_code, content=(
+        f'<!DOCTYPE html><html lang="en-AU"><head><meta charset="utf-8"><meta name="viewport" '
+        f'content="width=device-width, initial-scale=1"><title>{html.escape(title)} | NexDrive Academy</title></head>'
+        f'<body style="font-family:Arial,Helvetica,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem">'
+        f"<h1 style=\"font-size:1.4rem\">{html.escape(title)}</h1>{body}</body></html>"))
+
+
+@router.get(UNSUBSCRIBE_PATH)
+async def unsubscribe_form(token: str = ""):
+    """The link in a marketing email: one button (a link checker's GET must not unsubscribe anyone)."""
+    return _page("Unsubscribe from NexDrive Academy offers",
+                 '<p>Press the button to stop news and offers from NexDrive Academy by email. Messages about '
+                 'your lessons and payments still come.</p>'
+                 f'<form method="post" action="/api/v1{UNSUBSCRIBE_PATH}?token={html.escape(token, quote=True)}">'
+                 '<button type="submit" style="font-size:1rem;padding:.6rem 1.2rem">Unsubscribe</button></form>')
+
+
+@router.post(UNSUBSCRIBE_PATH)
+async def unsubscribe(token: str = ""):
+    """Also the RFC 8058 one-click target (List-Unsubscribe-Post)."""
+    try:
+        with session_scope() as session:
+            preferences.unsubscribe_by_token(session, token)
+    except NotFound:
+        return _page("Link not valid", "<p>That unsubscribe link is not valid. Reply to any of our emails and "
+                                       "we will take you off the list.</p>", 404)
+    return _page("You're unsubscribed", "<p>You won't get news or offers from NexDrive Academy by email any "
+                                        "more. Messages about your lessons and payments still come.</p>")
