@@ -392,7 +392,7 @@ def site_header(active: str | None = None) -> rx.Component:
                     notification_bell(),
                     mobile_menu(active),
                     align="center",
-                    gap="0.25rem",
+                    gap="0.75rem",
                 ),
                 justify="between",
                 align="center",

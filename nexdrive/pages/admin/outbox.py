@@ -224,6 +224,9 @@ def _select(label: str, id: str, name: str, options, value: rx.Var) -> rx.Compon
     )
 
 
+_FULL_ROW_ON_PHONES = rx.breakpoints(initial="1 / -1", md="auto")
+
+
 def _filters() -> rx.Component:
     return rx.form(
         rx.grid(
@@ -233,15 +236,15 @@ def _filters() -> rx.Component:
                 rx.el.label("Recipient", html_for="ob-search", font_weight="600", font_size="var(--font-size-2)"),
                 rx.input(id="ob-search", name="search", placeholder="Mobile or email", default_value=OutboxState.search,
                          key=OutboxState.search, size="3", width="100%", type="search", auto_complete="off"),
-                spacing="1", width="100%",
+                spacing="1", width="100%", grid_column=_FULL_ROW_ON_PHONES,
             ),
             rx.flex(
                 rx.button("Filter", type="submit", size="3", id="ob-apply", loading=OutboxState.loading),
                 rx.button("Clear", type="button", size="3", variant="soft", color_scheme="gray",
                           on_click=OutboxState.clear_filters, id="ob-clear"),
-                gap="0.5rem", align="end",
+                gap="0.5rem", align="end", grid_column=_FULL_ROW_ON_PHONES,
             ),
-            columns=rx.breakpoints(initial="1", sm="2", md="4"),
+            columns=rx.breakpoints(initial="2", md="4"),
             gap="0.75rem",
             width="100%",
             align_items="end",
@@ -354,7 +357,7 @@ def _detail_dialog() -> rx.Component:
                 _fact("Attempts", d.attempts.to_string()),
                 _fact("Provider id", d.provider_message_id),
                 _fact("Last error", d.last_error),
-                _fact("Key", d.idempotency_key),
+                _fact("Dedupe key", d.idempotency_key),
                 display="grid", grid_template_columns="max-content 1fr", column_gap="1rem", row_gap="0.25rem",
                 margin="0 0 0.75rem",
             ),
