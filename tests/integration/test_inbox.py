@@ -211,3 +211,33 @@ def test_a_booking_made_by_the_school_does_not_alert_the_school(engine, people):
     with session_scope(engine) as s:
         assert _notices(s, people["instructor_user"]) == [] and _notices(s, people["admin"].user_id) == []
         assert [n.notification_type for n in _notices(s, people["b"].user_id)] == ["booking_confirmation"]
+
+
+def test_the_me_notifications_api_is_own_only(engine, people):
+    from fastapi.testclient import TestClient
+
+    from webhooks.app import build_api
+
+    [theirs] = _post(engine, people["b"])
+    with TestClient(build_api()) as client:
+        assert client.get("/api/v1/me/notifications").status_code == 401
+        r = client.post("/api/v1/auth/sign-up", json={"email": "api-learner@example.com",
+                                                      "password": "kangaroo paddock sunrise",
+                                                      "first_name": "Lee", "last_name": "Learner"})
+        assert r.status_code in (200, 201), r.text
+        with session_scope(engine) as s:
+            me = s.execute(sa.text("SELECT id FROM users WHERE email = 'api-learner@example.com'")).scalar_one()
+            mine = [str(inbox.post_notification(s, user_id=me, notification_type="note", subject=f"S{i}",
+                                                body=f"B{i}").id) for i in range(2)]
+        listed = client.get("/api/v1/me/notifications").json()["data"]
+        assert {i["id"] for i in listed["items"]} == set(mine) and listed["unread_count"] == 2
+        assert client.patch(f"/api/v1/me/notifications/{theirs}", json={"read": True}).status_code == 404
+        assert client.patch("/api/v1/me/notifications/nonsense", json={"read": True}).status_code == 404
+        marked = client.patch(f"/api/v1/me/notifications/{mine[0]}", json={"read": True})
+        assert marked.status_code == 200 and marked.json()["data"]["read"] is True
+        assert client.post("/api/v1/me/notifications/read-all").json()["data"] == {"marked": 1}
+        # Another site's page cannot mark them with the learner's cookie.
+        assert client.post("/api/v1/me/notifications/read-all",
+                           headers={"Origin": "https://evil.example"}).status_code == 403
+    with session_scope(engine) as s:
+        assert _rows(s, "id = :i", i=theirs)[0].read_at is None
