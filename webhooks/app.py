@@ -13,6 +13,7 @@ from webhooks.booking import router as booking_router
 from webhooks.invoices import router as invoices_router
 from webhooks.payments import router as payments_router
 from webhooks.sms import router as sms_router
+from webhooks.inbox import router as inbox_router
 
 
 _STATUS_CODES = {400: "BAD_REQUEST", 401: "AUTH_REQUIRED", 403: "FORBIDDEN", 404: "NOT_FOUND",
@@ -46,4 +47,5 @@ def build_api() -> FastAPI:
     api.include_router(invoices_router, prefix="/api/v1")
     api.include_router(payments_router, prefix="/api/v1")
     api.include_router(sms_router, prefix="/api/v1")
+    api.include_router(inbox_router, prefix="/api/v1")
     return api

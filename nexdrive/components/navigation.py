@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import reflex as rx
 
 from nexdrive.components import brand
+from nexdrive.components.bell import notification_bell
 from nexdrive.components.ui import button_link, container
 from nexdrive.state.auth import AuthState
 
@@ -54,6 +55,7 @@ DESKTOP_ABOUT_ITEMS: tuple[NavItem, ...] = tuple(i for i in ABOUT_ITEMS if i.hre
 SIGN_IN_ITEM = NavItem("Sign in", brand.ROUTE_SIGN_IN, "log-in")
 MY_ACCOUNT_ITEM = NavItem("My account", "/account", "user-round")
 SIGN_OUT_ITEM = NavItem("Sign out", "/sign-out", "log-out")
+OUTBOX_ITEM = NavItem("Outbox", "/admin/outbox", "send")  # administrators only
 
 # In the desktop header the booking call-to-action reads "Book now" so that, on
 # the home page, the hero's "Book a lesson" stays the one link with that name.
@@ -153,6 +155,7 @@ def utility_bar(active: str | None) -> rx.Component:
                         rx.cond(
                             AuthState.signed_in,
                             rx.fragment(
+                                rx.cond(AuthState.role == "admin", _desktop_link(OUTBOX_ITEM, active, size="1")),
                                 _desktop_link(MY_ACCOUNT_ITEM, active, size="1"),
                                 _desktop_link(SIGN_OUT_ITEM, active, size="1"),
                             ),
@@ -315,7 +318,13 @@ def mobile_menu(active: str | None) -> rx.Component:
                                 _drawer_group("Your area", "drawer-accounts", ACCOUNT_ITEMS, active),
                                 rx.cond(
                                     AuthState.signed_in,
-                                    _drawer_group("Signed in", "drawer-session", (MY_ACCOUNT_ITEM, SIGN_OUT_ITEM), active),
+                                    rx.cond(
+                                        AuthState.role == "admin",
+                                        _drawer_group("Signed in", "drawer-session",
+                                                      (OUTBOX_ITEM, MY_ACCOUNT_ITEM, SIGN_OUT_ITEM), active),
+                                        _drawer_group("Signed in", "drawer-session", (MY_ACCOUNT_ITEM, SIGN_OUT_ITEM),
+                                                      active),
+                                    ),
                                     _drawer_group("Account", "drawer-session", (SIGN_IN_ITEM,), active),
                                 ),
                                 direction="column",
@@ -379,7 +388,12 @@ def site_header(active: str | None = None) -> rx.Component:
             rx.flex(
                 brand.wordmark_link(),
                 desktop_main_nav(active),
-                mobile_menu(active),
+                rx.flex(
+                    notification_bell(),
+                    mobile_menu(active),
+                    align="center",
+                    gap="0.75rem",
+                ),
                 justify="between",
                 align="center",
                 min_height=["3.5rem", "3.5rem", "4rem"],

@@ -11,8 +11,10 @@ from typing import Any
 
 import reflex as rx
 
+from nexdrive.pages.account import notifications as account_notifications
 from nexdrive.pages.account import settings as account_settings
 from nexdrive.pages.admin import dashboard as admin_dashboard
+from nexdrive.pages.admin import outbox as admin_outbox
 from nexdrive.pages.auth import forgot_password, magic_link, reset_password, sign_in, sign_out, sign_up
 from nexdrive.pages.booking import book, manage
 from nexdrive.pages.instructor import availability as instructor_availability
@@ -22,6 +24,7 @@ from nexdrive.pages.parent import dashboard as parent_dashboard
 from nexdrive.pages.public import about, contact, faq, home, legal, lessons, testimonials
 from nexdrive.pages.student import dashboard as student_dashboard
 from nexdrive.pages.student import family as student_family
+from nexdrive.state.inbox import InboxState
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(sign_out.ROUTE, sign_out.sign_out_page, sign_out.TITLE, sign_out.DESCRIPTION, tuple(sign_out.ON_LOAD)),
     PageSpec(account_settings.ROUTE, account_settings.account_page, account_settings.TITLE,
              account_settings.DESCRIPTION, tuple(account_settings.ON_LOAD)),
+    PageSpec(account_notifications.ROUTE, account_notifications.notifications_page, account_notifications.TITLE,
+             account_notifications.DESCRIPTION, tuple(account_notifications.ON_LOAD)),
     PageSpec(student_family.ROUTE, student_family.family_page, student_family.TITLE, student_family.DESCRIPTION,
              tuple(student_family.ON_LOAD)),
     PageSpec(parent_accept.ROUTE, parent_accept.accept_page, parent_accept.TITLE, parent_accept.DESCRIPTION,
@@ -96,6 +101,8 @@ PAGES: tuple[PageSpec, ...] = (
         admin_dashboard.DESCRIPTION,
         tuple(admin_dashboard.ON_LOAD),
     ),
+    PageSpec(admin_outbox.ROUTE, admin_outbox.outbox_page, admin_outbox.TITLE, admin_outbox.DESCRIPTION,
+             tuple(admin_outbox.ON_LOAD)),
     PageSpec(legal.TERMS_ROUTE, legal.terms_page, legal.TERMS_TITLE, legal.TERMS_DESCRIPTION, tuple(legal.ON_LOAD),
              sitemap=legal.SITEMAP),
     PageSpec(legal.PRIVACY_ROUTE, legal.privacy_page, legal.PRIVACY_TITLE, legal.PRIVACY_DESCRIPTION,
@@ -104,14 +111,14 @@ PAGES: tuple[PageSpec, ...] = (
 
 
 def register_pages(app: rx.App) -> None:
-    """Add every page to ``app``."""
+    """Add every page to ``app``; each page load also refreshes the header bell's unread count."""
     for page in PAGES:
         app.add_page(
             page.component,
             route=page.route,
             title=page.title,
             description=page.description,
-            on_load=list(page.on_load) or None,
+            on_load=[*page.on_load, InboxState.refresh],
             # Only the public pages belong in the sitemap; sign-in, dashboards and account pages don't.
             context={"sitemap": page.sitemap},
         )

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from nexdrive.models import Booking, BusinessSettings, Contact, Instructor, Profile, Service, Student, WaitlistEntry
-from nexdrive.services import access, audit, availability, contacts, holidays, notify
+from nexdrive.services import access, audit, availability, contacts, holidays, inbox, notify
 from nexdrive.services.accounts import hash_token, new_token
 from nexdrive.services.actors import Actor
 from nexdrive.services.availability import Slot, SlotRules
@@ -897,6 +897,7 @@ def _notify(session: Session, booking: Booking, kind: str, **extra) -> None:
     who = _recipient(session, booking.student_id, booking.contact_id)
     summary = booking_summary(session, booking)
     notify.booking_message(session, kind, booking=booking, summary=summary, recipient=who, **extra)
+    inbox.booking_event(session, kind, booking=booking, summary=summary, recipient=who, **extra)
 
 
 def overlapping_pairs(session: Session, instructor_id: uuid.UUID) -> int:

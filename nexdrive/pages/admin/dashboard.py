@@ -6,7 +6,8 @@ import reflex as rx
 from nexdrive.components import brand
 from nexdrive.components.layout import layout
 from nexdrive.pages.account._display import role_home, BookingRow, booking_list, panel, stat, upcoming_bookings
-from nexdrive.services import access, accounts
+from nexdrive.components.ui import button_link
+from nexdrive.services import access, accounts, outbox_admin
 from nexdrive.services.accounts import AuthRequired
 from nexdrive.services.errors import ServiceError
 from nexdrive.state.auth import require_role, run_as_actor
@@ -26,6 +27,7 @@ def _load(session, actor) -> dict:
         "bookings": access.list_bookings(session, actor, limit=CAP),
         "lessons": access.list_lessons(session, actor, limit=CAP),
         "payments": access.list_payments(session, actor, limit=CAP),
+        "outbox": outbox_admin.outbox_counts(session, actor),
     }
 
 
@@ -41,6 +43,8 @@ class AdminHomeState(rx.State):
     lessons: str = "0"
     payments: str = "0"
     upcoming: list[BookingRow] = []
+    messages_waiting: str = "0"
+    messages_failed: str = "0"
     error: str = ""
 
     @rx.event
@@ -64,6 +68,8 @@ class AdminHomeState(rx.State):
         self.lessons = _count(data["lessons"])
         self.payments = _count(data["payments"])
         self.upcoming = upcoming[:10]
+        self.messages_waiting = str(data["outbox"]["pending"] + data["outbox"]["sending"])
+        self.messages_failed = str(data["outbox"]["failed"])
         self.first_name = (data["me"].get("profile") or {}).get("first_name") or ""
         self.loaded = True
 
@@ -88,6 +94,14 @@ def admin_dashboard_page() -> rx.Component:
             ),
             panel("Next bookings", "next-bookings",
                   booking_list(AdminHomeState.upcoming, show_student=True, manage=True, empty="Nothing booked.")),
+            panel("Messages", "messages",
+                  rx.text(rx.text(AdminHomeState.messages_waiting, as_="span", weight="bold", id="admin-messages-waiting"),
+                          " waiting to send, ",
+                          rx.text(AdminHomeState.messages_failed, as_="span", weight="bold", id="admin-messages-failed",
+                                  color=rx.cond(AdminHomeState.messages_failed != "0", rx.color("red", 11), "inherit")),
+                          " failed.", as_="p", size="3", margin_bottom="0.75rem"),
+                  button_link("Open the outbox", "/admin/outbox", icon="send", variant="soft", size="2",
+                              id="admin-outbox-link")),
         ),
         active=ROUTE,
     )
