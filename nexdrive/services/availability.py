@@ -254,6 +254,8 @@ def _wall_start_instant(d: date, minute: int) -> datetime:
 def _blocked_instants(cal: InstructorCalendar, d: date) -> list[tuple[datetime, datetime]]:
     """Part-day blocks of one day as real-time ranges, from the first occurrence of the start to the last
     of the end, so a repeated wall-clock hour is blocked both times; extra hours still win over blocks."""
+    if any(o.day == d and o.start is None and o.kind == "available" for o in cal.overrides):
+        return []  # extra hours for the whole day open it all, part-day blocks included
     todays = [o for o in cal.overrides if o.day == d and o.start is not None]
     pieces: list[tuple[int, int]] = []
     for o in todays:

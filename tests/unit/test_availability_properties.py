@@ -521,3 +521,17 @@ def test_a_block_in_the_repeated_hour_is_respected_in_real_time(block, lesson):
     b_end = end_instant(day, mins(block[1]))
     clashing = [s for s in slots if s.start < b_end and b_start < s.end]
     assert not clashing, f"the {lesson} lesson runs into the block: {describe(clashing)}"
+
+
+def test_extra_hours_for_the_whole_day_win_over_a_part_day_block():
+    """Found by the property test: an all-day 'available' override must also lift a part-day block."""
+    day = date(2026, 1, 1)  # New Year's Day, opened by the override
+    cal = InstructorCalendar(uuid.uuid4(), rules=[WeeklyRule(stored_dow(day), time(0), time(0, 5))],
+                             overrides=[Override(day, "available", None, None), Override(day, "blocked", time(0), time(0, 5))],
+                             max_lessons_per_day=1)
+    rules = SlotRules(duration_minutes=30, buffer_minutes=0, step_minutes=30,
+                      earliest_start=LONG_AGO, last_day=date(2026, 12, 31),
+                      holidays=frozenset({day}))
+    slots = compute_slots(cal, rules, day, day)
+    assert [s.start.astimezone(CANBERRA).time() for s in slots][:2] == [time(0), time(0, 30)]
+    assert [(s.start, s.end) for s in slots] == expected_slots(cal, rules, day, day)
