@@ -11,10 +11,10 @@ When a job fires, the process:
    (job_name, due_at) DO NOTHING RETURNING id`` in its own committed
    transaction. The unique key lets exactly one insert land; a process whose
    insert finds the row skips the run;
-3. takes a session-level ``pg_try_advisory_lock`` on the job name for the
-   duration of the work, so a slow run is never overlapped by the next one
-   (or by a run started by hand); if it is busy the claimed run is recorded as
-   skipped;
+3. takes a session-level advisory lock on the job name for the duration of
+   the work, so runs of one job never overlap (a slow run and the next one, or
+   a run started by hand): the next run waits for the earlier one to end, up
+   to the job's grace time, and is recorded as skipped if it is still going;
 4. does the work in its own transaction(s) and records ok/failed with the
    result or error.
 
@@ -31,15 +31,19 @@ import socket
 import uuid
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
+from psycopg import errors as pg_errors
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import Engine
 
 from jobs import tasks
+from jobs.triggers import DailyAt
 from nexdrive.services.formats import BUSINESS_TZ
 
 UTC = timezone.utc
@@ -50,48 +54,50 @@ log = logging.getLogger("nexdrive.jobs")
 class JobSpec:
     name: str
     body: Callable[[Engine, datetime | None], Any]
-    cron: dict[str, str | int]  # CronTrigger fields, in Canberra time
     description: str
+    cron: dict[str, str | int] | None = None  # CronTrigger fields (sub-daily jobs), Canberra time
+    daily_at: str | None = None  # "HH:MM" Canberra time (daily jobs: see jobs/triggers.py)
     lookback: timedelta = timedelta(hours=26)  # longer than the longest gap between two fires
-    misfire_grace_seconds: int = 3600
-    extra: dict = field(default_factory=dict)
+    misfire_grace_seconds: int = 3600  # also how long a run waits for an earlier one to end
 
-    def trigger(self) -> CronTrigger:
-        return CronTrigger(timezone=BUSINESS_TZ, **self.cron)
+    def trigger(self) -> BaseTrigger:
+        if self.daily_at:
+            hour, minute = (int(x) for x in self.daily_at.split(":"))
+            return DailyAt(hour, minute, BUSINESS_TZ)
+        return CronTrigger(timezone=BUSINESS_TZ, **(self.cron or {}))
 
 
 JOBS: dict[str, JobSpec] = {spec.name: spec for spec in (
-    JobSpec("outbox_dispatch", tasks.dispatch_outbox, {"second": "*/30"},
-            "send queued SMS and e-mail (every 30 seconds)", timedelta(minutes=2), misfire_grace_seconds=20),
-    JobSpec("release_holds", tasks.release_holds, {"minute": "*/5"},
-            "release lapsed booking holds (every 5 minutes)", timedelta(minutes=15), misfire_grace_seconds=240),
-    JobSpec("reminders", tasks.reminders, {"minute": "*/15"},
-            "lesson reminders: the day before and 2 hours before (every 15 minutes)", timedelta(minutes=45),
-            misfire_grace_seconds=600),
-    JobSpec("package_expiry", tasks.package_expiry, {"hour": 0, "minute": 5},
-            "mark expired lesson packages (daily 00:05)"),
-    JobSpec("callback_followup", tasks.callback_followup, {"hour": "8-20/2", "minute": 0},
-            "remind the office of callers waiting for a call back (every 2 hours, 8 am - 8 pm)"),
-    JobSpec("waitlist_matcher", tasks.waitlist_matcher, {"hour": 8, "minute": 30},
-            "offer open times to the waitlist (daily 08:30; cancellations offer at once)"),
-    JobSpec("daily_digest", tasks.daily_digest, {"hour": 6, "minute": 0},
-            "the owner's daily summary (daily 06:00)"),
-    JobSpec("integrity_check", tasks.integrity_check, {"hour": 3, "minute": 0},
-            "verify every hash chain, alert on a break (daily 03:00)"),
-    JobSpec("housekeeping", tasks.housekeeping, {"hour": 3, "minute": 30},
-            "purge old throttle rows and job records (daily 03:30)"),
+    JobSpec("outbox_dispatch", tasks.dispatch_outbox, "send queued SMS and e-mail (every 30 seconds)",
+            cron={"second": "*/30"}, lookback=timedelta(minutes=2), misfire_grace_seconds=20),
+    JobSpec("release_holds", tasks.release_holds, "release lapsed booking holds (every 5 minutes)",
+            cron={"minute": "*/5"}, lookback=timedelta(minutes=15), misfire_grace_seconds=240),
+    JobSpec("reminders", tasks.reminders, "lesson reminders: the day before and 2 hours before (every 15 minutes)",
+            cron={"minute": "*/15"}, lookback=timedelta(minutes=45), misfire_grace_seconds=600),
+    JobSpec("package_expiry", tasks.package_expiry, "mark expired lesson packages (daily 00:05)",
+            daily_at="00:05"),
+    JobSpec("callback_followup", tasks.callback_followup,
+            "remind the office of callers waiting for a call back (every 2 hours, 8 am - 8 pm)",
+            cron={"hour": "8-20/2", "minute": 0}),
+    JobSpec("waitlist_matcher", tasks.waitlist_matcher,
+            "offer open times to the waitlist (daily 08:30; cancellations offer at once)", daily_at="08:30"),
+    JobSpec("daily_digest", tasks.daily_digest, "the owner's daily summary (daily 06:00)", daily_at="06:00"),
+    JobSpec("integrity_check", tasks.integrity_check, "verify every hash chain, alert on a break (daily 03:00)",
+            daily_at="03:00"),
+    JobSpec("housekeeping", tasks.housekeeping, "purge old throttle rows and job records (daily 03:30)",
+            daily_at="03:30"),
 )}
 
 
 def scheduled_due(spec: JobSpec, now: datetime) -> datetime:
     """The latest fire time of the job's trigger at or before ``now`` (UTC): the run's identity."""
     trigger = spec.trigger()
-    now = now.astimezone(BUSINESS_TZ)
-    fire = trigger.get_next_fire_time(None, now - spec.lookback)
+    now = now.astimezone(UTC)  # Python adds timedeltas to aware datetimes on the wall clock: stay in UTC
+    fire = trigger.get_next_fire_time(None, (now - spec.lookback).astimezone(BUSINESS_TZ))
     last = None
     while fire is not None and fire <= now:
         last = fire
-        fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
+        fire = trigger.get_next_fire_time(fire, (fire.astimezone(UTC) + timedelta(microseconds=1)).astimezone(BUSINESS_TZ))
     if last is None:
         raise RuntimeError(f"job {spec.name} has no fire time within {spec.lookback} before {now}")
     return last.astimezone(UTC)
@@ -134,6 +140,22 @@ def _lock_key(job_name: str) -> int:
     return zlib.crc32(f"nexdrive.job:{job_name}".encode())  # stable across processes (unlike hash())
 
 
+def _wait_for_lock(conn: sa.Connection, name: str, seconds: int) -> bool:
+    """Take the job's session-level advisory lock, waiting up to ``seconds`` for an earlier run to end."""
+    try:
+        conn.execute(sa.text("SELECT set_config('lock_timeout', :t, false)"), {"t": f"{max(1, seconds)}s"})
+        conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _lock_key(name)})
+        return True
+    except OperationalError as exc:
+        if not isinstance(exc.orig, pg_errors.LockNotAvailable):
+            raise
+        conn.rollback()
+        return False
+    finally:
+        conn.execute(sa.text("RESET lock_timeout"))
+        conn.commit()
+
+
 def run_job(name: str, *, engine: Engine | None = None, now: datetime | None = None,
             manual: bool = False) -> RunOutcome:
     """Run the due run of job ``name`` unless another process has claimed it.
@@ -153,9 +175,7 @@ def run_job(name: str, *, engine: Engine | None = None, now: datetime | None = N
         log.info("job %s due %s: taken by another process", name, due.isoformat())
         return RunOutcome(name, due, "taken")
     with engine.connect() as lock_conn:
-        got = lock_conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": _lock_key(name)}).scalar()
-        lock_conn.commit()
-        if not got:
+        if not _wait_for_lock(lock_conn, name, spec.misfire_grace_seconds):
             _finish(engine, run_id, "skipped", error="an earlier run of this job is still going")
             log.warning("job %s due %s: skipped, an earlier run is still going", name, due.isoformat())
             return RunOutcome(name, due, "skipped", run_id=run_id)
