@@ -283,3 +283,18 @@ def test_the_scheduler_starts_and_stops_with_the_app(engine, monkeypatch):
     reset_settings()
     assert asyncio.run(serve_briefly()) == (None, False)
     reset_settings()
+
+
+def test_a_job_can_be_run_by_hand_from_the_command_line(engine, db_url):
+    def cli(*args):
+        done = subprocess.run([PYTHON, "-m", "nexdrive.cli", "jobs", "run", *args], cwd=PROJECT_ROOT,
+                              env=_child_env(db_url), capture_output=True, text=True, timeout=120)
+        return done.returncode, json.loads(done.stdout.strip().splitlines()[-1])
+
+    code, out = cli("release_holds", "--now", "2027-05-03T11:07")  # Canberra time when no offset is given
+    assert (code, out["status"], out["due_at"], out["result"]) == (0, "ok", "2027-05-03T01:05:00+00:00",
+                                                                   {"released": 0})
+    assert cli("release_holds", "--now", "2027-05-03T11:09")[1]["status"] == "taken"
+    assert cli("release_holds", "--now", "2027-05-03T11:09", "--force")[1]["status"] == "ok"
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*), count(*) FILTER (WHERE manual) FROM job_runs")).one() == (2, 1)
