@@ -65,7 +65,9 @@ def start_scheduler() -> BaseScheduler:
         if _running is None:
             _running = build_scheduler()
             _running.start()
-            log.warning("scheduler started: %s", ", ".join(JOBS))
+            message = f"NexDrive Academy: scheduler started ({', '.join(JOBS)}), Canberra time"
+            log.warning(message)
+            print(message, flush=True)
         return _running
 
 
@@ -83,7 +85,7 @@ def stop_scheduler(wait: bool = True) -> None:
 async def scheduler_lifespan():
     """Reflex lifespan task: the scheduler runs while the server does."""
     if not get_settings().run_scheduler:
-        log.warning("scheduler not started (NEXDRIVE_SCHEDULER=0)")
+        print("NexDrive Academy: scheduler not started (NEXDRIVE_SCHEDULER=0)", flush=True)
         yield
         return
     start_scheduler()
