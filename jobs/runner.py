@@ -97,7 +97,8 @@ def scheduled_due(spec: JobSpec, now: datetime) -> datetime:
     last = None
     while fire is not None and fire <= now:
         last = fire
-        fire = trigger.get_next_fire_time(fire, (fire.astimezone(UTC) + timedelta(microseconds=1)).astimezone(BUSINESS_TZ))
+        after = (fire.astimezone(UTC) + timedelta(microseconds=1)).astimezone(BUSINESS_TZ)
+        fire = trigger.get_next_fire_time(fire, after)
     if last is None:
         raise RuntimeError(f"job {spec.name} has no fire time within {spec.lookback} before {now}")
     return last.astimezone(UTC)

@@ -17,13 +17,14 @@ import asyncio
 import contextlib
 import logging
 import threading
+from datetime import datetime, timedelta, timezone
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from jobs.runner import JOBS, run_job
+from jobs.runner import JOBS, run_job, scheduled_due
 from nexdrive.services.formats import BUSINESS_TZ
 from nexdrive.settings import get_settings
 
@@ -41,20 +42,30 @@ def run_scheduled(name: str) -> None:
         log.exception("job %s could not be run", name)
 
 
-def build_scheduler(*, blocking: bool = False, only: list[str] | None = None) -> BaseScheduler:
-    """A scheduler with the whole job table (or the ``only`` jobs), not started."""
+def build_scheduler(*, blocking: bool = False, only: list[str] | None = None,
+                    now: datetime | None = None) -> BaseScheduler:
+    """A scheduler with the whole job table (or the ``only`` jobs), not started.
+
+    A daily job whose fire time passed less than its grace time ago (the app was
+    restarting at 06:00) is run at start; if another process already ran it,
+    the claim says so and nothing happens.
+    """
     cls = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = cls(
         timezone=BUSINESS_TZ,
         executors={"default": ThreadPoolExecutor(max_workers=4)},
         job_defaults={"coalesce": True, "max_instances": 1},
     )
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     for spec in JOBS.values():
         if only and spec.name not in only:
             continue
+        catch_up = {}
+        if spec.daily_at and now - scheduled_due(spec, now) <= timedelta(seconds=spec.misfire_grace_seconds):
+            catch_up["next_run_time"] = now.astimezone(BUSINESS_TZ)
         scheduler.add_job(run_scheduled, trigger=spec.trigger(), args=[spec.name], id=spec.name,
                           name=spec.description, misfire_grace_time=spec.misfire_grace_seconds,
-                          replace_existing=True)
+                          replace_existing=True, **catch_up)
     return scheduler
 
 

@@ -74,8 +74,8 @@ def seeded(engine):
             s.add(Contact(first_name=first, last_name=last, phone=f"+6143333333{i}", source="website",
                           created_at=when, deleted_at=when if deleted else None))
 
-        for status, updated in (("failed", at(YESTERDAY, "10:00:00")), ("failed", at(date(2026, 10, 2), "10:00:00")),
-                                ("sent", at(YESTERDAY, "11:00:00"))):
+        for status, updated in (("failed", at(YESTERDAY, "10:00:00")),
+                                ("failed", at(date(2026, 10, 2), "10:00:00")), ("sent", at(YESTERDAY, "11:00:00"))):
             s.add(OutboxMessage(channel="sms", recipient="+61444444444", body="x", template="booking_confirmation",
                                 status=status, last_error="carrier rejected" if status == "failed" else None,
                                 created_at=updated - timedelta(minutes=5), updated_at=updated))

@@ -68,7 +68,8 @@ def test_nine_oclock_lessons_around_every_daylight_saving_change_are_reminded_at
         assert two_hours.astimezone(CANBERRA).strftime("%H:%M") == "07:00"
 
     with session_scope(engine) as s:
-        rows = s.execute(sa.text("SELECT channel, template, recipient, body, idempotency_key FROM outbox_messages")).all()
+        rows = s.execute(sa.text(
+            "SELECT channel, template, recipient, body, idempotency_key FROM outbox_messages")).all()
     assert {r.channel for r in rows} == {"sms"}  # SMS only, as the spec says
     assert len({r.idempotency_key for r in rows}) == len(rows) == 2 * len(lessons)
     oct_2026 = next(r for r in rows if r.template == reminders.DAY_BEFORE and "Sun 4 October 2026" in r.body)
