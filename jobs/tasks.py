@@ -8,6 +8,7 @@ saying once in the log that the job has nothing to call yet.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import socket
@@ -43,6 +44,8 @@ def dispatch_outbox(engine: Engine, now: datetime | None) -> dict:
     if dispatch_due is None:
         return {"skipped": "nexdrive.services.dispatch is not installed"}
     result = dispatch_due(engine, batch_size=50, now=now, worker_id=f"{socket.gethostname()}:{os.getpid()}")
+    if dataclasses.is_dataclass(result):  # DispatchStats: keep its counts in job_runs.result
+        return dataclasses.asdict(result)
     return result if isinstance(result, dict) else {"result": result}
 
 
