@@ -7,6 +7,9 @@
     python3 manage.py bench-booking  # availability time and reservation throughput (scripts/bench_booking.py)
     python3 manage.py sample-invoices  # render sample invoices to test-artifacts/invoices (PDF + PNG)
     python3 manage.py bench-dispatch # outbox dispatcher throughput and due-to-sent delay (scripts/bench_dispatch.py)
+    python3 manage.py jobs list               # scheduled jobs and their next run (they run inside `run`)
+    python3 manage.py jobs run reminders      # run a job's due run by hand (--force: run it regardless)
+    python3 manage.py jobs serve              # the scheduler on its own, in the foreground
 
 Stdlib only: it runs before the virtualenv exists.
 """
@@ -98,6 +101,9 @@ def main(argv: list[str]) -> int:
         ensure_venv()
         ensure_chromium()
         return subprocess.call([str(VENV_PY), "-m", "pytest", *rest], env=venv_env())
+    if command == "jobs":
+        ensure_venv()
+        return subprocess.call([str(VENV_PY), "-m", "nexdrive.cli", "jobs", *rest], env=venv_env())
     if command == "bench":
         ensure_venv()
         return subprocess.call([str(VENV_PY), "scripts/bench_foundation.py", *rest], env=venv_env())

@@ -1,5 +1,7 @@
-"""Scheduled jobs (APScheduler): reminders, digests, the nightly chain verification.
+"""Scheduled jobs (APScheduler): reminders, package expiry, callbacks, waitlist, digest, integrity.
 
-Job functions live here and call nexdrive.services; the scheduler that runs each
-due job once across all app processes is built with the notifications issue.
+``jobs.runner`` holds the job table and runs each due run once across all app
+processes (a claim row in ``job_runs``); ``jobs.scheduler`` runs the table in
+an app process (started with the app); ``jobs.tasks`` are the thin bodies
+calling nexdrive.services.
 """

@@ -1,4 +1,4 @@
-"""In-venv commands behind manage.py: prepare the database and serve the app."""
+"""In-venv commands behind manage.py: prepare the database, serve the app, run scheduled jobs."""
 from __future__ import annotations
 
 import argparse
@@ -69,6 +69,45 @@ def serve(demo: bool, port: int) -> int:
             print("[nexdrive] embedded PostgreSQL stopped", flush=True)
 
 
+def jobs_command(args: argparse.Namespace) -> int:
+    """List the scheduled jobs, run one by hand, or run the scheduler in the foreground."""
+    import json
+    import logging
+    from datetime import datetime, timezone
+
+    from jobs.runner import JOBS, run_job
+    from nexdrive.services.formats import BUSINESS_TZ
+
+    logging.basicConfig(level=logging.INFO, format="[nexdrive] %(name)s %(levelname)s %(message)s")
+    if args.jobs_command == "list":
+        now = datetime.now(timezone.utc)
+        for spec in JOBS.values():
+            nxt = spec.trigger().get_next_fire_time(None, now.astimezone(BUSINESS_TZ))
+            print(f"{spec.name:18} next {nxt:%a %d %b %H:%M:%S} (Canberra)  {spec.description}")
+        return 0
+    if args.jobs_command == "run":
+        if args.job not in JOBS:
+            print(f"unknown job {args.job!r}; one of: {', '.join(JOBS)}")
+            return 2
+        now = datetime.fromisoformat(args.now) if args.now else None
+        if now is not None and now.tzinfo is None:
+            now = now.replace(tzinfo=BUSINESS_TZ)  # a bare time is Canberra time
+        outcome = run_job(args.job, now=now, manual=args.force)
+        print(json.dumps({"job": outcome.job, "due_at": outcome.due_at.isoformat(), "status": outcome.status,
+                          "result": outcome.result, "error": outcome.error}, default=str), flush=True)
+        return 0 if outcome.status in ("ok", "taken") else 1
+    from jobs.scheduler import build_scheduler
+
+    only = [j for j in (args.only or "").split(",") if j] or None
+    scheduler = build_scheduler(blocking=True, only=only)
+    print(f"[nexdrive] scheduler running in the foreground: {', '.join(only or JOBS)} (Ctrl-C stops it)",
+          flush=True)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: scheduler.shutdown(wait=False))
+    scheduler.start()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nexdrive")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -77,7 +116,18 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--no-demo", action="store_true", help="leave the demo school out")
         if name == "serve":
             p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    jobs = sub.add_parser("jobs", help="scheduled jobs")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
+    jobs_sub.add_parser("list", help="the job table and next run times")
+    run = jobs_sub.add_parser("run", help="run a job's due run now (skipped if another process has it)")
+    run.add_argument("job")
+    run.add_argument("--now", help="pretend it is this time (ISO 8601; without an offset, Canberra time)")
+    run.add_argument("--force", action="store_true", help="run it now whatever the schedule (a manual run)")
+    serve_jobs = jobs_sub.add_parser("serve", help="run the scheduler in the foreground (a separate worker)")
+    serve_jobs.add_argument("--only", help="comma-separated job names")
     args = parser.parse_args(argv)
+    if args.command == "jobs":
+        return jobs_command(args)
     demo = get_settings().load_demo_data and not args.no_demo
     if args.command == "setup":
         prepare(demo)

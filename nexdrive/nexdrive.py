@@ -5,6 +5,7 @@ import logging
 
 import reflex as rx
 
+from jobs.scheduler import scheduler_lifespan
 from nexdrive.adapters import describe_adapters
 from nexdrive.pages import register_pages
 from nexdrive.settings import get_settings
@@ -29,3 +30,5 @@ async def announce_adapters():
 
 
 app.register_lifespan_task(announce_adapters)
+# Scheduled jobs run inside each app process; each due run is claimed once in the database (jobs/runner.py).
+app.register_lifespan_task(scheduler_lifespan)

@@ -38,7 +38,7 @@ from nexdrive.models.payments import (
     VoucherRedemption,
 )
 from nexdrive.models.rag import RagChunk, RagDocument
-from nexdrive.models.system import BusinessSettings, PublicHoliday, WebhookEvent
+from nexdrive.models.system import BusinessSettings, JobRun, PublicHoliday, WebhookEvent
 from nexdrive.models.users import (
     AuthSession,
     Instructor,
@@ -77,6 +77,7 @@ __all__ = [
     "Instructor",
     "Invoice",
     "InvoiceCounter",
+    "JobRun",
     "Lesson",
     "LessonBridgeForm",
     "MagicLink",

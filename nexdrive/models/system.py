@@ -1,4 +1,4 @@
-"""System tables: webhook_events, business_settings, public_holidays."""
+"""System tables: webhook_events, business_settings, public_holidays, job_runs."""
 from __future__ import annotations
 
 import datetime as dt
@@ -24,6 +24,7 @@ from nexdrive.models.base import (
 )
 
 WEBHOOK_STATUSES = ("received", "processing", "processed", "failed", "ignored")
+JOB_RUN_STATUSES = ("running", "ok", "failed", "skipped")
 
 
 class WebhookEvent(SQLModel, table=True):
@@ -112,3 +113,32 @@ class PublicHoliday(SQLModel, table=True):
     name: str = text_field(nullable=False)
     jurisdiction: str = text_field(nullable=False, default="ACT")  # 'ACT' or 'national'
     created_at: datetime = created_at_field()
+
+
+class JobRun(SQLModel, table=True):
+    """One due run of a scheduled job, claimed by exactly one app process (migration 0007).
+
+    ``due_at`` is the trigger's scheduled fire time (UTC); UNIQUE(job_name, due_at)
+    is the run-once lock: a process that fails to insert the row skips the run.
+    A run started by hand (``manual``) is keyed on the moment it was asked for.
+    """
+
+    __tablename__ = "job_runs"
+    __table_args__ = (
+        sa.UniqueConstraint("job_name", "due_at", name="uq_job_runs_job_name_due_at"),
+        sa.Index("ix_job_runs_started_at", "started_at"),
+        check_in("status", JOB_RUN_STATUSES),
+        check("finished_at IS NULL OR finished_at >= started_at", "finished_after_start"),
+    )
+
+    id: uuid.UUID = uuid_pk()
+    job_name: str = text_field(nullable=False)
+    due_at: datetime = ts_field(nullable=False)
+    manual: bool = bool_field(default=False)
+    status: str = text_field(nullable=False, default="running")
+    started_at: datetime = ts_field(nullable=False, server_now=True)
+    finished_at: Optional[datetime] = ts_field()
+    result: dict[str, Any] = jsonb_field(nullable=False, default="{}")
+    error: Optional[str] = text_field()
+    host: Optional[str] = text_field()
+    pid: Optional[int] = int_field()
