@@ -52,8 +52,14 @@ def dispatch_outbox(engine: Engine, now: datetime | None) -> dict:
 def release_holds(engine: Engine, now: datetime | None) -> dict:
     from nexdrive.services import housekeeping
 
+    from nexdrive.services import payments
+
+    # Close open checkouts first: a session still open when its hold lapses could be paid for a
+    # time someone else then takes (DESIGN.md §3.1).
     with session_scope(engine) as session:
-        return {"released": housekeeping.release_lapsed_holds(session, now)}
+        expired = payments.expire_stale_checkouts(session, now)
+    with session_scope(engine) as session:
+        return {"checkouts_expired": expired, "released": housekeeping.release_lapsed_holds(session, now)}
 
 
 def reminders(engine: Engine, now: datetime | None) -> dict:

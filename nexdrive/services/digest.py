@@ -81,7 +81,8 @@ def build_daily_digest(session: Session, day: date) -> dict:
 
     money = session.execute(sa.text("""
         SELECT count(*) AS n, COALESCE(sum(amount_cents), 0) AS received FROM payments
-        WHERE created_at >= :a AND created_at < :b AND status = ANY(:st) AND payment_method <> 'package_credit'"""),
+        WHERE COALESCE(completed_at, created_at) >= :a AND COALESCE(completed_at, created_at) < :b
+          AND status = ANY(:st) AND payment_method <> 'package_credit'"""),
         {**params, "st": list(TAKINGS_STATUSES)}).one()
     refunds = session.execute(sa.text("""
         SELECT count(*) AS n, COALESCE(sum(refund_amount_cents), 0) AS refunded FROM payments

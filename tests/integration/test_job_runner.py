@@ -140,7 +140,7 @@ def test_a_claimed_run_is_not_run_again_and_is_recorded(engine):
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT * FROM job_runs")).one()
     assert (row.job_name, row.due_at, row.status, row.pid, row.result) == (
-        "release_holds", first.due_at, "ok", os.getpid(), {"released": 0})
+        "release_holds", first.due_at, "ok", os.getpid(), {"checkouts_expired": 0, "released": 0})
     assert row.finished_at >= row.started_at
     # A run by hand is keyed on the moment it was asked for, so it never steals a scheduled run.
     manual = run_job("release_holds", engine=engine, now=now + timedelta(minutes=2), manual=True)
@@ -206,7 +206,7 @@ def test_every_job_is_idempotent_when_re_run(engine, busy_school):
 
     # What the first runs did.
     assert outcomes["reminders"].result["day_before"] == 1
-    assert outcomes["release_holds"].result == {"released": 1}
+    assert outcomes["release_holds"].result == {"checkouts_expired": 0, "released": 1}
     assert outcomes["callback_followup"].result == {"open": 1, "alerts_queued": 2}  # e-mail + in-app
     assert outcomes["waitlist_matcher"].result["offered"] == 1
     assert outcomes["integrity_check"].result["broken"][0]["chain"] == "audit_log"
@@ -306,7 +306,7 @@ def test_a_job_can_be_run_by_hand_from_the_command_line(engine, db_url):
 
     code, out = cli("release_holds", "--now", "2027-05-03T11:07")  # Canberra time when no offset is given
     assert (code, out["status"], out["due_at"], out["result"]) == (0, "ok", "2027-05-03T01:05:00+00:00",
-                                                                   {"released": 0})
+                                                                   {"checkouts_expired": 0, "released": 0})
     assert cli("release_holds", "--now", "2027-05-03T11:09")[1]["status"] == "taken"
     assert cli("release_holds", "--now", "2027-05-03T11:09", "--force")[1]["status"] == "ok"
     with engine.connect() as conn:
