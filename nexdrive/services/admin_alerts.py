@@ -12,8 +12,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from nexdrive.models import Notification
-from nexdrive.services import notify
+from nexdrive.services import inbox, notify
 
 
 @dataclass(frozen=True)
@@ -61,15 +60,11 @@ def alert_admins(session: Session, *, key: str, notification_type: str, subject:
                              idempotency_key=idem, template_data=template_data)
                 added += 1
         if admin.user_id is not None:
-            exists = session.execute(sa.text(
-                "SELECT 1 FROM notifications WHERE recipient_id = :u AND channel = 'in_app' AND triggered_by = :k"),
-                {"u": admin.user_id, "k": key}).first()
-            if not exists:
-                now = session.execute(sa.text("SELECT now()")).scalar_one()
-                session.add(Notification(recipient_id=admin.user_id, recipient_email=admin.email, channel="in_app",
-                                         notification_type=notification_type, subject=subject, body=body,
-                                         status="delivered", sent_at=now, delivered_at=now, triggered_by=key,
-                                         related_id=related_id))
-                added += 1
+            before = session.execute(sa.text(
+                "SELECT count(*) FROM notifications WHERE recipient_id = :u AND channel = 'in_app' AND triggered_by = :k"),
+                {"u": admin.user_id, "k": key}).scalar_one()
+            inbox.post_notification(session, user_id=admin.user_id, notification_type=notification_type,
+                                    subject=subject, body=body, related_id=related_id, dedupe_key=key)
+            added += 0 if before else 1
     session.flush()
     return added
