@@ -1,49 +1,29 @@
 """The public booking API over real HTTP (uvicorn) on the real database: envelopes, races, replays."""
 from __future__ import annotations
 
-import socket
 import threading
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 
 from nexdrive.db import session_scope
 from nexdrive.services import accounts
+from tests.api_server import serve_api
 from tests.booking_helpers import only_instructor, open_instructor, weekday_ahead
-from webhooks.app import build_api
 
 TUESDAY = weekday_ahead(1)
 PASSWORD = "kangaroo paddock sunrise"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
 def api(engine):
     """The FastAPI app served by uvicorn in a thread, so requests really run concurrently."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(build_api(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            httpx.get(base + "/api/v1/health", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_api() as base:
+        yield base
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ recorded Stripe responses; signatures are made with Stripe's scheme and verified
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 import uuid
@@ -14,7 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-import uvicorn
 
 from nexdrive.adapters import override
 from nexdrive.adapters.payments import StripeGateway
@@ -22,17 +20,12 @@ from nexdrive.db import session_scope
 from nexdrive.services import payments
 from nexdrive.services.actors import VISITOR
 from nexdrive.settings import Settings
+from tests.api_server import serve_api
 from tests.payment_helpers import hold, lapse_hold, make_voucher, rows, scalar, school
 from tests.stripe_helpers import API_KEY, WEBHOOK_SECRET, StripeStub, event, sign, signed
-from webhooks.app import build_api
 
 WEBHOOK = "/api/v1/payments/webhook"
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -46,20 +39,8 @@ def stripe_stub():
 
 @pytest.fixture
 def api(engine, stripe_stub):
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(build_api(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            httpx.get(base + "/api/v1/health", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_api() as base:
+        yield base
 
 
 @pytest.fixture

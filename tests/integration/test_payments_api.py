@@ -1,14 +1,10 @@
 """The payments REST API over real HTTP (uvicorn), offline gateway: envelopes, access, replays."""
 from __future__ import annotations
 
-import socket
-import threading
-import time
 import uuid
 
 import httpx
 import pytest
-import uvicorn
 
 from nexdrive.adapters import override
 from nexdrive.adapters.payments import LocalGateway
@@ -16,34 +12,17 @@ from nexdrive.db import session_scope
 from nexdrive.models import User
 from nexdrive.services import accounts
 from nexdrive.settings import Settings
+from tests.api_server import serve_api
 from tests.payment_helpers import TUESDAY, give_package, make_voucher, rows, scalar, school, student
 from tests.factories import make_user
-from webhooks.app import build_api
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def api(engine):
     override("payments", LocalGateway(Settings(stripe_secret_key="")))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(build_api(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            httpx.get(base + "/api/v1/health", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_api() as base:
+        yield base
     override("payments", None)
 
 
