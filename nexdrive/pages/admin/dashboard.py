@@ -5,6 +5,7 @@ import reflex as rx
 
 from nexdrive.components import brand
 from nexdrive.components.layout import layout
+from nexdrive.components.ui import button_link
 from nexdrive.pages.account._display import role_home, BookingRow, booking_list, panel, stat, upcoming_bookings
 from nexdrive.services import access, accounts
 from nexdrive.services.accounts import AuthRequired
@@ -88,6 +89,10 @@ def admin_dashboard_page() -> rx.Component:
             ),
             panel("Next bookings", "next-bookings",
                   booking_list(AdminHomeState.upcoming, show_student=True, manage=True, empty="Nothing booked.")),
+            extra_actions=(button_link("Payments and refunds", "/admin/payments", icon="receipt", variant="soft",
+                                       size="2", id="admin-payments-link"),
+                           button_link("Lesson packages", "/admin/packages", icon="package", variant="soft",
+                                       size="2", id="admin-packages-link")),
         ),
         active=ROUTE,
     )
