@@ -10,6 +10,7 @@ from webhooks import health
 from webhooks.envelope import error_envelope
 from webhooks.accounts import router as accounts_router
 from webhooks.booking import router as booking_router
+from webhooks.payments import router as payments_router
 
 
 _STATUS_CODES = {400: "BAD_REQUEST", 401: "AUTH_REQUIRED", 403: "FORBIDDEN", 404: "NOT_FOUND",
@@ -40,4 +41,5 @@ def build_api() -> FastAPI:
     api.include_router(health.router, prefix="/api/v1")
     api.include_router(accounts_router, prefix="/api/v1")
     api.include_router(booking_router, prefix="/api/v1")
+    api.include_router(payments_router, prefix="/api/v1")
     return api

@@ -47,7 +47,8 @@ BOOKING_STATUSES = (
 )
 # Statuses that occupy the instructor's time (a 'held' row only until hold_expires_at).
 BLOCKING_STATUSES = ("held", "confirmed")
-PAYMENT_STATUSES = ("unpaid", "deposit_paid", "paid", "package_credit", "refunded", "waived")
+PAYMENT_STATUSES = ("unpaid", "deposit_paid", "paid", "package_credit", "refunded", "waived",
+                    "partially_refunded")  # 0005: a late cancellation refunds all but the fee
 BOOKED_VIA = ("website", "phone", "sms", "voice_agent", "admin", "walk_in")
 WAITLIST_STATUSES = ("waiting", "notified", "booked", "expired", "cancelled")
 
@@ -120,6 +121,8 @@ class Booking(SQLModel, table=True):
     payment_status: str = text_field(nullable=False, default="unpaid")
     payment_id: Optional[uuid.UUID] = fk_field("payments.id", use_alter=True)
     amount_cents: int = int_field(nullable=False, default=0)
+    # The package whose credit paid for this lesson (0005); a cancellation in time gives it back.
+    student_package_id: Optional[uuid.UUID] = fk_field("student_packages.id", use_alter=True)
 
     booked_via: str = text_field(nullable=False, default="website")
     booked_by: Optional[uuid.UUID] = fk_field("users.id")

@@ -47,7 +47,13 @@ PAYMENT_STATUSES = (
     "refunded",
     "partially_refunded",
     "disputed",
+    "expired",  # an abandoned checkout (0005)
 )
+REFUND_STATUSES = ("pending", "succeeded", "failed", "cancelled")
+# Why the money went back: the admin, a cancellation under the policy, a waived fee, a payment
+# for a hold that lapsed and could not be re-reserved, a second payment for one lesson, or a
+# refund made in the gateway's own dashboard (learned from its webhook).
+REFUND_KINDS = ("admin", "cancellation", "fee_waived", "lapsed_hold", "duplicate", "gateway")
 STUDENT_PACKAGE_STATUSES = ("active", "exhausted", "expired", "cancelled")
 VOUCHER_TYPES = ("percentage", "fixed_amount", "free_lesson")
 
@@ -59,6 +65,7 @@ class Payment(SQLModel, table=True):
         sa.Index("idx_payments_booking_id", "booking_id"),
         sa.Index("idx_payments_status", "status"),
         sa.Index("idx_payments_created", "created_at"),
+        sa.Index("idx_payments_completed", "completed_at"),
         # Webhook idempotency: one row per gateway object.
         sa.Index(
             "uq_payments_gateway_payment_id",
@@ -78,6 +85,7 @@ class Payment(SQLModel, table=True):
         check_in("status", PAYMENT_STATUSES),
         check("amount_cents >= 0", "amount_cents"),
         check("refund_amount_cents >= 0 AND refund_amount_cents <= amount_cents", "refund_amount_cents"),
+        check("discount_cents >= 0", "discount_cents"),
     )
 
     id: uuid.UUID = uuid_pk()
@@ -97,6 +105,43 @@ class Payment(SQLModel, table=True):
     refund_reason: Optional[str] = text_field()
     refunded_at: Optional[datetime] = ts_field()
     description: Optional[str] = text_field()
+    # 0005: the voucher discount already taken off amount_cents; when the money arrived; when the
+    # gateway's checkout closes (always before the booking's hold lapses).
+    discount_cents: int = int_field(nullable=False, default=0)
+    completed_at: Optional[datetime] = ts_field()
+    checkout_expires_at: Optional[datetime] = ts_field()
+    # The customer's booking link while a checkout is open, so the confirmation sent from the
+    # webhook carries the link they already hold (the outbox body carries it anyway); cleared on completion.
+    manage_token: Optional[str] = text_field()
+    created_at: datetime = created_at_field()
+    updated_at: datetime = updated_at_field()
+
+
+class Refund(SQLModel, table=True):
+    """One refund sent to the gateway (0005). ``payments.refund_amount_cents`` is the total of these.
+
+    ``idempotency_key`` is also sent to the gateway, so a retried refund is the same refund there
+    and here; ``gateway_refund_id`` ties a ``charge.refunded`` webhook back to this row.
+    """
+
+    __tablename__ = "refunds"
+    __table_args__ = (
+        sa.UniqueConstraint("gateway_refund_id", name="uq_refunds_gateway_refund_id"),
+        sa.UniqueConstraint("idempotency_key", name="uq_refunds_idempotency_key"),
+        check("amount_cents > 0", "amount_cents"),
+        check_in("status", REFUND_STATUSES),
+        check_in("kind", REFUND_KINDS),
+    )
+
+    id: uuid.UUID = uuid_pk()
+    payment_id: uuid.UUID = fk_field("payments.id", nullable=False)
+    amount_cents: int = int_field(nullable=False)
+    reason: str = text_field(nullable=False)
+    kind: str = text_field(nullable=False, default="admin")
+    gateway_refund_id: Optional[str] = text_field()
+    idempotency_key: str = text_field(nullable=False)
+    status: str = text_field(nullable=False, default="pending")
+    created_by: Optional[uuid.UUID] = fk_field("users.id")
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
 
@@ -130,6 +175,9 @@ class StudentPackage(SQLModel, table=True):
     __table_args__ = (
         sa.Index("idx_sp_student_id", "student_id"),
         sa.Index("idx_sp_status", "status"),
+        # One package per purchase, however often the gateway's webhook arrives (0005).
+        sa.Index("uq_student_packages_payment_id", "payment_id", unique=True,
+                 postgresql_where=sa.text("payment_id IS NOT NULL")),
         check_in("status", STUDENT_PACKAGE_STATUSES),
         check("credits_used >= 0 AND credits_used <= credits_total", "credits_used"),
     )

@@ -84,6 +84,8 @@ class BusinessSettings(SQLModel, table=True):
     # Cancellation policy
     cancellation_notice_hours: int = int_field(nullable=False, default=24)
     late_cancellation_fee_cents: int = int_field(nullable=False, default=0)
+    # Payments (0005): may a customer confirm now and pay at the lesson?
+    allow_pay_later: bool = bool_field(default=True)
     # Booking defaults
     default_buffer_minutes: int = int_field(nullable=False, default=15)
     min_booking_notice_hours: int = int_field(nullable=False, default=24)

@@ -307,6 +307,39 @@ def _lock_instructor(session: Session, instructor: Instructor) -> None:
     session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": instructor.lock_key})
 
 
+def lock_instructor_id(session: Session, instructor_id: uuid.UUID) -> None:
+    """The same per-instructor lock, by id (payments take it before the booking row; see payments.py)."""
+    session.execute(sa.text("SELECT pg_advisory_xact_lock(lock_key) FROM instructors WHERE id = :i"),
+                    {"i": instructor_id})
+
+
+def revive_lapsed_hold(session: Session, booking: Booking) -> bool:
+    """A payment arrived for a hold that lapsed: hold the same time again if it is still free.
+
+    The SYSTEM actor's rules (as ``reserve_slot`` with SYSTEM): the lesson must still be in the
+    future and the database must accept the row back (the exclusion constraint refuses it if
+    someone else booked the time). The same booking row is revived, so its reference and the
+    customer's manage link stay valid. False when it can't be held again.
+    """
+    lock_instructor_id(session, booking.instructor_id)
+    release_lapsed_holds(session, booking.instructor_id)
+    session.refresh(booking)
+    if booking.status not in ("held", "expired") or booking.start_time <= _now(session):
+        return False
+    try:
+        with session.begin_nested():
+            revived = session.execute(sa.text(
+                "UPDATE bookings SET status = 'held', hold_expires_at = now() + interval '10 minutes' "
+                "WHERE id = :id AND status IN ('held', 'expired') RETURNING id"), {"id": booking.id}).scalar()
+    except IntegrityError as exc:
+        if isinstance(exc.orig, pg_errors.ExclusionViolation):
+            session.refresh(booking)
+            return False
+        raise
+    session.refresh(booking)
+    return revived is not None
+
+
 def _require_offered(session: Session, instructor: Instructor, service: Service, start: datetime,
                      *, ignore_booking_id: uuid.UUID | None = None, staff: bool = False) -> None:
     """The slot must be one the engine offers right now (staff may book any free time)."""
@@ -650,8 +683,15 @@ def cancel_booking(session: Session, actor: Actor, booking_id: uuid.UUID, *, rea
         if was_confirmed:  # letting go of an unconfirmed hold is not news to anyone
             _notify(session, booking, "booking_cancelled", fee=aud(fee) if fee else "")
         _offer_freed_slot(session, booking, old_start, old_blocked)
+    # Money follows the policy: refund (all, or all but the fee), give a package credit back.
+    from nexdrive.services import payments
+    settled = payments.settle_cancellation(session, actor, booking)
     message = (f"Cancelled. A late-cancellation fee of {aud(fee)} applies." if fee
                else "Cancelled. There is no charge.")
+    if settled["refunded_cents"]:
+        message += f" {aud(settled['refunded_cents'])} is being refunded to your card."
+    if settled["credit_returned"]:
+        message += " The lesson credit is back in your package."
     return CancelOutcome(booking, fee, fee == 0, message)
 
 
@@ -671,6 +711,8 @@ def waive_cancellation_fee(session: Session, actor: Actor, booking_id: uuid.UUID
     session.flush()
     audit.record_event(session, actor, "booking.fee_waived", subject_type="booking", subject_id=booking.id,
                        details={"fee_cents": fee})
+    from nexdrive.services import payments
+    payments.settle_fee_waiver(session, actor, booking)  # refund the fee kept, or give the credit back
     return booking
 
 

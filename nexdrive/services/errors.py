@@ -58,3 +58,31 @@ class InvalidState(ServiceError):
     """The booking is not in a state that allows this (e.g. cancelling a cancelled lesson)."""
     code = "INVALID_STATE"
     http_status = 409
+
+
+class PaymentGatewayError(ServiceError):
+    """The payment provider could not be reached or refused the request; nothing was changed here."""
+    code = "PAYMENT_PROVIDER_ERROR"
+    http_status = 502
+
+
+class PaymentFailed(ServiceError):
+    code = "PAYMENT_FAILED"
+    http_status = 402
+
+
+class WebhookRejected(ServiceError):
+    """A webhook whose signature (or body) doesn't check out: rejected before anything is read."""
+    code = "INVALID_SIGNATURE"
+    http_status = 400
+
+
+class NoCreditsLeft(ServiceError):
+    """No package with a credit for this lesson (used up, expired, or not for this lesson type)."""
+    code = "NO_CREDITS"
+    http_status = 409
+
+
+class VoucherRefused(ServiceError):
+    code = "VOUCHER_INVALID"
+    http_status = 422

@@ -43,7 +43,7 @@ OUR_TABLES = {
     "auth_throttle_events",
     "users", "auth_sessions", "magic_links", "parent_invitations", "webhook_events",
     "outbox_messages", "notification_preferences", "marketing_consents", "invoices",
-    "invoice_counters", "voucher_redemptions", "business_settings", "chain_heads",
+    "invoice_counters", "voucher_redemptions", "refunds", "business_settings", "chain_heads",
     "public_holidays",
 }
 
