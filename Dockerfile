@@ -9,7 +9,8 @@ ENV PYTHONUNBUFFERED=1 \
     PORT=3000
 
 WORKDIR /app
-RUN apt-get update && apt-get install -y --no-install-recommends unzip curl && rm -rf /var/lib/apt/lists/*
+# fonts-dejavu-core: invoice PDFs (fpdf2) print names beyond Latin-1 as written.
+RUN apt-get update && apt-get install -y --no-install-recommends unzip curl fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
 
 COPY requirements.txt .
 RUN python -m venv /app/.venv && /app/.venv/bin/pip install --no-cache-dir -r requirements.txt

@@ -5,6 +5,7 @@
     python3 manage.py test    # run the whole test suite (installs Chromium via apt if it can)
     python3 manage.py bench          # foundation benchmark (cold/warm start, memory)
     python3 manage.py bench-booking  # availability time and reservation throughput (scripts/bench_booking.py)
+    python3 manage.py sample-invoices  # render sample invoices to test-artifacts/invoices (PDF + PNG)
 
 Stdlib only: it runs before the virtualenv exists.
 """
@@ -102,6 +103,9 @@ def main(argv: list[str]) -> int:
     if command == "bench-booking":
         ensure_venv()
         return subprocess.call([str(VENV_PY), "scripts/bench_booking.py", *rest], env=venv_env())
+    if command == "sample-invoices":
+        ensure_venv()
+        return subprocess.call([str(VENV_PY), "scripts/render_sample_invoices.py", *rest], env=venv_env())
     print(f"unknown command {command!r}\n{__doc__}")
     return 2
 

@@ -10,6 +10,7 @@ from webhooks import health
 from webhooks.envelope import error_envelope
 from webhooks.accounts import router as accounts_router
 from webhooks.booking import router as booking_router
+from webhooks.invoices import router as invoices_router
 from webhooks.payments import router as payments_router
 
 
@@ -42,4 +43,5 @@ def build_api() -> FastAPI:
     api.include_router(accounts_router, prefix="/api/v1")
     api.include_router(booking_router, prefix="/api/v1")
     api.include_router(payments_router, prefix="/api/v1")
+    api.include_router(invoices_router, prefix="/api/v1")
     return api
