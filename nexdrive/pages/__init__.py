@@ -71,6 +71,8 @@ PAGES: tuple[PageSpec, ...] = (
              tuple(student_family.ON_LOAD)),
     PageSpec(student_payments.ROUTE, student_payments.student_payments_page, student_payments.TITLE,
              student_payments.DESCRIPTION, tuple(student_payments.ON_LOAD)),
+    PageSpec(student_payments.PACKAGES_ROUTE, student_payments.packages_redirect_page, student_payments.PACKAGES_TITLE,
+             student_payments.PACKAGES_DESCRIPTION, tuple(student_payments.PACKAGES_ON_LOAD)),
     PageSpec(parent_accept.ROUTE, parent_accept.accept_page, parent_accept.TITLE, parent_accept.DESCRIPTION,
              tuple(parent_accept.ON_LOAD)),
     PageSpec(

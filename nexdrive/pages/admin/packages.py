@@ -41,21 +41,20 @@ class PackageDef:
     covers: str = ""
     service_ids: list[str] = dataclasses.field(default_factory=list)
     is_active: bool = True
-    sold: str = ""
 
 
-def package_def(p: dict, names: dict[str, str]) -> PackageDef:
+def package_def(p: dict) -> PackageDef:
+    """A ``packages.package_view`` dict as a card (and the form's starting values)."""
     credits = int(p.get("total_credits") or 0)
     price = int(p.get("price_cents") or 0)
-    services = [str(s) for s in (p.get("service_ids") or p.get("applicable_services") or [])]
+    services = [str(s) for s in (p.get("service_ids") or [])]
     days = p.get("valid_for_days")
     return PackageDef(
         package_id=str(p["id"]), name=str(p.get("name") or ""), description=str(p.get("description") or ""),
         credits=str(credits), price=aud(price), price_dollars=f"{price // 100}.{price % 100:02d}",
         per_lesson=aud(price // credits) if credits else "", validity=f"{days} days" if days else "No expiry",
-        valid_for_days=str(days or ""), covers=", ".join(names.get(s, "?") for s in services) or "Any lesson",
+        valid_for_days=str(days or ""), covers=", ".join(p.get("service_names") or []) or "Any lesson",
         service_ids=services, is_active=bool(p.get("is_active", True)),
-        sold=str(p.get("sold_count", "")) if p.get("sold_count") is not None else "",
     )
 
 
@@ -89,8 +88,7 @@ class AdminPackagesState(rx.State):
             self.error, self.loaded = exc.message, True
             return
         self.services = [{"id": s["id"], "name": s["name"], "price": s["price"]} for s in data["services"]]
-        names = {s["id"]: s["name"] for s in data["services"]}
-        self.items = [package_def(p, names) for p in data["packages"]]
+        self.items = [package_def(p) for p in data["packages"]]
         self.loaded = True
 
     @rx.event

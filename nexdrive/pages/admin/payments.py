@@ -68,51 +68,36 @@ def dollars_to_cents(text: str) -> int | None:
 
 
 def admin_row(p: dict) -> AdminPaymentRow:
+    """A ``payments.payment_view`` dict (admin shape) as a list row."""
     status = str(p.get("status") or "")
-    amount = int(p.get("amount_cents") or 0)
-    refunded = int(p.get("refund_amount_cents") or 0)
-    refundable = int(p.get("refundable_cents", amount - refunded if status in ("completed", "partially_refunded")
-                           else 0) or 0)
     when = p.get("completed_at") or p.get("created_at")
-    invoice = p.get("invoice_id") or p.get("invoice_number")
+    method = str(p.get("method") or "")
+    refundable = int(p.get("refundable_cents") or 0)
     return AdminPaymentRow(
         payment_id=str(p.get("id")), date=au_date(when, weekday=False) if when else "",
-        time=au_time(when) if when else "",
-        who=str(p.get("payer_name") or p.get("student_name") or p.get("who") or ""),
-        what=str(p.get("what") or p.get("description") or "Payment"),
-        amount=aud(amount), amount_cents=amount, refunded=aud(refunded) if refunded else "",
-        refundable_cents=refundable, refundable=aud(refundable),
-        method=METHOD_LABELS.get(str(p.get("payment_method") or ""), str(p.get("payment_method") or "")),
-        status=status, status_label=STATUS_LABELS.get(status, status.replace("_", " ").title()),
-        colour=STATUS_COLOURS.get(status, "gray"),
-        test_mode=(p.get("gateway") == "local") or bool(p.get("test_mode")),
-        invoice_url=f"/api/v1/payments/{p['id']}/invoice" if invoice else "",
+        time=au_time(when) if when else "", who=str(p.get("payer_name") or ""),
+        what=str(p.get("description") or "Payment"),
+        amount=str(p.get("amount_display") or aud(p.get("amount_cents"))), amount_cents=int(p.get("amount_cents") or 0),
+        refunded=str(p.get("refunded_display") or ""), refundable_cents=refundable, refundable=aud(refundable),
+        method=METHOD_LABELS.get(method, method.replace("_", " ").capitalize()),
+        status=status, status_label=str(p.get("status_label") or STATUS_LABELS.get(status, status)),
+        colour=STATUS_COLOURS.get(status, "gray"), test_mode=bool(p.get("test_mode")),
+        invoice_url=f"/api/v1/invoices/{p['invoice_id']}/pdf" if p.get("invoice_id") else "",
     )
 
 
 def summary_view(s: dict) -> dict:
-    """Totals as text, the by-day series for the chart (dollars), the by-method lines."""
-    days = []
-    for d in s.get("by_day") or []:
-        day = d.get("date") or d.get("day")
-        label = au_date(day, weekday=False, year=False) if not isinstance(day, str) else day
-        if isinstance(day, str):
-            from datetime import date as _date
-            try:
-                label = au_date(_date.fromisoformat(day[:10]), weekday=False, year=False)
-            except ValueError:
-                label = day
-        days.append({"day": label, "net": round(int(d.get("net_cents", d.get("gross_cents", 0)) or 0) / 100, 2),
-                     "refunds": round(int(d.get("refunds_cents", 0) or 0) / 100, 2),
-                     "gross": round(int(d.get("gross_cents", 0) or 0) / 100, 2)})
-    methods = [{"method": METHOD_LABELS.get(str(m.get("method") or m.get("payment_method")),
-                                            str(m.get("method") or m.get("payment_method") or "")),
-                "amount": aud(int(m.get("gross_cents", m.get("amount_cents", 0)) or 0)),
-                "count": str(m.get("count", ""))}
+    """``payments.revenue_summary``: totals as text, the by-day series in dollars for the chart, by method."""
+    days = [{"day": str(d.get("label") or d.get("date")), "net": round(int(d.get("net_cents") or 0) / 100, 2),
+             "gross": round(int(d.get("gross_cents") or 0) / 100, 2),
+             "refunds": round(int(d.get("refunded_cents") or 0) / 100, 2)} for d in s.get("by_day") or []]
+    methods = [{"method": METHOD_LABELS.get(str(m.get("method")), str(m.get("method") or "")),
+                "amount": str(m.get("gross_display") or aud(m.get("gross_cents"))), "count": str(m.get("count", ""))}
                for m in s.get("by_method") or []]
-    return {"gross": aud(s.get("gross_cents")), "refunds": aud(s.get("refunds_cents")),
-            "net": aud(s.get("net_cents")), "count": str(s.get("count", s.get("payments_count", ""))),
-            "days": days, "methods": methods}
+    test = int(s.get("test_mode_cents") or 0)
+    return {"gross": aud(s.get("gross_cents")), "refunds": aud(s.get("refunded_cents")),
+            "net": aud(s.get("net_cents")), "count": str(s.get("count") or 0), "days": days, "methods": methods,
+            "test_note": (f"{aud(test)} of this was taken in test mode (no real money)." if test else "")}
 
 
 class AdminPaymentsState(rx.State):
@@ -126,6 +111,7 @@ class AdminPaymentsState(rx.State):
     refunds: str = "$0.00"
     net: str = "$0.00"
     count: str = "0"
+    test_note: str = ""
     by_day: list[dict[str, str | float]] = []
     by_method: list[dict[str, str]] = []
     # Refund dialog
@@ -140,6 +126,10 @@ class AdminPaymentsState(rx.State):
     refund_error: str = ""
     refund_busy: bool = False
     notice: str = ""
+
+    def _show_summary(self, view: dict):
+        self.gross, self.refunds, self.net, self.count = view["gross"], view["refunds"], view["net"], view["count"]
+        self.by_day, self.by_method, self.test_note = view["days"], view["methods"], view["test_note"]
 
     async def _list(self, cursor: str | None):
         status = self.status_filter or None
@@ -161,8 +151,7 @@ class AdminPaymentsState(rx.State):
             self.error, self.loaded = exc.message, True
             return
         view = summary_view(summary)
-        self.gross, self.refunds, self.net, self.count = view["gross"], view["refunds"], view["net"], view["count"]
-        self.by_day, self.by_method = view["days"], view["methods"]
+        self._show_summary(view)
         self.rows = [admin_row(p) for p in listed["items"]]
         self.next_cursor = listed.get("next_cursor") or ""
         self.loaded = True
@@ -252,18 +241,22 @@ class AdminPaymentsState(rx.State):
         payment_id, reason = self.refund_row["payment_id"], self.refund_reason.strip()
 
         def work(session, actor):
-            payments.refund_payment(session, actor, payment_id=uuid.UUID(payment_id), amount_cents=amount,
-                                    reason=reason)
-            return payments.get_payment(session, actor, payment_id=uuid.UUID(payment_id))
+            return payments.refund_payment(session, actor, payment_id=uuid.UUID(payment_id), amount_cents=amount,
+                                           reason=reason)
         try:
             updated = await run_as_actor(self, work)
         except AuthRequired:
             self.refund_busy = False
             return
         except ServiceError as exc:
-            self.refund_busy, self.refund_error = False, exc.message
-            if exc.details.get("field") == "amount_cents":
-                self.amount_error, self.refund_error = exc.message, ""
+            self.refund_busy = False
+            field = exc.details.get("field")
+            if field == "amount_cents" and self.refund_mode == "part":
+                self.amount_error = exc.message
+            elif field == "reason":
+                self.reason_error = exc.message
+            else:
+                self.refund_error = exc.message  # e.g. the provider declined: shown in the dialog
             return
         new = admin_row(updated)
         self.rows = [new if r.payment_id == payment_id else r for r in self.rows]
@@ -279,8 +272,7 @@ class AdminPaymentsState(rx.State):
         except ServiceError:
             return
         view = summary_view(summary)
-        self.gross, self.refunds, self.net, self.count = view["gross"], view["refunds"], view["net"], view["count"]
-        self.by_day, self.by_method = view["days"], view["methods"]
+        self._show_summary(view)
 
 
 # ─────────────────────────────────────────────────────────────────────────────
@@ -308,6 +300,8 @@ def revenue_section() -> rx.Component:
                 _stat("Net", st.net, "revenue-net", tone="green"),
                 columns="3", gap="0.5rem", width="100%",
             ),
+            rx.cond(st.test_note != "", rx.text(st.test_note, size="1", color=rx.color("amber", 11),
+                                                  margin_top="0.5rem", id="revenue-test-note")),
             rx.box(
                 rx.recharts.bar_chart(
                     rx.recharts.cartesian_grid(stroke_dasharray="3 3", vertical=False),

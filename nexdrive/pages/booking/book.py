@@ -26,9 +26,9 @@ from nexdrive.components.layout import layout
 from nexdrive.components.ui import container, page_header
 from nexdrive.pages.auth._forms import field, message_box
 from nexdrive.pages.auth._forms import go_to
-from nexdrive.services import booking, catalogue, checkout_options, contacts, payments, vouchers
+from nexdrive.services import booking, catalogue, contacts, payments, vouchers
 from nexdrive.services.errors import ServiceError, SlotUnavailable, ValidationFailed
-from nexdrive.services.formats import BUSINESS_TZ, aud, au_time
+from nexdrive.services.formats import BUSINESS_TZ, au_date, au_time, aud
 from nexdrive.state.auth import run_anonymous, run_as_visitor_or_user
 
 ROUTE = brand.ROUTE_BOOK
@@ -253,7 +253,8 @@ class BookingWidgetState(rx.State):
             return {"id": str(r.booking.id), "token": r.manage_token,
                     "summary": {k: str(v) for k, v in r.summary.items() if not isinstance(v, dict)},
                     "hold": au_time(r.booking.hold_expires_at), "price": r.booking.amount_cents,
-                    "options": checkout_options.for_booking(session, actor, service_id=service_id)}
+                    "options": payments.payment_options(session, actor, booking_id=r.booking.id,
+                                                        manage_token=r.manage_token)}
         try:
             result = await run_as_visitor_or_user(self, work)
         except SlotUnavailable as exc:
@@ -285,9 +286,12 @@ class BookingWidgetState(rx.State):
         self.price_cents = int(result["price"] or 0)
         self.voucher_message, self.voucher_ok, self.voucher_applied, self.discount_cents = "", False, "", 0
         options = result["options"]
-        self.allow_pay_later, self.test_mode = options["allow_pay_later"], options["test_mode"]
-        self.package_credits = options["package_credits"]
-        self.package_name, self.package_expires = options["package_name"], options["package_expires"]
+        self.allow_pay_later, self.test_mode = bool(options["allow_pay_later"]), bool(options["test_mode"])
+        package = options.get("package") or {}
+        self.package_credits = int(package.get("credits_left") or 0) if package.get("usable") else 0
+        self.package_name = package.get("name") or ""
+        expires = package.get("expires_at")
+        self.package_expires = au_date(expires, weekday=False) if expires else ""
         if self.pay_choice == "package" and not self.package_credits:
             self.pay_choice = "card"
         if self.pay_choice == "later" and not self.allow_pay_later:
@@ -326,6 +330,8 @@ class BookingWidgetState(rx.State):
     def amount_due_cents(self) -> int:
         if self.pay_choice == "package":
             return 0
+        if self.pay_choice == "later":
+            return self.price_cents
         return max(0, self.price_cents - (self.discount_cents if self.voucher_ok else 0))
 
     @rx.var
@@ -334,7 +340,9 @@ class BookingWidgetState(rx.State):
 
     @rx.var
     def discount_text(self) -> str:
-        return "-" + aud(self.discount_cents) if self.voucher_ok and self.discount_cents else ""
+        if self.pay_choice != "card" or not (self.voucher_ok and self.discount_cents):
+            return ""
+        return "-" + aud(self.discount_cents)
 
     @rx.var
     def amount_due_text(self) -> str:
@@ -386,7 +394,7 @@ class BookingWidgetState(rx.State):
         self.busy, self.form_error = True, ""
         yield
         booking_id, token, choice = self.reservation_id, self.manage_token, self.pay_choice
-        code = self.voucher_applied if self.voucher_ok and choice != "package" else None
+        code = self.voucher_applied if self.voucher_ok and choice == "card" else None  # vouchers: online payments
 
         def work(session, actor):
             start = payments.start_booking_checkout(
@@ -695,7 +703,7 @@ def payment_choice() -> rx.Component:
                     + rx.cond(st.package_expires != "", ", valid until " + st.package_expires, "") + ".",
                     "ticket")),
                 rx.cond(st.allow_pay_later, _pay_option(
-                    "later", "Pay later", "Pay before or after the lesson; we'll send you the amount due.",
+                    "later", "Pay later", "Pay at or before your lesson. Vouchers come off online payments only.",
                     "clock")),
                 spacing="2", width="100%", align="stretch",
             ),
@@ -711,7 +719,7 @@ def amount_panel() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(rx.text("Lesson price"), rx.spacer(), rx.text(st.price_text, id="amount-price"), width="100%"),
-            rx.cond((st.discount_text != "") & (st.pay_choice != "package"),
+            rx.cond(st.discount_text != "",
                     rx.hstack(rx.text("Voucher " + st.voucher_applied, color=rx.color("green", 11)), rx.spacer(),
                               rx.text(st.discount_text, id="amount-discount", color=rx.color("green", 11)),
                               width="100%")),
@@ -733,7 +741,7 @@ def amount_panel() -> rx.Component:
 def voucher_box() -> rx.Component:
     st = BookingWidgetState
     return rx.cond(
-        st.pay_choice != "package",
+        st.pay_choice == "card",  # a voucher comes off an online payment
         rx.vstack(
             rx.el.label("Voucher code", html_for="bk-voucher", font_weight="600", font_size="var(--font-size-2)"),
             rx.hstack(

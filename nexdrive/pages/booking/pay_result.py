@@ -30,61 +30,65 @@ TITLE = "Payment | NexDrive Academy"
 DESCRIPTION = "The result of your NexDrive Academy payment: your booking, your invoice and what happens next."
 POLLS = 8  # × POLL_SECONDS: how long we wait for the payment provider before asking the payer to check later
 POLL_SECONDS = 2.0
-DONE = ("completed", "partially_refunded", "refunded")
 WAITING = ("pending", "processing")
 
 
-def _iso(value) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    return None
+def screen_for(status: str, kind: str, booking_status: str) -> str:
+    """Which of the page's screens fits: success, waiting, failed, or refunded (paid too late)."""
+    if status in WAITING:
+        return "waiting"
+    if status in ("completed", "partially_refunded"):
+        return "success"
+    if status == "refunded":
+        return "refunded" if kind == "booking" and booking_status != "confirmed" else "success"
+    return "failed"  # failed, expired, cancelled
 
 
-def result_view(result: dict, *, token: str, cancelled: bool) -> dict[str, str]:
-    """The service's result as the flat strings the page shows."""
+def result_view(result: dict, *, token: str, cancelled: bool, allow_pay_later: bool = False) -> dict[str, str]:
+    """``payments.payment_result`` as the flat strings the page shows."""
     status = str(result.get("status") or "pending")
-    if cancelled and status not in DONE:
-        status = "cancelled"
+    if cancelled and status in ("pending", "processing"):
+        status = "cancelled"  # back from the gateway's cancel link: the checkout is abandoned
     booking = result.get("booking") or {}
     package = result.get("package") or {}
-    amount = int(result.get("amount_cents") or 0)
-    discount = int(result.get("discount_cents") or 0)
     payment_id = str(result.get("payment_id") or "")
     suffix = f"?token={token}" if token else ""
-    hold = _iso(booking.get("hold_expires_at") or result.get("hold_expires_at"))
-    expires = _iso(package.get("expires_at"))
+    hold = booking.get("hold_expires_at")
+    hold_at = datetime.fromisoformat(hold.replace("Z", "+00:00")) if isinstance(hold, str) and hold else None
+    booking_id = str(booking.get("id") or "")
+    kind = "package" if package else "booking"
     return {
         "status": status,
-        "kind": "package" if package and not booking else "booking",
+        "screen": screen_for(status, kind, str(booking.get("status") or "")),
+        "kind": kind,
         "test_mode": "1" if result.get("test_mode") else "",
+        "message": str(result.get("message") or ""),
         "payment_id": payment_id,
-        "amount": aud(amount),
-        "discount": aud(discount) if discount else "",
-        "method": str(result.get("method_label") or result.get("payment_method") or ""),
-        "covered_by": str(result.get("covered_by") or ""),
-        "invoice_number": str(result.get("invoice_number") or ""),
-        "invoice_url": (f"/api/v1/payments/{payment_id}/invoice{suffix}"
-                        if payment_id and (result.get("invoice_id") or result.get("invoice_number")) else ""),
-        "booking_id": str(booking.get("id") or ""),
+        "amount": str(result.get("amount_display") or aud(result.get("amount_cents"))),
+        "discount": str(result.get("discount_display") or ""),
+        "refunded": str(result.get("refunded_display") or ""),
+        "description": str(result.get("description") or ""),
+        "invoice_url": f"/api/v1/payments/{payment_id}/invoice{suffix}" if result.get("invoice_id") else "",
+        "booking_id": booking_id,
         "service_name": str(booking.get("service_name") or ""),
         "when": str(booking.get("when") or ""),
         "instructor_name": str(booking.get("instructor_name") or ""),
         "pickup": ", ".join(p for p in (booking.get("pickup_address"), booking.get("suburb")) if p),
         "reference": str(booking.get("reference") or ""),
         "booking_status": str(booking.get("status") or ""),
-        "hold_until": f"{au_time(hold)} on {au_date(hold, year=False)}" if hold else "",
-        "calendar_url": f"/api/v1/bookings/{booking['id']}/calendar.ics{suffix}" if booking.get("id") else "",
-        "manage_url": ((f"/booking/manage?token={token}" if token else f"/booking/manage?id={booking['id']}")
-                       if booking.get("id") else ""),
+        "hold_until": (f"{au_time(hold_at)} on {au_date(hold_at, year=False)}"
+                       if hold_at and booking.get("status") == "held" else ""),
+        "calendar_url": f"/api/v1/bookings/{booking_id}/calendar.ics{suffix}" if booking_id else "",
+        "manage_url": ((f"/booking/manage?token={token}" if token else f"/booking/manage?id={booking_id}")
+                       if booking_id else ""),
         "package_name": str(package.get("name") or ""),
-        "package_credits": str(package.get("credits_total") or package.get("total_credits") or ""),
-        "package_expires": au_date(expires, weekday=False) if expires else "",
-        "allow_pay_later": "1" if result.get("allow_pay_later") else "",
+        "package_credits": str(package.get("credits_total") or ""),
+        "package_expires": str(package.get("expires_display") or ""),
+        "allow_pay_later": "1" if allow_pay_later else "",
+        # A held time (until the hold lapses) or a confirmed lesson still unpaid can be paid again.
+        "can_retry": "1" if booking_id and ((booking.get("status") == "held" and hold_at)
+                                            or (booking.get("status") == "confirmed"
+                                                and booking.get("payment_status") == "unpaid")) else "",
     }
 
 
@@ -103,8 +107,18 @@ class PayResultState(rx.State):
         checkout, token, cancelled = self._checkout, self._token, self._cancelled
 
         def work(session, actor):
-            return payments.payment_result(session, actor, checkout_id=checkout, manage_token=token or None)
-        return result_view(await run_as_visitor_or_user(self, work), token=token, cancelled=cancelled)
+            result = payments.payment_result(session, actor, checkout_id=checkout, manage_token=token or None)
+            later = False
+            booking = result.get("booking") or {}
+            if booking.get("status") == "held" and not result.get("paid"):
+                try:  # may this lesson be confirmed now and paid later?
+                    later = bool(payments.payment_options(session, actor, booking_id=uuid.UUID(booking["id"]),
+                                                          manage_token=token or None)["allow_pay_later"])
+                except ServiceError:
+                    later = False
+            return result, later
+        result, later = await run_as_visitor_or_user(self, work)
+        return result_view(result, token=token, cancelled=cancelled, allow_pay_later=later)
 
     @rx.event
     async def load(self):
@@ -124,7 +138,7 @@ class PayResultState(rx.State):
             self.error, self.loading = exc.message, False
             return
         self.loading = False
-        if self.r["status"] in WAITING:
+        if self.r["screen"] == "waiting":
             self.polling = True
             return PayResultState.poll
         return None
@@ -140,7 +154,7 @@ class PayResultState(rx.State):
                 continue
             async with self:
                 self.r = view
-                if view["status"] not in WAITING:
+                if view["screen"] != "waiting":
                     self.polling = False
                     return
         async with self:
@@ -226,8 +240,8 @@ def payment_card() -> rx.Component:
             rx.heading("Payment", as_="h2", size="4"),
             _row("Paid", r["amount"] + " AUD", id="paid-amount"),
             rx.cond(r["discount"] != "", _row("Voucher discount", r["discount"], id="paid-discount")),
-            rx.cond(r["method"] != "", _row("Paid by", r["method"])),
-            rx.cond(r["invoice_number"] != "", _row("Invoice", r["invoice_number"], id="invoice-number")),
+            rx.cond(r["refunded"] != "", _row("Refunded", r["refunded"], id="paid-refunded")),
+            rx.cond(r["description"] != "", _row("For", r["description"])),
             rx.cond(
                 r["invoice_url"] != "",
                 file_link("Download invoice (PDF)", r["invoice_url"], id="download-invoice"),
@@ -268,10 +282,7 @@ def success_view() -> rx.Component:
                 rx.text("Your lesson is confirmed. We've sent the details by SMS and email. Bring your learner "
                         "licence to the lesson.", size="3", color=rx.color("gray", 11)),
                 booking_card(),
-                rx.cond(r["covered_by"] == "package",
-                        rx.callout("Paid with 1 package credit.", icon="ticket", color_scheme="green",
-                                   id="paid-with-credit"),
-                        payment_card()),
+                payment_card(),
                 rx.flex(
                     file_link("Add to calendar", r["calendar_url"], icon="calendar-plus", variant="surface",
                               id="add-to-calendar"),
@@ -313,12 +324,13 @@ def failed_view() -> rx.Component:
     r = PayResultState.r
     return rx.vstack(
         rx.hstack(rx.icon("circle-x", size=32, color=rx.color("red", 9)),
-                  rx.heading(rx.cond(r["status"] == "cancelled", "Payment cancelled", "Payment didn't go through"),
+                  rx.heading(rx.match(r["status"], ("cancelled", "Payment cancelled"), ("expired", "Checkout closed"),
+                                      "Payment didn't go through"),
                              as_="h1", id="page-title", size="8"),
                   align="center", spacing="3"),
-        rx.text(rx.cond(r["status"] == "cancelled", "No money was taken.",
-                        "Your card was not charged. You can try again with the same or another card."),
-                size="3", color=rx.color("gray", 11)),
+        rx.text(rx.cond(r["status"] == "cancelled", "You left the payment page, so no money was taken.",
+                        r["message"]),
+                size="3", color=rx.color("gray", 11), id="pay-failed-message"),
         rx.cond(
             r["kind"] == "booking",
             rx.vstack(
@@ -326,16 +338,17 @@ def failed_view() -> rx.Component:
                         rx.callout(rx.text("We're still holding your lesson until ",
                                            rx.text(r["hold_until"], as_="span", weight="bold"), "."),
                                    icon="timer", color_scheme="blue", id="hold-kept", width="100%"),
-                        rx.callout("The hold on this time has ended. Please choose a time again.",
-                                   icon="timer-off", color_scheme="amber", width="100%")),
+                        rx.cond(r["can_retry"] != "1",
+                                rx.callout("The hold on this time has ended. Please choose a time again.",
+                                           icon="timer-off", color_scheme="amber", width="100%"))),
                 booking_card(),
                 message_box(PayResultState.error, id="retry-error"),
                 rx.flex(
-                    rx.cond(r["hold_until"] != "",
+                    rx.cond(r["can_retry"] == "1",
                             rx.button(rx.icon("credit-card", size=16), "Try again", size="3",
                                       on_click=PayResultState.try_again, loading=PayResultState.busy,
                                       id="try-again")),
-                    rx.cond((r["hold_until"] != "") & (r["allow_pay_later"] == "1"),
+                    rx.cond((r["hold_until"] != "") & (r["allow_pay_later"] == "1"),  # only a held time
                             rx.button(rx.icon("clock", size=16), "Book now, pay later", variant="soft", size="3",
                                       on_click=PayResultState.pay_later, loading=PayResultState.busy,
                                       id="pay-later")),
@@ -351,6 +364,20 @@ def failed_view() -> rx.Component:
     )
 
 
+def refunded_view() -> rx.Component:
+    """The payment arrived after the hold lapsed and the time had gone: refunded in full."""
+    r = PayResultState.r
+    return rx.vstack(
+        rx.hstack(rx.icon("undo-2", size=32, color=rx.color("amber", 9)),
+                  rx.heading("Payment refunded", as_="h1", id="page-title", size="8"), align="center", spacing="3"),
+        test_banner(),
+        rx.callout(r["message"], icon="info", color_scheme="amber", id="pay-refunded", width="100%"),
+        payment_card(),
+        button_link("Choose another time", "/book", icon="calendar-plus", size="3"),
+        spacing="4", width="100%", align="stretch",
+    )
+
+
 def pay_result_page() -> rx.Component:
     r = PayResultState.r
     return layout(
@@ -361,14 +388,12 @@ def pay_result_page() -> rx.Component:
                     rx.vstack(rx.hstack(rx.spinner(), rx.text("Loading your payment…"), role="status"),
                               rx.skeleton(height="12rem", width="100%"), width="100%"),
                     rx.cond(
-                        r.contains("status"),
+                        r.contains("screen"),
                         rx.match(
-                            r["status"],
-                            ("completed", success_view()),
-                            ("partially_refunded", success_view()),
-                            ("refunded", success_view()),
-                            ("pending", pending_view()),
-                            ("processing", pending_view()),
+                            r["screen"],
+                            ("success", success_view()),
+                            ("waiting", pending_view()),
+                            ("refunded", refunded_view()),
                             failed_view(),
                         ),
                         rx.vstack(rx.heading("Payment", as_="h1", id="page-title", size="8"),

@@ -15,7 +15,7 @@ import reflex as rx
 from nexdrive.components.layout import layout
 from nexdrive.components.ui import button_link, container, file_link, route_link_button
 from nexdrive.pages.auth._forms import go_to, message_box, page_title
-from nexdrive.services import accounts, catalogue, invoices, packages, payments
+from nexdrive.services import accounts, catalogue, packages, payments
 from nexdrive.services.accounts import AuthRequired
 from nexdrive.services.errors import ServiceError
 from nexdrive.services.formats import au_date, aud
@@ -25,10 +25,9 @@ ROUTE = "/student/payments"
 TITLE = "Payments and packages | NexDrive Academy"
 DESCRIPTION = "Your NexDrive Academy payments, tax invoices and lesson packages; buy a package of lessons."
 
-STATUS_LABELS = {"pending": "Pending", "processing": "Processing", "completed": "Paid", "failed": "Failed",
-                 "refunded": "Refunded", "partially_refunded": "Partly refunded", "disputed": "Disputed"}
+STATUS_LABELS = payments.STATUS_LABELS
 STATUS_COLOURS = {"completed": "green", "refunded": "gray", "partially_refunded": "amber", "failed": "red",
-                  "disputed": "red", "pending": "blue", "processing": "blue"}
+                  "disputed": "red", "pending": "blue", "processing": "blue", "expired": "gray"}
 METHOD_LABELS = {"card": "Card", "package_credit": "Package credit", "voucher": "Voucher", "cash": "Cash",
                  "direct_debit": "Direct debit", "afterpay": "Afterpay", "paypal": "PayPal", "other": "Other"}
 PACKAGE_STATUS_LABELS = {"active": "Active", "exhausted": "Used up", "expired": "Expired", "cancelled": "Cancelled"}
@@ -73,48 +72,40 @@ class OfferRow:
     covers: str = ""
 
 
-def _get(d: dict, *keys, default=None):
-    for k in keys:
-        if d.get(k) is not None:
-            return d[k]
-    return default
-
-
-def payment_rows(items: list[dict], invoice_list: list[dict]) -> list[PaymentRow]:
-    by_payment = {str(i.get("payment_id")): i for i in invoice_list}
+def payment_rows(items: list[dict]) -> list[PaymentRow]:
+    """``payments.payment_view`` dicts as history rows (newest first, as listed)."""
     rows = []
     for p in items:
-        pid = str(p.get("id"))
         status = str(p.get("status") or "")
-        refunded = int(p.get("refund_amount_cents") or 0)
-        inv = by_payment.get(pid) or {}
-        created = p.get("created_at")
+        when = p.get("completed_at") or p.get("created_at")
+        method = str(p.get("method") or "")
         rows.append(PaymentRow(
-            payment_id=pid, date=au_date(created, weekday=False) if created else "",
-            what=str(_get(p, "what", "description", default="") or "Payment"),
-            amount=aud(int(p.get("amount_cents") or 0)),
-            method=METHOD_LABELS.get(str(p.get("payment_method") or ""), str(p.get("payment_method") or "")),
-            status=status, status_label=STATUS_LABELS.get(status, status.replace("_", " ").title()),
+            payment_id=str(p.get("id")), date=au_date(when, weekday=False) if when else "",
+            what=str(p.get("description") or "Payment"),
+            amount=str(p.get("amount_display") or aud(p.get("amount_cents"))),
+            method=METHOD_LABELS.get(method, method.replace("_", " ").capitalize()),
+            status=status, status_label=str(p.get("status_label") or STATUS_LABELS.get(status, status)),
             colour=STATUS_COLOURS.get(status, "gray"),
-            refund_note=f"{aud(refunded)} refunded" if refunded else "",
-            invoice_number=str(inv.get("invoice_number") or ""),
-            invoice_url=f"/api/v1/invoices/{inv['id']}/pdf" if inv.get("id") else "",
+            refund_note=f"{p['refunded_display']} refunded" if p.get("refunded_display") else "",
+            invoice_number=str(p.get("invoice_number") or ""),
+            invoice_url=f"/api/v1/invoices/{p['invoice_id']}/pdf" if p.get("invoice_id") else "",
         ))
     return rows
 
 
 def package_rows(mine: list[dict]) -> list[PackageRow]:
+    """``packages.my_packages`` dicts: credits left as a share for the progress bar."""
     rows = []
     for sp in mine:
-        total = int(_get(sp, "credits_total", default=0) or 0)
-        left = int(_get(sp, "credits_remaining", default=total - int(sp.get("credits_used") or 0)) or 0)
-        expires = sp.get("expires_at")
+        total = int(sp.get("credits_total") or 0)
+        left = int(sp.get("credits_left") or 0)
         status = str(sp.get("status") or "active")
+        expires = sp.get("expires_at")
         rows.append(PackageRow(
-            name=str(_get(sp, "package_name", "name", default="Lesson package")), credits_left=left,
-            credits_total=total, percent_left=round(100 * left / total) if total else 0,
+            name=str(sp.get("name") or "Lesson package"), credits_left=left, credits_total=total,
+            percent_left=round(100 * left / total) if total else 0,
             expires=au_date(expires, weekday=False) if expires else "", status=status,
-            status_label=PACKAGE_STATUS_LABELS.get(status, status.title()),
+            status_label=str(sp.get("status_label") or PACKAGE_STATUS_LABELS.get(status, status.title())),
         ))
     return rows
 
@@ -122,12 +113,11 @@ def package_rows(mine: list[dict]) -> list[PackageRow]:
 def offer_rows(offers: list[dict], services: list[dict]) -> list[OfferRow]:
     """Price per lesson, and the saving against paying for the cheapest covered lesson one by one."""
     prices = {s["id"]: int(s["price_cents"]) for s in services}
-    names = {s["id"]: s["name"] for s in services}
     rows = []
     for p in offers:
         credits = int(p.get("total_credits") or 0)
         price = int(p.get("price_cents") or 0)
-        covered = [str(x) for x in (p.get("service_ids") or p.get("applicable_services") or [])]
+        covered = [str(x) for x in (p.get("service_ids") or [])]
         single = [prices[s] for s in (covered or prices) if s in prices]
         saving = min(single) * credits - price if single and credits else 0
         days = p.get("valid_for_days")
@@ -136,7 +126,7 @@ def offer_rows(offers: list[dict], services: list[dict]) -> list[OfferRow]:
             price=aud(price), credits=credits, per_lesson=aud(price // credits) if credits else "",
             saving=aud(saving) if saving > 0 else "",
             validity=f"Use within {days} days" if days else "No expiry",
-            covers=", ".join(names[s] for s in covered if s in names) if covered else "Any lesson",
+            covers=", ".join(p.get("service_names") or []) or "Any lesson",
         ))
     return rows
 
@@ -152,13 +142,11 @@ def _load(session, actor, wanted: str) -> dict:
         chosen = next((x for x in learners if x["id"] == wanted), learners[0] if learners else None)
         student_id = uuid.UUID(chosen["id"]) if chosen else None
         if student_id is None:
-            return {"learners": [], "student_id": "", "payments": [], "invoices": [], "mine": [], "offers": [],
-                    "services": []}
+            return {"learners": [], "student_id": "", "payments": [], "mine": [], "offers": [], "services": []}
     listed = payments.list_payments(session, actor, student_id=student_id, limit=100)
     return {
         "learners": learners, "student_id": str(student_id or ""),
-        "payments": listed["items"] if isinstance(listed, dict) else listed,
-        "invoices": invoices.list_invoices(session, actor, student_id=student_id),
+        "payments": listed["items"],
         "mine": packages.my_packages(session, actor, student_id=student_id),
         "offers": packages.list_packages(session, actor) if actor.role == "student" else [],
         "services": catalogue.list_services(session, online_only=False),
@@ -191,10 +179,15 @@ class StudentPaymentsState(rx.State):
             return
         self.is_parent = data["role"] == "parent"
         self.learners, self.student_id = data["learners"], data["student_id"]
-        self.history = payment_rows(data["payments"], data["invoices"])
+        self.history = payment_rows(data["payments"])
         self.my_packages = package_rows(data["mine"])
         self.offers = offer_rows(data["offers"], data["services"])
         self.loaded = True
+
+    @rx.event
+    def to_payments(self):
+        """``/packages`` (the link in package messages) opens this page at the packages on sale."""
+        return rx.redirect(ROUTE, replace=True)
 
     @rx.event
     def choose_learner(self, student_id: str):
@@ -398,3 +391,15 @@ def student_payments_page() -> rx.Component:
 
 
 ON_LOAD = [*require_role("student", "parent"), StudentPaymentsState.load]
+
+PACKAGES_ROUTE = "/packages"
+PACKAGES_TITLE = "Lesson packages | NexDrive Academy"
+PACKAGES_DESCRIPTION = "Buy a NexDrive Academy lesson package from your learner account."
+
+
+def packages_redirect_page() -> rx.Component:
+    return layout(container(rx.hstack(rx.spinner(), rx.text("Opening lesson packages…"), role="status"),
+                            padding_y="3rem"))
+
+
+PACKAGES_ON_LOAD = [StudentPaymentsState.to_payments]
