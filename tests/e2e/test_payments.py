@@ -212,9 +212,11 @@ def test_a_learner_buys_a_package_and_books_with_a_credit_on_a_phone(app_server,
     page.locator("#test-mode-banner").wait_for()
     _shot(page, "8-phone-package-bought")
     page.goto(app_server + "/student/payments")
-    mine = page.locator(".my-package", has_text=PACKAGE_NAME)
-    mine.wait_for(timeout=30_000)
-    assert "5 of 5 lessons left" in mine.inner_text()
+    page.locator(".my-package", has_text=PACKAGE_NAME).filter(has_text="5 of 5 lessons left").wait_for(timeout=30_000)
+    # The purchase is in the history, paid, with its invoice.
+    bought = page.locator(".payment-row", has_text=f"Lesson package: {PACKAGE_NAME}")
+    assert "Paid" in bought.locator(".payment-status").inner_text()
+    assert bought.locator(".invoice-link").get_attribute("href").startswith("/api/v1/invoices/")
     # Book a lesson with a credit.
     page.goto(app_server + "/book")
     page.locator("#service-standard-60").wait_for(timeout=60_000)
@@ -236,11 +238,57 @@ def test_a_learner_buys_a_package_and_books_with_a_credit_on_a_phone(app_server,
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
     _shot(page, "10-phone-credit-result")
     page.goto(app_server + "/student/payments")
-    mine = page.locator(".my-package", has_text=PACKAGE_NAME)
-    mine.wait_for(timeout=30_000)
-    assert "4 of 5 lessons left" in mine.inner_text()
+    page.locator(".my-package", has_text=PACKAGE_NAME).filter(has_text="4 of 5 lessons left").wait_for(timeout=30_000)
     _shot(page, "11-phone-payments")
     rows = _sql(e2e_db_url, """SELECT sp.credits_used, b.payment_status, b.status FROM student_packages sp
                                JOIN bookings b ON b.student_package_id = sp.id WHERE sp.student_id = :s""",
                 s=people["student_id"])
     assert [tuple(r) for r in rows] == [(1, "package_credit", "confirmed")]
+
+
+def test_a_visitor_who_leaves_the_card_page_keeps_the_hold_and_pays_on_the_second_try(app_server, e2e_db_url,
+                                                                                       page):
+    """An open checkout (as Stripe leaves it while the card page is open): the result page waits for it;
+    back from the card page's cancel link, the hold is kept and "Try again" pays."""
+    from datetime import date, datetime, timedelta
+
+    from nexdrive.services import booking
+    from nexdrive.services.actors import VISITOR
+
+    engine = _engine(e2e_db_url)
+    try:
+        with nxdb.session_scope(engine) as s:
+            today = date.today()
+            days = booking.availability_by_day(s, service_ref="standard-60", date_from=today + timedelta(days=12),
+                                               date_to=today + timedelta(days=20))["slots"]
+            start = next(d["times"][-1]["start_at"] for d in days if d["times"])
+            held = booking.book_lesson(s, VISITOR, service_id="standard-60",
+                                       start_time=datetime.fromisoformat(start.replace("Z", "+00:00")),
+                                       name="Carl Cancel", phone="0412 555 909", email="carl.cancel@example.com",
+                                       pickup_address="9 Retry Road", suburb="Bruce")
+            token, booking_id = held.manage_token, held.booking.id
+            s.execute(sa.text("""INSERT INTO payments (booking_id, contact_id, amount_cents, payment_method, gateway,
+                                     gateway_checkout_id, status, description, checkout_expires_at)
+                                 SELECT id, contact_id, amount_cents, 'card', 'local', 'cs_local_abandoned_e2e',
+                                        'pending', 'Standard lesson (60 min)', now() + interval '20 seconds'
+                                 FROM bookings WHERE id = :b"""), {"b": booking_id})
+    finally:
+        engine.dispose()
+    page.goto(app_server + f"/pay/result?checkout=cs_local_abandoned_e2e&token={token}")
+    page.locator("#pay-pending").wait_for(timeout=30_000)  # waiting for the provider, with a spinner
+    assert page.get_by_role("heading", level=1).inner_text().strip() == "Checking your payment…"
+    _shot(page, "12-pending")
+    page.goto(app_server + f"/pay/result?checkout=cs_local_abandoned_e2e&token={token}&cancelled=1")
+    page.locator("#pay-failed").wait_for(timeout=30_000)
+    assert page.get_by_role("heading", level=1).inner_text().strip() == "Payment cancelled"
+    assert "still holding your lesson until" in page.locator("#hold-kept").inner_text()
+    assert page.locator("#pay-later").is_visible()  # the school allows paying later
+    _shot(page, "13-cancelled")
+    page.locator("#try-again").click()
+    page.locator("#pay-success").wait_for(timeout=30_000)
+    assert page.locator("#booking-status").inner_text() == "Confirmed"
+    rows = _sql(e2e_db_url, "SELECT gateway_checkout_id, status FROM payments WHERE booking_id = :b "
+                            "ORDER BY created_at", b=booking_id)
+    assert [r.status for r in rows] == ["expired", "completed"]
+    assert _sql(e2e_db_url, "SELECT status, payment_status FROM bookings WHERE id = :b",
+                b=booking_id) == [("confirmed", "paid")]

@@ -76,6 +76,7 @@ class AdminPackagesState(rx.State):
     @rx.event
     async def load(self):
         self.loaded, self.error = False, ""
+        yield
 
         def work(session, actor):
             return {"packages": packages.list_packages(session, actor, include_inactive=True),
@@ -251,7 +252,7 @@ def package_form() -> rx.Component:
                                               disabled=st.saving)),
                     rx.button(rx.cond(st.saving, "Saving…", "Save package"), size="3", on_click=st.save,
                               loading=st.saving, id="save-package"),
-                    gap="0.75rem", justify="end", wrap="wrap",
+                    gap="0.75rem", justify="end", wrap="wrap", width="100%",
                 ),
                 spacing="4", width="100%", margin_top="1rem",
             ),

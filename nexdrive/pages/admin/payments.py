@@ -141,6 +141,7 @@ class AdminPaymentsState(rx.State):
     @rx.event
     async def load(self):
         self.loaded, self.error = False, ""
+        yield  # show the loading state, not the previous visit's numbers
         try:
             summary = await run_as_actor(self, lambda session, actor: payments.revenue_summary(session, actor,
                                                                                                days=DAYS))
@@ -306,7 +307,8 @@ def revenue_section() -> rx.Component:
                 rx.recharts.bar_chart(
                     rx.recharts.cartesian_grid(stroke_dasharray="3 3", vertical=False),
                     rx.recharts.x_axis(data_key="day", tick_line=False, font_size=11, interval="preserveStartEnd"),
-                    rx.recharts.y_axis(tick_line=False, font_size=11, width=48, unit="$"),
+                    rx.recharts.y_axis(tick_line=False, font_size=11, width=52,
+                                       tick_formatter="(value) => '$' + value"),
                     rx.recharts.graphing_tooltip(),
                     rx.recharts.bar(data_key="net", name="Net (AUD)", fill=rx.color("accent", 9),
                                     radius=[4, 4, 0, 0]),
@@ -457,7 +459,7 @@ def refund_dialog() -> rx.Component:
                                               disabled=st.refund_busy)),
                     rx.button(rx.cond(st.refund_busy, "Refunding…", "Refund"), color_scheme="red", size="3",
                               on_click=st.refund, loading=st.refund_busy, id="confirm-refund"),
-                    gap="0.75rem", justify="end", wrap="wrap",
+                    gap="0.75rem", justify="end", wrap="wrap", width="100%",
                 ),
                 spacing="4", width="100%", margin_top="1rem",
             ),

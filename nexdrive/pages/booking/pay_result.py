@@ -128,6 +128,7 @@ class PayResultState(rx.State):
         self._token = (params.get("token") or "")[:200]
         self._cancelled = params.get("cancelled") in ("1", "true")
         self.r = {}
+        yield
         if not self._checkout:
             self.error = "This payment link is not complete. Please use the link from your booking."
             self.loading = False
@@ -140,8 +141,7 @@ class PayResultState(rx.State):
         self.loading = False
         if self.r["screen"] == "waiting":
             self.polling = True
-            return PayResultState.poll
-        return None
+            yield PayResultState.poll
 
     @rx.event(background=True)
     async def poll(self):
@@ -161,7 +161,7 @@ class PayResultState(rx.State):
             self.polling, self.gave_up = False, True
 
     @rx.event
-    async def check_again(self):
+    def check_again(self):
         self.gave_up = False
         self.polling = True
         return PayResultState.poll
@@ -199,7 +199,7 @@ class PayResultState(rx.State):
 # ─────────────────────────────────────────────────────────────────────────────
 
 def _row(label: str, value, id: str | None = None) -> rx.Component:
-    return rx.hstack(rx.text(label, color=rx.color("gray", 11), min_width="7rem"),
+    return rx.hstack(rx.text(label, color=rx.color("gray", 11), min_width="8.5rem"),
                      rx.text(value, weight="medium", id=id), align="start", width="100%")
 
 
@@ -299,7 +299,7 @@ def success_view() -> rx.Component:
 
 def pending_view() -> rx.Component:
     return rx.vstack(
-        rx.heading("Checking your payment…", as_="h1", id="page-title", size="8"),
+        rx.heading("Checking your payment…", as_="h1", id="page-title", size=rx.breakpoints(initial="7", sm="8")),
         test_banner(),
         rx.cond(
             PayResultState.gave_up,
@@ -326,7 +326,7 @@ def failed_view() -> rx.Component:
         rx.hstack(rx.icon("circle-x", size=32, color=rx.color("red", 9)),
                   rx.heading(rx.match(r["status"], ("cancelled", "Payment cancelled"), ("expired", "Checkout closed"),
                                       "Payment didn't go through"),
-                             as_="h1", id="page-title", size="8"),
+                             as_="h1", id="page-title", size=rx.breakpoints(initial="7", sm="8")),
                   align="center", spacing="3"),
         rx.text(rx.cond(r["status"] == "cancelled", "You left the payment page, so no money was taken.",
                         r["message"]),
@@ -369,7 +369,7 @@ def refunded_view() -> rx.Component:
     r = PayResultState.r
     return rx.vstack(
         rx.hstack(rx.icon("undo-2", size=32, color=rx.color("amber", 9)),
-                  rx.heading("Payment refunded", as_="h1", id="page-title", size="8"), align="center", spacing="3"),
+                  rx.heading("Payment refunded", as_="h1", id="page-title", size=rx.breakpoints(initial="7", sm="8")), align="center", spacing="3"),
         test_banner(),
         rx.callout(r["message"], icon="info", color_scheme="amber", id="pay-refunded", width="100%"),
         payment_card(),
@@ -396,7 +396,7 @@ def pay_result_page() -> rx.Component:
                             ("refunded", refunded_view()),
                             failed_view(),
                         ),
-                        rx.vstack(rx.heading("Payment", as_="h1", id="page-title", size="8"),
+                        rx.vstack(rx.heading("Payment", as_="h1", id="page-title", size=rx.breakpoints(initial="7", sm="8")),
                                   message_box(PayResultState.error, id="pay-error"),
                                   button_link("Book a lesson", "/book", size="3"), spacing="4", align="start"),
                     ),

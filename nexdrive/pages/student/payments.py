@@ -168,6 +168,7 @@ class StudentPaymentsState(rx.State):
     @rx.event
     async def load(self):
         self.loaded, self.error, self.buy_error, self.buying = False, "", "", ""
+        yield  # show the loading state, not the previous visit's numbers
         wanted = self.router.url.query_parameters.get("student", "")
         try:
             data = await run_as_actor(self, lambda session, actor: {**_load(session, actor, wanted),
