@@ -11,11 +11,12 @@ import re
 import httpx
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from nexdrive import db as nxdb
 from nexdrive.models import User
 from nexdrive.services import accounts
-from nexdrive.services.actors import SYSTEM, Actor
+from nexdrive.services.actors import SYSTEM, VISITOR, Actor
 from nexdrive.services.passwords import hash_password
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_auth_flows import sign_in
@@ -25,6 +26,7 @@ pytestmark = pytest.mark.e2e
 PASSWORD = "correct horse battery staple"
 ADMIN_EMAIL = "e2e-pay-admin@example.com"
 STUDENT_EMAIL = "e2e-pay-student@example.com"
+PARENT_EMAIL = "e2e-pay-parent@example.com"
 VISITOR_EMAIL = "penny.payer@example.com"
 VOUCHER = "WELCOME10"
 PACKAGE_NAME = "Five-lesson pack"
@@ -63,6 +65,10 @@ def people(e2e_db_url):
             s.add(admin)
             issued = accounts.sign_up_student(s, email=STUDENT_EMAIL, password=PASSWORD, first_name="Lee",
                                               last_name="Learner", phone="0412 555 707")
+            invite = accounts.invite_parent(s, issued.actor, email=PARENT_EMAIL, relationship="parent",
+                                            permissions={"can_view_payments": True})
+            accounts.accept_parent_invitation(s, VISITOR, invite.token, password=PASSWORD, first_name="Pat",
+                                              last_name="Learner")
             s.execute(sa.text("UPDATE profiles SET address_line1 = '7 Credit Close', suburb = 'Gungahlin' "
                               "WHERE user_id = :u"), {"u": issued.actor.user_id})
             s.execute(sa.text("INSERT INTO vouchers (code, voucher_type, discount_percent, max_uses_per_student) "
@@ -166,8 +172,11 @@ def test_the_admin_refunds_part_of_the_payment(app_server, e2e_db_url, people, p
     db = _sql(e2e_db_url, "SELECT status, refund_amount_cents, refund_reason FROM payments WHERE id = :i",
               i=payment_id)[0]
     assert tuple(db) == ("partially_refunded", 2000, "Lesson cut short by a storm")
-    # The revenue summary counts the refund.
+    # The revenue summary counts the refund; the chart shows the day's net.
     assert _cents(page.locator("#revenue-refunds").inner_text()) >= 2000
+    page.locator("#revenue-chart .recharts-bar-rectangle").first.wait_for(timeout=15_000)
+    page.locator("#revenue-chart").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "pay-5b-revenue-chart.png"))
 
 
 def test_the_admin_defines_a_package(app_server, e2e_db_url, people, page):
@@ -227,8 +236,9 @@ def test_a_learner_buys_a_package_and_books_with_a_credit_on_a_phone(app_server,
     option = page.locator("#pay-option-package")
     assert "5 credits left" in option.inner_text()
     option.click()
-    assert page.locator("#pay-package").get_attribute("data-state") == "checked"
-    assert _cents(page.locator("#amount-due").inner_text()) == 0
+    page.locator("#pay-package[data-state='checked']").wait_for(timeout=15_000)
+    expect(page.locator("#amount-due")).to_have_text("$0.00 AUD")
+    expect(page.locator("#confirm-booking")).to_have_text("Confirm and use 1 credit")
     _shot(page, "9-phone-use-credit")
     page.locator("#confirm-booking").click()  # nothing to pay: straight to the confirmation
     page.wait_for_url(re.compile(r".*/book/confirmed/?\?token=.*"), timeout=30_000)
@@ -244,6 +254,18 @@ def test_a_learner_buys_a_package_and_books_with_a_credit_on_a_phone(app_server,
                                JOIN bookings b ON b.student_package_id = sp.id WHERE sp.student_id = :s""",
                 s=people["student_id"])
     assert [tuple(r) for r in rows] == [(1, "package_credit", "confirmed")]
+
+
+def test_a_parent_sees_the_learners_payments_but_buys_nothing(app_server, e2e_db_url, people, page):
+    """Runs after the learner bought a package and used a credit (the tests above, in file order)."""
+    sign_in(page, app_server, PARENT_EMAIL, PASSWORD)
+    page.wait_for_url(re.compile(r"^https?://[^/]+/parent/?$"), timeout=30_000)
+    page.locator(".child-payments").first.click()
+    page.locator("#learner-select").wait_for(timeout=30_000)
+    page.locator(".payment-row", has_text=f"Lesson package: {PACKAGE_NAME}").wait_for(timeout=30_000)
+    page.locator(".my-package", has_text="4 of 5 lessons left").wait_for(timeout=30_000)
+    assert page.locator(".buy-package").count() == 0
+    _shot(page, "14-parent")
 
 
 def test_a_visitor_who_leaves_the_card_page_keeps_the_hold_and_pays_on_the_second_try(app_server, e2e_db_url,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 import reflex as rx
@@ -86,9 +87,18 @@ def admin_row(p: dict) -> AdminPaymentRow:
     )
 
 
+def _short_day(iso: str) -> str:
+    """'2026-11-03' -> '3 Nov' (chart ticks)."""
+    try:
+        d = date.fromisoformat(iso[:10])
+    except ValueError:
+        return ""
+    return f"{d.day} {d.strftime('%b')}"
+
+
 def summary_view(s: dict) -> dict:
     """``payments.revenue_summary``: totals as text, the by-day series in dollars for the chart, by method."""
-    days = [{"day": str(d.get("label") or d.get("date")), "net": round(int(d.get("net_cents") or 0) / 100, 2),
+    days = [{"day": _short_day(str(d.get("date") or "")) or str(d.get("label") or ""), "net": round(int(d.get("net_cents") or 0) / 100, 2),
              "gross": round(int(d.get("gross_cents") or 0) / 100, 2),
              "refunds": round(int(d.get("refunded_cents") or 0) / 100, 2)} for d in s.get("by_day") or []]
     methods = [{"method": METHOD_LABELS.get(str(m.get("method")), str(m.get("method") or "")),

@@ -259,7 +259,7 @@ def success_view() -> rx.Component:
     return rx.vstack(
         rx.hstack(rx.icon("circle-check", size=32, color=rx.color("green", 9)),
                   rx.heading(rx.cond(r["kind"] == "package", "Package bought", "You're booked"), as_="h1",
-                             id="page-title", size="8"),
+                             id="page-title", size=rx.breakpoints(initial="7", sm="8")),
                   align="center", spacing="3"),
         test_banner(),
         rx.cond(

@@ -218,7 +218,7 @@ class StudentPaymentsState(rx.State):
 # View
 # ─────────────────────────────────────────────────────────────────────────────
 
-def _section(title: str, section_id: str, *children) -> rx.Component:
+def _section(title, section_id: str, *children) -> rx.Component:
     return rx.card(
         rx.el.section(
             rx.heading(title, as_="h2", size="5", id=f"{section_id}-heading", margin_bottom="0.75rem"),
@@ -288,7 +288,7 @@ def _package_item(row: rx.Var) -> rx.Component:
 def packages_section() -> rx.Component:
     st = StudentPaymentsState
     return _section(
-        "Your packages", "my-packages",
+        rx.cond(StudentPaymentsState.is_parent, "Packages", "Your packages"), "my-packages",
         rx.cond(st.my_packages.length() > 0,
                 rx.grid(rx.foreach(st.my_packages, _package_item), columns=rx.breakpoints(initial="1", sm="2"),
                         gap="0.75rem", width="100%"),
@@ -366,7 +366,9 @@ def student_payments_page() -> rx.Component:
         container(
             rx.vstack(
                 page_title("Payments and packages",
-                           "Your payments, invoices and lesson packages. All amounts in Australian dollars."),
+                           rx.cond(st.is_parent, "Your learner's payments, invoices and lesson packages.",
+                                   "Your payments, invoices and lesson packages.")
+                           + " All amounts in Australian dollars."),
                 rx.cond(
                     st.loaded,
                     rx.vstack(
