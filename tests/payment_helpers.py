@@ -15,7 +15,7 @@ from tests.booking_helpers import at, only_instructor, open_instructor, weekday_
 from tests.factories import make_student
 
 TUESDAY = weekday_ahead(1)
-TIMES = ["08:00", "09:15", "10:30", "11:45", "13:00", "14:15", "15:30", "16:45"]
+TIMES = ["08:00", "09:30", "11:00", "12:30", "14:00", "15:30", "17:00"]  # the 30-minute grid, 60 min + buffer
 
 
 def school(engine, **kw) -> dict:

@@ -56,6 +56,7 @@ from nexdrive.services.errors import (
     HoldExpired,
     InvalidState,
     NotFound,
+    PaymentGatewayError,
     ValidationFailed,
 )
 from nexdrive.services.formats import BUSINESS_TZ, au_date, au_when, aud
@@ -187,10 +188,15 @@ def _message(session: Session, payment: Payment, template: str, *, sms: str | No
 # Starting a payment
 # ─────────────────────────────────────────────────────────────────────────────
 
-def _manage_token_for(session: Session, booking: Booking, manage_token: str | None) -> str:
-    """The customer's booking link: theirs if they sent it, else a fresh one (the actor may manage it)."""
+def _manage_token_for(session: Session, booking: Booking, manage_token: str | None) -> str | None:
+    """The customer's booking link: theirs if they sent it, else a fresh one while the booking is only held.
+
+    A confirmed booking keeps its link (the customer was sent it), so None is returned instead.
+    """
     if manage_token and booking.manage_token_hash == hash_token(manage_token):
         return manage_token
+    if booking.status != "held":
+        return None
     token = new_token()
     booking.manage_token_hash = hash_token(token)
     session.add(booking)
@@ -209,7 +215,12 @@ def _close_checkout(session: Session, payment: Payment, *, release_voucher: bool
     if payment.status not in OPEN_STATUSES:
         return
     if payment.gateway_checkout_id and payment.gateway == gateway().name:
-        gateway().expire_checkout(payment.gateway_checkout_id)
+        try:
+            gateway().expire_checkout(payment.gateway_checkout_id)
+        except PaymentGatewayError as exc:
+            # Carry on: if it is paid after all, the completion finds no live booking and refunds it.
+            audit.record_event(session, SYSTEM, "payment.expire_failed", subject_type="payment",
+                               subject_id=payment.id, severity="warning", details={"error": exc.message})
     payment.status = "expired"
     payment.manage_token = None
     session.add(payment)
@@ -260,7 +271,11 @@ def start_booking_checkout(session: Session, actor: Actor, *, booking_id: uuid.U
         token = _manage_token_for(session, booking, manage_token)
         covered = {"package_credit": "package"}.get(booking.payment_status, "card")
         paid = session.get(Payment, booking.payment_id) if booking.payment_id else None
-        return CheckoutStart(str(paid.id) if paid else None, _confirmed_path(token),
+        if paid is not None and paid.payment_method == "voucher":
+            covered = "voucher"
+        redirect = (result_path(paid.gateway_checkout_id, token=token) if paid and paid.gateway_checkout_id
+                    else _confirmed_path(token))
+        return CheckoutStart(str(paid.id) if paid else None, redirect,
                              bool(paid and paid.gateway == "local"), paid.amount_cents if paid else 0,
                              paid.discount_cents if paid else 0, covered, paid.gateway_checkout_id if paid else None,
                              str(booking.id), "This lesson is already paid for.")
@@ -703,6 +718,18 @@ def _refund_undeliverable(session: Session, payment: Payment, booking: Booking, 
 # Refunds
 # ─────────────────────────────────────────────────────────────────────────────
 
+def _gateway_for(payment: Payment):
+    """The gateway that took this payment (a test-mode payment is refunded in test mode after going live)."""
+    current = gateway()
+    if payment.gateway in (None, current.name):
+        return current
+    if payment.gateway == "local":
+        from nexdrive.adapters.payments import LocalGateway
+        from nexdrive.settings import get_settings
+        return LocalGateway(get_settings())
+    raise InvalidState(f"This payment was taken through {payment.gateway}, which is not set up on this server.")
+
+
 def _refund_locked(session: Session, actor: Actor, payment: Payment, booking: Booking | None, amount: int,
                    reason: str, *, kind: str, key: str, booking_status: bool = True) -> Refund:
     """Refund ``amount`` of a locked payment through the gateway and record it. Same key -> same refund."""
@@ -721,7 +748,7 @@ def _refund_locked(session: Session, actor: Actor, payment: Payment, booking: Bo
     if payment.gateway:
         if not payment.gateway_payment_id:
             raise InvalidState("This payment has no gateway reference to refund against.")
-        result = gateway().refund(payment.gateway_payment_id, amount, key, reason=reason)
+        result = _gateway_for(payment).refund(payment.gateway_payment_id, amount, key, reason=reason)
         if result.status == "failed":
             raise InvalidState("The payment provider declined the refund. Nothing was refunded.")
         gateway_refund_id, status = result.id, result.status
@@ -860,18 +887,13 @@ def settle_cancellation(session: Session, actor: Actor, booking: Booking) -> dic
     open_payment = _open_payment(session, booking.id)
     if open_payment is not None:
         _close_checkout(session, open_payment)
-        outcome["voucher_released"] = True
-    fee = booking.cancellation_fee_cents
-    if fee == 0:
+    free = booking.cancellation_fee_cents == 0
+    if free:
         outcome["credit_returned"] = packages.return_credit(session, actor, booking=booking, reason="cancelled in time")
-        if booking.payment_status != "paid" or booking.payment_id is None:
-            outcome["voucher_released"] = bool(vouchers.release_redemption(session, booking.id)) or \
-                outcome["voucher_released"]
     outcome["refunded_cents"] = _refund_to_policy(session, actor, booking, kind="cancellation",
                                                   key=f"cancellation:{booking.id}")
-    if fee == 0 and outcome["refunded_cents"]:
-        outcome["voucher_released"] = bool(vouchers.release_redemption(session, booking.id)) or \
-            outcome["voucher_released"]
+    if free:
+        outcome["voucher_released"] = bool(vouchers.release_redemption(session, booking.id))
     return outcome
 
 

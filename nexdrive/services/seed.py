@@ -70,6 +70,7 @@ from nexdrive.models import (
     Contact,
     Instructor,
     Lesson,
+    Package,
     Parent,
     ParentStudentLink,
     Payment,
@@ -79,7 +80,9 @@ from nexdrive.models import (
     Signature,
     Student,
     StudentCompetency,
+    StudentPackage,
     User,
+    Voucher,
 )
 from nexdrive.services.actors import SYSTEM
 from nexdrive.services.audit import record_event
@@ -672,6 +675,7 @@ def load_demo_data(session: Session, *, now: datetime | None = None) -> dict[str
                 student_id=student.id, contact_id=who["contact"].id, booking_id=booking.id,
                 amount_cents=booking.amount_cents, payment_method="card", gateway="local",
                 gateway_payment_id=f"demo_{booking.id.hex[:16]}", status="completed",
+                completed_at=booking.created_at,
                 description=f"{DEMO_MARK} {row['service'].name}", created_at=booking.created_at,
             ))
             booking.lesson_id = lesson.id
@@ -757,7 +761,60 @@ def load_demo_data(session: Session, *, now: datetime | None = None) -> dict[str
     bump("contacts", 2)
     bump("leads", 2)
 
+    # ── lesson packages, vouchers, and one package bought ───────────────────
+    _load_demo_payments(session, people, standard, extended, now, bump)
+
     summary = {"status": "loaded", **counts}
     record_event(session, SYSTEM, "DEMO_DATA_LOADED", subject_type="instructor", subject_id=instructor.id,
                  details={"email_domain": DEMO_EMAIL_DOMAIN, **counts})
     return summary
+
+
+DEMO_PACKAGES = (
+    # name, description, lessons, price, valid days, which lessons ("standard"/"extended")
+    ("5 × 60-minute lessons", "Five standard lessons for the price of 4.7: save $25.", 5, 40000, 180, "standard"),
+    ("10 × 60-minute lessons", "Ten standard lessons: save $70. Ideal for working through tasks 1-17.",
+     10, 78000, 365, "standard"),
+    ("3 × 90-minute lessons", "Three extended lessons for longer drives and review practice: save $15.",
+     3, 36000, 180, "extended"),
+)
+DEMO_VOUCHERS = (
+    # code, type, percent, cents, max uses, per student, valid days
+    ("WELCOME10", "percentage", 10, None, None, 1, 365),
+    ("FREELESSON", "free_lesson", None, None, 20, 1, 90),
+)
+
+
+def _load_demo_payments(session: Session, people: dict[str, dict[str, Any]], standard: Service, extended: Service,
+                        now: datetime, bump) -> None:
+    """Packages on sale, two vouchers, and Priya's 10-lesson package (bought through the test gateway)."""
+    services = {"standard": standard.id, "extended": extended.id}
+    by_name: dict[str, Package] = {}
+    for name, description, credits, price, days, which in DEMO_PACKAGES:
+        package = session.exec(select(Package).where(Package.name == name)).first()
+        if package is None:
+            package = _add(session, Package(name=name, description=description, total_credits=credits,
+                                            price_cents=price, valid_for_days=days,
+                                            applicable_services=[services[which]], is_active=True))
+            bump("packages")
+        by_name[name] = package
+    for code, kind, percent, cents, max_uses, per_student, days in DEMO_VOUCHERS:
+        if session.exec(select(Voucher).where(Voucher.code == code)).first() is None:
+            _add(session, Voucher(code=code, voucher_type=kind, discount_percent=percent, discount_cents=cents,
+                                  max_uses=max_uses, max_uses_per_student=per_student, valid_from=now,
+                                  valid_until=now + timedelta(days=days), is_active=True))
+            bump("vouchers")
+    priya = people["after_review_1"]
+    ten = by_name["10 × 60-minute lessons"]
+    bought = now - timedelta(days=20)
+    payment = _add(session, Payment(
+        student_id=priya["student"].id, contact_id=priya["contact"].id, package_id=ten.id,
+        amount_cents=ten.price_cents, payment_method="card", gateway="local",
+        gateway_payment_id=f"demo_pkg_{priya['student'].id.hex[:12]}", status="completed", completed_at=bought,
+        description=f"{DEMO_MARK} Lesson package: {ten.name}", created_at=bought,
+    ))
+    _add(session, StudentPackage(student_id=priya["student"].id, package_id=ten.id, payment_id=payment.id,
+                                 credits_total=ten.total_credits, credits_used=3, purchased_at=bought,
+                                 expires_at=bought + timedelta(days=ten.valid_for_days), status="active"))
+    bump("payments")
+    bump("student_packages")

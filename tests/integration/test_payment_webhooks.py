@@ -300,3 +300,68 @@ def test_events_for_unknown_payments_are_acknowledged_and_ignored(api, engine, s
     r = post(api, ev)
     assert r.status_code == 200 and r.json()["result"] == "ignored"
     assert scalar(engine, "SELECT status FROM webhook_events WHERE event_id = 'evt_not_ours'") == "ignored"
+
+
+def test_stale_checkouts_are_expired_at_stripe_before_their_hold_is_released(engine, sch, stripe_stub):
+    with session_scope(engine) as s:
+        make_voucher(s, "STALE5", voucher_type="fixed_amount", discount_cents=500, max_uses=1)
+    booking_id, token = hold(engine, sch)
+    start = checkout(engine, booking_id, token, voucher_code="STALE5")
+    with session_scope(engine) as s:
+        assert payments.expire_stale_checkouts(s) == 0  # still open, hold far from lapsing
+    with session_scope(engine) as s:  # the hold is about to lapse
+        from sqlalchemy import text
+        s.execute(text("UPDATE bookings SET hold_expires_at = now() + interval '1 minute' WHERE id = :b"),
+                  {"b": booking_id})
+    with session_scope(engine) as s:
+        assert payments.expire_stale_checkouts(s) == 1
+    assert stripe_stub.calls(f"/v1/checkout/sessions/{start.checkout_id}/expire")
+    assert scalar(engine, "SELECT status FROM payments WHERE id = :p", p=start.payment_id) == "expired"
+    assert scalar(engine, "SELECT times_used FROM vouchers WHERE code = 'STALE5'") == 0
+    with session_scope(engine) as s:
+        assert payments.expire_stale_checkouts(s) == 0
+
+
+def test_changing_the_voucher_closes_the_open_checkout_and_opens_a_new_one(engine, sch, stripe_stub):
+    with session_scope(engine) as s:
+        make_voucher(s, "FIVE", voucher_type="fixed_amount", discount_cents=500, max_uses=1)
+    booking_id, token = hold(engine, sch)
+    first = checkout(engine, booking_id, token)
+    second = checkout(engine, booking_id, token, voucher_code="FIVE")
+    assert second.checkout_id != first.checkout_id and second.amount_cents == sch["price"] - 500
+    assert stripe_stub.calls(f"/v1/checkout/sessions/{first.checkout_id}/expire")
+    assert [tuple(r) for r in rows(engine, "SELECT status, amount_cents FROM payments ORDER BY created_at")] == [
+        ("expired", sch["price"]), ("pending", sch["price"] - 500)]
+
+
+def test_cancelling_a_hold_with_an_open_checkout_closes_it_at_stripe(engine, sch, stripe_stub):
+    from nexdrive.services import booking
+    booking_id, token = hold(engine, sch)
+    start = checkout(engine, booking_id, token)
+    with session_scope(engine) as s:
+        booking.cancel_booking(s, VISITOR, booking_id, manage_token=token)
+    assert stripe_stub.calls(f"/v1/checkout/sessions/{start.checkout_id}/expire")
+    assert scalar(engine, "SELECT status FROM payments") == "expired"
+
+
+def test_a_refund_that_fails_at_stripe_gives_the_amount_back_to_the_totals(api, engine, sch, stripe_stub):
+    from tests.payment_helpers import admin
+    from tests.stripe_helpers import fixture
+    booking_id, token = hold(engine, sch)
+    start = checkout(engine, booking_id, token)
+    completed, _, pi = paid_events(start, sch["price"])
+    post(api, completed)
+    with session_scope(engine) as s:
+        payments.refund_payment(s, admin(engine), payment_id=uuid.UUID(start.payment_id), amount_cents=3000,
+                                reason="Short lesson")
+    gateway_refund_id = scalar(engine, "SELECT gateway_refund_id FROM refunds")
+    failed = {**fixture("api_refund_create"), "id": gateway_refund_id, "amount": 3000, "status": "failed",
+              "failure_reason": "expired_or_canceled_card", "payment_intent": pi}
+    ev = {"id": "evt_refund_failed_" + uuid.uuid4().hex[:8], "object": "event", "api_version": "2025-03-31.basil",
+          "created": int(time.time()), "data": {"object": failed}, "livemode": False, "pending_webhooks": 1,
+          "request": {"id": None, "idempotency_key": None}, "type": "refund.updated"}
+    assert post(api, ev).json()["result"] == "processed"
+    assert post(api, ev).json()["result"] == "duplicate"
+    st = state(engine, booking_id)
+    assert st["payment"] == "completed" and st["refunded"] == 0 and st["booking_payment"] == "paid"
+    assert scalar(engine, "SELECT status FROM refunds") == "failed"
