@@ -116,7 +116,8 @@ class LocalStorage:
 
 
 class S3Storage:
-    """An S3-compatible bucket through boto3 (credentials from the usual AWS environment variables).
+    """An S3-compatible bucket through boto3. Credentials and region come from the usual AWS environment
+    variables (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_DEFAULT_REGION``; R2 uses ``auto``).
 
     ``S3_ENDPOINT_URL`` points it at R2 or MinIO; ``client`` lets a test pass a
     client wrapped in botocore's Stubber.
