@@ -28,7 +28,7 @@ ADMIN_EMAIL = "e2e-pay-admin@example.com"
 STUDENT_EMAIL = "e2e-pay-student@example.com"
 PARENT_EMAIL = "e2e-pay-parent@example.com"
 VISITOR_EMAIL = "penny.payer@example.com"
-VOUCHER = "WELCOME10"
+VOUCHER = "E2EPAY10"  # our own code, not the demo data's WELCOME10
 PACKAGE_NAME = "Five-lesson pack"
 
 
