@@ -151,7 +151,10 @@ def utility_bar(active: str | None) -> rx.Component:
                         *[_desktop_link(i, active, size="1") for i in ACCOUNT_ITEMS],
                         rx.match(
                             AuthState.role,
-                            *[(role, rx.fragment(*[_desktop_link(i, active, size="1") for i in items]))
+                            # From 1024px only: between 768 and 1023px the bar has no room (dashboards link them).
+                            *[(role, rx.fragment(*[_desktop_link(i, active, size="1",
+                                                                 display=["none", "none", "none", "list-item"])
+                                                   for i in items]))
                               for role, items in ROLE_ITEMS.items()],
                             rx.fragment(),
                         ),

@@ -175,7 +175,7 @@ def test_the_admin_refunds_part_of_the_payment(app_server, e2e_db_url, people, p
     # The revenue summary counts the refund; the chart shows the day's net.
     assert _cents(page.locator("#revenue-refunds").inner_text()) >= 2000
     page.locator("#revenue-chart .recharts-bar-rectangle").first.wait_for(timeout=15_000)
-    page.locator("#revenue-chart").scroll_into_view_if_needed()
+    page.evaluate("document.getElementById('revenue-chart').scrollIntoView({block: 'center'})")
     page.screenshot(path=str(ARTIFACTS / "pay-5b-revenue-chart.png"))
 
 
@@ -202,6 +202,22 @@ def test_the_admin_defines_a_package(app_server, e2e_db_url, people, page):
     rows = _sql(e2e_db_url, "SELECT total_credits, price_cents, valid_for_days, cardinality(applicable_services), "
                             "is_active FROM packages WHERE name = 'Ten-lesson pack'")
     assert [tuple(r) for r in rows] == [(10, 80000, 365, 1, True)]
+
+
+def test_the_admin_money_pages_fit_a_phone(app_server, e2e_db_url, people, phone_page):
+    page = phone_page
+    sign_in(page, app_server, ADMIN_EMAIL, PASSWORD)
+    page.wait_for_url(re.compile(r"^https?://[^/]+/admin/?$"), timeout=30_000)
+    for path, ready, name in (("/admin/payments", "#admin-payment-list", "15-phone-admin-payments"),
+                              ("/admin/packages", ".package-def", "16-phone-admin-packages")):
+        page.goto(app_server + path)
+        page.locator(ready).first.wait_for(timeout=30_000)
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1, path
+        _shot(page, name)
+    page.locator(".edit-package").first.click()
+    page.locator("#package-dialog").wait_for(timeout=15_000)
+    assert page.locator("#pkg-name").input_value() != ""  # the form opens with the package's values
+    page.screenshot(path=str(ARTIFACTS / "pay-17-phone-package-dialog.png"))
 
 
 def test_a_learner_buys_a_package_and_books_with_a_credit_on_a_phone(app_server, e2e_db_url, people, phone_page):

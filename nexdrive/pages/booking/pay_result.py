@@ -203,12 +203,13 @@ def _row(label: str, value, id: str | None = None) -> rx.Component:
                      rx.text(value, weight="medium", id=id), align="start", width="100%")
 
 
-def test_banner() -> rx.Component:
+def test_banner(done: bool = True) -> rx.Component:
+    text = ("Test mode — no real money was taken. The school has not connected a card payment account yet, "
+            "so this payment was recorded for testing only." if done else
+            "Test mode — no real money will be taken: the school has not connected a card payment account yet.")
     return rx.cond(
         PayResultState.r["test_mode"] == "1",
-        rx.callout("Test mode — no real money was taken. The school has not connected a card payment "
-                   "account yet, so this payment was recorded for testing only.",
-                   icon="flask-conical", color_scheme="amber", id="test-mode-banner", width="100%"),
+        rx.callout(text, icon="flask-conical", color_scheme="amber", id="test-mode-banner", width="100%"),
     )
 
 
@@ -300,7 +301,7 @@ def success_view() -> rx.Component:
 def pending_view() -> rx.Component:
     return rx.vstack(
         rx.heading("Checking your payment…", as_="h1", id="page-title", size=rx.breakpoints(initial="7", sm="8")),
-        test_banner(),
+        test_banner(done=False),
         rx.cond(
             PayResultState.gave_up,
             rx.vstack(
