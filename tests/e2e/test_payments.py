@@ -285,9 +285,9 @@ def test_a_parent_sees_the_learners_payments_but_buys_nothing(app_server, e2e_db
 
 
 def test_a_visitor_who_leaves_the_card_page_keeps_the_hold_and_pays_on_the_second_try(app_server, e2e_db_url,
-                                                                                       page):
-    """An open checkout (as Stripe leaves it while the card page is open): the result page waits for it;
-    back from the card page's cancel link, the hold is kept and "Try again" pays."""
+                                                                                       people, page):
+    """An open checkout with a voucher (as Stripe leaves it while the card page is open): the result page
+    waits for it; back from the card page's cancel link, the hold is kept and "Try again" pays, voucher kept."""
     from datetime import date, datetime, timedelta
 
     from nexdrive.services import booking
@@ -305,11 +305,20 @@ def test_a_visitor_who_leaves_the_card_page_keeps_the_hold_and_pays_on_the_secon
                                        name="Carl Cancel", phone="0412 555 909", email="carl.cancel@example.com",
                                        pickup_address="9 Retry Road", suburb="Bruce")
             token, booking_id = held.manage_token, held.booking.id
-            s.execute(sa.text("""INSERT INTO payments (booking_id, contact_id, amount_cents, payment_method, gateway,
-                                     gateway_checkout_id, status, description, checkout_expires_at)
-                                 SELECT id, contact_id, amount_cents, 'card', 'local', 'cs_local_abandoned_e2e',
-                                        'pending', 'Standard lesson (60 min)', now() + interval '20 seconds'
-                                 FROM bookings WHERE id = :b"""), {"b": booking_id})
+            discount = held.booking.amount_cents // 10
+            payment_id = s.execute(sa.text(
+                """INSERT INTO payments (booking_id, contact_id, amount_cents, discount_cents, payment_method, gateway,
+                                         gateway_checkout_id, status, description, checkout_expires_at)
+                   SELECT id, contact_id, amount_cents - :d, :d, 'card', 'local', 'cs_local_abandoned_e2e',
+                          'pending', 'Standard lesson (60 min)', now() + interval '20 seconds'
+                   FROM bookings WHERE id = :b RETURNING id"""), {"b": booking_id, "d": discount}).scalar()
+            s.execute(sa.text("""INSERT INTO voucher_redemptions (voucher_id, contact_id, booking_id, payment_id,
+                                                                  discount_cents)
+                                 SELECT v.id, b.contact_id, b.id, :p, :d FROM vouchers v, bookings b
+                                 WHERE v.code = :c AND b.id = :b"""),
+                      {"p": payment_id, "d": discount, "c": VOUCHER, "b": booking_id})
+            s.execute(sa.text("UPDATE vouchers SET times_used = times_used + 1 WHERE code = :c"), {"c": VOUCHER})
+            price = held.booking.amount_cents
     finally:
         engine.dispose()
     page.goto(app_server + f"/pay/result?checkout=cs_local_abandoned_e2e&token={token}")
@@ -325,8 +334,10 @@ def test_a_visitor_who_leaves_the_card_page_keeps_the_hold_and_pays_on_the_secon
     page.locator("#try-again").click()
     page.locator("#pay-success").wait_for(timeout=30_000)
     assert page.locator("#booking-status").inner_text() == "Confirmed"
-    rows = _sql(e2e_db_url, "SELECT gateway_checkout_id, status FROM payments WHERE booking_id = :b "
+    rows = _sql(e2e_db_url, "SELECT status, amount_cents, discount_cents FROM payments WHERE booking_id = :b "
                             "ORDER BY created_at", b=booking_id)
-    assert [r.status for r in rows] == ["expired", "completed"]
+    assert [tuple(r) for r in rows] == [("expired", price - discount, discount),
+                                        ("completed", price - discount, discount)]
+    assert _cents(page.locator("#paid-amount").inner_text()) == price - discount
     assert _sql(e2e_db_url, "SELECT status, payment_status FROM bookings WHERE id = :b",
                 b=booking_id) == [("confirmed", "paid")]

@@ -20,7 +20,7 @@ import reflex as rx
 from nexdrive.components.layout import layout
 from nexdrive.components.ui import button_link, container, file_link, route_link_button
 from nexdrive.pages.auth._forms import go_to, message_box
-from nexdrive.services import payments
+from nexdrive.services import payments, vouchers
 from nexdrive.services.errors import ServiceError
 from nexdrive.services.formats import au_date, au_time, aud
 from nexdrive.state.auth import run_as_visitor_or_user
@@ -174,8 +174,11 @@ class PayResultState(rx.State):
         booking_id, token = self.r["booking_id"], self._token
 
         def work(session, actor):
+            # Trying the card again keeps the voucher already taken off this lesson (paying later can't use one).
+            found = None if pay_later else vouchers.redemption_for_booking(session, uuid.UUID(booking_id))
             return payments.start_booking_checkout(session, actor, booking_id=uuid.UUID(booking_id),
-                                                   manage_token=token or None, pay_later=pay_later).redirect_url
+                                                   manage_token=token or None, pay_later=pay_later,
+                                                   voucher_code=found[1].code if found else None).redirect_url
         try:
             url = await run_as_visitor_or_user(self, work)
         except ServiceError as exc:
