@@ -52,6 +52,13 @@ ABOUT_ITEMS: tuple[NavItem, ...] = (
 )
 DESKTOP_ABOUT_ITEMS: tuple[NavItem, ...] = tuple(i for i in ABOUT_ITEMS if i.href != brand.ROUTE_TESTIMONIALS)
 
+# Shortcuts for the signed-in user's role (money pages), shown next to the portals and in the drawer.
+ROLE_ITEMS: dict[str, tuple[NavItem, ...]] = {
+    "admin": (NavItem("Payments", "/admin/payments", "receipt"), NavItem("Packages", "/admin/packages", "package")),
+    "student": (NavItem("Payments", "/student/payments", "receipt"),),
+    "parent": (NavItem("Payments", "/student/payments", "receipt"),),
+}
+
 SIGN_IN_ITEM = NavItem("Sign in", brand.ROUTE_SIGN_IN, "log-in")
 MY_ACCOUNT_ITEM = NavItem("My account", "/account", "user-round")
 SIGN_OUT_ITEM = NavItem("Sign out", "/sign-out", "log-out")
@@ -144,6 +151,15 @@ def utility_bar(active: str | None) -> rx.Component:
                             aria_hidden="true",
                         ),
                         *[_desktop_link(i, active, size="1") for i in ACCOUNT_ITEMS],
+                        rx.match(
+                            AuthState.role,
+                            # From 1024px only: between 768 and 1023px the bar has no room (dashboards link them).
+                            *[(role, rx.fragment(*[_desktop_link(i, active, size="1",
+                                                                 display=["none", "none", "none", "list-item"])
+                                                   for i in items]))
+                              for role, items in ROLE_ITEMS.items()],
+                            rx.fragment(),
+                        ),
                         rx.el.li(
                             rx.separator(orientation="vertical", size="1"),
                             list_style="none",
@@ -316,6 +332,12 @@ def mobile_menu(active: str | None) -> rx.Component:
                                 _drawer_group("Learn to drive", "drawer-main", MAIN_ITEMS, active),
                                 _drawer_group("About us", "drawer-about", ABOUT_ITEMS, active),
                                 _drawer_group("Your area", "drawer-accounts", ACCOUNT_ITEMS, active),
+                                rx.match(
+                                    AuthState.role,
+                                    *[(role, _drawer_group("Money", f"drawer-money-{role}", items, active))
+                                      for role, items in ROLE_ITEMS.items()],
+                                    rx.fragment(),
+                                ),
                                 rx.cond(
                                     AuthState.signed_in,
                                     rx.cond(

@@ -148,3 +148,20 @@ def page_header(
         border_bottom=f"1px solid {rx.color('gray', 4)}",
         width="100%",
     )
+
+
+def file_link(label: str, href, *, icon: str = "file-down", variant: str = "soft", size: str = "3",
+              download: bool = False, **props) -> rx.Component:
+    """A button-looking plain ``<a>`` to a file served by the API (invoice PDF, .ics): a full browser
+    request, never a client-side route. ``href`` may be a Var."""
+    anchor = NativeAnchor.create(rx.icon(icon, size=16, aria_hidden="true"), label, href=href,
+                                 **({"download": True} if download else {}))
+    return rx.button(anchor, as_child=True, variant=variant, size=size, **props)
+
+
+def route_link_button(label: str, href, *, icon: str | None = None, variant: str = "solid", size: str = "3",
+                      **props) -> rx.Component:
+    """Like :func:`button_link` for an internal route only known at run time (a Var)."""
+    children: list = [rx.icon(icon, size=16, aria_hidden="true")] if icon else []
+    return rx.button(ReactRouterLink.create(*children, label, to=href), as_child=True, variant=variant, size=size,
+                     **props)

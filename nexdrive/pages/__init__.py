@@ -15,8 +15,10 @@ from nexdrive.pages.account import notifications as account_notifications
 from nexdrive.pages.account import settings as account_settings
 from nexdrive.pages.admin import dashboard as admin_dashboard
 from nexdrive.pages.admin import outbox as admin_outbox
+from nexdrive.pages.admin import packages as admin_packages
+from nexdrive.pages.admin import payments as admin_payments
 from nexdrive.pages.auth import forgot_password, magic_link, reset_password, sign_in, sign_out, sign_up
-from nexdrive.pages.booking import book, manage
+from nexdrive.pages.booking import book, manage, pay_result
 from nexdrive.pages.instructor import availability as instructor_availability
 from nexdrive.pages.instructor import dashboard as instructor_dashboard
 from nexdrive.pages.parent import accept as parent_accept
@@ -25,6 +27,7 @@ from nexdrive.pages.public import about, contact, faq, home, legal, lessons, tes
 from nexdrive.pages.student import dashboard as student_dashboard
 from nexdrive.pages.student import family as student_family
 from nexdrive.state.inbox import InboxState
+from nexdrive.pages.student import payments as student_payments
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ PAGES: tuple[PageSpec, ...] = (
              tuple(manage.ON_LOAD)),
     PageSpec(manage.MANAGE_ROUTE, manage.manage_page, manage.MANAGE_TITLE, manage.MANAGE_DESCRIPTION,
              tuple(manage.ON_LOAD)),
+    PageSpec(pay_result.ROUTE, pay_result.pay_result_page, pay_result.TITLE, pay_result.DESCRIPTION,
+             tuple(pay_result.ON_LOAD)),
     PageSpec(about.ROUTE, about.about_page, about.TITLE, about.DESCRIPTION, tuple(about.ON_LOAD),
              sitemap=about.SITEMAP),
     PageSpec(faq.ROUTE, faq.faq_page, faq.TITLE, faq.DESCRIPTION, tuple(faq.ON_LOAD), sitemap=faq.SITEMAP),
@@ -69,6 +74,10 @@ PAGES: tuple[PageSpec, ...] = (
              account_notifications.DESCRIPTION, tuple(account_notifications.ON_LOAD)),
     PageSpec(student_family.ROUTE, student_family.family_page, student_family.TITLE, student_family.DESCRIPTION,
              tuple(student_family.ON_LOAD)),
+    PageSpec(student_payments.ROUTE, student_payments.student_payments_page, student_payments.TITLE,
+             student_payments.DESCRIPTION, tuple(student_payments.ON_LOAD)),
+    PageSpec(student_payments.PACKAGES_ROUTE, student_payments.packages_redirect_page, student_payments.PACKAGES_TITLE,
+             student_payments.PACKAGES_DESCRIPTION, tuple(student_payments.PACKAGES_ON_LOAD)),
     PageSpec(parent_accept.ROUTE, parent_accept.accept_page, parent_accept.TITLE, parent_accept.DESCRIPTION,
              tuple(parent_accept.ON_LOAD)),
     PageSpec(
@@ -103,6 +112,10 @@ PAGES: tuple[PageSpec, ...] = (
     ),
     PageSpec(admin_outbox.ROUTE, admin_outbox.outbox_page, admin_outbox.TITLE, admin_outbox.DESCRIPTION,
              tuple(admin_outbox.ON_LOAD)),
+    PageSpec(admin_payments.ROUTE, admin_payments.admin_payments_page, admin_payments.TITLE,
+             admin_payments.DESCRIPTION, tuple(admin_payments.ON_LOAD)),
+    PageSpec(admin_packages.ROUTE, admin_packages.admin_packages_page, admin_packages.TITLE,
+             admin_packages.DESCRIPTION, tuple(admin_packages.ON_LOAD)),
     PageSpec(legal.TERMS_ROUTE, legal.terms_page, legal.TERMS_TITLE, legal.TERMS_DESCRIPTION, tuple(legal.ON_LOAD),
              sitemap=legal.SITEMAP),
     PageSpec(legal.PRIVACY_ROUTE, legal.privacy_page, legal.PRIVACY_TITLE, legal.PRIVACY_DESCRIPTION,

@@ -102,6 +102,10 @@ def admin_dashboard_page() -> rx.Component:
                           " failed.", as_="p", size="3", margin_bottom="0.75rem"),
                   button_link("Open the outbox", "/admin/outbox", icon="send", variant="soft", size="2",
                               id="admin-outbox-link")),
+            extra_actions=(button_link("Payments and refunds", "/admin/payments", icon="receipt", variant="soft",
+                                       size="2", id="admin-payments-link"),
+                           button_link("Lesson packages", "/admin/packages", icon="package", variant="soft",
+                                       size="2", id="admin-packages-link")),
         ),
         active=ROUTE,
     )

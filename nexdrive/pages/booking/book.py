@@ -6,6 +6,12 @@ reservation in the database) when the details are submitted, so a visitor who
 reaches the confirm step has the slot; a visitor who loses a race is told
 plainly and offered the nearest free times. Signed-in students skip the
 details step (their account has them).
+
+The confirm step is also the checkout: pay now by card (Stripe Checkout, or the
+offline test-mode gateway), use a package credit (a signed-in student with one
+that covers this lesson), or pay later when the school allows it. The amount
+shown already has a checked voucher taken off; ``payments.start_booking_checkout``
+recomputes it and redeems the voucher, so the page never decides a price.
 """
 from __future__ import annotations
 
@@ -19,9 +25,10 @@ from nexdrive.components import brand
 from nexdrive.components.layout import layout
 from nexdrive.components.ui import container, page_header
 from nexdrive.pages.auth._forms import field, message_box
-from nexdrive.services import booking, catalogue, contacts, vouchers
+from nexdrive.pages.auth._forms import go_to
+from nexdrive.services import booking, catalogue, contacts, payments, vouchers
 from nexdrive.services.errors import ServiceError, SlotUnavailable, ValidationFailed
-from nexdrive.services.formats import BUSINESS_TZ, au_time
+from nexdrive.services.formats import BUSINESS_TZ, au_date, au_time, aud
 from nexdrive.state.auth import run_anonymous, run_as_visitor_or_user
 
 ROUTE = brand.ROUTE_BOOK
@@ -31,7 +38,7 @@ DESCRIPTION = (
     "in Canberra time, and confirm in a couple of minutes."
 )
 DAYS_SHOWN = 28
-STEPS = ("Lesson", "Day & time", "Your details", "Confirm")
+STEPS = ("Lesson", "Day & time", "Your details", "Pay & confirm")
 DETAIL_FIELDS = ("name", "phone", "email", "pickup_address", "suburb", "notes")
 
 
@@ -85,6 +92,16 @@ class BookingWidgetState(rx.State):
     voucher_code: str = ""
     voucher_message: str = ""
     voucher_ok: bool = False
+    # Paying (the confirm step)
+    pay_choice: str = "card"  # card | package | later
+    allow_pay_later: bool = False
+    test_mode: bool = False
+    price_cents: int = 0
+    discount_cents: int = 0
+    voucher_applied: str = ""  # the code the discount shown belongs to
+    package_credits: int = 0  # credits left on the package a credit would come from (0 = none usable)
+    package_name: str = ""
+    package_expires: str = ""
     utm: dict[str, str] = {}
     waitlist_open: bool = False
     waitlist_done: str = ""
@@ -235,7 +252,9 @@ class BookingWidgetState(rx.State):
                                     utm=contacts.Utm.clean(**utm))
             return {"id": str(r.booking.id), "token": r.manage_token,
                     "summary": {k: str(v) for k, v in r.summary.items() if not isinstance(v, dict)},
-                    "hold": au_time(r.booking.hold_expires_at)}
+                    "hold": au_time(r.booking.hold_expires_at), "price": r.booking.amount_cents,
+                    "options": payments.payment_options(session, actor, booking_id=r.booking.id,
+                                                        manage_token=r.manage_token)}
         try:
             result = await run_as_visitor_or_user(self, work)
         except SlotUnavailable as exc:
@@ -264,7 +283,19 @@ class BookingWidgetState(rx.State):
             return
         self.reservation_id, self.manage_token = result["id"], result["token"]
         self.summary, self.hold_until = result["summary"], result["hold"]
-        self.voucher_message, self.voucher_ok = "", False
+        self.price_cents = int(result["price"] or 0)
+        self.voucher_message, self.voucher_ok, self.voucher_applied, self.discount_cents = "", False, "", 0
+        options = result["options"]
+        self.allow_pay_later, self.test_mode = bool(options["allow_pay_later"]), bool(options["test_mode"])
+        package = options.get("package") or {}
+        self.package_credits = int(package.get("credits_left") or 0) if package.get("usable") else 0
+        self.package_name = package.get("name") or ""
+        expires = package.get("expires_at")
+        self.package_expires = au_date(expires, weekday=False) if expires else ""
+        if self.pay_choice == "package" and not self.package_credits:
+            self.pay_choice = "card"
+        if self.pay_choice == "later" and not self.allow_pay_later:
+            self.pay_choice = "card"
         self.step, self.busy = 3, False
 
     # ── waitlist ─────────────────────────────────────────────────────────────
@@ -294,10 +325,55 @@ class BookingWidgetState(rx.State):
         self.waitlist_open = False
         self.waitlist_done = "You're on the waitlist. If a matching time frees up we'll text you straight away."
 
-    # ── voucher and confirm ──────────────────────────────────────────────────
+    # ── voucher, payment choice and confirm ──────────────────────────────────
+    @rx.var
+    def amount_due_cents(self) -> int:
+        if self.pay_choice == "package":
+            return 0
+        if self.pay_choice == "later":
+            return self.price_cents
+        return max(0, self.price_cents - (self.discount_cents if self.voucher_ok else 0))
+
+    @rx.var
+    def price_text(self) -> str:
+        return aud(self.price_cents)
+
+    @rx.var
+    def discount_text(self) -> str:
+        if self.pay_choice != "card" or not (self.voucher_ok and self.discount_cents):
+            return ""
+        return "-" + aud(self.discount_cents)
+
+    @rx.var
+    def amount_due_text(self) -> str:
+        return aud(self.amount_due_cents)
+
+    @rx.var
+    def confirm_label(self) -> str:
+        if self.pay_choice == "package":
+            return "Confirm and use 1 credit"
+        if self.pay_choice == "later":
+            return "Confirm booking, pay later"
+        if self.amount_due_cents == 0:
+            return "Confirm booking"
+        return f"Pay {aud(self.amount_due_cents)} and confirm"
+
     @rx.event
     def set_voucher_code(self, value: str):
         self.voucher_code = value[:40]
+        if self.voucher_ok and "".join(self.voucher_code.split()).upper() != self.voucher_applied:
+            # The discount shown belongs to the code that was checked, not to whatever is typed now.
+            self.voucher_ok, self.voucher_message, self.discount_cents, self.voucher_applied = False, "", 0, ""
+
+    @rx.event
+    def set_pay_choice(self, value: str):
+        if value == "package" and not self.package_credits:
+            return
+        if value == "later" and not self.allow_pay_later:
+            return
+        if value in ("card", "package", "later"):
+            self.pay_choice = value
+            self.form_error = ""
 
     @rx.event
     async def check_voucher(self):
@@ -308,19 +384,25 @@ class BookingWidgetState(rx.State):
                                           student_id=actor.student_id if actor.role == "student" else None)
         check = await run_as_visitor_or_user(self, work)
         self.voucher_ok, self.voucher_message = check.ok, check.message
+        self.discount_cents = check.discount_cents if check.ok else 0
+        self.voucher_applied = check.code if check.ok else ""
 
     @rx.event
     async def confirm(self):
         if not self.reservation_id or self.busy:
             return
-        self.busy = True
+        self.busy, self.form_error = True, ""
         yield
-        booking_id, token = self.reservation_id, self.manage_token
+        booking_id, token, choice = self.reservation_id, self.manage_token, self.pay_choice
+        code = self.voucher_applied if self.voucher_ok and choice == "card" else None  # vouchers: online payments
 
         def work(session, actor):
-            booking.confirm_booking(session, actor, uuid.UUID(booking_id), manage_token=token)
+            start = payments.start_booking_checkout(
+                session, actor, booking_id=uuid.UUID(booking_id), manage_token=token, voucher_code=code,
+                use_package=choice == "package", pay_later=choice == "later")
+            return start.redirect_url
         try:
-            await run_as_visitor_or_user(self, work)
+            redirect_url = await run_as_visitor_or_user(self, work)
         except ServiceError as exc:
             self.busy = False
             self.form_error = exc.message
@@ -328,10 +410,12 @@ class BookingWidgetState(rx.State):
                                  for a in exc.details.get("suggested_alternatives", [])]
             if self.alternatives:
                 self.conflict, self.step, self.reservation_id = exc.message, 1, ""
+            elif exc.details.get("field") == "voucher_code":
+                self.voucher_ok, self.voucher_message, self.discount_cents = False, exc.message, 0
             return
-        self.busy = False
         self.step = 4
-        yield rx.redirect(f"/book/confirmed?token={token}")
+        # Stripe Checkout is another site; the offline gateway sends us straight to the result page.
+        yield go_to(redirect_url or f"/book/confirmed?token={token}")
 
 
 # ─────────────────────────────────────────────────────────────────────────────
@@ -580,10 +664,106 @@ def _row(label: str, value) -> rx.Component:
                      align="start", width="100%")
 
 
+def _pay_option(value: str, title: str, description, icon: str, disabled=False) -> rx.Component:
+    """One labelled radio card; the whole card is the label of its radio."""
+    chosen = BookingWidgetState.pay_choice == value
+    return rx.el.label(
+        rx.hstack(
+            rx.radio_group.item(value=value, id=f"pay-{value}", disabled=disabled, margin_top="0.2rem"),
+            rx.icon(icon, size=20, color=rx.color("accent", 11), aria_hidden="true", flex_shrink="0"),
+            rx.vstack(
+                rx.text(title, weight="bold", size="3"),
+                rx.text(description, size="2", color=rx.color("gray", 11)),
+                spacing="0", align="start",
+            ),
+            spacing="3", align="start", width="100%",
+        ),
+        html_for=f"pay-{value}",
+        id=f"pay-option-{value}",
+        style={"display": "block", "padding": "0.85rem 1rem", "border-radius": "12px", "cursor": "pointer",
+               "border": rx.cond(chosen, f"2px solid {rx.color('accent', 9)}", f"1px solid {rx.color('gray', 6)}"),
+               "background": rx.cond(chosen, rx.color("accent", 2), rx.color("gray", 1))},
+    )
+
+
+def payment_choice() -> rx.Component:
+    st = BookingWidgetState
+    return rx.vstack(
+        rx.heading("How would you like to pay?", as_="h3", size="4", id="pay-choice-heading"),
+        rx.radio_group.root(
+            rx.vstack(
+                _pay_option("card", "Pay now by card",
+                            rx.cond(st.test_mode, "Test mode: no real card is charged.",
+                                    "Secure card payment with Stripe. Your tax invoice is emailed."),
+                            "credit-card"),
+                rx.cond(st.package_credits > 0, _pay_option(
+                    "package", "Use a package credit",
+                    st.package_name + ": " + st.package_credits.to_string() + " credit"
+                    + rx.cond(st.package_credits == 1, "", "s") + " left"
+                    + rx.cond(st.package_expires != "", ", valid until " + st.package_expires, "") + ".",
+                    "ticket")),
+                rx.cond(st.allow_pay_later, _pay_option(
+                    "later", "Pay later", "Pay at or before your lesson. Vouchers come off online payments only.",
+                    "clock")),
+                spacing="2", width="100%", align="stretch",
+            ),
+            value=st.pay_choice, on_change=st.set_pay_choice, name="pay_choice",
+            aria_labelledby="pay-choice-heading", width="100%",
+        ),
+        spacing="2", width="100%", align="stretch",
+    )
+
+
+def amount_panel() -> rx.Component:
+    st = BookingWidgetState
+    return rx.card(
+        rx.vstack(
+            rx.hstack(rx.text("Lesson price"), rx.spacer(), rx.text(st.price_text, id="amount-price"), width="100%"),
+            rx.cond(st.discount_text != "",
+                    rx.hstack(rx.text("Voucher " + st.voucher_applied, color=rx.color("green", 11)), rx.spacer(),
+                              rx.text(st.discount_text, id="amount-discount", color=rx.color("green", 11)),
+                              width="100%")),
+            rx.cond(st.pay_choice == "package",
+                    rx.hstack(rx.text("Package credit", color=rx.color("green", 11)), rx.spacer(),
+                              rx.text("1 credit", color=rx.color("green", 11)), width="100%")),
+            rx.divider(),
+            rx.hstack(rx.text(rx.cond(st.pay_choice == "later", "To pay later", "To pay now"), weight="bold"),
+                      rx.spacer(),
+                      rx.text(st.amount_due_text + " AUD", weight="bold", size="4", id="amount-due"), width="100%",
+                      align="center"),
+            rx.text("Prices include GST where it applies.", size="1", color=rx.color("gray", 11)),
+            spacing="2", width="100%",
+        ),
+        width="100%", id="amount-panel", variant="surface",
+    )
+
+
+def voucher_box() -> rx.Component:
+    st = BookingWidgetState
+    return rx.cond(
+        st.pay_choice == "card",  # a voucher comes off an online payment
+        rx.vstack(
+            rx.el.label("Voucher code", html_for="bk-voucher", font_weight="600", font_size="var(--font-size-2)"),
+            rx.hstack(
+                rx.input(id="bk-voucher", value=st.voucher_code, on_change=st.set_voucher_code,
+                         placeholder="Optional", size="3", aria_describedby="voucher-message", flex="1",
+                         auto_complete="off"),
+                rx.button("Apply", variant="soft", size="3", on_click=st.check_voucher, id="voucher-apply",
+                          type="button"),
+                width="100%",
+            ),
+            rx.cond(st.voucher_message != "",
+                    rx.text(st.voucher_message, id="voucher-message", size="2", role="status",
+                            color=rx.cond(st.voucher_ok, rx.color("green", 11), rx.color("red", 11)))),
+            spacing="1", width="100%", align="stretch",
+        ),
+    )
+
+
 def review_step() -> rx.Component:
     s = BookingWidgetState.summary
     return rx.vstack(
-        rx.heading("Check and confirm", as_="h2", size="5"),
+        rx.heading("Check, pay and confirm", as_="h2", size="5"),
         rx.callout(rx.text("We're holding this time for you until ", rx.text(BookingWidgetState.hold_until,
                                                                               as_="span", weight="bold"), "."),
                    icon="timer", color_scheme="blue", id="hold-note"),
@@ -598,30 +778,18 @@ def review_step() -> rx.Component:
             ),
             width="100%", id="booking-summary",
         ),
-        rx.vstack(
-            rx.el.label("Voucher code", html_for="bk-voucher", font_weight="600", font_size="var(--font-size-2)"),
-            rx.hstack(
-                rx.input(id="bk-voucher", value=BookingWidgetState.voucher_code,
-                         on_change=BookingWidgetState.set_voucher_code, placeholder="Optional", size="3",
-                         aria_describedby="voucher-message", flex="1"),
-                rx.button("Apply", variant="soft", size="3", on_click=BookingWidgetState.check_voucher,
-                          id="voucher-apply", type="button"),
-                width="100%",
-            ),
-            rx.cond(BookingWidgetState.voucher_message != "",
-                    rx.text(BookingWidgetState.voucher_message, id="voucher-message", size="2", role="status",
-                            color=rx.cond(BookingWidgetState.voucher_ok, rx.color("green", 11), rx.color("red", 11)))),
-            spacing="1", width="100%", align="stretch",
-        ),
-        rx.text("You pay after the lesson or by card before it (online payment is coming). Free cancellation "
-                "up to the notice period; see the ", rx.link("terms", href="/terms"), ".", size="2",
-                color=rx.color("gray", 11)),
+        payment_choice(),
+        voucher_box(),
+        amount_panel(),
+        rx.text("Free cancellation up to the notice period; see the ", rx.link("terms", href="/terms"), ".",
+                size="2", color=rx.color("gray", 11)),
         message_box(BookingWidgetState.form_error, id="confirm-error"),
-        rx.hstack(
+        rx.flex(
             rx.button("Change time", variant="soft", size="3", on_click=BookingWidgetState.back, id="review-back"),
-            rx.button(rx.cond(BookingWidgetState.busy, "Confirming…", "Confirm booking"), size="3", flex="1",
-                      on_click=BookingWidgetState.confirm, id="confirm-booking", loading=BookingWidgetState.busy),
-            width="100%", spacing="3",
+            rx.button(rx.cond(BookingWidgetState.busy, "One moment…", BookingWidgetState.confirm_label), size="3",
+                      flex="1", on_click=BookingWidgetState.confirm, id="confirm-booking",
+                      loading=BookingWidgetState.busy),
+            width="100%", gap="0.75rem", direction=rx.breakpoints(initial="column-reverse", sm="row"),
         ),
         spacing="4", width="100%", align="stretch",
     )
@@ -645,7 +813,8 @@ def book_page() -> rx.Component:
                         (1, time_step()),
                         (2, details_step()),
                         (3, review_step()),
-                        rx.center(rx.spinner(size="3"), rx.text("Opening your confirmation…"), padding="2rem"),
+                        rx.center(rx.spinner(size="3"), rx.text("One moment: opening your confirmation…"), padding="2rem",
+                                  role="status"),
                     ),
                     spacing="5", width="100%", align="stretch",
                 ),

@@ -15,8 +15,9 @@ import reflex as rx
 
 from nexdrive.components.layout import layout
 from nexdrive.components.ui import container
-from nexdrive.pages.auth._forms import message_box
-from nexdrive.services import booking
+from nexdrive.components.ui import file_link
+from nexdrive.pages.auth._forms import go_to, message_box
+from nexdrive.services import booking, payments
 from nexdrive.services.errors import NotFound, ServiceError, SlotUnavailable
 from nexdrive.services.formats import BUSINESS_TZ, aud
 from nexdrive.state.auth import run_as_visitor_or_user
@@ -36,7 +37,15 @@ def _flat(summary: dict) -> dict[str, str]:
     out.update({f"terms_{k}": str(v) for k, v in terms.items()})
     fee = (summary.get("cancellation_fee") or {}).get("amount", 0)
     out["fee_cents"], out["fee_display"] = str(fee), aud(fee)
+    out["payment_label"] = PAYMENT_LABELS.get(summary.get("payment_status") or "", "")
+    if summary.get("payment_status") == "unpaid":
+        out["payment_label"] = f"{summary.get('price_display', '')} to pay, at or before the lesson"
     return out
+
+
+PAYMENT_LABELS = {"paid": "Paid", "package_credit": "Paid with a package credit", "refunded": "Refunded",
+                  "partially_refunded": "Partly refunded", "deposit_paid": "Deposit paid", "waived": "No charge"}
+INVOICED = ("paid", "partially_refunded", "refunded")
 
 
 class ManageBookingState(rx.State):
@@ -46,6 +55,7 @@ class ManageBookingState(rx.State):
     booking: dict[str, str] = {}
     calendar_url: str = ""
     manage_url: str = ""
+    invoice_url: str = ""
     mode: str = ""  # "", "reschedule", "cancel"
     busy: bool = False
     reason: str = ""
@@ -95,6 +105,27 @@ class ManageBookingState(rx.State):
         suffix = f"?token={self._token}" if self._token else ""
         self.calendar_url = f"/api/v1/bookings/{summary['id']}/calendar.ics{suffix}"
         self.manage_url = f"{MANAGE_ROUTE}?token={self._token}" if self._token else f"{MANAGE_ROUTE}?id={summary['id']}"
+        self.invoice_url = (f"/api/v1/bookings/{summary['id']}/invoice{suffix}"
+                            if summary.get("payment_status") in INVOICED else "")
+
+    @rx.event
+    async def pay_now(self):
+        """A confirmed lesson still unpaid (pay later, or a card payment that failed): pay by card now."""
+        if self.busy:
+            return
+        self.busy, self.error = True, ""
+        yield
+        booking_id, token = self._ids()
+
+        def work(session, actor):
+            return payments.start_booking_checkout(session, actor, booking_id=booking_id,
+                                                   manage_token=token).redirect_url
+        try:
+            url = await run_as_visitor_or_user(self, work)
+        except ServiceError as exc:
+            self.busy, self.error = False, exc.message
+            return
+        yield go_to(url)
 
     @rx.event
     def show(self, mode: str):
@@ -232,6 +263,7 @@ def details_card() -> rx.Component:
             _row("Pick-up", b["pickup_address"] + ", " + b["suburb"]),
             _row("Price", b["price_display"] + " (GST incl.)"),
             _row("Reference", b["reference"], id="booking-ref"),
+            rx.cond(b["payment_label"] != "", _row("Payment", b["payment_label"], id="booking-payment")),
             rx.cond(b["fee_cents"] != "0", _row("Cancellation fee", b["fee_display"], id="booking-fee")),
             spacing="2", width="100%",
         ),
@@ -301,8 +333,15 @@ def actions() -> rx.Component:
         live,
         rx.vstack(
             rx.hstack(
+                rx.cond((b["status"] == "confirmed") & (b["payment_status"] == "unpaid"),
+                        rx.button(rx.icon("credit-card", size=16), "Pay now by card", size="3",
+                                  on_click=ManageBookingState.pay_now, loading=ManageBookingState.busy,
+                                  id="pay-now")),
                 rx.link(rx.button(rx.icon("calendar-plus", size=16), "Add to calendar", variant="surface", size="3"),
                         href=ManageBookingState.calendar_url, id="add-to-calendar", is_external=True),
+                rx.cond(ManageBookingState.invoice_url != "",
+                        file_link("Invoice (PDF)", ManageBookingState.invoice_url, variant="surface",
+                                  id="booking-invoice")),
                 rx.cond((b["terms_can_reschedule"] == "True") | ManageBookingState.is_staff,
                         rx.button(rx.icon("calendar-clock", size=16), "Reschedule", variant="surface", size="3",
                                   on_click=ManageBookingState.show("reschedule"), id="start-reschedule")),

@@ -33,6 +33,7 @@ class ChildRow:
     can_bookings: bool = False
     can_lessons: bool = False
     can_notes: bool = False
+    can_payments: bool = False
     bookings: list[BookingRow] = dataclasses.field(default_factory=list)
     lessons: list[LessonRow] = dataclasses.field(default_factory=list)
 
@@ -80,6 +81,7 @@ class ParentHomeState(rx.State):
                 student_id=str(st["student_id"]), name=st["name"], relationship=st["relationship"],
                 can_bookings=c["bookings"] is not None, can_lessons=c["lessons"] is not None,
                 can_notes=bool(st["permissions"].get("can_view_lesson_notes")),
+                can_payments=bool(st["permissions"].get("can_view_payments")),
                 bookings=upcoming_bookings(c["bookings"] or []),
                 lessons=lesson_rows(c["lessons"] or []),
             ))
@@ -126,6 +128,9 @@ def _child_card(child: rx.Var) -> rx.Component:
                 ),
                 rx.text("Not shared with you.", size="2", color=rx.color("gray", 11), as_="p"),
             ),
+            rx.cond(child.can_payments,
+                    rx.link("Payments and invoices", href="/student/payments?student=" + child.student_id, size="2",
+                            class_name="child-payments", margin_top="0.75rem", display="inline-block")),
         ),
         class_name="linked-student",
         size="3",

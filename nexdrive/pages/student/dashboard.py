@@ -81,8 +81,10 @@ def student_dashboard_page() -> rx.Component:
                   rx.box(button_link("Book a lesson", brand.ROUTE_BOOK, icon="calendar-plus", size="2"),
                          margin_top="1rem")),
             loading_text="Loading your dashboard\u2026",
-            extra_actions=(button_link("Family access", "/student/family", icon="users", variant="soft", size="2",
-                                    id="family-link"),),
+            extra_actions=(button_link("Payments and packages", "/student/payments", icon="receipt", variant="soft",
+                                       size="2", id="payments-link"),
+                           button_link("Family access", "/student/family", icon="users", variant="soft", size="2",
+                                       id="family-link")),
         ),
         active=ROUTE,
     )
