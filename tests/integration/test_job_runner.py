@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -276,6 +277,12 @@ def test_a_daily_job_missed_by_a_restart_within_its_grace_time_runs_at_start():
     assert jobs["reminders"].next_run_time.minute % 15 == 0
 
 
+def _run_in_own_loop(coro):
+    """asyncio.run in a fresh thread: the browser tests' Playwright loop may still be running in this one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def test_the_scheduler_starts_and_stops_with_the_app(engine, monkeypatch):
     import nexdrive.nexdrive as app_module
 
@@ -288,13 +295,13 @@ def test_the_scheduler_starts_and_stops_with_the_app(engine, monkeypatch):
 
     monkeypatch.setenv("NEXDRIVE_SCHEDULER", "1")
     reset_settings()
-    running, was_running = asyncio.run(serve_briefly())
+    running, was_running = _run_in_own_loop(serve_briefly())
     assert isinstance(running, BackgroundScheduler) and was_running
     assert not running.running and scheduler._running is None  # shut down with the server
 
     monkeypatch.setenv("NEXDRIVE_SCHEDULER", "0")  # the browser tests' setting
     reset_settings()
-    assert asyncio.run(serve_briefly()) == (None, False)
+    assert _run_in_own_loop(serve_briefly()) == (None, False)
     reset_settings()
 
 
