@@ -175,6 +175,7 @@ def test_time_off_removes_slots_and_removing_it_brings_them_back(engine, school)
         part = schedule.add_time_off(s, school["me"], school["id"], WEDNESDAY, "12:00", "15:00")
     assert whole["warning"] is False and whole["affected"] == []
     assert whole["override"]["time_label"] == "All day" and whole["override"]["reason"] == "Dentist"
+    assert part["warning"] is False and part["override"]["start"] == "12:00"
     assert _times(engine, TUESDAY) == []
     wed = _times(engine, WEDNESDAY)
     assert wed == ["08:00", "08:30", "09:00", "09:30", "10:00", "10:30", "11:00",
