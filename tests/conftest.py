@@ -7,6 +7,7 @@ never see each other's rows.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -16,6 +17,12 @@ from pathlib import Path
 import psycopg
 import pytest
 import sqlalchemy as sa
+
+# Files the tests write (invoice PDFs, offline stores) go to a scratch folder, never the app's own .data.
+if "NEXDRIVE_DATA_DIR" not in os.environ:
+    _scratch = tempfile.mkdtemp(prefix="nexdrive-test-data-")
+    os.environ["NEXDRIVE_DATA_DIR"] = _scratch
+    atexit.register(shutil.rmtree, _scratch, ignore_errors=True)
 
 from nexdrive import db as nxdb
 from nexdrive import migrations
