@@ -9,19 +9,14 @@ from sqlmodel import Session
 
 from nexdrive.models import AvailabilityRule
 from tests.factories import make_instructor, make_service
+from tests.reference import reference_week, today
 
 CANBERRA = ZoneInfo("Australia/Sydney")
 
 
 def weekday_ahead(weekday: int, *, weeks: int = 3) -> date:
-    """The next given weekday (Monday=0) at least `weeks` weeks from today, skipping ACT public holidays."""
-    from nexdrive.services.holidays import is_act_public_holiday
-
-    day = date.today() + timedelta(weeks=weeks)
-    day += timedelta(days=(weekday - day.weekday()) % 7)
-    while is_act_public_holiday(day):
-        day += timedelta(days=7)
-    return day
+    """The given weekday (Monday=0) of the reference week `weeks` weeks ahead (see tests/reference.py)."""
+    return reference_week(weeks=weeks) + timedelta(days=weekday)
 
 
 def at(day: date, hhmm: str) -> datetime:
@@ -36,7 +31,7 @@ def open_instructor(session: Session, *, days=(1, 2, 3, 4, 5, 6), start="08:00",
     session.add(instructor)
     for d in days:
         session.add(AvailabilityRule(instructor_id=instructor.id, day_of_week=d, start_time=time.fromisoformat(start),
-                                     end_time=time.fromisoformat(end), effective_from=date.today() - timedelta(days=1)))
+                                     end_time=time.fromisoformat(end), effective_from=today() - timedelta(days=1)))
     service = make_service(session, minutes=60)
     session.flush()
     return instructor, service

@@ -288,17 +288,18 @@ def test_a_visitor_who_leaves_the_card_page_keeps_the_hold_and_pays_on_the_secon
                                                                                        people, page):
     """An open checkout with a voucher (as Stripe leaves it while the card page is open): the result page
     waits for it; back from the card page's cancel link, the hold is kept and "Try again" pays, voucher kept."""
-    from datetime import date, datetime, timedelta
+    from datetime import datetime, timedelta
 
     from nexdrive.services import booking
     from nexdrive.services.actors import VISITOR
+    from tests.reference import reference_week
 
     engine = _engine(e2e_db_url)
     try:
         with nxdb.session_scope(engine) as s:
-            today = date.today()
-            days = booking.availability_by_day(s, service_ref="standard-60", date_from=today + timedelta(days=12),
-                                               date_to=today + timedelta(days=20))["slots"]
+            first = reference_week(weeks=2)
+            days = booking.availability_by_day(s, service_ref="standard-60", date_from=first,
+                                               date_to=first + timedelta(days=8))["slots"]
             start = next(d["times"][-1]["start_at"] for d in days if d["times"])
             held = booking.book_lesson(s, VISITOR, service_id="standard-60",
                                        start_time=datetime.fromisoformat(start.replace("Z", "+00:00")),

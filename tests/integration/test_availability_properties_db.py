@@ -32,6 +32,7 @@ from nexdrive.services.actors import SYSTEM, VISITOR
 from nexdrive.services.availability import dow
 from nexdrive.services.errors import SlotUnavailable, ValidationFailed
 from tests.booking_helpers import CANBERRA, weekday_ahead
+from tests.reference import today
 from tests.factories import make_instructor, make_service
 
 UTC = timezone.utc
@@ -188,11 +189,11 @@ def test_offered_slots_are_exactly_the_reservable_ones(engine):
 
 
 def _next_first_sunday(month: int) -> date:
-    today = date.today() + timedelta(days=3)
-    for year in (today.year, today.year + 1):
+    soon = today() + timedelta(days=3)
+    for year in (soon.year, soon.year + 1):
         d = date(year, month, 1)
         d += timedelta(days=(6 - d.weekday()) % 7)
-        if d > today:
+        if d > soon:
             return d
     raise AssertionError("unreachable")
 
@@ -204,7 +205,7 @@ def test_daylight_saving_days_through_the_database(engine):
         s.execute(sa.text("UPDATE business_settings SET booking_horizon_days = 800 WHERE id = 1"))
         instructor = make_instructor(s, buffer_minutes=0)
         s.add(AvailabilityRule(instructor_id=instructor.id, day_of_week=0, start_time=time(1), end_time=time(4),
-                               effective_from=date.today()))
+                               effective_from=today()))
         service = make_service(s, minutes=60)
         iid, sid = instructor.id, service.id
     with session_scope(engine) as s:

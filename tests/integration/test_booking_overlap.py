@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,11 +16,11 @@ from nexdrive.services.actors import SYSTEM
 from nexdrive.services.booking import confirm_booking, overlapping_pairs, reserve_slot
 from nexdrive.services.errors import HoldExpired, SlotUnavailable
 from tests.factories import make_instructor, make_service
+from tests.reference import reference_week
 
 CANBERRA = ZoneInfo("Australia/Sydney")
 # 9:00 in Canberra on a Tuesday a few weeks ahead (always in the future, whenever the suite runs).
-_day = date.today() + timedelta(days=21)
-_day += timedelta(days=(1 - _day.weekday()) % 7)
+_day = reference_week() + timedelta(days=1)
 NINE_AM = datetime.combine(_day, time(9, 0), tzinfo=CANBERRA).astimezone(timezone.utc)
 
 

@@ -1,7 +1,7 @@
 """The booking use cases against the real database: availability, reserve → confirm, change, cancel, waitlist."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -21,6 +21,7 @@ from nexdrive.services.errors import (
 )
 from nexdrive.services.holidays import act_public_holidays
 from tests.booking_helpers import at, only_instructor, open_instructor, weekday_ahead
+from tests.reference import today
 from tests.factories import make_student
 
 TUESDAY = weekday_ahead(1)
@@ -150,17 +151,17 @@ def test_times_that_are_not_offered_are_refused(engine, school, when, error):
 def test_notice_and_horizon_are_enforced(engine, school):
     with session_scope(engine) as s:
         s.execute(sa.text("UPDATE business_settings SET min_booking_notice_hours = 24, booking_horizon_days = 30"))
-    tomorrowish = date.today() + timedelta(days=1)
+    tomorrowish = today() + timedelta(days=1)
     with pytest.raises((BookingTooLate, SlotUnavailable)):
-        _book(engine, school, at(date.today(), "23:00"))
+        _book(engine, school, at(today(), "23:00"))
     far = weekday_ahead(1, weeks=6)
     with pytest.raises(BookingTooFar):
         _book(engine, school, at(far, "10:00"))
     with session_scope(engine) as s:
-        view = booking.availability_by_day(s, service_ref=school["service"], date_from=date.today(),
+        view = booking.availability_by_day(s, service_ref=school["service"], date_from=today(),
                                            date_to=tomorrowish + timedelta(days=40))
-    assert max(d["date"] for d in view["slots"]) <= (date.today() + timedelta(days=30)).isoformat()
-    assert min(t["start_at"] for d in view["slots"] for t in d["times"]) > at(date.today(), "00:00").isoformat()
+    assert max(d["date"] for d in view["slots"]) <= (today() + timedelta(days=30)).isoformat()
+    assert min(t["start_at"] for d in view["slots"] for t in d["times"]) > at(today(), "00:00").isoformat()
 
 
 def test_bad_details_are_refused_and_change_nothing(engine, school):
