@@ -40,9 +40,9 @@ def _optional(module: str, name: str):
 
 def dispatch_outbox(engine: Engine, now: datetime | None) -> dict:
     """Send due outbox messages (the dispatcher claims rows with FOR UPDATE SKIP LOCKED)."""
-    dispatch_due = _optional("nexdrive.services.dispatch", "dispatch_due")
+    dispatch_due = _optional("nexdrive.services.messaging.dispatch", "dispatch_due")
     if dispatch_due is None:
-        return {"skipped": "nexdrive.services.dispatch is not installed"}
+        return {"skipped": "nexdrive.services.messaging.dispatch is not installed"}
     result = dispatch_due(engine, batch_size=50, now=now, worker_id=f"{socket.gethostname()}:{os.getpid()}")
     if dataclasses.is_dataclass(result):  # DispatchStats: keep its counts in job_runs.result
         return dataclasses.asdict(result)
@@ -50,9 +50,9 @@ def dispatch_outbox(engine: Engine, now: datetime | None) -> dict:
 
 
 def release_holds(engine: Engine, now: datetime | None) -> dict:
-    from nexdrive.services import housekeeping
+    from nexdrive.services.identity import housekeeping
 
-    from nexdrive.services import payments
+    from nexdrive.services.money import payments
 
     # Close open checkouts first: a session still open when its hold lapses could be paid for a
     # time someone else then takes (DESIGN.md §3.1).
@@ -63,7 +63,7 @@ def release_holds(engine: Engine, now: datetime | None) -> dict:
 
 
 def reminders(engine: Engine, now: datetime | None) -> dict:
-    from nexdrive.services import reminders as svc
+    from nexdrive.services.scheduling import reminders as svc
 
     with session_scope(engine) as session:
         queued = svc.queue_due_reminders(session, now)
@@ -73,29 +73,29 @@ def reminders(engine: Engine, now: datetime | None) -> dict:
 
 
 def package_expiry(engine: Engine, now: datetime | None) -> dict:
-    expire_due_packages = _optional("nexdrive.services.packages", "expire_due_packages")
+    expire_due_packages = _optional("nexdrive.services.money.packages", "expire_due_packages")
     if expire_due_packages is None:
-        return {"skipped": "nexdrive.services.packages is not installed"}
+        return {"skipped": "nexdrive.services.money.packages is not installed"}
     with session_scope(engine) as session:
         return {"expired": expire_due_packages(session, now=now)}
 
 
 def callback_followup(engine: Engine, now: datetime | None) -> dict:
-    from nexdrive.services import callbacks
+    from nexdrive.services.crm import callbacks
 
     with session_scope(engine) as session:
         return callbacks.follow_up_callbacks(session, now)
 
 
 def waitlist_matcher(engine: Engine, now: datetime | None) -> dict:
-    from nexdrive.services import waitlist
+    from nexdrive.services.scheduling import waitlist
 
     with session_scope(engine) as session:
         return waitlist.match_waitlist(session, now)
 
 
 def daily_digest(engine: Engine, now: datetime | None) -> dict:
-    from nexdrive.services import digest
+    from nexdrive.services.reporting import digest
 
     with session_scope(engine) as session:
         d = digest.send_daily_digest(session, now=now)
@@ -105,7 +105,7 @@ def daily_digest(engine: Engine, now: datetime | None) -> dict:
 
 
 def integrity_check(engine: Engine, now: datetime | None) -> dict:
-    from nexdrive.services import integrity
+    from nexdrive.services.compliance import integrity
 
     with session_scope(engine) as session:
         result = integrity.run_integrity_check(session, now)
@@ -117,7 +117,7 @@ def integrity_check(engine: Engine, now: datetime | None) -> dict:
 
 
 def housekeeping(engine: Engine, now: datetime | None) -> dict:
-    from nexdrive.services import housekeeping as svc
+    from nexdrive.services.identity import housekeeping as svc
 
     with session_scope(engine) as session:
         return svc.nightly_tidy(session, now)

@@ -15,7 +15,7 @@ from nexdrive.settings import PROJECT_ROOT, get_settings
 
 def prepare(demo: bool) -> str:
     """Start the database if embedded, migrate it, load reference (and demo) data. Idempotent."""
-    from nexdrive.services import seed
+    from nexdrive.data import seed
 
     settings = get_settings()
     started = time.monotonic()
@@ -76,7 +76,7 @@ def jobs_command(args: argparse.Namespace) -> int:
     from datetime import datetime, timezone
 
     from jobs.runner import JOBS, run_job
-    from nexdrive.services.formats import BUSINESS_TZ
+    from nexdrive.services.core.formats import BUSINESS_TZ
 
     logging.basicConfig(level=logging.INFO, format="[nexdrive] %(name)s %(levelname)s %(message)s")
     if args.jobs_command == "list":

@@ -46,11 +46,12 @@ import sqlalchemy as sa  # noqa: E402
 from nexdrive import db as nxdb  # noqa: E402
 from nexdrive import migrations  # noqa: E402
 from nexdrive.models import AvailabilityRule, Instructor, Profile, Service, User  # noqa: E402
-from nexdrive.services import booking, seed  # noqa: E402
-from nexdrive.services.actors import VISITOR  # noqa: E402
-from nexdrive.services.errors import HoldExpired, SlotUnavailable  # noqa: E402
-from nexdrive.services.formats import BUSINESS_TZ  # noqa: E402
-from nexdrive.services.holidays import is_act_public_holiday  # noqa: E402
+from nexdrive.services.scheduling import booking
+from nexdrive.data import seed# noqa: E402
+from nexdrive.services.core.actors import VISITOR  # noqa: E402
+from nexdrive.services.core.errors import HoldExpired, SlotUnavailable  # noqa: E402
+from nexdrive.services.core.formats import BUSINESS_TZ  # noqa: E402
+from nexdrive.services.scheduling.holidays import is_act_public_holiday  # noqa: E402
 
 UTC = timezone.utc
 INSTRUCTORS = 10

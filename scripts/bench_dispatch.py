@@ -44,7 +44,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from nexdrive import db as nxdb  # noqa: E402
 from nexdrive import migrations  # noqa: E402
-from nexdrive.services import seed  # noqa: E402
+from nexdrive.data import seed# noqa: E402
 
 
 def pct(values: list[float], p: float) -> float:
@@ -116,7 +116,7 @@ def _worker(url: str, name: str, batch: int, out) -> None:
     """One dispatcher process: dispatch until nothing is due."""
     from nexdrive.adapters.email import OutboxEmail
     from nexdrive.adapters.sms import OutboxSms
-    from nexdrive.services.dispatch import dispatch_due
+    from nexdrive.services.messaging.dispatch import dispatch_due
     from nexdrive.settings import get_settings
 
     engine = nxdb.make_engine(url, pool_size=2, max_overflow=2)
@@ -162,8 +162,8 @@ def check(engine, n: int) -> dict:
 def run_steady(engine, rate: float, seconds: float, poll: float, booking_id) -> dict:
     from nexdrive.adapters.email import OutboxEmail
     from nexdrive.adapters.sms import OutboxSms
-    from nexdrive.services import notify
-    from nexdrive.services.dispatch import dispatch_due
+    from nexdrive.services.messaging import notify
+    from nexdrive.services.messaging.dispatch import dispatch_due
     from nexdrive.settings import get_settings
 
     with engine.begin() as conn:

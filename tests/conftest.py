@@ -66,7 +66,7 @@ def pg_server():
 @pytest.fixture(scope="session")
 def template_db(pg_server: PgServer) -> str:
     """Migrated schema plus reference data; each test copies it."""
-    from nexdrive.services import seed
+    from nexdrive.data import seed
 
     pg_server.admin(f'CREATE DATABASE "{TEMPLATE_DB}"')
     engine = nxdb.make_engine(pg_server.url(TEMPLATE_DB), poolclass=sa.pool.NullPool)

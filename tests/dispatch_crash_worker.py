@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from nexdrive import db
 from nexdrive.adapters.email import OutboxEmail
 from nexdrive.adapters.sms import OutboxSms
-from nexdrive.services.dispatch import dispatch_due
+from nexdrive.services.messaging.dispatch import dispatch_due
 from nexdrive.settings import get_settings
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from nexdrive.adapters.email import OutboxEmail
 from nexdrive.adapters.sms import OutboxSms
 from nexdrive.db import session_scope
-from nexdrive.services import notify
+from nexdrive.services.messaging import notify
 from nexdrive.settings import get_settings
 
 PUBLIC_URL = "https://school.example.com.au"

@@ -9,8 +9,8 @@ from sqlmodel import Session
 
 from nexdrive.db import session_scope
 from nexdrive.models import Package, StudentPackage, Voucher
-from nexdrive.services import booking
-from nexdrive.services.actors import VISITOR, Actor
+from nexdrive.services.scheduling import booking
+from nexdrive.services.core.actors import VISITOR, Actor
 from tests.booking_helpers import at, only_instructor, open_instructor, weekday_ahead
 from tests.factories import make_student
 

@@ -5,7 +5,7 @@ Authentication: the ``nxd_session`` cookie (HttpOnly, SameSite=Lax, Secure when
 the public URL is https) or ``Authorization: Bearer <token>``. Signed-out callers
 of an authenticated endpoint get 401 AUTH_REQUIRED; signed-in callers without
 the right get 403 FORBIDDEN, both in the spec's envelope (architecture §4.3).
-Business rules live in ``nexdrive.services.accounts``; this module only
+Business rules live in ``nexdrive.services.identity.accounts``; this module only
 translates HTTP to use cases and back.
 
 A magic link opened with GET only *describes* itself (a page with a button, or
@@ -28,10 +28,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from nexdrive.db import session_scope
-from nexdrive.services import access, accounts
-from nexdrive.services.accounts import IssuedSession
-from nexdrive.services.actors import Actor
-from nexdrive.services.errors import Forbidden, ServiceError
+from nexdrive.services.core import access
+from nexdrive.services.identity import accounts
+from nexdrive.services.identity.accounts import IssuedSession
+from nexdrive.services.core.actors import Actor
+from nexdrive.services.core.errors import Forbidden, ServiceError
 from nexdrive.settings import get_settings
 from webhooks.envelope import EnvelopeRoute
 

@@ -4,7 +4,7 @@ Public endpoints work without an account; when the caller is signed in, the
 booking is made as them (a student skips the contact details). A visitor
 manages their booking with the secret ``manage_token`` returned by reserve (and
 emailed with the confirmation), sent as the ``X-Manage-Token`` header or
-``?token=``. All rules live in ``nexdrive.services.booking``; the widget, this
+``?token=``. All rules live in ``nexdrive.services.scheduling.booking``; the widget, this
 API, the SMS bot and the voice agent call the same functions.
 """
 from __future__ import annotations
@@ -19,11 +19,14 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from nexdrive.db import session_scope
-from nexdrive.services import booking, catalogue, contacts, ics
-from nexdrive.services.accounts import AuthRequired
-from nexdrive.services.actors import Actor
-from nexdrive.services.errors import ValidationFailed
-from nexdrive.services.formats import BUSINESS_TZ
+from nexdrive.services.scheduling import booking
+from nexdrive.services.scheduling import catalogue
+from nexdrive.services.crm import contacts
+from nexdrive.services.scheduling import ics
+from nexdrive.services.identity.accounts import AuthRequired
+from nexdrive.services.core.actors import Actor
+from nexdrive.services.core.errors import ValidationFailed
+from nexdrive.services.core.formats import BUSINESS_TZ
 from webhooks.accounts import _data, client_ip, client_ua, current_actor, request_token
 from webhooks.envelope import EnvelopeRoute
 

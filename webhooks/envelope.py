@@ -9,8 +9,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from nexdrive.services.accounts import AuthRequired, RateLimited
-from nexdrive.services.errors import ServiceError
+from nexdrive.services.identity.accounts import AuthRequired, RateLimited
+from nexdrive.services.core.errors import ServiceError
 
 
 def error_envelope(code: str, message: str, details: Any = None) -> dict:

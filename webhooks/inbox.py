@@ -1,7 +1,7 @@
 """/api/v1/me/notifications (architecture §4.2): the caller's own in-app notifications.
 
 Thin: authentication as for every /me endpoint (cookie or bearer, origin check on
-cookie writes), then ``nexdrive.services.inbox``. Someone else's id is 404, like
+cookie writes), then ``nexdrive.services.messaging.inbox``. Someone else's id is 404, like
 an id that does not exist.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from nexdrive.db import session_scope
-from nexdrive.services import inbox
+from nexdrive.services.messaging import inbox
 from webhooks.accounts import _data, current_actor
 from webhooks.envelope import EnvelopeRoute
 

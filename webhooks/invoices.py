@@ -3,7 +3,7 @@
 Signed-in callers use their session cookie or bearer token; a visitor who booked
 without an account uses the booking's secret manage link (``?token=`` or the
 ``X-Manage-Token`` header). Who may see which invoice is decided by
-``nexdrive.services.invoices``.
+``nexdrive.services.money.invoices``.
 """
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from nexdrive.db import session_scope
-from nexdrive.services import invoices
-from nexdrive.services.actors import Actor
+from nexdrive.services.money import invoices
+from nexdrive.services.core.actors import Actor
 from webhooks.accounts import current_actor
 from webhooks.booking import _manage_token, _optional_actor
 from webhooks.envelope import EnvelopeRoute

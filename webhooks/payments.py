@@ -20,8 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nexdrive.adapters import get_adapter
 from nexdrive.db import session_scope
-from nexdrive.services import packages, payments, vouchers
-from nexdrive.services.errors import ServiceError, ValidationFailed
+from nexdrive.services.money import packages
+from nexdrive.services.money import payments
+from nexdrive.services.money import vouchers
+from nexdrive.services.core.errors import ServiceError, ValidationFailed
 from webhooks.accounts import _data, _iso, current_actor
 from webhooks.booking import _manage_token, _optional_actor
 from webhooks.envelope import EnvelopeRoute, error_envelope, service_error_response

@@ -59,6 +59,6 @@ def offline_body(settings, body: str) -> str:
     links; anywhere else secret links are removed here as well, so staff never read them."""
     if settings.environment == "development":
         return body
-    from nexdrive.services.notify import redact_secret_links
+    from nexdrive.services.messaging.notify import redact_secret_links
 
     return redact_secret_links(body)

@@ -1,6 +1,6 @@
 """The payments port: Stripe Checkout in production, a local test-mode gateway offline (DESIGN.md §4).
 
-The service layer (``nexdrive.services.payments``) only talks to this Protocol.
+The service layer (``nexdrive.services.money.payments``) only talks to this Protocol.
 Both implementations report what happened as *gateway events* shaped like
 Stripe's (``checkout.session.completed`` ...): Stripe sends them to the webhook,
 the local gateway hands them back at once from ``immediate_events`` — and either
@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import stripe
 
-from nexdrive.services.errors import PaymentGatewayError, WebhookRejected
+from nexdrive.services.core.errors import PaymentGatewayError, WebhookRejected
 from nexdrive.settings import Settings
 
 UTC = timezone.utc

@@ -118,8 +118,8 @@ class TwilioSms:
     def send(self, message: OutgoingSms) -> SmsReceipt:
         from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 
-        from nexdrive.services.contacts import normalise_au_mobile
-        from nexdrive.services.errors import ValidationFailed
+        from nexdrive.services.crm.contacts import normalise_au_mobile
+        from nexdrive.services.core.errors import ValidationFailed
 
         try:
             to = normalise_au_mobile(message.to)

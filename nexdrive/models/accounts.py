@@ -4,7 +4,7 @@
 magic-link request, a password-reset request), keyed by account (lower-case
 email) and by IP, so the accounts service can refuse the N+1th attempt within
 a sliding window, per account and per IP. Rows older than a day are useless
-and may be purged (``nexdrive.services.accounts.purge_throttle_events``).
+and may be purged (``nexdrive.services.identity.accounts.purge_throttle_events``).
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ Reflex 0.10 keeps the handshake headers on the server only (``self.router.header
 is never serialised to the frontend), so the token never reaches the page's JS.
 
 Every handler that needs the acting user resolves the cookie again through
-:func:`nexdrive.services.accounts.actor_for_session_token` (so a sign-out or
+:func:`nexdrive.services.identity.accounts.actor_for_session_token` (so a sign-out or
 revoked session takes effect at once), in a worker thread (DESIGN.md §5: no
 blocking DB work on the event loop). Guards only redirect; permission checks
 stay in the service layer.
@@ -31,9 +31,9 @@ from urllib.parse import quote
 import reflex as rx
 
 from nexdrive.db import session_scope
-from nexdrive.services import accounts
-from nexdrive.services.accounts import AuthRequired
-from nexdrive.services.actors import Actor
+from nexdrive.services.identity import accounts
+from nexdrive.services.identity.accounts import AuthRequired
+from nexdrive.services.core.actors import Actor
 
 SESSION_COOKIE = "nxd_session"
 SIGN_IN_ROUTE = "/sign-in"

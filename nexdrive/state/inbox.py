@@ -15,9 +15,9 @@ import logging
 import reflex as rx
 from sqlalchemy.exc import SQLAlchemyError
 
-from nexdrive.services import inbox
-from nexdrive.services.accounts import AuthRequired
-from nexdrive.services.errors import ServiceError
+from nexdrive.services.messaging import inbox
+from nexdrive.services.identity.accounts import AuthRequired
+from nexdrive.services.core.errors import ServiceError
 from nexdrive.state.auth import run_as_actor
 
 logger = logging.getLogger("nexdrive.inbox")

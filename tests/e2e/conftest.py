@@ -35,7 +35,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def e2e_db_url(pg_server, template_db) -> str:
-    from nexdrive.services import seed
+    from nexdrive.data import seed
 
     name = pg_server.create_database(template_db)
     url = pg_server.url(name)

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 
 from nexdrive import db as nxdb
 from nexdrive.models import Lesson, Student, User
-from nexdrive.services import accounts
-from nexdrive.services.actors import SYSTEM, VISITOR
-from nexdrive.services.passwords import hash_password
+from nexdrive.services.identity import accounts
+from nexdrive.services.core.actors import SYSTEM, VISITOR
+from nexdrive.services.identity.passwords import hash_password
 from tests.e2e.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.e2e

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from nexdrive import db as nxdb
 from nexdrive.models import User
-from nexdrive.services import accounts
-from nexdrive.services.passwords import hash_password
+from nexdrive.services.identity import accounts
+from nexdrive.services.identity.passwords import hash_password
 from tests.e2e.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.e2e
@@ -177,9 +177,9 @@ def student(e2e_db_url):
 
 def _book_for_student(e2e_db_url, student_id, start: datetime) -> str:
     """Staff-booked lesson for the student at the first free hour from `start` (the school books any free time)."""
-    from nexdrive.services import booking
-    from nexdrive.services.actors import SYSTEM
-    from nexdrive.services.errors import SlotUnavailable
+    from nexdrive.services.scheduling import booking
+    from nexdrive.services.core.actors import SYSTEM
+    from nexdrive.services.core.errors import SlotUnavailable
 
     engine = _engine(e2e_db_url)
     try:
@@ -271,7 +271,7 @@ def test_a_visitor_joins_the_waitlist(app_server, e2e_db_url, phone_page):
 
 
 def test_the_instructor_cancels_late_for_a_learner_and_waives_the_fee(app_server, e2e_db_url, student, page):
-    from nexdrive.services import seed
+    from nexdrive.data import seed
     from tests.e2e.test_auth_flows import sign_in
 
     engine = _engine(e2e_db_url)

@@ -11,11 +11,12 @@ import sqlalchemy as sa
 
 from nexdrive import db as nxdb
 from nexdrive.models import User
-from nexdrive.services import schedule, seed
-from nexdrive.services.actors import SYSTEM
-from nexdrive.services.formats import BUSINESS_TZ
-from nexdrive.services.holidays import is_act_public_holiday
-from nexdrive.services.passwords import hash_password
+from nexdrive.services.scheduling import schedule
+from nexdrive.data import seed
+from nexdrive.services.core.actors import SYSTEM
+from nexdrive.services.core.formats import BUSINESS_TZ
+from nexdrive.services.scheduling.holidays import is_act_public_holiday
+from nexdrive.services.identity.passwords import hash_password
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_auth_flows import sign_in
 

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 
 from nexdrive import db as nxdb
 from nexdrive.models import Booking, Instructor, User
-from nexdrive.services import accounts
-from nexdrive.services.actors import SYSTEM
-from nexdrive.services.passwords import hash_password
+from nexdrive.services.identity import accounts
+from nexdrive.services.core.actors import SYSTEM
+from nexdrive.services.identity.passwords import hash_password
 
 pytestmark = pytest.mark.e2e
 

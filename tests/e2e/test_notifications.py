@@ -16,8 +16,10 @@ import sqlalchemy as sa
 
 from nexdrive import db as nxdb
 from nexdrive.models import User
-from nexdrive.services import accounts, inbox, seed
-from nexdrive.services.passwords import hash_password
+from nexdrive.services.identity import accounts
+from nexdrive.services.messaging import inbox
+from nexdrive.data import seed
+from nexdrive.services.identity.passwords import hash_password
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_auth_flows import sign_in
 from tests.e2e.test_booking_widget import _book_for_student, fill_details, open_widget, pick_first_time

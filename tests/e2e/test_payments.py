@@ -15,9 +15,9 @@ from playwright.sync_api import expect
 
 from nexdrive import db as nxdb
 from nexdrive.models import User
-from nexdrive.services import accounts
-from nexdrive.services.actors import SYSTEM, VISITOR, Actor
-from nexdrive.services.passwords import hash_password
+from nexdrive.services.identity import accounts
+from nexdrive.services.core.actors import SYSTEM, VISITOR, Actor
+from nexdrive.services.identity.passwords import hash_password
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_auth_flows import sign_in
 from tests.e2e.test_booking_widget import fill_details, open_widget, pick_first_time
@@ -53,7 +53,7 @@ def _shot(page, name):
 def people(e2e_db_url):
     """An admin and a learner (with a pick-up address, so the widget skips the details step), a 10% voucher
     and a five-lesson package for the 60-minute lesson."""
-    from nexdrive.services import packages
+    from nexdrive.services.money import packages
 
     engine = _engine(e2e_db_url)
     try:
@@ -290,8 +290,8 @@ def test_a_visitor_who_leaves_the_card_page_keeps_the_hold_and_pays_on_the_secon
     waits for it; back from the card page's cancel link, the hold is kept and "Try again" pays, voucher kept."""
     from datetime import datetime, timedelta
 
-    from nexdrive.services import booking
-    from nexdrive.services.actors import VISITOR
+    from nexdrive.services.scheduling import booking
+    from nexdrive.services.core.actors import VISITOR
     from tests.reference import reference_week
 
     engine = _engine(e2e_db_url)

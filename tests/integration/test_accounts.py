@@ -16,8 +16,9 @@ from sqlmodel import select
 from nexdrive.db import session_scope
 from nexdrive.models import AuditLog, AuthSession, MagicLink, OutboxMessage, ParentStudentLink, User
 from nexdrive.models.accounts import AuthThrottleEvent
-from nexdrive.services import access, accounts
-from nexdrive.services.accounts import (
+from nexdrive.services.core import access
+from nexdrive.services.identity import accounts
+from nexdrive.services.identity.accounts import (
     AccountSuspended,
     AuthRequired,
     EmailTaken,
@@ -25,9 +26,9 @@ from nexdrive.services.accounts import (
     LinkInvalid,
     RateLimited,
 )
-from nexdrive.services.actors import SYSTEM, VISITOR, Actor
-from nexdrive.services.audit import verify_chain
-from nexdrive.services.errors import Forbidden, ValidationFailed
+from nexdrive.services.core.actors import SYSTEM, VISITOR, Actor
+from nexdrive.services.core.audit import verify_chain
+from nexdrive.services.core.errors import Forbidden, ValidationFailed
 from nexdrive.settings import get_settings
 from tests.factories import make_instructor, make_user
 

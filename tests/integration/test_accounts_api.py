@@ -11,8 +11,8 @@ from sqlmodel import select
 
 from nexdrive.db import session_scope
 from nexdrive.models import OutboxMessage, User
-from nexdrive.services import accounts
-from nexdrive.services.passwords import hash_password
+from nexdrive.services.identity import accounts
+from nexdrive.services.identity.passwords import hash_password
 from nexdrive.settings import reset_settings
 from tests.factories import make_instructor, make_user
 from webhooks.accounts import SESSION_COOKIE

@@ -10,8 +10,8 @@ from sqlalchemy.exc import DBAPIError
 
 from nexdrive.db import session_scope
 from nexdrive.models import CompetencyTask, Lesson, Signature, StudentCompetency
-from nexdrive.services import audit
-from nexdrive.services.actors import SYSTEM
+from nexdrive.services.core import audit
+from nexdrive.services.core.actors import SYSTEM
 from tests.factories import make_instructor, make_student
 
 START = datetime(2026, 10, 1, 23, 0, tzinfo=timezone.utc)

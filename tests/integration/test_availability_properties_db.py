@@ -27,10 +27,10 @@ from sqlmodel import Session
 
 from nexdrive.db import session_scope
 from nexdrive.models import AvailabilityOverride, AvailabilityRule, Service
-from nexdrive.services import booking
-from nexdrive.services.actors import SYSTEM, VISITOR
-from nexdrive.services.availability import dow
-from nexdrive.services.errors import SlotUnavailable, ValidationFailed
+from nexdrive.services.scheduling import booking
+from nexdrive.services.core.actors import SYSTEM, VISITOR
+from nexdrive.services.scheduling.availability import dow
+from nexdrive.services.core.errors import SlotUnavailable, ValidationFailed
 from tests.booking_helpers import CANBERRA, weekday_ahead
 from tests.reference import today
 from tests.factories import make_instructor, make_service

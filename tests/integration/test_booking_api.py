@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from nexdrive.db import session_scope
-from nexdrive.services import accounts
+from nexdrive.services.identity import accounts
 from tests.api_server import serve_api
 from tests.booking_helpers import only_instructor, open_instructor, weekday_ahead
 

@@ -8,9 +8,9 @@ import sqlalchemy as sa
 
 from nexdrive.db import session_scope
 from nexdrive.models import AvailabilityOverride
-from nexdrive.services import booking
-from nexdrive.services.actors import SYSTEM, VISITOR, Actor
-from nexdrive.services.errors import (
+from nexdrive.services.scheduling import booking
+from nexdrive.services.core.actors import SYSTEM, VISITOR, Actor
+from nexdrive.services.core.errors import (
     BookingTooFar,
     BookingTooLate,
     Forbidden,
@@ -19,7 +19,7 @@ from nexdrive.services.errors import (
     SlotUnavailable,
     ValidationFailed,
 )
-from nexdrive.services.holidays import act_public_holidays
+from nexdrive.services.scheduling.holidays import act_public_holidays
 from tests.booking_helpers import at, only_instructor, open_instructor, weekday_ahead
 from tests.reference import today
 from tests.factories import make_student

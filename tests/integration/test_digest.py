@@ -12,8 +12,9 @@ import sqlalchemy as sa
 
 from nexdrive.db import session_scope
 from nexdrive.models import Contact, OutboxMessage, Payment
-from nexdrive.services import audit, digest
-from nexdrive.services.actors import SYSTEM
+from nexdrive.services.core import audit
+from nexdrive.services.reporting import digest
+from nexdrive.services.core.actors import SYSTEM
 from tests.factories import make_instructor, make_service, make_student
 from tests.jobs_helpers import CANBERRA, UTC, lesson, local, make_admin
 

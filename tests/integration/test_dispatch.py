@@ -12,10 +12,12 @@ import sqlalchemy as sa
 from nexdrive.adapters.delivery import SendFailed
 from nexdrive.db import session_scope
 from nexdrive.models import Booking, MarketingConsent
-from nexdrive.services import dispatch, notify, preferences
-from nexdrive.services.actors import SYSTEM
-from nexdrive.services.dispatch import dispatch_due
-from nexdrive.services.message_templates import LINK_REMOVED
+from nexdrive.services.messaging import dispatch
+from nexdrive.services.messaging import notify
+from nexdrive.services.messaging import preferences
+from nexdrive.services.core.actors import SYSTEM
+from nexdrive.services.messaging.dispatch import dispatch_due
+from nexdrive.services.messaging.message_templates import LINK_REMOVED
 from tests.booking_helpers import at, open_instructor, weekday_ahead
 from tests.factories import make_student, make_user
 from tests.notify_helpers import deliveries, later, offline, outbox, queue_many
@@ -253,7 +255,7 @@ def test_marketing_email_has_an_unsubscribe_link_that_works(engine):
 def test_turned_off_notifications_are_suppressed_but_must_haves_are_not(engine):
     with session_scope(engine) as s:
         user, _ = make_user(s, "student", "Noah")
-        from nexdrive.services.accounts import actor_for_user
+        from nexdrive.services.identity.accounts import actor_for_user
         me = actor_for_user(s, user.id)
         preferences.set_preference(s, me, notification_type="booking_reminder_24h", channel="sms", enabled=False)
         reminder = notify.queue(s, channel="sms", recipient="+61412555003", template="booking_reminder_24h",

@@ -8,7 +8,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from nexdrive.services.dispatch import STALE_AFTER, dispatch_due
+from nexdrive.services.messaging.dispatch import STALE_AFTER, dispatch_due
 from tests.notify_helpers import deliveries, later, offline, outbox, queue_many
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,8 +7,8 @@ import pytest
 import sqlalchemy as sa
 
 from nexdrive.db import session_scope
-from nexdrive.services import audit
-from nexdrive.services.actors import SYSTEM, Actor
+from nexdrive.services.core import audit
+from nexdrive.services.core.actors import SYSTEM, Actor
 
 ADMIN = Actor(role="admin")
 

@@ -7,7 +7,9 @@ import sqlalchemy as sa
 
 from nexdrive.db import session_scope
 from nexdrive.models import CallLog, Contact, WaitlistEntry
-from nexdrive.services import callbacks, housekeeping, waitlist
+from nexdrive.services.crm import callbacks
+from nexdrive.services.identity import housekeeping
+from nexdrive.services.scheduling import waitlist
 from tests.booking_helpers import at, only_instructor, open_instructor, weekday_ahead
 from tests.factories import make_student
 from tests.jobs_helpers import CANBERRA, lesson, make_admin

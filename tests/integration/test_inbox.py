@@ -7,10 +7,11 @@ import pytest
 import sqlalchemy as sa
 
 from nexdrive.db import session_scope
-from nexdrive.services import booking, inbox
-from nexdrive.services.accounts import AuthRequired
-from nexdrive.services.actors import SYSTEM, VISITOR, Actor
-from nexdrive.services.errors import NotFound, ValidationFailed
+from nexdrive.services.scheduling import booking
+from nexdrive.services.messaging import inbox
+from nexdrive.services.identity.accounts import AuthRequired
+from nexdrive.services.core.actors import SYSTEM, VISITOR, Actor
+from nexdrive.services.core.errors import NotFound, ValidationFailed
 from tests.booking_helpers import at, only_instructor, open_instructor, weekday_ahead
 from tests.factories import make_student, make_user
 

@@ -10,8 +10,10 @@ import sqlalchemy as sa
 from jobs.runner import run_job
 from nexdrive.db import session_scope
 from nexdrive.models import CompetencyTask, Signature, StudentCompetency
-from nexdrive.services import audit, digest, integrity
-from nexdrive.services.actors import SYSTEM
+from nexdrive.services.core import audit
+from nexdrive.services.reporting import digest
+from nexdrive.services.compliance import integrity
+from nexdrive.services.core.actors import SYSTEM
 from tests.factories import make_instructor, make_student
 from tests.jobs_helpers import UTC, make_admin
 

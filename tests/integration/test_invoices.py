@@ -32,11 +32,11 @@ from nexdrive.models import (
     Voucher,
     VoucherRedemption,
 )
-from nexdrive.services import invoices
-from nexdrive.services.accounts import PARENT_PERMISSIONS, AuthRequired, _issue_session, actor_for_user, hash_token
-from nexdrive.services.actors import SYSTEM, VISITOR, Actor
-from nexdrive.services.errors import Forbidden, NotFound
-from nexdrive.services.formats import BUSINESS_TZ, aud
+from nexdrive.services.money import invoices
+from nexdrive.services.identity.accounts import PARENT_PERMISSIONS, AuthRequired, _issue_session, actor_for_user, hash_token
+from nexdrive.services.core.actors import SYSTEM, VISITOR, Actor
+from nexdrive.services.core.errors import Forbidden, NotFound
+from nexdrive.services.core.formats import BUSINESS_TZ, aud
 from tests.factories import make_instructor, make_service, make_student, make_user
 from webhooks.app import build_api
 

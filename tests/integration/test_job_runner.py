@@ -24,8 +24,9 @@ from jobs.runner import JOBS, JobSpec, run_job
 from jobs.triggers import DailyAt
 from nexdrive.db import session_scope
 from nexdrive.models import AuthThrottleEvent, CallLog, WaitlistEntry
-from nexdrive.services import audit, reminders
-from nexdrive.services.actors import SYSTEM
+from nexdrive.services.core import audit
+from nexdrive.services.scheduling import reminders
+from nexdrive.services.core.actors import SYSTEM
 from nexdrive.settings import PROJECT_ROOT, reset_settings
 from tests.booking_helpers import only_instructor, open_instructor
 from tests.factories import make_instructor, make_service, make_student

@@ -7,10 +7,11 @@ import pytest
 import sqlalchemy as sa
 
 from nexdrive.db import session_scope
-from nexdrive.services import notify, outbox_admin
-from nexdrive.services.accounts import AuthRequired
-from nexdrive.services.actors import VISITOR, Actor
-from nexdrive.services.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from nexdrive.services.messaging import notify
+from nexdrive.services.messaging import outbox_admin
+from nexdrive.services.identity.accounts import AuthRequired
+from nexdrive.services.core.actors import VISITOR, Actor
+from nexdrive.services.core.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from tests.booking_helpers import open_instructor
 from tests.factories import make_student, make_user
 

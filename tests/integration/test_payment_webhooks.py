@@ -17,8 +17,8 @@ import pytest
 from nexdrive.adapters import override
 from nexdrive.adapters.payments import StripeGateway
 from nexdrive.db import session_scope
-from nexdrive.services import payments
-from nexdrive.services.actors import VISITOR
+from nexdrive.services.money import payments
+from nexdrive.services.core.actors import VISITOR
 from nexdrive.settings import Settings
 from tests.api_server import serve_api
 from tests.payment_helpers import hold, lapse_hold, make_voucher, rows, scalar, school
@@ -316,7 +316,7 @@ def test_changing_the_voucher_closes_the_open_checkout_and_opens_a_new_one(engin
 
 
 def test_cancelling_a_hold_with_an_open_checkout_closes_it_at_stripe(engine, sch, stripe_stub):
-    from nexdrive.services import booking
+    from nexdrive.services.scheduling import booking
     booking_id, token = hold(engine, sch)
     start = checkout(engine, booking_id, token)
     with session_scope(engine) as s:

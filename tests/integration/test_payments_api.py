@@ -10,7 +10,7 @@ from nexdrive.adapters import override
 from nexdrive.adapters.payments import LocalGateway
 from nexdrive.db import session_scope
 from nexdrive.models import User
-from nexdrive.services import accounts
+from nexdrive.services.identity import accounts
 from nexdrive.settings import Settings
 from tests.api_server import serve_api
 from tests.payment_helpers import TUESDAY, give_package, make_voucher, rows, scalar, school, student

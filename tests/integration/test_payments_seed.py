@@ -5,8 +5,10 @@ import sqlalchemy as sa
 
 from nexdrive.db import session_scope
 from nexdrive.models import Student, User
-from nexdrive.services import packages, seed, vouchers
-from nexdrive.services.actors import VISITOR, Actor
+from nexdrive.services.money import packages
+from nexdrive.data import seed
+from nexdrive.services.money import vouchers
+from nexdrive.services.core.actors import VISITOR, Actor
 
 
 def test_demo_packages_and_vouchers_load_once_and_are_usable(engine):

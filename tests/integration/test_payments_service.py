@@ -18,10 +18,12 @@ from nexdrive.adapters import override
 from nexdrive.adapters.payments import LocalGateway
 from nexdrive.db import session_scope
 from nexdrive.models import Instructor, Parent, ParentStudentLink
-from nexdrive.services import booking, packages, payments
-from nexdrive.services.accounts import AuthRequired
-from nexdrive.services.actors import SYSTEM, VISITOR, Actor
-from nexdrive.services.errors import (
+from nexdrive.services.scheduling import booking
+from nexdrive.services.money import packages
+from nexdrive.services.money import payments
+from nexdrive.services.identity.accounts import AuthRequired
+from nexdrive.services.core.actors import SYSTEM, VISITOR, Actor
+from nexdrive.services.core.errors import (
     Forbidden,
     InvalidState,
     NoCreditsLeft,

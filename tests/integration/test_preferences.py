@@ -5,10 +5,10 @@ import pytest
 import sqlalchemy as sa
 
 from nexdrive.db import session_scope
-from nexdrive.services import preferences
-from nexdrive.services.accounts import actor_for_user
-from nexdrive.services.actors import SYSTEM, VISITOR
-from nexdrive.services.errors import Forbidden, ValidationFailed
+from nexdrive.services.messaging import preferences
+from nexdrive.services.identity.accounts import actor_for_user
+from nexdrive.services.core.actors import SYSTEM, VISITOR
+from nexdrive.services.core.errors import Forbidden, ValidationFailed
 from tests.factories import make_user
 
 

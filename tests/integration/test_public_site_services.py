@@ -7,10 +7,11 @@ from sqlmodel import select
 
 from nexdrive.db import session_scope
 from nexdrive.models import BusinessSettings, Contact, Instructor, OutboxMessage
-from nexdrive.services import catalogue, seed
-from nexdrive.services.actors import VISITOR
-from nexdrive.services.contacts import Utm, record_enquiry
-from nexdrive.services.errors import ValidationFailed
+from nexdrive.services.scheduling import catalogue
+from nexdrive.data import seed
+from nexdrive.services.core.actors import VISITOR
+from nexdrive.services.crm.contacts import Utm, record_enquiry
+from nexdrive.services.core.errors import ValidationFailed
 from tests.factories import make_instructor
 
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from nexdrive.db import session_scope
 from nexdrive.models import Contact, NotificationPreference
-from nexdrive.services import reminders
+from nexdrive.services.scheduling import reminders
 from tests.factories import make_instructor, make_service, make_student
 from tests.jobs_helpers import CANBERRA, UTC, first_sunday, lesson, local
 

@@ -1,4 +1,4 @@
-"""Reference data and the demo school (nexdrive.services.seed), on a real PostgreSQL."""
+"""Reference data and the demo school (nexdrive.data.seed), on a real PostgreSQL."""
 from __future__ import annotations
 
 import json
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from nexdrive.data import CATALOGUE_ENV_VAR, DEFAULT_CATALOGUE_PATH
 from nexdrive.db import session_scope
-from nexdrive.services import seed
+from nexdrive.data import seed
 
 CANBERRA = ZoneInfo("Australia/Sydney")
 

@@ -15,10 +15,12 @@ from nexdrive.adapters.sms import OutboxSms, SmsReceipt
 from nexdrive.db import session_scope
 from nexdrive.models import Booking
 from nexdrive.pages.account._display import booking_row
-from nexdrive.services import access, notify, preferences
-from nexdrive.services.accounts import actor_for_user
-from nexdrive.services.actors import SYSTEM
-from nexdrive.services.dispatch import STALE_AFTER, dispatch_due
+from nexdrive.services.core import access
+from nexdrive.services.messaging import notify
+from nexdrive.services.messaging import preferences
+from nexdrive.services.identity.accounts import actor_for_user
+from nexdrive.services.core.actors import SYSTEM
+from nexdrive.services.messaging.dispatch import STALE_AFTER, dispatch_due
 from nexdrive.settings import get_settings, reset_settings
 from tests.booking_helpers import open_instructor
 from tests.factories import make_student, make_user

@@ -16,7 +16,7 @@ from twilio.http.response import Response
 from nexdrive.adapters.delivery import SendFailed
 from nexdrive.adapters.email import Attachment, OutgoingEmail, SmtpEmail, parse_smtp_url
 from nexdrive.adapters.sms import OutgoingSms, TwilioSms
-from nexdrive.services.message_templates import email_html
+from nexdrive.services.messaging.message_templates import email_html
 from nexdrive.settings import Settings
 
 RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "twilio"

@@ -30,7 +30,7 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from nexdrive.services.availability import (
+from nexdrive.services.scheduling.availability import (
     Busy,
     InstructorCalendar,
     Override,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nexdrive.services.holidays import (
+from nexdrive.services.scheduling.holidays import (
     act_public_holidays,
     add_business_days,
     business_days_between,

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from nexdrive.models import Invoice
-from nexdrive.services import invoices
+from nexdrive.services.money import invoices
 
 ISSUED = datetime(2026, 11, 21, 22, 30, tzinfo=timezone.utc)  # 22 November 2026, 9:30 am in Canberra
 BUSINESS = {"name": "NexDrive Academy", "abn": "51 824 753 556", "gst_registered": True,

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from nexdrive.adapters.sms import gsm_normalise, sms_segments
-from nexdrive.services.dispatch import backoff
-from nexdrive.services.message_templates import (
+from nexdrive.services.messaging.dispatch import backoff
+from nexdrive.services.messaging.message_templates import (
     LINK_REMOVED,
     NOTIFICATION_TYPES,
     RENDERERS,
@@ -17,7 +17,7 @@ from nexdrive.services.message_templates import (
     redact_secret_links,
     render,
 )
-from nexdrive.services.sms_replies import keyword
+from nexdrive.services.messaging.sms_replies import keyword
 
 
 @pytest.mark.parametrize("text,encoding,count", [

@@ -11,9 +11,9 @@ from nexdrive.components.bell import NOTIFICATIONS_ROUTE, notice_item
 from nexdrive.components.layout import layout
 from nexdrive.components.ui import container
 from nexdrive.pages.auth._forms import message_box, page_title
-from nexdrive.services import inbox
-from nexdrive.services.accounts import AuthRequired
-from nexdrive.services.errors import ServiceError
+from nexdrive.services.messaging import inbox
+from nexdrive.services.identity.accounts import AuthRequired
+from nexdrive.services.core.errors import ServiceError
 from nexdrive.state.auth import require_role, run_as_actor
 from nexdrive.state.inbox import InboxState, NoticeRow, notice_rows
 

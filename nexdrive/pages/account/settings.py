@@ -14,9 +14,10 @@ from nexdrive.components.layout import layout
 from nexdrive.components.ui import container
 from nexdrive.pages.auth._forms import field, go_to, message_box, page_title, submit_button
 from nexdrive.pages.auth.sign_out import sign_out_button
-from nexdrive.services import accounts, preferences
-from nexdrive.services.accounts import AuthRequired
-from nexdrive.services.errors import ServiceError, ValidationFailed
+from nexdrive.services.identity import accounts
+from nexdrive.services.messaging import preferences
+from nexdrive.services.identity.accounts import AuthRequired
+from nexdrive.services.core.errors import ServiceError, ValidationFailed
 from nexdrive.state.auth import (
     api_error_message,
     api_field_errors,

@@ -7,9 +7,11 @@ from nexdrive.components import brand
 from nexdrive.components.layout import layout
 from nexdrive.pages.account._display import role_home, BookingRow, booking_list, panel, stat, upcoming_bookings
 from nexdrive.components.ui import button_link
-from nexdrive.services import access, accounts, outbox_admin
-from nexdrive.services.accounts import AuthRequired
-from nexdrive.services.errors import ServiceError
+from nexdrive.services.core import access
+from nexdrive.services.identity import accounts
+from nexdrive.services.messaging import outbox_admin
+from nexdrive.services.identity.accounts import AuthRequired
+from nexdrive.services.core.errors import ServiceError
 from nexdrive.state.auth import require_role, run_as_actor
 
 ROUTE = brand.ROUTE_ADMIN

@@ -15,10 +15,11 @@ from nexdrive.components.layout import layout
 from nexdrive.components.ui import button_link, container
 from nexdrive.pages.admin.payments import dollars_to_cents
 from nexdrive.pages.auth._forms import message_box, page_title
-from nexdrive.services import catalogue, packages
-from nexdrive.services.accounts import AuthRequired
-from nexdrive.services.errors import ServiceError
-from nexdrive.services.formats import aud
+from nexdrive.services.scheduling import catalogue
+from nexdrive.services.money import packages
+from nexdrive.services.identity.accounts import AuthRequired
+from nexdrive.services.core.errors import ServiceError
+from nexdrive.services.core.formats import aud
 from nexdrive.state.auth import require_role, run_as_actor
 
 ROUTE = "/admin/packages"

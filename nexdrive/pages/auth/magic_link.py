@@ -12,7 +12,7 @@ import reflex as rx
 
 from nexdrive.components.layout import layout
 from nexdrive.pages.auth._forms import card, go_to, message_box, page_title
-from nexdrive.services import accounts
+from nexdrive.services.identity import accounts
 from nexdrive.state.auth import api_error_message, home_for, post_json_script, run_anonymous
 
 ROUTE = "/sign-in/link"

@@ -1,6 +1,6 @@
 """The booking widget ``/book``: lesson type → day and time → your details → confirm.
 
-Thin over ``nexdrive.services.booking``: the same ``book_lesson`` / ``confirm_booking``
+Thin over ``nexdrive.services.scheduling.booking``: the same ``book_lesson`` / ``confirm_booking``
 the REST API, SMS bot and voice agent use. The chosen time is held (a real
 reservation in the database) when the details are submitted, so a visitor who
 reaches the confirm step has the slot; a visitor who loses a race is told
@@ -26,9 +26,13 @@ from nexdrive.components.layout import layout
 from nexdrive.components.ui import container, page_header
 from nexdrive.pages.auth._forms import field, message_box
 from nexdrive.pages.auth._forms import go_to
-from nexdrive.services import booking, catalogue, contacts, payments, vouchers
-from nexdrive.services.errors import ServiceError, SlotUnavailable, ValidationFailed
-from nexdrive.services.formats import BUSINESS_TZ, au_date, au_time, aud
+from nexdrive.services.scheduling import booking
+from nexdrive.services.scheduling import catalogue
+from nexdrive.services.crm import contacts
+from nexdrive.services.money import payments
+from nexdrive.services.money import vouchers
+from nexdrive.services.core.errors import ServiceError, SlotUnavailable, ValidationFailed
+from nexdrive.services.core.formats import BUSINESS_TZ, au_date, au_time, aud
 from nexdrive.state.auth import run_anonymous, run_as_visitor_or_user
 
 ROUTE = brand.ROUTE_BOOK

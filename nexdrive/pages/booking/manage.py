@@ -17,9 +17,10 @@ from nexdrive.components.layout import layout
 from nexdrive.components.ui import container
 from nexdrive.components.ui import file_link
 from nexdrive.pages.auth._forms import go_to, message_box
-from nexdrive.services import booking, payments
-from nexdrive.services.errors import NotFound, ServiceError, SlotUnavailable
-from nexdrive.services.formats import BUSINESS_TZ, aud
+from nexdrive.services.scheduling import booking
+from nexdrive.services.money import payments
+from nexdrive.services.core.errors import NotFound, ServiceError, SlotUnavailable
+from nexdrive.services.core.formats import BUSINESS_TZ, aud
 from nexdrive.state.auth import run_as_visitor_or_user
 
 CONFIRMED_ROUTE = "/book/confirmed"

@@ -20,9 +20,10 @@ import reflex as rx
 from nexdrive.components.layout import layout
 from nexdrive.components.ui import button_link, container, file_link, route_link_button
 from nexdrive.pages.auth._forms import go_to, message_box
-from nexdrive.services import payments, vouchers
-from nexdrive.services.errors import ServiceError
-from nexdrive.services.formats import au_date, au_time, aud
+from nexdrive.services.money import payments
+from nexdrive.services.money import vouchers
+from nexdrive.services.core.errors import ServiceError
+from nexdrive.services.core.formats import au_date, au_time, aud
 from nexdrive.state.auth import run_as_visitor_or_user
 
 ROUTE = "/pay/result"

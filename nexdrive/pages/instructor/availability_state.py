@@ -12,10 +12,10 @@ from datetime import datetime
 
 import reflex as rx
 
-from nexdrive.services import schedule
-from nexdrive.services.accounts import AuthRequired
-from nexdrive.services.errors import ServiceError, ValidationFailed
-from nexdrive.services.formats import BUSINESS_TZ
+from nexdrive.services.scheduling import schedule
+from nexdrive.services.identity.accounts import AuthRequired
+from nexdrive.services.core.errors import ServiceError, ValidationFailed
+from nexdrive.services.core.formats import BUSINESS_TZ
 from nexdrive.state.auth import run_as_actor
 
 # Monday first, as Australian calendars are; values are the stored day numbers (0 = Sunday).

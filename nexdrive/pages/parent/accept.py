@@ -17,10 +17,10 @@ import reflex as rx
 
 from nexdrive.components.layout import layout
 from nexdrive.pages.auth._forms import card, field, go_to, message_box, page_title, submit_button
-from nexdrive.services import accounts
-from nexdrive.services.accounts import AuthRequired
-from nexdrive.services.actors import Actor
-from nexdrive.services.errors import ServiceError, ValidationFailed
+from nexdrive.services.identity import accounts
+from nexdrive.services.identity.accounts import AuthRequired
+from nexdrive.services.core.actors import Actor
+from nexdrive.services.core.errors import ServiceError, ValidationFailed
 from nexdrive.state.auth import (
     AuthState,
     api_error_message,

@@ -10,9 +10,10 @@ import reflex as rx
 from nexdrive.components import brand
 from nexdrive.components.layout import layout
 from nexdrive.pages.account._display import role_home, BookingRow, LessonRow, booking_list, lesson_rows, upcoming_bookings
-from nexdrive.services import access, accounts
-from nexdrive.services.accounts import AuthRequired
-from nexdrive.services.errors import Forbidden, ServiceError
+from nexdrive.services.core import access
+from nexdrive.services.identity import accounts
+from nexdrive.services.identity.accounts import AuthRequired
+from nexdrive.services.core.errors import Forbidden, ServiceError
 from nexdrive.state.auth import require_role, run_as_actor
 
 ROUTE = brand.ROUTE_PARENT

@@ -5,14 +5,14 @@ import logging
 
 import reflex as rx
 
-from nexdrive.services import catalogue
+from nexdrive.services.scheduling import catalogue
 from nexdrive.state.auth import run_anonymous
 
 logger = logging.getLogger("nexdrive.public")
 
 
 class PolicyState(rx.State):
-    """Plain copies of :func:`nexdrive.services.catalogue.booking_policy` (strings for display)."""
+    """Plain copies of :func:`nexdrive.services.scheduling.catalogue.booking_policy` (strings for display)."""
 
     policy_loaded: bool = False
     notice: str = "24 hours"

@@ -11,7 +11,7 @@ from nexdrive.components import brand
 from nexdrive.components.layout import layout
 from nexdrive.components.ui import button_link, page_header, page_section, section_heading
 from nexdrive.pages.public._policy import PolicyState, policy_text
-from nexdrive.services import catalogue
+from nexdrive.services.scheduling import catalogue
 from nexdrive.state.auth import run_anonymous
 
 logger = logging.getLogger("nexdrive.public")

@@ -1,7 +1,7 @@
 """Family access ``/student/family``: the learner invites parents / supervising
 drivers and decides, per person, what they can see.
 
-Every change goes through ``nexdrive.services.accounts`` as the signed-in
+Every change goes through ``nexdrive.services.identity.accounts`` as the signed-in
 student (the service checks the link is theirs); the list is re-read from
 ``accounts.get_me`` after each change.
 """
@@ -15,9 +15,9 @@ from nexdrive.components.layout import layout
 from nexdrive.components.ui import container
 from nexdrive.pages.auth._forms import field, message_box, page_title, submit_button
 from nexdrive.pages.auth.sign_in import check_email
-from nexdrive.services import accounts
-from nexdrive.services.accounts import AuthRequired
-from nexdrive.services.errors import ServiceError, ValidationFailed
+from nexdrive.services.identity import accounts
+from nexdrive.services.identity.accounts import AuthRequired
+from nexdrive.services.core.errors import ServiceError, ValidationFailed
 from nexdrive.state.auth import require_role, run_as_actor
 
 ROUTE = "/student/family"

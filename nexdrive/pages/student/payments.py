@@ -15,10 +15,13 @@ import reflex as rx
 from nexdrive.components.layout import layout
 from nexdrive.components.ui import button_link, container, file_link, route_link_button
 from nexdrive.pages.auth._forms import go_to, message_box, page_title
-from nexdrive.services import accounts, catalogue, packages, payments
-from nexdrive.services.accounts import AuthRequired
-from nexdrive.services.errors import ServiceError
-from nexdrive.services.formats import au_date, aud
+from nexdrive.services.identity import accounts
+from nexdrive.services.scheduling import catalogue
+from nexdrive.services.money import packages
+from nexdrive.services.money import payments
+from nexdrive.services.identity.accounts import AuthRequired
+from nexdrive.services.core.errors import ServiceError
+from nexdrive.services.core.formats import au_date, aud
 from nexdrive.state.auth import AuthState, require_role, run_as_actor
 
 ROUTE = "/student/payments"

@@ -1,0 +1,469 @@
+"""The access matrix (architecture §3.4, §6.4), in one place, and the scoped
+reads the dashboards and the API call.
+
+Who sees what:
+
+=================  =======  ==========================  ==========  ==========================================
+resource           admin    instructor                  student     parent (active link, student allows it)
+=================  =======  ==========================  ==========  ==========================================
+student record     all      own students                own         can_view_progress
+bookings           all      own bookings                own         can_view_bookings
+lessons            all      own lessons (own students)  own         can_view_progress or can_view_lesson_notes;
+                                                                    comments only with can_view_lesson_notes
+competencies       all      own students                own         can_view_progress
+bridge forms       all      own students                own*        can_view_bridge_forms*
+payments           all      \u2014                           own         can_view_payments
+private notes      all      notes they wrote            never       never
+audit log          read     \u2014                           \u2014           \u2014
+book lessons for   all      own students                self        can_book_lessons
+=================  =======  ==========================  ==========  ==========================================
+
+(* only forms marked visible to the student / parent.) A student can also hide
+everything from every parent (``students.parent_visibility = false``); a
+revoked or pending link grants nothing. Signed-out callers get AuthRequired
+(401); signed-in callers without the right get Forbidden (403) — also for ids
+that don't exist, so probing ids reveals nothing (the admin gets NotFound).
+
+Every function returns plain dicts (never ORM rows), shaped per role: students
+and parents never get ``bookings.admin_notes`` or payment gateway internals,
+and no lesson shape carries private notes (they live in their own table and
+only :func:`list_private_notes` / :func:`get_private_note` read it).
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel, select
+
+from nexdrive.models import (
+    AuditLog,
+    Booking,
+    Instructor,
+    Lesson,
+    LessonBridgeForm,
+    ParentStudentLink,
+    Payment,
+    PrivateNote,
+    Profile,
+    Student,
+    StudentCompetency,
+)
+from nexdrive.services.identity.accounts import PARENT_PERMISSIONS, AuthRequired
+from nexdrive.services.core.actors import Actor
+from nexdrive.services.core.errors import Forbidden, NotFound
+
+MAX_PAGE = 200
+
+# resource -> the parent-link switches any one of which lets a parent see it
+PARENT_RULES: dict[str, tuple[str, ...]] = {
+    "student": ("can_view_progress",),
+    "bookings": ("can_view_bookings",),
+    "lessons": ("can_view_progress", "can_view_lesson_notes"),
+    "lesson_notes": ("can_view_lesson_notes",),
+    "competencies": ("can_view_progress",),
+    "bridge_forms": ("can_view_bridge_forms",),
+    "payments": ("can_view_payments",),
+    "book": ("can_book_lessons",),
+}
+# resources an instructor may see for their own students
+INSTRUCTOR_RESOURCES = {"student", "bookings", "lessons", "lesson_notes", "competencies", "bridge_forms", "book"}
+RESOURCES = tuple(PARENT_RULES)
+
+_LABELS = {
+    "student": "this student's record", "bookings": "these bookings", "lessons": "these lessons",
+    "lesson_notes": "these lesson notes", "competencies": "this student's progress",
+    "bridge_forms": "these bridge forms", "payments": "these payments", "book": "booking for this student",
+}
+
+
+# ─────────────────────────────────────────────────────────────────────────────
+# The checks
+# ─────────────────────────────────────────────────────────────────────────────
+
+
+def require_signed_in(actor: Actor) -> None:
+    if actor.role == "system":
+        return
+    if actor.role == "visitor" or actor.user_id is None:
+        raise AuthRequired("Please sign in to continue.")
+
+
+def parent_link(session: Session, actor: Actor, student_id: uuid.UUID) -> ParentStudentLink | None:
+    """The acting parent's active link to this student, if the student lets parents see anything."""
+    if actor.role != "parent" or actor.parent_id is None:
+        return None
+    return session.exec(
+        select(ParentStudentLink)
+        .join(Student, Student.id == ParentStudentLink.student_id)
+        .where(ParentStudentLink.parent_id == actor.parent_id, ParentStudentLink.student_id == student_id,
+               ParentStudentLink.status == "active", Student.parent_visibility.is_(True))
+    ).first()
+
+
+def can_access_student(session: Session, actor: Actor, student_id: uuid.UUID, resource: str = "student") -> bool:
+    """May ``actor`` see ``resource`` of this student? (No 401/403 distinction: see require_student.)"""
+    if resource not in PARENT_RULES:
+        raise ValueError(f"unknown resource {resource!r}")
+    if actor.role in ("admin", "system"):
+        return True
+    if actor.user_id is None:
+        return False
+    if actor.role == "student":
+        return actor.student_id is not None and actor.student_id == student_id
+    if actor.role == "instructor":
+        if resource not in INSTRUCTOR_RESOURCES or actor.instructor_id is None:
+            return False
+        owner = session.exec(select(Student.instructor_id).where(Student.id == student_id)).first()
+        return owner is not None and owner == actor.instructor_id
+    if actor.role == "parent":
+        link = parent_link(session, actor, student_id)
+        return link is not None and any(getattr(link, flag) for flag in PARENT_RULES[resource])
+    return False
+
+
+def require_student(session: Session, actor: Actor, student_id: uuid.UUID, resource: str = "student") -> Student:
+    """The student row if ``actor`` may see ``resource`` of it; else AuthRequired / Forbidden / NotFound."""
+    require_signed_in(actor)
+    if not can_access_student(session, actor, student_id, resource):
+        raise Forbidden(f"You don't have access to {_LABELS[resource]}.")
+    student = session.get(Student, student_id)
+    if student is None:
+        raise NotFound("No such student.")
+    return student
+
+
+def can_view_student(session: Session, actor: Actor, student_id: uuid.UUID) -> bool:
+    return can_access_student(session, actor, student_id, "student")
+
+
+def may_book_for_student(session: Session, actor: Actor, student_id: uuid.UUID) -> bool:
+    """Booking channels ask this before reserving for a student (parents: can_book_lessons)."""
+    return can_access_student(session, actor, student_id, "book")
+
+
+def require_may_book(session: Session, actor: Actor, student_id: uuid.UUID) -> Student:
+    return require_student(session, actor, student_id, "book")
+
+
+def _staff_instructor(actor: Actor) -> uuid.UUID | None:
+    """The instructor id to scope by, or None for admin/system (no scoping)."""
+    if actor.role in ("admin", "system"):
+        return None
+    return actor.instructor_id
+
+
+def _linked_students(session: Session, actor: Actor, resource: str) -> list[uuid.UUID]:
+    flags = PARENT_RULES[resource]
+    return list(session.exec(
+        select(ParentStudentLink.student_id)
+        .join(Student, Student.id == ParentStudentLink.student_id)
+        .where(ParentStudentLink.parent_id == actor.parent_id, ParentStudentLink.status == "active",
+               Student.parent_visibility.is_(True),
+               sa.or_(*[getattr(ParentStudentLink, f).is_(True) for f in flags]))
+    ).all())
+
+
+def _page(limit: int, offset: int) -> tuple[int, int]:
+    return max(1, min(int(limit), MAX_PAGE)), max(0, int(offset))
+
+
+def _plain(row: SQLModel, exclude: set[str] = frozenset()) -> dict[str, Any]:
+    return {k: v for k, v in row.model_dump().items() if k not in exclude}
+
+
+# ─────────────────────────────────────────────────────────────────────────────
+# Students
+# ─────────────────────────────────────────────────────────────────────────────
+
+
+def _student_dict(session: Session, student: Student) -> dict[str, Any]:
+    profile = session.get(Profile, student.profile_id)
+    data = _plain(student, {"referral_source", "referral_detail"})
+    data["first_name"] = profile.first_name if profile else None
+    data["last_name"] = profile.last_name if profile else None
+    data["email"] = profile.email if profile else None
+    data["phone"] = profile.phone if profile else None
+    return data
+
+
+def get_student_record(session: Session, actor: Actor, student_id: uuid.UUID) -> dict[str, Any]:
+    student = require_student(session, actor, student_id, "student")
+    data = _student_dict(session, student)
+    if actor.role in ("admin", "system"):
+        data["referral_source"] = student.referral_source
+        data["referral_detail"] = student.referral_detail
+    return data
+
+
+def list_students(session: Session, actor: Actor, *, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    require_signed_in(actor)
+    limit, offset = _page(limit, offset)
+    query = select(Student).order_by(Student.created_at, Student.id)
+    if actor.role in ("admin", "system"):
+        pass
+    elif actor.role == "instructor":
+        query = query.where(Student.instructor_id == actor.instructor_id)
+    elif actor.role == "student":
+        query = query.where(Student.id == actor.student_id)
+    elif actor.role == "parent":
+        query = query.where(Student.id.in_(_linked_students(session, actor, "student")))
+    else:
+        raise Forbidden("You don't have access to student records.")
+    return [_student_dict(session, s) for s in session.exec(query.limit(limit).offset(offset)).all()]
+
+
+def get_instructor_record(session: Session, actor: Actor, instructor_id: uuid.UUID) -> dict[str, Any]:
+    """Admin: any; instructor: themselves; student: their assigned instructor (read); parent: no."""
+    require_signed_in(actor)
+    allowed = (actor.role in ("admin", "system")
+               or (actor.role == "instructor" and actor.instructor_id == instructor_id))
+    if actor.role == "student" and actor.student_id:
+        allowed = session.exec(select(Student.instructor_id).where(Student.id == actor.student_id)).first() == instructor_id
+    if not allowed:
+        raise Forbidden("You don't have access to this instructor's record.")
+    instructor = session.get(Instructor, instructor_id)
+    if instructor is None:
+        raise NotFound("No such instructor.")
+    profile = session.get(Profile, instructor.profile_id)
+    if actor.role == "student":
+        data = {k: getattr(instructor, k) for k in ("id", "bio", "transmission", "vehicle_make", "vehicle_model",
+                                                     "accreditation_number", "accreditation_expiry")}
+        data.update(first_name=profile.first_name, last_name=profile.last_name, phone=profile.phone)
+        return data
+    data = _plain(instructor)
+    data.update(first_name=profile.first_name, last_name=profile.last_name, email=profile.email,
+                phone=profile.phone)
+    return data
+
+
+# ─────────────────────────────────────────────────────────────────────────────
+# Bookings
+# ─────────────────────────────────────────────────────────────────────────────
+
+
+def _booking_dict(actor: Actor, booking: Booking) -> dict[str, Any]:
+    exclude = set() if actor.role in ("admin", "system", "instructor") else {"admin_notes"}
+    return _plain(booking, exclude)
+
+
+def _booking_visible(session: Session, actor: Actor, booking: Booking) -> bool:
+    if actor.role in ("admin", "system"):
+        return True
+    if actor.role == "instructor":
+        return booking.instructor_id == actor.instructor_id
+    if booking.student_id is None:
+        return False
+    if actor.role == "student":
+        return booking.student_id == actor.student_id
+    return can_access_student(session, actor, booking.student_id, "bookings")
+
+
+def get_booking(session: Session, actor: Actor, booking_id: uuid.UUID) -> dict[str, Any]:
+    require_signed_in(actor)
+    booking = session.get(Booking, booking_id)
+    if booking is None or not _booking_visible(session, actor, booking):
+        if booking is None and actor.role in ("admin", "system"):
+            raise NotFound("No such booking.")
+        raise Forbidden("You don't have access to this booking.")
+    return _booking_dict(actor, booking)
+
+
+def list_bookings(session: Session, actor: Actor, *, student_id: uuid.UUID | None = None,
+                  limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    """Newest first. Instructors see their own bookings; parents those of students who allow it."""
+    require_signed_in(actor)
+    limit, offset = _page(limit, offset)
+    query = select(Booking).order_by(Booking.start_time.desc(), Booking.id)
+    if student_id is not None:
+        require_student(session, actor, student_id, "bookings")
+        query = query.where(Booking.student_id == student_id)
+    if actor.role == "instructor":
+        query = query.where(Booking.instructor_id == actor.instructor_id)
+    elif actor.role == "student":
+        query = query.where(Booking.student_id == actor.student_id)
+    elif actor.role == "parent":
+        query = query.where(Booking.student_id.in_(_linked_students(session, actor, "bookings")))
+    elif actor.role not in ("admin", "system"):
+        raise Forbidden("You don't have access to bookings.")
+    return [_booking_dict(actor, b) for b in session.exec(query.limit(limit).offset(offset)).all()]
+
+
+# ─────────────────────────────────────────────────────────────────────────────
+# Lessons (never with private notes; comments only where the student allows it)
+# ─────────────────────────────────────────────────────────────────────────────
+
+
+def _lesson_dict(session: Session, actor: Actor, lesson: Lesson) -> dict[str, Any]:
+    exclude: set[str] = set()
+    if actor.role == "parent" and not can_access_student(session, actor, lesson.student_id, "lesson_notes"):
+        exclude.add("comments")
+    if actor.role in ("parent", "student"):
+        exclude |= {"device_info", "gps_latitude", "gps_longitude"}
+    return _plain(lesson, exclude)
+
+
+def _lesson_visible(session: Session, actor: Actor, lesson: Lesson) -> bool:
+    if actor.role in ("admin", "system"):
+        return True
+    if actor.role == "instructor":
+        return lesson.instructor_id == actor.instructor_id
+    if actor.role == "student":
+        return lesson.student_id == actor.student_id
+    return can_access_student(session, actor, lesson.student_id, "lessons")
+
+
+def get_lesson(session: Session, actor: Actor, lesson_id: uuid.UUID) -> dict[str, Any]:
+    require_signed_in(actor)
+    lesson = session.get(Lesson, lesson_id)
+    if lesson is None or not _lesson_visible(session, actor, lesson):
+        if lesson is None and actor.role in ("admin", "system"):
+            raise NotFound("No such lesson.")
+        raise Forbidden("You don't have access to this lesson.")
+    return _lesson_dict(session, actor, lesson)
+
+
+def list_lessons(session: Session, actor: Actor, *, student_id: uuid.UUID | None = None,
+                 limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    require_signed_in(actor)
+    limit, offset = _page(limit, offset)
+    query = select(Lesson).order_by(Lesson.start_time.desc(), Lesson.id)
+    if student_id is not None:
+        require_student(session, actor, student_id, "lessons")
+        query = query.where(Lesson.student_id == student_id)
+    if actor.role == "instructor":
+        query = query.where(Lesson.instructor_id == actor.instructor_id)
+    elif actor.role == "student":
+        query = query.where(Lesson.student_id == actor.student_id)
+    elif actor.role == "parent":
+        query = query.where(Lesson.student_id.in_(_linked_students(session, actor, "lessons")))
+    elif actor.role not in ("admin", "system"):
+        raise Forbidden("You don't have access to lessons.")
+    return [_lesson_dict(session, actor, ln) for ln in session.exec(query.limit(limit).offset(offset)).all()]
+
+
+# ─────────────────────────────────────────────────────────────────────────────
+# Competencies, bridge forms, payments
+# ─────────────────────────────────────────────────────────────────────────────
+
+
+def list_competencies(session: Session, actor: Actor, student_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Every recorded status change of the student's CBT&A tasks, oldest first."""
+    require_student(session, actor, student_id, "competencies")
+    rows = session.exec(select(StudentCompetency).where(StudentCompetency.student_id == student_id)
+                        .order_by(StudentCompetency.seq)).all()
+    return [_plain(r) for r in rows]
+
+
+def list_bridge_forms(session: Session, actor: Actor, student_id: uuid.UUID) -> list[dict[str, Any]]:
+    require_student(session, actor, student_id, "bridge_forms")
+    query = select(LessonBridgeForm).where(LessonBridgeForm.student_id == student_id)
+    if actor.role == "student":
+        query = query.where(LessonBridgeForm.is_visible_to_student.is_(True))
+    elif actor.role == "parent":
+        query = query.where(LessonBridgeForm.is_visible_to_parent.is_(True))
+    return [_plain(r) for r in session.exec(query.order_by(LessonBridgeForm.created_at)).all()]
+
+
+def _payment_dict(actor: Actor, payment: Payment) -> dict[str, Any]:
+    exclude = set() if actor.role in ("admin", "system") else {"gateway_response", "gateway_checkout_id"}
+    return _plain(payment, exclude)
+
+
+def get_payment(session: Session, actor: Actor, payment_id: uuid.UUID) -> dict[str, Any]:
+    require_signed_in(actor)
+    payment = session.get(Payment, payment_id)
+    visible = payment is not None and (
+        actor.role in ("admin", "system")
+        or (payment.student_id is not None and actor.role in ("student", "parent")
+            and can_access_student(session, actor, payment.student_id, "payments"))
+    )
+    if not visible:
+        if payment is None and actor.role in ("admin", "system"):
+            raise NotFound("No such payment.")
+        raise Forbidden("You don't have access to this payment.")
+    return _payment_dict(actor, payment)
+
+
+def list_payments(session: Session, actor: Actor, *, student_id: uuid.UUID | None = None,
+                  limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    """Admin: all; student: own; parent: receipts of students who allow it; instructors: none."""
+    require_signed_in(actor)
+    if actor.role == "instructor":
+        raise Forbidden("Payments are visible to the administrator and the student only.")
+    limit, offset = _page(limit, offset)
+    query = select(Payment).order_by(Payment.created_at.desc(), Payment.id)
+    if student_id is not None:
+        require_student(session, actor, student_id, "payments")
+        query = query.where(Payment.student_id == student_id)
+    if actor.role == "student":
+        query = query.where(Payment.student_id == actor.student_id)
+    elif actor.role == "parent":
+        query = query.where(Payment.student_id.in_(_linked_students(session, actor, "payments")))
+    elif actor.role not in ("admin", "system"):
+        raise Forbidden("You don't have access to payments.")
+    return [_payment_dict(actor, p) for p in session.exec(query.limit(limit).offset(offset)).all()]
+
+
+# ─────────────────────────────────────────────────────────────────────────────
+# Private notes: the author instructor and the admin, by no path else
+# ─────────────────────────────────────────────────────────────────────────────
+
+
+def _may_read_notes(actor: Actor) -> None:
+    require_signed_in(actor)
+    if actor.role not in ("admin", "system", "instructor") or (actor.role == "instructor" and not actor.instructor_id):
+        raise Forbidden("Private notes are for instructors only.")
+
+
+def list_private_notes(session: Session, actor: Actor, *, student_id: uuid.UUID | None = None) -> list[dict[str, Any]]:
+    """Admin: every note; an instructor: only the notes they wrote (whoever teaches the student now)."""
+    _may_read_notes(actor)
+    query = select(PrivateNote).order_by(PrivateNote.created_at, PrivateNote.id)
+    if actor.role == "instructor":
+        query = query.where(PrivateNote.instructor_id == actor.instructor_id)
+    if student_id is not None:
+        query = query.where(PrivateNote.student_id == student_id)
+    return [_plain(n) for n in session.exec(query).all()]
+
+
+def get_private_note(session: Session, actor: Actor, note_id: uuid.UUID) -> dict[str, Any]:
+    _may_read_notes(actor)
+    note = session.get(PrivateNote, note_id)
+    if note is None or (actor.role == "instructor" and note.instructor_id != actor.instructor_id):
+        if note is None and actor.role in ("admin", "system"):
+            raise NotFound("No such note.")
+        raise Forbidden("Private notes are visible to their author only.")
+    return _plain(note)
+
+
+# ─────────────────────────────────────────────────────────────────────────────
+# Audit log: admin, read only (no function here or anywhere updates or deletes it)
+# ─────────────────────────────────────────────────────────────────────────────
+
+
+def read_audit_log(session: Session, actor: Actor, *, limit: int = 100, before_seq: int | None = None,
+                   event_type: str | None = None, subject_id: uuid.UUID | None = None) -> list[dict[str, Any]]:
+    """Newest first; page with ``before_seq`` (the smallest seq of the previous page)."""
+    require_signed_in(actor)
+    if actor.role not in ("admin", "system"):
+        raise Forbidden("The audit log is visible to the administrator only.")
+    limit, _ = _page(limit, 0)
+    query = select(AuditLog).order_by(AuditLog.seq.desc())
+    if before_seq is not None:
+        query = query.where(AuditLog.seq < before_seq)
+    if event_type:
+        query = query.where(AuditLog.event_type == event_type)
+    if subject_id:
+        query = query.where(AuditLog.subject_id == subject_id)
+    return [_plain(r) for r in session.exec(query.limit(limit)).all()]
+
+
+__all__ = [
+    "PARENT_PERMISSIONS", "PARENT_RULES", "RESOURCES", "can_access_student", "can_view_student", "get_booking",
+    "get_instructor_record", "get_lesson", "get_payment", "get_private_note", "get_student_record",
+    "list_bookings", "list_bridge_forms", "list_competencies", "list_lessons", "list_payments",
+    "list_private_notes", "list_students", "may_book_for_student", "parent_link", "read_audit_log",
+    "require_may_book", "require_signed_in", "require_student",
+]

@@ -1,0 +1,113 @@
+"""The hash-chained audit trail and the verification of every chain.
+
+Appending is done by the database (a trigger locks the chain head, links and
+hashes the record), so no code path can write an unchained record; this module
+records events and verifies chains, and exports the heads so a copy lives
+outside the database (a rewritten tail is caught against that copy).
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from nexdrive.models import AuditLog
+from nexdrive.services.core.actors import Actor
+from nexdrive.services.core.errors import Forbidden
+
+# table -> how its chains are named (see migration 0002)
+CHAINED_TABLES = ("audit_log", "signatures", "student_competencies")
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    table: str
+    chain: str
+    ok: bool
+    checked: int
+    broken_seq: int | None = None
+    reason: str | None = None
+
+
+def record_event(
+    session: Session,
+    actor: Actor,
+    event_type: str,
+    *,
+    subject_type: str | None = None,
+    subject_id: uuid.UUID | None = None,
+    details: dict[str, Any] | None = None,
+    severity: str = "info",
+) -> AuditLog:
+    """Append one event to the audit chain, in the caller's transaction."""
+    entry = AuditLog(
+        event_type=event_type,
+        severity=severity,
+        actor_id=actor.user_id,
+        actor_role=actor.role,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        details=details or {},
+        ip_address=actor.ip_address,
+        user_agent=actor.user_agent,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def _chains(session: Session, table: str) -> list[str]:
+    return list(session.execute(sa.text(f"SELECT DISTINCT chain FROM {table}")).scalars())
+
+
+def verify_chain(session: Session, table: str, chain: str) -> ChainReport:
+    if table not in CHAINED_TABLES:
+        raise ValueError(f"{table} is not a hash-chained table")
+    row = session.execute(
+        sa.text("SELECT ok, checked, broken_seq, reason FROM verify_chain(CAST(:t AS regclass), :c)"),
+        {"t": table, "c": chain},
+    ).one()
+    return ChainReport(table, chain, row.ok, row.checked, row.broken_seq, row.reason)
+
+
+def verify_all_chains(session: Session, actor: Actor) -> list[ChainReport]:
+    """Every chain of every chained table, plus heads whose rows have vanished entirely."""
+    if actor.role not in ("admin", "system"):
+        raise Forbidden("Only the administrator can verify the audit trail.")
+    reports = [verify_chain(session, t, c) for t in CHAINED_TABLES for c in _chains(session, t)]
+    seen = {r.chain for r in reports}
+    for head in session.execute(sa.text("SELECT chain, seq FROM chain_heads WHERE seq > 0")).all():
+        if head.chain not in seen:
+            reports.append(ChainReport("?", head.chain, False, 0, 1, "every record of this chain is missing"))
+    return reports
+
+
+def export_chain_heads(session: Session) -> list[dict[str, Any]]:
+    """The heads to keep outside the database (the daily digest carries them)."""
+    rows = session.execute(sa.text("SELECT chain, seq, head_hash FROM chain_heads ORDER BY chain")).all()
+    return [{"chain": r.chain, "seq": r.seq, "hash": r.head_hash} for r in rows]
+
+
+def check_exported_heads(session: Session, exported: list[dict[str, Any]]) -> list[ChainReport]:
+    """Compare heads exported earlier with the records now in the database.
+
+    A chain whose tail was rewritten and re-hashed (head row included) passes
+    verify_chain, but the record at an exported seq no longer has the exported hash.
+    """
+    problems: list[ChainReport] = []
+    for head in exported:
+        chain, seq, expected = head["chain"], int(head["seq"]), head["hash"]
+        table = next((t for t in CHAINED_TABLES if chain == t or chain.startswith(t + ":")), None)
+        if table is None or seq == 0:
+            continue
+        found = session.execute(
+            sa.text(f"SELECT record_hash FROM {table} WHERE chain = :c AND seq = :s"), {"c": chain, "s": seq}
+        ).scalar()
+        if found != expected:
+            reason = "missing" if found is None else "rewritten"
+            problems.append(ChainReport(table, chain, False, 0, seq,
+                                        f"record {seq} is {reason}: it does not match the exported head"))
+    return problems

@@ -1,0 +1,4 @@
+"""Contacts (leads and enquiries) and call-back requests.
+
+Public modules: contacts, callbacks.
+"""

@@ -1,0 +1,193 @@
+"""Contacts (CRM): everyone who enquires or books, de-duplicated by mobile and email.
+
+Every channel (enquiry form, booking widget, REST API, SMS, voice) calls
+:func:`record_contact`, so one person who calls, texts and books is one contact
+with one history. Two concurrent calls for the same person queue on advisory
+locks keyed by the normalised phone and email; unique partial indexes
+(migration 0004) are the backstop.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from nexdrive.models import Contact, OutboxMessage, Student, User
+from nexdrive.models.crm import LIFECYCLE_STAGES
+from nexdrive.services.identity.accounts import normalise_email
+from nexdrive.services.core.actors import Actor
+from nexdrive.services.core.errors import Forbidden, ValidationFailed
+
+# Stages only move forward on a new interaction (a booking never demotes an active student).
+_STAGE_RANK = {stage: rank for rank, stage in enumerate(LIFECYCLE_STAGES)}
+SOURCES = ("website", "phone", "sms", "voice_agent", "referral", "google", "facebook", "walk_in", "admin", "other")
+_MOBILE_RE = re.compile(r"^(?:\+?61|0)4\d{8}$")
+MAX_MESSAGE = 2000
+
+
+@dataclass(frozen=True)
+class Utm:
+    source: str | None = None
+    medium: str | None = None
+    campaign: str | None = None
+
+    @classmethod
+    def clean(cls, source=None, medium=None, campaign=None) -> "Utm":
+        def c(v):
+            v = (v or "").strip()[:100]
+            return v or None
+        return cls(c(source), c(medium), c(campaign))
+
+
+def normalise_au_mobile(raw: str | None, *, field: str = "phone") -> str:
+    """An Australian mobile as E.164 (+614XXXXXXXX); SMS reminders need one."""
+    digits = re.sub(r"[\s\-().]", "", raw or "")
+    if not digits:
+        raise ValidationFailed("Please enter your mobile number.", field=field)
+    if not _MOBILE_RE.match(digits):
+        raise ValidationFailed("Please enter an Australian mobile number, e.g. 0412 345 678.", field=field)
+    return "+61" + digits[-9:]
+
+
+def format_au_phone(e164: str | None) -> str:
+    """+61412345678 -> 0412 345 678 (how Australians write it)."""
+    if not e164:
+        return ""
+    if e164.startswith("+614") and len(e164) == 12:
+        local = "0" + e164[3:]
+        return f"{local[:4]} {local[4:7]} {local[7:]}"
+    return e164
+
+
+def split_name(name: str | None, *, field: str = "name") -> tuple[str, str | None]:
+    value = " ".join((name or "").split())
+    if not value:
+        raise ValidationFailed("Please enter your name.", field=field)
+    if len(value) > 100:
+        raise ValidationFailed("That name is too long.", field=field)
+    first, _, last = value.partition(" ")
+    return first, (last or None)
+
+
+def _lock(session: Session, key: str) -> None:
+    session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 7))"), {"k": key})
+
+
+def record_contact(
+    session: Session,
+    actor: Actor,
+    *,
+    name: str | None,
+    phone: str | None,
+    email: str | None,
+    source: str = "website",
+    source_detail: str | None = None,
+    utm: Utm | None = None,
+    stage: str = "lead",
+    user_id: uuid.UUID | None = None,
+    instructor_id: uuid.UUID | None = None,
+) -> Contact:
+    """Create or update the contact for this person; returns it (flushed, in this transaction)."""
+    if actor.role == "parent":
+        raise Forbidden("Parents cannot create contacts.")
+    if stage not in _STAGE_RANK:
+        raise ValidationFailed("Unknown lifecycle stage.", field="stage")
+    if source not in SOURCES:
+        source = "other"
+    phone = normalise_au_mobile(phone) if phone else None
+    email = normalise_email(email) if email else None
+    if not phone and not email:
+        raise ValidationFailed("Please give a mobile number or an email address.", field="phone")
+    first, last = split_name(name) if name else (None, None)
+    utm = utm or Utm()
+
+    keys = sorted(k for k in (f"contact:phone:{phone}" if phone else None,
+                              f"contact:email:{email}" if email else None) if k)
+    for key in keys:
+        _lock(session, key)
+
+    contact = None
+    if phone:
+        contact = session.exec(select(Contact).where(Contact.phone == phone, Contact.deleted_at.is_(None))).first()
+    if contact is None and email:
+        contact = session.exec(select(Contact).where(sa.func.lower(Contact.email) == email,
+                                                     Contact.deleted_at.is_(None))).first()
+    if user_id is None and email:
+        # A booking by an existing student (or their address) links the contact to that account.
+        user_id = session.exec(select(User.id).join(Student, Student.user_id == User.id)
+                               .where(sa.func.lower(User.email) == email)).first()
+
+    if contact is None:
+        contact = Contact(
+            first_name=first, last_name=last, phone=phone, email=email, lifecycle_stage=stage,
+            source=source, source_detail=(source_detail or None), utm_source=utm.source,
+            utm_medium=utm.medium, utm_campaign=utm.campaign, user_id=user_id, instructor_id=instructor_id,
+            total_interactions=1,
+        )
+        session.add(contact)
+        session.flush()
+        return contact
+
+    # Fill gaps; never overwrite what we know with a blank, keep the first-touch attribution.
+    if first and not contact.first_name:
+        contact.first_name, contact.last_name = first, last
+    if phone and not contact.phone:
+        taken = session.exec(select(Contact.id).where(Contact.phone == phone, Contact.deleted_at.is_(None))).first()
+        if taken is None:
+            contact.phone = phone
+    if email and not contact.email:
+        taken = session.exec(select(Contact.id).where(sa.func.lower(Contact.email) == email,
+                                                      Contact.deleted_at.is_(None))).first()
+        if taken is None:
+            contact.email = email
+    if user_id and not contact.user_id:
+        contact.user_id = user_id
+    if instructor_id and not contact.instructor_id:
+        contact.instructor_id = instructor_id
+    if _STAGE_RANK[stage] > _STAGE_RANK.get(contact.lifecycle_stage, 0) and contact.lifecycle_stage != "lost":
+        contact.lifecycle_stage = stage
+    elif contact.lifecycle_stage == "lost":
+        contact.lifecycle_stage = stage  # a lost lead who comes back is live again
+    if not contact.utm_source and utm.source:
+        contact.utm_source, contact.utm_medium, contact.utm_campaign = utm.source, utm.medium, utm.campaign
+    if source_detail:
+        contact.source_detail = source_detail
+    contact.total_interactions = (contact.total_interactions or 0) + 1
+    contact.last_contact_at = session.execute(sa.text("SELECT now()")).scalar_one()
+    session.add(contact)
+    session.flush()
+    return contact
+
+
+def record_enquiry(
+    session: Session,
+    actor: Actor,
+    *,
+    name: str,
+    phone: str | None,
+    email: str | None,
+    message: str,
+    utm: Utm | None = None,
+) -> Contact:
+    """The website's contact form: a lead in the CRM and a note to the school in the outbox."""
+    name = " ".join(p for p in split_name(name) if p)  # the form needs a name to reply to (record_contact allows none)
+    message = (message or "").strip()
+    if not message:
+        raise ValidationFailed("Please write a short message.", field="message")
+    if len(message) > MAX_MESSAGE:
+        raise ValidationFailed(f"Please keep the message under {MAX_MESSAGE} characters.", field="message")
+    contact = record_contact(session, actor, name=name, phone=phone, email=email, source="website",
+                             source_detail=f"Enquiry form: {message[:300]}", utm=utm, stage="lead")
+    school = session.execute(sa.text("SELECT email FROM business_settings WHERE id = 1")).scalar()
+    if school:
+        session.add(OutboxMessage(
+            channel="email", recipient=school, subject=f"New enquiry from {name}",
+            body=(f"{name} sent an enquiry through the website.\n\nMobile: {format_au_phone(contact.phone)}\n"
+                  f"Email: {contact.email or '-'}\n\n{message}\n"),
+            template="enquiry_received", contact_id=contact.id, related_type="contact", related_id=contact.id,
+        ))
+        session.flush()
+    return contact

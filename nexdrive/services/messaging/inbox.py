@@ -1,0 +1,230 @@
+"""The in-app inbox: notifications a signed-in person sees under the bell and on /notifications.
+
+An in-app notification is a ``notifications`` row with channel ``in_app`` and
+status ``delivered`` (there is nothing to send), written in the caller's
+transaction so a rolled-back change leaves no notice behind. ``read_at`` marks
+it read. Everyone reads and marks only their own; someone else's id answers
+NotFound, exactly like an id that does not exist, so probing ids reveals nothing.
+
+Idempotency: a caller that may run twice (a retried request, a replayed
+webhook, a job) passes a ``dedupe_key``; it is kept in ``triggered_by`` and a
+second post with the same key for the same person returns the first row. The
+table has no unique index on it, so the check runs under a transaction-scoped
+advisory lock on (person, key).
+
+Links: the table has no link or related-type column, so the link is derived
+when reading: a notification whose ``related_id`` is a booking links to
+``/booking/manage?id=...`` (the booking page checks access itself).
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from nexdrive.models import Booking, Contact, Instructor, Notification, User
+from nexdrive.services.core.access import require_signed_in
+from nexdrive.services.core.actors import Actor
+from nexdrive.services.core.errors import NotFound, ValidationFailed
+from nexdrive.services.core.formats import au_when
+
+IN_APP = "in_app"
+MAX_PAGE = 100
+MAX_SUBJECT = 200
+MAX_BODY = 2000
+ONLINE_CHANNELS = ("website", "sms", "voice_agent")  # booked by the learner themselves, not by the school
+
+RELATED_LINKS = {"booking": "/booking/manage?id={id}"}
+
+
+# ─────────────────────────────────────────────────────────────────────────────
+# Writing
+# ─────────────────────────────────────────────────────────────────────────────
+
+def post_notification(session: Session, *, user_id: uuid.UUID, notification_type: str, subject: str, body: str,
+                      related_type: str | None = None, related_id: uuid.UUID | None = None,
+                      link: str | None = None, dedupe_key: str | None = None) -> Notification:
+    """Put a notice in one person's inbox, in the caller's transaction; a repeated dedupe_key returns the first.
+
+    ``related_type``/``link`` describe what the notice is about; only booking links are shown for now
+    (derived from ``related_id``: the table has no column for either).
+    """
+    if not notification_type or not notification_type.strip():
+        raise ValueError("notification_type is required")
+    body = (body or "").strip()
+    if not body:
+        raise ValueError("a notification needs a body")
+    if link is not None and (not link.startswith("/") or link.startswith("//")):
+        raise ValueError("link must be a path on this site")
+    if dedupe_key:
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                        {"k": f"inbox:{user_id}:{dedupe_key}"})
+        existing = session.exec(select(Notification).where(
+            Notification.recipient_id == user_id, Notification.channel == IN_APP,
+            Notification.triggered_by == dedupe_key)).first()
+        if existing is not None:
+            return existing
+    now = session.execute(sa.text("SELECT now()")).scalar_one()
+    row = Notification(recipient_id=user_id, channel=IN_APP, notification_type=notification_type.strip(),
+                       subject=(subject or "").strip()[:MAX_SUBJECT] or None, body=body[:MAX_BODY],
+                       status="delivered", sent_at=now, delivered_at=now, triggered_by=dedupe_key,
+                       related_id=related_id)
+    session.add(row)
+    session.flush()
+    return row
+
+
+# ─────────────────────────────────────────────────────────────────────────────
+# Reading and marking (the actor's own only)
+# ─────────────────────────────────────────────────────────────────────────────
+
+def _own(actor: Actor):
+    require_signed_in(actor)
+    if actor.user_id is None:  # the system has no inbox
+        raise NotFound("No such notification.")
+    return sa.and_(Notification.recipient_id == actor.user_id, Notification.channel == IN_APP)
+
+
+def _parse_id(value: uuid.UUID | str) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError):
+        raise NotFound("No such notification.") from None
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt else None
+
+
+def _items(session: Session, rows: list[Notification]) -> list[dict[str, Any]]:
+    related = [r.related_id for r in rows if r.related_id]
+    bookings = set(session.exec(select(Booking.id).where(Booking.id.in_(related))).all()) if related else set()
+    return [{
+        "id": str(r.id),
+        "type": r.notification_type,
+        "subject": r.subject or "",
+        "body": r.body,
+        "created_at": _iso(r.created_at),
+        "when": au_when(r.created_at),
+        "read": r.read_at is not None,
+        "read_at": _iso(r.read_at),
+        "related_id": str(r.related_id) if r.related_id else None,
+        "link": RELATED_LINKS["booking"].format(id=r.related_id) if r.related_id in bookings else None,
+    } for r in rows]
+
+
+def list_notifications(session: Session, actor: Actor, *, unread_only: bool = False, limit: int = 20,
+                       cursor: str | None = None) -> dict[str, Any]:
+    """The actor's notifications, newest first; ``next_cursor`` fetches the next page."""
+    own = _own(actor)
+    limit = max(1, min(int(limit or 20), MAX_PAGE))
+    query = select(Notification).where(own)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    if cursor:
+        at, _, nid = cursor.partition("|")
+        try:
+            at_dt, nid_uuid = datetime.fromisoformat(at), uuid.UUID(nid)
+        except ValueError:
+            raise ValidationFailed("That page link is not valid.", field="cursor") from None
+        query = query.where(sa.tuple_(Notification.created_at, Notification.id)
+                            < sa.tuple_(sa.literal(at_dt), sa.literal(nid_uuid)))
+    rows = list(session.exec(query.order_by(Notification.created_at.desc(), Notification.id.desc())
+                             .limit(limit + 1)).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": _items(session, rows),
+            "next_cursor": f"{rows[-1].created_at.isoformat()}|{rows[-1].id}" if more else None}
+
+
+def unread_count(session: Session, actor: Actor) -> int:
+    own = _own(actor)
+    return session.execute(select(sa.func.count()).select_from(Notification)
+                           .where(own, Notification.read_at.is_(None))).scalar_one()
+
+
+def mark_read(session: Session, actor: Actor, notification_id: uuid.UUID | str) -> dict[str, Any]:
+    """Mark one of the actor's notifications read; marking it again changes nothing."""
+    own = _own(actor)
+    row = session.exec(select(Notification).where(own, Notification.id == _parse_id(notification_id))
+                       .with_for_update()).first()
+    if row is None:
+        raise NotFound("No such notification.")
+    if row.read_at is None:
+        row.read_at = session.execute(sa.text("SELECT now()")).scalar_one()
+        session.add(row)
+        session.flush()
+    return _items(session, [row])[0]
+
+
+def mark_all_read(session: Session, actor: Actor) -> int:
+    """Mark every unread notification of the actor read; returns how many changed."""
+    own = _own(actor)
+    result = session.execute(sa.update(Notification).where(own, Notification.read_at.is_(None))
+                             .values(read_at=sa.func.now()))
+    return result.rowcount or 0
+
+
+# ─────────────────────────────────────────────────────────────────────────────
+# Booking events (called by services/booking.py next to the outbox messages)
+# ─────────────────────────────────────────────────────────────────────────────
+
+def _learner_text(kind: str, s: dict, extra: dict) -> tuple[str, str] | None:
+    if kind == "booking_confirmation":
+        return ("Lesson booked",
+                f"Your {s['service_name']} with {s['instructor_name']} is booked for {s['when']}. "
+                f"Reference {s['reference']}.")
+    if kind == "booking_rescheduled":
+        return ("Lesson moved",
+                f"Your {s['service_name']} has moved from {extra.get('previous', '')} to {s['when']}. "
+                f"Reference {s['reference']}.")
+    if kind == "booking_cancelled":
+        fee = extra.get("fee")
+        cost = f"A late-cancellation fee of {fee} applies." if fee else "There is no charge."
+        return ("Lesson cancelled",
+                f"Your {s['service_name']} on {s['when']} is cancelled. {cost} Reference {s['reference']}.")
+    return None
+
+
+def staff_user_ids(session: Session, instructor_id: uuid.UUID | None) -> list[uuid.UUID]:
+    """The booking's instructor and every active administrator (each once)."""
+    ids: list[uuid.UUID] = []
+    if instructor_id is not None:
+        uid = session.exec(select(Instructor.user_id).join(User, User.id == Instructor.user_id)
+                           .where(Instructor.id == instructor_id, User.status == "active")).first()
+        if uid:
+            ids.append(uid)
+    for uid in session.exec(select(User.id).where(User.role == "admin", User.status == "active")
+                            .order_by(User.created_at)).all():
+        if uid not in ids:
+            ids.append(uid)
+    return ids
+
+
+def booking_event(session: Session, kind: str, *, booking: Booking, summary: dict, recipient: dict,
+                  **extra) -> None:
+    """In-app notices for one booking event: the learner (if they have an account) and, for a new online
+    booking, the instructor and the administrators. Retries post nothing twice (dedupe keys)."""
+    version = f"{booking.reschedule_count}:{booking.status}"
+    text = _learner_text(kind, summary, extra)
+    if text and recipient.get("user_id"):
+        post_notification(session, user_id=recipient["user_id"], notification_type=kind, subject=text[0],
+                          body=text[1], related_type="booking", related_id=booking.id,
+                          dedupe_key=f"{kind}:{booking.id}:{version}")
+    if kind == "booking_confirmation" and booking.booked_via in ONLINE_CHANNELS:
+        contact = session.get(Contact, booking.contact_id) if booking.contact_id else None
+        who = " ".join(p for p in ((contact.first_name, contact.last_name) if contact else ()) if p)
+        who = who or recipient.get("first_name") or "A learner"
+        where = ", ".join(p for p in (summary.get("pickup_address"), summary.get("suburb")) if p)
+        body = (f"{who} booked a {summary['service_name']} for {summary['when']} "
+                f"with {summary['instructor_name']}" + (f", pick-up {where}" if where else "")
+                + f". Reference {summary['reference']}.")
+        for uid in staff_user_ids(session, booking.instructor_id):
+            post_notification(session, user_id=uid, notification_type="booking_new", subject="New online booking",
+                              body=body, related_type="booking", related_id=booking.id,
+                              dedupe_key=f"booking_new:{booking.id}")

@@ -1,0 +1,137 @@
+"""Queueing messages in the transactional outbox (DESIGN.md §4).
+
+A message is written in the same transaction as the change that causes it, so
+a rolled-back booking sends nothing and a committed one is never forgotten. The
+dispatcher (``services/dispatch.py``) sends the rows. Wording is factual and always
+names the sender (DESIGN.md §3.10).
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from nexdrive.models import Booking, OutboxMessage
+from nexdrive.services.messaging.message_templates import (
+    LINK_REMOVED,
+    NOTIFICATION_TYPES,
+    SENDER,
+    has_secret_link,
+    redact_secret_links,
+    render,
+)
+from nexdrive.settings import get_settings
+
+__all__ = ["LINK_REMOVED", "NOTIFICATION_TYPES", "SENDER", "booking_message", "has_secret_link", "public_url",
+           "queue", "queue_message", "redact_secret_links"]
+
+
+def public_url(path: str) -> str:
+    return get_settings().public_url.rstrip("/") + path
+
+
+def queue(session: Session, *, channel: str, recipient: str, body: str, template: str,
+          subject: str | None = None, user_id: uuid.UUID | None = None, contact_id: uuid.UUID | None = None,
+          booking_id: uuid.UUID | None = None, related_type: str | None = None, related_id: uuid.UUID | None = None,
+          idempotency_key: str | None = None, template_data: dict | None = None, is_marketing: bool = False,
+          send_after: datetime | None = None) -> OutboxMessage:
+    """Write one message to the outbox in the caller's transaction.
+
+    With an ``idempotency_key`` a repeat returns the message already queued
+    (nothing is queued twice). ``is_marketing`` messages are only sent while a
+    consent is live (``services/preferences.py``) and carry an opt-out.
+    ``send_after`` holds the message back until then.
+    """
+    if idempotency_key:
+        existing = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)).first()
+        if existing is not None:
+            return existing
+    message = OutboxMessage(channel=channel, recipient=recipient, subject=subject, body=body, template=template,
+                            user_id=user_id, contact_id=contact_id, booking_id=booking_id,
+                            related_type=related_type, related_id=related_id, idempotency_key=idempotency_key,
+                            template_data=template_data or {}, is_marketing=is_marketing)
+    if send_after is not None:
+        message.next_attempt_at = send_after
+    if not idempotency_key:
+        session.add(message)
+        session.flush()
+        return message
+    try:
+        with session.begin_nested():  # a concurrent twin may win the unique key: then use theirs
+            session.add(message)
+            session.flush()
+    except IntegrityError:
+        existing = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)).first()
+        if existing is None:
+            raise
+        return existing
+    return message
+
+
+def _safe_data(data: dict) -> dict:
+    """What may be stored beside the message: plain values, never a secret link (those live only in the body)."""
+    out = {}
+    for key, value in (data or {}).items():
+        if isinstance(value, uuid.UUID):
+            value = str(value)
+        if isinstance(value, (str, int, float, bool)) or value is None:
+            if not (isinstance(value, str) and has_secret_link(value)):
+                out[key] = value
+    return out
+
+
+def queue_message(session: Session, kind: str, *, to: dict, data: dict, idempotency_key: str,
+                  channels: tuple[str, ...] | None = None, booking_id: uuid.UUID | None = None,
+                  related_type: str | None = None, related_id: uuid.UUID | None = None,
+                  is_marketing: bool = False, send_after: datetime | None = None) -> list[OutboxMessage]:
+    """Render notification ``kind`` (message_templates) and queue it on each channel the type uses.
+
+    ``to``: {"user_id", "contact_id", "phone" (E.164), "email", "first_name"}; a channel without an address
+    is skipped. ``idempotency_key`` identifies the event; each channel appends its name to it. Preferences
+    and marketing consent are applied when the dispatcher sends (so a change made meanwhile counts).
+    """
+    spec = NOTIFICATION_TYPES.get(kind)
+    if spec is None:
+        raise ValueError(f"unknown notification type {kind!r}")
+    data = {"first_name": to.get("first_name"), **data}
+    texts = render(kind, data)
+    stored = _safe_data(data)
+    common = dict(template=kind, user_id=to.get("user_id"), contact_id=to.get("contact_id"), booking_id=booking_id,
+                  related_type=related_type, related_id=related_id, template_data=stored,
+                  is_marketing=is_marketing, send_after=send_after)
+    queued = []
+    for channel in spec.channels:
+        if channels is not None and channel not in channels:
+            continue
+        if channel == "sms" and to.get("phone") and texts.sms:
+            queued.append(queue(session, channel="sms", recipient=to["phone"], body=texts.sms,
+                                idempotency_key=f"{idempotency_key}:sms", **common))
+        elif channel == "email" and to.get("email") and texts.text:
+            queued.append(queue(session, channel="email", recipient=to["email"], subject=texts.subject,
+                                body=texts.text, idempotency_key=f"{idempotency_key}:email", **common))
+    return queued
+
+
+def _texts(kind: str, s: dict, extra: dict) -> tuple[str, str, str]:
+    """(sms, email subject, email body) for one booking event."""
+    texts = render(kind, {**s, "book_url": public_url("/book"), **extra})
+    return texts.sms, texts.subject, texts.text
+
+
+def booking_message(session: Session, kind: str, *, booking: Booking, summary: dict, recipient: dict, **extra) -> None:
+    """SMS and email about one booking event to the learner (or the contact who booked)."""
+    if kind not in ("booking_confirmation", "booking_rescheduled", "booking_cancelled"):
+        raise ValueError(f"unknown booking message {kind!r}")
+    sms, subject, body = _texts(kind, summary, extra)
+    version = f"{booking.reschedule_count}:{booking.status}"
+    common = dict(template=kind, booking_id=booking.id, user_id=recipient.get("user_id"),
+                  contact_id=booking.contact_id, related_type="booking", related_id=booking.id,
+                  template_data={"booking_id": str(booking.id), "reference": summary["reference"]})
+    if recipient.get("phone"):
+        queue(session, channel="sms", recipient=recipient["phone"], body=sms,
+              idempotency_key=f"{kind}:sms:{booking.id}:{version}", **common)
+    if recipient.get("email"):
+        queue(session, channel="email", recipient=recipient["email"], subject=subject, body=body,
+              idempotency_key=f"{kind}:email:{booking.id}:{version}", **common)

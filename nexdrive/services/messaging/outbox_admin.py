@@ -1,0 +1,180 @@
+"""The administrator's view of the outbox: every SMS and email the school has queued, sent or failed.
+
+With the offline adapters this is where messages end up (DESIGN.md §4), so the
+owner can read exactly what a learner would have received. The administrator
+sees full recipients and bodies; nobody else may read the outbox at all.
+Retrying puts a failed message back in the queue for the dispatcher; it is
+audited, and only a failed message can be retried (a sent one is never re-sent).
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from nexdrive.models import OutboxMessage
+from nexdrive.models.comms import OUTBOX_CHANNELS, OUTBOX_STATUSES
+from nexdrive.services.core import audit
+from nexdrive.services.core.access import require_signed_in
+from nexdrive.services.core.actors import Actor
+from nexdrive.services.crm.contacts import format_au_phone
+from nexdrive.services.core.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from nexdrive.services.core.formats import au_when
+
+MAX_PAGE = 100
+PREVIEW_CHARS = 140
+STATUS_LABELS = {"pending": "Pending", "sending": "Sending", "sent": "Sent", "failed": "Failed",
+                 "suppressed": "Suppressed"}
+CHANNEL_LABELS = {"sms": "SMS", "email": "Email", "in_app": "In-app"}
+
+
+def _require_admin(actor: Actor) -> None:
+    require_signed_in(actor)
+    if actor.role not in ("admin", "system"):
+        raise Forbidden("Only the administrator can see the outbox.")
+
+
+def _parse_id(value: uuid.UUID | str) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value).strip())
+    except (TypeError, ValueError):
+        raise NotFound("No such message.") from None
+
+
+def _when(dt: datetime | None) -> str:
+    return au_when(dt) if dt else ""
+
+
+def _preview(body: str) -> str:
+    flat = " ".join((body or "").split())
+    return flat if len(flat) <= PREVIEW_CHARS else flat[:PREVIEW_CHARS - 1].rstrip() + "\u2026"
+
+
+def message_dict(m: OutboxMessage, *, full: bool = False) -> dict[str, Any]:
+    """Plain data for the page (times in Canberra time); ``full`` adds the whole body and the data."""
+    data = {
+        "id": str(m.id),
+        "created_at": m.created_at.isoformat() if m.created_at else None,
+        "when": _when(m.created_at),
+        "channel": m.channel,
+        "channel_label": CHANNEL_LABELS.get(m.channel, m.channel),
+        "recipient": m.recipient,
+        "recipient_display": format_au_phone(m.recipient) if m.channel == "sms" else m.recipient,
+        "template": m.template or "",
+        "subject": m.subject or "",
+        "preview": _preview(m.body),
+        "status": m.status,
+        "status_label": STATUS_LABELS.get(m.status, m.status),
+        "attempts": m.attempts,
+        "last_error": m.last_error or "",
+        "provider_message_id": m.provider_message_id or "",
+        "next_attempt": _when(m.next_attempt_at) if m.status == "pending" else "",
+        "sent": _when(m.sent_at),
+        "delivered": _when(m.delivered_at),
+        "booking_id": str(m.booking_id) if m.booking_id else None,
+        "is_marketing": m.is_marketing,
+        "can_retry": m.status == "failed",
+    }
+    if full:
+        data["body"] = m.body
+        data["related_type"] = m.related_type or ""
+        data["related_id"] = str(m.related_id) if m.related_id else None
+        data["idempotency_key"] = m.idempotency_key or ""
+    return data
+
+
+def _search_terms(search: str) -> list[str]:
+    """What a recipient search matches: the text itself, and an Australian mobile also as +614..."""
+    terms = [search]
+    digits = re.sub(r"[\s\-().]", "", search)
+    if re.fullmatch(r"(\+?61|0)?4\d{0,8}", digits) and len(digits) >= 4:
+        tail = digits[-9:] if len(digits) >= 9 else digits.lstrip("+").removeprefix("61").removeprefix("0")
+        terms.append(tail)
+    return terms
+
+
+def _like(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def list_outbox(session: Session, actor: Actor, *, status: str | None = None, channel: str | None = None,
+                search: str | None = None, limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
+    """Messages newest first, filtered by status, channel and recipient text; ``next_cursor`` pages on."""
+    _require_admin(actor)
+    if status and status not in OUTBOX_STATUSES:
+        raise ValidationFailed("Choose a status from the list.", field="status")
+    if channel and channel not in OUTBOX_CHANNELS:
+        raise ValidationFailed("Choose a channel from the list.", field="channel")
+    limit = max(1, min(int(limit or 50), MAX_PAGE))
+    query = select(OutboxMessage)
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    if channel:
+        query = query.where(OutboxMessage.channel == channel)
+    search = " ".join((search or "").split())
+    if search:
+        if len(search) > 200:
+            raise ValidationFailed("That search is too long.", field="search")
+        query = query.where(sa.or_(*[OutboxMessage.recipient.ilike(_like(t), escape="\\")
+                                     for t in _search_terms(search)]))
+    if cursor:
+        at, _, mid = cursor.partition("|")
+        try:
+            at_dt, mid_uuid = datetime.fromisoformat(at), uuid.UUID(mid)
+        except ValueError:
+            raise ValidationFailed("That page link is not valid.", field="cursor") from None
+        query = query.where(sa.tuple_(OutboxMessage.created_at, OutboxMessage.id)
+                            < sa.tuple_(sa.literal(at_dt), sa.literal(mid_uuid)))
+    rows = list(session.exec(query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+                             .limit(limit + 1)).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": [message_dict(m) for m in rows],
+            "next_cursor": f"{rows[-1].created_at.isoformat()}|{rows[-1].id}" if more else None}
+
+
+def get_outbox_message(session: Session, actor: Actor, message_id: uuid.UUID | str) -> dict[str, Any]:
+    _require_admin(actor)
+    row = session.get(OutboxMessage, _parse_id(message_id))
+    if row is None:
+        raise NotFound("No such message.")
+    return message_dict(row, full=True)
+
+
+def retry_outbox_message(session: Session, actor: Actor, message_id: uuid.UUID | str) -> dict[str, Any]:
+    """Queue a failed message again, to go at once; anything not failed is refused and left as it is.
+
+    The attempt count starts again (the dispatcher's back-off and give-up rules apply afresh);
+    the previous count and error are kept in the audit record.
+    """
+    _require_admin(actor)
+    row = session.exec(select(OutboxMessage).where(OutboxMessage.id == _parse_id(message_id))
+                       .with_for_update()).first()
+    if row is None:
+        raise NotFound("No such message.")
+    if row.status != "failed":
+        raise InvalidState(f"Only a failed message can be retried; this one is {STATUS_LABELS.get(row.status, row.status).lower()}.")
+    previous = {"attempts": row.attempts, "last_error": row.last_error}
+    row.status = "pending"
+    row.attempts = 0
+    row.claimed_at = None
+    row.next_attempt_at = session.execute(sa.text("SELECT now()")).scalar_one()
+    session.add(row)
+    session.flush()
+    audit.record_event(session, actor, "outbox.retried", subject_type="outbox_message", subject_id=row.id,
+                       details={"channel": row.channel, "template": row.template, **previous})
+    return message_dict(row, full=True)
+
+
+def outbox_counts(session: Session, actor: Actor) -> dict[str, int]:
+    """How many messages are in each status (every status present, zero when none)."""
+    _require_admin(actor)
+    counts = dict(session.execute(select(OutboxMessage.status, sa.func.count())
+                                  .group_by(OutboxMessage.status)).all())
+    return {s: int(counts.get(s, 0)) for s in OUTBOX_STATUSES}

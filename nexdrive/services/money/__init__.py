@@ -1,0 +1,4 @@
+"""Payments, packages, vouchers and invoices.
+
+Public modules: payments, packages, vouchers, invoices.
+"""

@@ -1,0 +1,4 @@
+"""Summaries for the owner: the daily digest.
+
+Public modules: digest.
+"""

@@ -1,0 +1,191 @@
+"""The owner's daily digest (06:00 Canberra): yesterday's lessons and takings, today's schedule,
+new leads, messages that could not be sent, and the heads of the audit hash chains.
+
+Days are Canberra days (midnight to midnight, Australia/Sydney), whatever the
+server's zone. Money is integer cents. The chain heads travel out of the
+database in the e-mail, so a later rewrite of a chain's tail can be caught
+against them (DESIGN.md §3.2); the nightly integrity job also checks the
+latest digest's copy.
+
+Definitions (what the owner reads):
+
+* lessons yesterday: bookings scheduled that day; "taught" = confirmed, in
+  progress or completed (a confirmed lesson whose day has passed went ahead
+  unless it was marked a no-show), plus no-shows and cancellations;
+* takings: payments made that day (created that day, now completed, partially
+  refunded or refunded), package-credit bookings excluded (that money came in
+  when the package was bought); refunds are counted on the day they were made;
+* new leads: contacts first recorded that day;
+* failed messages: outbox messages that were given up on that day, and how
+  many are failed in all.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from nexdrive.services.messaging import admin_alerts
+from nexdrive.services.core import audit
+from nexdrive.services.core.formats import BUSINESS_TZ, au_date, au_time, au_when, aud
+
+UTC = timezone.utc
+TAUGHT = ("confirmed", "in_progress", "completed")
+TAKINGS_STATUSES = ("completed", "partially_refunded", "refunded")
+MAX_ITEMS = 50
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """[midnight, next midnight) of a Canberra day, as UTC instants (midnight always exists in Sydney)."""
+    start = datetime.combine(day, time(0), tzinfo=BUSINESS_TZ)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=BUSINESS_TZ)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def canberra_today(session: Session, now: datetime | None = None) -> date:
+    now = now or session.execute(sa.text("SELECT now()")).scalar_one()
+    return now.astimezone(BUSINESS_TZ).date()
+
+
+_LEARNER = """COALESCE(NULLIF(TRIM(sp.first_name || ' ' || sp.last_name), ''),
+                       NULLIF(TRIM(COALESCE(c.first_name, '') || ' ' || COALESCE(c.last_name, '')), ''), 'Unnamed')"""
+_BOOKINGS = f"""
+    SELECT b.id, b.start_time, b.end_time, b.status, b.amount_cents, b.duration_minutes, b.suburb,
+           sv.name AS service, {_LEARNER} AS learner,
+           TRIM(ip.first_name || ' ' || ip.last_name) AS instructor
+    FROM bookings b
+    JOIN services sv ON sv.id = b.service_id
+    JOIN instructors i ON i.id = b.instructor_id JOIN profiles ip ON ip.id = i.profile_id
+    LEFT JOIN students s ON s.id = b.student_id LEFT JOIN profiles sp ON sp.id = s.profile_id
+    LEFT JOIN contacts c ON c.id = b.contact_id
+    WHERE b.scheduled_date = :day AND b.status = ANY(:statuses)
+    ORDER BY b.start_time, b.id"""
+
+
+def _lesson_rows(session: Session, day: date, statuses: tuple[str, ...]) -> list[dict]:
+    rows = session.execute(sa.text(_BOOKINGS), {"day": day, "statuses": list(statuses)}).all()
+    return [{"booking_id": str(r.id), "start_at": r.start_time.astimezone(UTC).isoformat(),
+             "time": f"{au_time(r.start_time)} – {au_time(r.end_time)}", "status": r.status,
+             "learner": r.learner, "service": r.service, "instructor": r.instructor, "suburb": r.suburb or "",
+             "duration_minutes": r.duration_minutes, "amount_cents": r.amount_cents} for r in rows]
+
+
+def build_daily_digest(session: Session, day: date) -> dict:
+    """The digest sent on the morning of ``day`` (a Canberra date): it reports on the day before."""
+    yesterday = day - timedelta(days=1)
+    y_start, y_end = day_bounds(yesterday)
+    params = {"a": y_start, "b": y_end}
+
+    lessons = _lesson_rows(session, yesterday, TAUGHT + ("no_show", "cancelled"))
+    taught = [r for r in lessons if r["status"] in TAUGHT]
+
+    money = session.execute(sa.text("""
+        SELECT count(*) AS n, COALESCE(sum(amount_cents), 0) AS received FROM payments
+        WHERE COALESCE(completed_at, created_at) >= :a AND COALESCE(completed_at, created_at) < :b
+          AND status = ANY(:st) AND payment_method <> 'package_credit'"""),
+        {**params, "st": list(TAKINGS_STATUSES)}).one()
+    refunds = session.execute(sa.text("""
+        SELECT count(*) AS n, COALESCE(sum(refund_amount_cents), 0) AS refunded FROM payments
+        WHERE refunded_at >= :a AND refunded_at < :b AND refund_amount_cents > 0
+          AND payment_method <> 'package_credit'"""), params).one()
+    received, refunded = int(money.received), int(refunds.refunded)
+
+    leads = session.execute(sa.text("""
+        SELECT id, TRIM(COALESCE(first_name, '') || ' ' || COALESCE(last_name, '')) AS name, phone, email,
+               source, lifecycle_stage, created_at
+        FROM contacts WHERE created_at >= :a AND created_at < :b AND deleted_at IS NULL
+        ORDER BY created_at, id"""), params).all()
+
+    failed = session.execute(sa.text("""
+        SELECT id, channel, recipient, template, subject, last_error, attempts, created_at FROM outbox_messages
+        WHERE status = 'failed' AND updated_at >= :a AND updated_at < :b ORDER BY updated_at, id"""), params).all()
+    failed_total = session.execute(sa.text("SELECT count(*) FROM outbox_messages WHERE status = 'failed'")).scalar()
+
+    return {
+        "day": day.isoformat(),
+        "day_label": au_date(day),
+        "yesterday": yesterday.isoformat(),
+        "yesterday_label": au_date(yesterday),
+        "lessons": {
+            "taught": len(taught),
+            "taught_minutes": sum(r["duration_minutes"] for r in taught),
+            "no_shows": sum(r["status"] == "no_show" for r in lessons),
+            "cancelled": sum(r["status"] == "cancelled" for r in lessons),
+            "items": lessons[:MAX_ITEMS],
+        },
+        "takings": {
+            "payments": int(money.n),
+            "received_cents": received,
+            "refunds": int(refunds.n),
+            "refunded_cents": refunded,
+            "net_cents": received - refunded,
+            "received": aud(received),
+            "refunded": aud(refunded),
+            "net": aud(received - refunded),
+        },
+        "today": _lesson_rows(session, day, TAUGHT),
+        "new_leads": [{"contact_id": str(r.id), "name": r.name or "Unnamed", "phone": r.phone or "",
+                       "email": r.email or "", "source": r.source or "", "stage": r.lifecycle_stage}
+                      for r in leads],
+        "failed_messages": {
+            "count": len(failed),
+            "total_failed": int(failed_total or 0),
+            "items": [{"id": str(r.id), "channel": r.channel, "recipient": r.recipient, "template": r.template or "",
+                       "error": r.last_error or "", "attempts": r.attempts,
+                       "queued": au_when(r.created_at)} for r in failed[:MAX_ITEMS]],
+        },
+        "chain_heads": audit.export_chain_heads(session),
+    }
+
+
+def digest_summary(d: dict) -> str:
+    """One paragraph for the in-app bell."""
+    t = d["takings"]
+    return (f"Yesterday: {d['lessons']['taught']} lesson(s) taught, {d['lessons']['no_shows']} no-show(s), "
+            f"{d['lessons']['cancelled']} cancelled; takings {t['received']} (refunds {t['refunded']}, "
+            f"net {t['net']}). Today: {len(d['today'])} lesson(s). New leads: {len(d['new_leads'])}. "
+            f"Failed messages: {d['failed_messages']['count']} yesterday, {d['failed_messages']['total_failed']} "
+            "in all.")
+
+
+def render_digest(d: dict) -> tuple[str, str]:
+    """(subject, plain-text e-mail body)."""
+    lines = [f"Daily summary for {d['day_label']} (Canberra time)", ""]
+    lessons = d["lessons"]
+    lines.append(f"YESTERDAY ({d['yesterday_label']})")
+    lines.append(f"Lessons taught: {lessons['taught']} ({lessons['taught_minutes'] / 60:g} h); "
+                 f"no-shows: {lessons['no_shows']}; cancelled: {lessons['cancelled']}")
+    for r in lessons["items"]:
+        lines.append(f"  {r['time']}  {r['learner']} - {r['service']} with {r['instructor']} [{r['status']}]")
+    t = d["takings"]
+    lines.append(f"Takings: {t['received']} from {t['payments']} payment(s); refunds {t['refunded']}; "
+                 f"net {t['net']}")
+    lines += ["", f"TODAY ({d['day_label']}): {len(d['today'])} lesson(s)"]
+    for r in d["today"]:
+        where = f", {r['suburb']}" if r["suburb"] else ""
+        lines.append(f"  {r['time']}  {r['learner']} - {r['service']} with {r['instructor']}{where}")
+    lines += ["", f"NEW LEADS: {len(d['new_leads'])}"]
+    for lead in d["new_leads"]:
+        reach = ", ".join(x for x in (lead["phone"], lead["email"]) if x)
+        lines.append(f"  {lead['name']} ({lead['source'] or 'unknown source'}){' - ' + reach if reach else ''}")
+    f = d["failed_messages"]
+    lines += ["", f"MESSAGES NOT SENT: {f['count']} yesterday, {f['total_failed']} failed in all"]
+    for m in f["items"]:
+        lines.append(f"  {m['channel']} to {m['recipient']} ({m['template']}): {m['error']}")
+    lines += ["", "AUDIT-CHAIN HEADS (keep this e-mail: it lets an auditor prove no record was rewritten later)"]
+    for h in d["chain_heads"]:
+        lines.append(f"  {h['chain']}  #{h['seq']}  {h['hash']}")
+    return f"Daily summary for {d['day_label']}", "\n".join(lines)
+
+
+def send_daily_digest(session: Session, day: date | None = None, now: datetime | None = None) -> dict:
+    """Build the digest for ``day`` (default: today in Canberra) and send it to the administrators once."""
+    day = day or canberra_today(session, now)
+    d = build_daily_digest(session, day)
+    subject, body = render_digest(d)
+    d["messages_queued"] = admin_alerts.alert_admins(
+        session, key=f"daily_digest:{day.isoformat()}", notification_type="daily_digest", subject=subject,
+        body=digest_summary(d), email_body=body,
+        template_data={"day": d["day"], "chain_heads": d["chain_heads"]})
+    return d

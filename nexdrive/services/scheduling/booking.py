@@ -1,0 +1,918 @@
+"""Booking lessons: what can be booked, reserve → confirm, reschedule, cancel, no-show, waitlist.
+
+The database makes overlaps impossible (exclusion constraint, migration 0002);
+this module takes the per-instructor advisory lock first so concurrent
+reservations queue instead of deadlocking, re-checks the slot against the
+availability engine under that lock (rules, notice, horizon, daily limit,
+holidays, accreditation), and turns the constraint's refusal into a clear
+SlotUnavailable with the nearest alternatives. Every channel (widget, REST API,
+SMS, voice) books through these functions.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+import sqlalchemy as sa
+from psycopg import errors as pg_errors
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from nexdrive.models import Booking, BusinessSettings, Contact, Instructor, Profile, Service, Student, WaitlistEntry
+from nexdrive.services.core import access
+from nexdrive.services.core import audit
+from nexdrive.services.scheduling import availability
+from nexdrive.services.crm import contacts
+from nexdrive.services.scheduling import holidays
+from nexdrive.services.messaging import inbox
+from nexdrive.services.messaging import notify
+from nexdrive.services.identity.accounts import hash_token, new_token
+from nexdrive.services.core.actors import Actor
+from nexdrive.services.scheduling.availability import Slot, SlotRules
+from nexdrive.services.core.errors import (
+    BookingTooFar,
+    BookingTooLate,
+    Forbidden,
+    HoldExpired,
+    InvalidState,
+    NotEligible,
+    NotFound,
+    SlotUnavailable,
+    ValidationFailed,
+)
+from nexdrive.services.core.formats import BUSINESS_TZ, au_date, au_time, au_when, aud
+
+UTC = timezone.utc
+DEFAULT_HOLD_MINUTES = 35  # outlives a 30-minute Stripe Checkout session (DESIGN.md §3.1)
+MAX_RANGE_DAYS = 62
+ALTERNATIVES = 3
+LIVE_STATUSES = ("held", "confirmed")
+CUSTOMER_ROLES = ("visitor", "student", "parent")
+MAX_TEXT = 300
+
+
+# ─────────────────────────────────────────────────────────────────────────────
+# Settings and small helpers
+# ─────────────────────────────────────────────────────────────────────────────
+
+def business_settings(session: Session) -> BusinessSettings:
+    row = session.get(BusinessSettings, 1)
+    return row if row is not None else BusinessSettings()
+
+
+def _now(session: Session) -> datetime:
+    return session.execute(sa.text("SELECT now()")).scalar_one()
+
+
+def _service(session: Session, service_ref: uuid.UUID | str) -> Service:
+    service = None
+    if isinstance(service_ref, uuid.UUID):
+        service = session.get(Service, service_ref)
+    else:
+        try:
+            service = session.get(Service, uuid.UUID(str(service_ref)))
+        except ValueError:
+            service = session.exec(select(Service).where(Service.slug == str(service_ref))).first()
+    if service is None or not service.is_active:
+        raise NotFound("No such lesson type.", field="service_id")
+    return service
+
+
+def _buffer(service: Service, instructor_default: int) -> int:
+    return service.buffer_minutes if service.buffer_minutes is not None else instructor_default
+
+
+def _clean_text(value: str | None, field: str, label: str, *, required: bool = False) -> str | None:
+    value = " ".join((value or "").split())
+    if required and not value:
+        raise ValidationFailed(f"Please enter the {label}.", field=field)
+    if len(value) > MAX_TEXT:
+        raise ValidationFailed(f"The {label} is too long.", field=field)
+    return value or None
+
+
+def local_start(day: date, hhmm: str) -> datetime:
+    """A Canberra date and 'HH:MM' as an aware instant; times the clocks skip are refused."""
+    try:
+        t = time.fromisoformat(hhmm)
+    except (TypeError, ValueError):
+        raise ValidationFailed("Please choose a start time like 09:30.", field="start_time") from None
+    instant = availability.wall_to_instant(day, t.replace(second=0, microsecond=0, tzinfo=None))
+    if instant is None:
+        raise ValidationFailed("That time does not exist on that day (daylight saving starts).", field="start_time")
+    return instant
+
+
+def slot_rules(session: Session, service: Service, *, buffer_minutes: int, now: datetime | None = None) -> SlotRules:
+    """Notice, horizon and the final-drive rules for one service (DESIGN.md §3.5)."""
+    settings = business_settings(session)
+    now = now or _now(session)
+    today = now.astimezone(BUSINESS_TZ).date()
+    notice_hours = max(settings.min_booking_notice_hours, service.min_notice_hours or 0)
+    last_day = today + timedelta(days=settings.booking_horizon_days)
+    final_drive = service.eligibility_kind == "final_drive"
+    return SlotRules(
+        duration_minutes=service.duration_minutes,
+        buffer_minutes=buffer_minutes,
+        earliest_start=now + timedelta(hours=notice_hours),
+        last_day=last_day,
+        holidays=availability.holidays_between(session, today, last_day + timedelta(days=1)),
+        no_sundays_or_holidays=final_drive,
+        earliest_day=(holidays.add_business_days(today, settings.final_drive_notice_business_days)
+                      if final_drive else None),
+    )
+
+
+# ─────────────────────────────────────────────────────────────────────────────
+# Availability (public)
+# ─────────────────────────────────────────────────────────────────────────────
+
+def find_slots(session: Session, *, service: Service, date_from: date, date_to: date,
+               instructor_id: uuid.UUID | None = None, ignore_booking_id: uuid.UUID | None = None,
+               now: datetime | None = None) -> list[Slot]:
+    """Every offered start in the range, for one instructor or all of them, sorted by time."""
+    cals = availability.load_calendars(session, [instructor_id] if instructor_id else None, date_from, date_to)
+    defaults = dict(session.execute(sa.text("SELECT id, default_buffer_minutes FROM instructors "
+                                            "WHERE id = ANY(:ids)"), {"ids": list(cals)}).all()) if cals else {}
+    slots: list[Slot] = []
+    base_rules: dict[int, SlotRules] = {}
+    for cal in cals.values():
+        buf = _buffer(service, defaults.get(cal.instructor_id, 15))
+        if buf not in base_rules:
+            base_rules[buf] = slot_rules(session, service, buffer_minutes=buf, now=now)
+        slots += availability.compute_slots(cal, base_rules[buf], date_from, date_to,
+                                            ignore_booking_id=ignore_booking_id)
+    slots.sort(key=lambda s: (s.start, str(s.instructor_id)))
+    return slots
+
+
+def _check_range(date_from: date, date_to: date) -> None:
+    if date_to < date_from:
+        raise ValidationFailed("The end date is before the start date.", field="date_to")
+    if (date_to - date_from).days >= MAX_RANGE_DAYS:
+        raise ValidationFailed(f"Ask for at most {MAX_RANGE_DAYS} days at a time.", field="date_to")
+
+
+def slot_view(slot: Slot) -> dict:
+    s, e = slot.local_start, slot.local_end
+    return {"date": s.date().isoformat(), "start": s.strftime("%H:%M"), "end": e.strftime("%H:%M"),
+            "start_at": slot.start.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "label": au_time(slot.start), "day_label": au_date(slot.start, year=False),
+            "instructor_id": str(slot.instructor_id)}
+
+
+def availability_by_day(session: Session, *, service_ref: uuid.UUID | str, date_from: date, date_to: date,
+                        instructor_id: uuid.UUID | None = None, ignore_booking_id: uuid.UUID | None = None) -> dict:
+    """The API's and widget's view: days with their free times (Canberra time). Public: no actor needed."""
+    _check_range(date_from, date_to)
+    service = _service(session, service_ref)
+    slots = find_slots(session, service=service, date_from=date_from, date_to=date_to,
+                       instructor_id=instructor_id, ignore_booking_id=ignore_booking_id)
+    days: dict[str, dict] = {}
+    for slot in slots:
+        view = slot_view(slot)
+        day = days.setdefault(view["date"], {"date": view["date"], "label": au_date(slot.start), "times": []})
+        if day["times"] and day["times"][-1]["start"] == view["start"]:
+            day["times"][-1]["instructor_ids"].append(view["instructor_id"])  # several instructors free
+            continue
+        day["times"].append({**view, "available": True, "instructor_ids": [view["instructor_id"]]})
+    return {"service_id": str(service.id), "timezone": "Australia/Sydney",
+            "date_from": date_from.isoformat(), "date_to": date_to.isoformat(), "slots": list(days.values())}
+
+
+def nearest_alternatives(session: Session, service: Service, around: datetime, *,
+                         instructor_id: uuid.UUID | None = None, ignore_booking_id: uuid.UUID | None = None,
+                         n: int = ALTERNATIVES) -> list[dict]:
+    """The n offered times closest to the one that was refused (same day first, then the fortnight around it)."""
+    day = around.astimezone(BUSINESS_TZ).date()
+    slots = find_slots(session, service=service, date_from=day - timedelta(days=7), date_to=day + timedelta(days=14),
+                       instructor_id=instructor_id, ignore_booking_id=ignore_booking_id)
+    slots = [s for s in slots if s.start != around]
+    slots.sort(key=lambda s: (s.local_start.date() != day, abs((s.start - around).total_seconds())))
+    return [slot_view(s) for s in slots[:n]]
+
+
+# ─────────────────────────────────────────────────────────────────────────────
+# Eligibility (DESIGN.md §3.5)
+# ─────────────────────────────────────────────────────────────────────────────
+
+def _latest_competent(session: Session, student_id: uuid.UUID) -> dict[int, datetime]:
+    """task_number -> when the student's latest record for it became competent (only tasks whose latest is competent)."""
+    rows = session.execute(sa.text("""
+        SELECT DISTINCT ON (t.task_number) t.task_number, sc.status, sc.status_changed_at
+        FROM student_competencies sc JOIN competency_tasks t ON t.id = sc.task_id
+        WHERE sc.student_id = :s ORDER BY t.task_number, sc.seq DESC"""), {"s": student_id}).all()
+    return {r.task_number: r.status_changed_at for r in rows if r.status == "competent"}
+
+
+def check_eligibility(session: Session, service: Service, student_id: uuid.UUID | None, start: datetime) -> None:
+    """Raise NotEligible with a plain reason when the log book doesn't allow this review or final drive yet."""
+    kind = service.eligibility_kind
+    if kind is None:
+        return
+    if student_id is None:
+        raise NotEligible(f"{service.name} needs your log-book progress checked first. Please sign in "
+                          "to book it, or book a standard lesson.", eligibility=kind)
+    done = _latest_competent(session, student_id)
+    gap = timedelta(hours=business_settings(session).review_min_gap_hours)
+    if kind in ("review_1", "review_2"):
+        needed = list(range(1, 18)) if kind == "review_1" else [101, *range(18, 23)]
+        missing = [n for n in needed if n not in done]
+        if missing:
+            names = ", ".join("Review 1" if n == 101 else f"task {n}" for n in missing[:6])
+            more = f" and {len(missing) - 6} more" if len(missing) > 6 else ""
+            raise NotEligible(f"{service.name} can be booked once {names}{more} "
+                              f"{'is' if len(missing) == 1 else 'are'} signed off in your log book.",
+                              eligibility=kind, missing=missing)
+        last = max(done[n] for n in needed)
+        if start < last + gap:
+            ready = (last + gap).astimezone(BUSINESS_TZ)
+            raise NotEligible(f"{service.name} must be at least {gap.total_seconds() / 3600:.0f} hours after the "
+                              f"last task it covers: the earliest start is {au_when(ready)}.",
+                              eligibility=kind, earliest=ready.isoformat())
+    elif kind == "final_drive" and 102 not in done:
+        raise NotEligible("The final drive can be booked once Review 2 is signed off in your log book.",
+                          eligibility=kind, missing=[102])
+
+
+# ─────────────────────────────────────────────────────────────────────────────
+# Who may do what to a booking
+# ─────────────────────────────────────────────────────────────────────────────
+
+def _may_reserve(session: Session, actor: Actor, instructor_id: uuid.UUID, student_id: uuid.UUID | None) -> bool:
+    if actor.role in ("admin", "system"):
+        return True
+    if actor.role == "visitor":
+        return student_id is None  # visitors book as a contact, never in a student's name
+    if actor.role == "instructor":
+        return actor.instructor_id == instructor_id
+    if student_id is None:
+        return actor.role == "student"
+    return access.may_book_for_student(session, actor, student_id)  # students: own; parents: can_book_lessons
+
+
+def _may_manage(session: Session, actor: Actor, booking: Booking, manage_token: str | None) -> bool:
+    """Change or cancel: staff on their bookings, the student, a parent allowed to book, or the emailed link."""
+    if manage_token and booking.manage_token_hash and hash_token(manage_token) == booking.manage_token_hash:
+        return True
+    if actor.role in ("admin", "system"):
+        return True
+    if actor.role == "instructor":
+        return booking.instructor_id == actor.instructor_id
+    if booking.student_id is None:
+        return False
+    return actor.role in ("student", "parent") and access.may_book_for_student(session, actor, booking.student_id)
+
+
+def _may_view(session: Session, actor: Actor, booking: Booking, manage_token: str | None) -> bool:
+    if _may_manage(session, actor, booking, manage_token):
+        return True
+    return (actor.role == "parent" and booking.student_id is not None
+            and access.can_access_student(session, actor, booking.student_id, "bookings"))
+
+
+def _booking_for(session: Session, actor: Actor, booking_id: uuid.UUID, manage_token: str | None,
+                 *, lock: bool = False, manage: bool = True) -> Booking:
+    query = select(Booking).where(Booking.id == booking_id)
+    if lock:
+        query = query.with_for_update()
+    booking = session.exec(query).first()
+    allowed = booking is not None and (_may_manage if manage else _may_view)(session, actor, booking, manage_token)
+    if not allowed:
+        if booking is None or actor.role == "visitor":
+            raise NotFound("No such booking.")  # don't confirm that a booking id exists
+        raise Forbidden("This booking is not yours to change." if manage else "You don't have access to this booking.")
+    return booking
+
+
+def booking_by_token(session: Session, manage_token: str) -> Booking:
+    booking = session.exec(select(Booking).where(Booking.manage_token_hash == hash_token(manage_token or ""))).first()
+    if booking is None or not manage_token:
+        raise NotFound("This booking link is not valid. Please use the link from your latest confirmation.")
+    return booking
+
+
+# ─────────────────────────────────────────────────────────────────────────────
+# Reserve → confirm
+# ─────────────────────────────────────────────────────────────────────────────
+
+def release_lapsed_holds(session: Session, instructor_id: uuid.UUID) -> int:
+    """Mark this instructor's expired holds so they stop blocking time."""
+    result = session.execute(
+        sa.text("UPDATE bookings SET status = 'expired' WHERE instructor_id = :i AND status = 'held' "
+                "AND hold_expires_at <= now()"),
+        {"i": instructor_id},
+    )
+    return result.rowcount or 0
+
+
+def _lock_instructor(session: Session, instructor: Instructor) -> None:
+    # Serialise changes per instructor: the constraint alone deadlocks under load, and the
+    # daily limit is only safe to check while no one else can add a lesson that day.
+    session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": instructor.lock_key})
+
+
+def lock_instructor_id(session: Session, instructor_id: uuid.UUID) -> None:
+    """The same per-instructor lock, by id (payments take it before the booking row; see payments.py)."""
+    session.execute(sa.text("SELECT pg_advisory_xact_lock(lock_key) FROM instructors WHERE id = :i"),
+                    {"i": instructor_id})
+
+
+def revive_lapsed_hold(session: Session, booking: Booking) -> bool:
+    """A payment arrived for a hold that lapsed: hold the same time again if it is still free.
+
+    The SYSTEM actor's rules (as ``reserve_slot`` with SYSTEM): the lesson must still be in the
+    future and the database must accept the row back (the exclusion constraint refuses it if
+    someone else booked the time). The same booking row is revived, so its reference and the
+    customer's manage link stay valid. False when it can't be held again.
+    """
+    lock_instructor_id(session, booking.instructor_id)
+    release_lapsed_holds(session, booking.instructor_id)
+    session.refresh(booking)
+    if booking.status not in ("held", "expired") or booking.start_time <= _now(session):
+        return False
+    try:
+        with session.begin_nested():
+            revived = session.execute(sa.text(
+                "UPDATE bookings SET status = 'held', hold_expires_at = now() + interval '10 minutes' "
+                "WHERE id = :id AND status IN ('held', 'expired') RETURNING id"), {"id": booking.id}).scalar()
+    except IntegrityError as exc:
+        if isinstance(exc.orig, pg_errors.ExclusionViolation):
+            session.refresh(booking)
+            return False
+        raise
+    session.refresh(booking)
+    return revived is not None
+
+
+def _require_offered(session: Session, instructor: Instructor, service: Service, start: datetime,
+                     *, ignore_booking_id: uuid.UUID | None = None, staff: bool = False) -> None:
+    """The slot must be one the engine offers right now (staff may book any free time)."""
+    now = _now(session)
+    buffer = _buffer(service, instructor.default_buffer_minutes)
+    rules = slot_rules(session, service, buffer_minutes=buffer, now=now)
+    if start <= now:
+        raise BookingTooLate("That time has already passed.", start_time=start.isoformat())
+    if staff:
+        return  # the school books by phone at any free time; the database still refuses overlaps
+    if start < rules.earliest_start:
+        hours = round((rules.earliest_start - now).total_seconds() / 3600)
+        raise BookingTooLate(f"Online bookings need at least {hours} hours' notice. For a sooner lesson, please call us.",
+                             start_time=start.isoformat())
+    day = start.astimezone(BUSINESS_TZ).date()
+    if day > rules.last_day:
+        raise BookingTooFar(f"Bookings open {(rules.last_day - now.astimezone(BUSINESS_TZ).date()).days} days ahead; "
+                            f"please choose a date up to {au_date(rules.last_day)}.", start_time=start.isoformat())
+    cal = availability.load_calendars(session, [instructor.id], day, day).get(instructor.id)
+    offered = cal is not None and any(
+        s.start == start for s in availability.compute_slots(cal, rules, day, day, ignore_booking_id=ignore_booking_id))
+    if offered:
+        return
+    if cal is not None:
+        cal.busy, cal.booked_on = [], {}
+        if any(s.start == start for s in availability.compute_slots(cal, rules, day, day)):
+            # Within working hours, so someone else's booking or hold is in the way.
+            raise _conflict(session, service, start, instructor.id, ignore_booking_id)
+    raise SlotUnavailable("That time is not available. Here are the nearest free times.",
+                          start_time=start.isoformat(),
+                          suggested_alternatives=nearest_alternatives(
+                              session, service, start, instructor_id=instructor.id,
+                              ignore_booking_id=ignore_booking_id))
+
+
+def _choose_instructor(session: Session, service: Service, start: datetime, instructor_id: uuid.UUID | None
+                       ) -> Instructor:
+    if instructor_id is not None:
+        instructor = session.get(Instructor, instructor_id)
+        if instructor is None or instructor.status != "active":
+            raise NotFound("No such instructor.", field="instructor_id")
+        return instructor
+    day = start.astimezone(BUSINESS_TZ).date()
+    free = [s.instructor_id for s in find_slots(session, service=service, date_from=day, date_to=day)
+            if s.start == start]
+    chosen = session.get(Instructor, free[0]) if free else session.exec(
+        select(Instructor).where(Instructor.status == "active").order_by(Instructor.is_owner.desc(),
+                                                                         Instructor.created_at)).first()
+    if chosen is None:
+        raise NotFound("No instructor is taking bookings.")
+    return chosen
+
+
+def _conflict(session: Session, service: Service, start: datetime, instructor_id: uuid.UUID | None,
+              ignore_booking_id: uuid.UUID | None = None) -> SlotUnavailable:
+    return SlotUnavailable(
+        "Sorry, that time has just been taken. Here are the nearest free times.",
+        start_time=start.isoformat(),
+        suggested_alternatives=nearest_alternatives(session, service, start, instructor_id=instructor_id,
+                                                    ignore_booking_id=ignore_booking_id),
+    )
+
+
+def reserve_slot(
+    session: Session,
+    actor: Actor,
+    *,
+    service_id: uuid.UUID | str,
+    start_time: datetime,
+    instructor_id: uuid.UUID | None = None,
+    contact_id: uuid.UUID | None = None,
+    student_id: uuid.UUID | None = None,
+    booked_via: str = "website",
+    hold_minutes: int | None = None,
+    pickup_address: str | None = None,
+    suburb: str | None = None,
+    booking_notes: str | None = None,
+) -> Booking:
+    """Hold a lesson time for a short while; raises SlotUnavailable (with alternatives) if it is taken."""
+    if start_time.tzinfo is None:
+        raise ValidationFailed("start_time must carry a time zone", field="start_time")
+    service = _service(session, service_id)
+    if actor.role in CUSTOMER_ROLES and not service.is_bookable_online:
+        raise Forbidden("This lesson type is booked by phone. Please call us.")
+    start = start_time.astimezone(UTC)
+    instructor = _choose_instructor(session, service, start, instructor_id)
+    if not _may_reserve(session, actor, instructor.id, student_id):
+        raise Forbidden("You cannot book for this instructor or student.")
+    check_eligibility(session, service, student_id, start)
+
+    _lock_instructor(session, instructor)
+    release_lapsed_holds(session, instructor.id)
+    _require_offered(session, instructor, service, start, staff=actor.role in ("admin", "instructor", "system"))
+    now = _now(session)
+    buffer = _buffer(service, instructor.default_buffer_minutes)
+    hold_minutes = hold_minutes or business_settings(session).hold_minutes or DEFAULT_HOLD_MINUTES
+    end = start + timedelta(minutes=service.duration_minutes)
+    booking = Booking(
+        instructor_id=instructor.id, service_id=service.id, student_id=student_id, contact_id=contact_id,
+        scheduled_date=start.astimezone(BUSINESS_TZ).date(), start_time=start, end_time=end,
+        duration_minutes=service.duration_minutes, buffer_minutes=buffer,
+        blocked_until=end + timedelta(minutes=buffer), status="held",
+        hold_expires_at=now + timedelta(minutes=hold_minutes), amount_cents=service.price_cents,
+        booked_via=booked_via, booked_by=actor.user_id, pickup_address=pickup_address, suburb=suburb,
+        booking_notes=booking_notes,
+    )
+    try:
+        with session.begin_nested():
+            session.add(booking)
+            session.flush()
+    except IntegrityError as exc:
+        if isinstance(exc.orig, pg_errors.ExclusionViolation):
+            raise _conflict(session, service, start, instructor.id) from None
+        raise
+    return booking
+
+
+@dataclass
+class Reservation:
+    booking: Booking
+    manage_token: str
+    summary: dict
+
+
+def book_lesson(
+    session: Session,
+    actor: Actor,
+    *,
+    service_id: uuid.UUID | str,
+    start_time: datetime,
+    instructor_id: uuid.UUID | None = None,
+    name: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    pickup_address: str | None = None,
+    suburb: str | None = None,
+    notes: str | None = None,
+    student_id: uuid.UUID | None = None,
+    booked_via: str = "website",
+    utm: contacts.Utm | None = None,
+) -> Reservation:
+    """Reserve for a person: a visitor gives their details; a signed-in student's come from their account.
+
+    The contact is created or updated in the same transaction (CRM). A retried request for the same
+    person and time returns the same hold (with a fresh manage link) instead of a conflict.
+    """
+    pickup_address = _clean_text(pickup_address, "pickup_address", "pickup address", required=True)
+    suburb = _clean_text(suburb, "suburb", "suburb", required=True)
+    notes = _clean_text(notes, "notes", "note")
+    if actor.role == "student":
+        student_id = actor.student_id
+    if student_id is not None:
+        profile = session.exec(select(Profile).join(Student, Student.profile_id == Profile.id)
+                               .where(Student.id == student_id)).first()
+        if profile is None:
+            raise NotFound("No such student.")
+        name = name or f"{profile.first_name} {profile.last_name}"
+        phone = phone or profile.phone
+        email = email or profile.email
+    else:
+        contacts.split_name(name)
+        if not email:
+            raise ValidationFailed("Please enter your email address.", field="email")
+    phone = contacts.normalise_au_mobile(phone)
+    contact = contacts.record_contact(
+        session, actor if actor.role != "parent" else Actor(role="system"), name=name, phone=phone, email=email,
+        source={"voice_agent": "voice_agent", "sms": "sms", "phone": "phone"}.get(booked_via, "website"),
+        utm=utm, stage="qualified",
+    )
+
+    start = start_time.astimezone(UTC)
+    retry = session.exec(select(Booking).where(
+        Booking.contact_id == contact.id, Booking.start_time == start, Booking.status == "held",
+        Booking.hold_expires_at > sa.func.now(), Booking.service_id == _service(session, service_id).id)).first()
+    booking = retry or reserve_slot(
+        session, actor, service_id=service_id, start_time=start, instructor_id=instructor_id,
+        contact_id=contact.id, student_id=student_id, booked_via=booked_via,
+        pickup_address=pickup_address, suburb=suburb, booking_notes=notes,
+    )
+    token = new_token()
+    booking.manage_token_hash = hash_token(token)
+    session.add(booking)
+    session.flush()
+    if retry is None:
+        audit.record_event(session, actor, "booking.reserved", subject_type="booking", subject_id=booking.id,
+                           details={"start": start.isoformat(), "service": str(booking.service_id),
+                                    "via": booked_via})
+    return Reservation(booking, token, booking_summary(session, booking))
+
+
+def confirm_booking(session: Session, actor: Actor, booking_id: uuid.UUID, *,
+                    manage_token: str | None = None, payment_status: str = "unpaid") -> Booking:
+    """Turn a live hold into a booking (pay later for now). Replaying a confirmation changes nothing."""
+    booking = session.get(Booking, booking_id)
+    if booking is None:
+        raise NotFound("No such booking.")
+    if actor.role == "instructor" and actor.instructor_id != booking.instructor_id:
+        raise Forbidden("This booking is not yours.")
+    if actor.role == "student" and booking.student_id not in (None, actor.student_id):
+        raise Forbidden("This booking is not yours.")
+    if actor.role == "parent" and not (booking.student_id and access.may_book_for_student(session, actor,
+                                                                                         booking.student_id)):
+        raise Forbidden("This booking is not yours.")
+    # Compare-and-swap: only an unexpired hold becomes confirmed.
+    confirmed = session.execute(
+        sa.text("UPDATE bookings SET status = 'confirmed', hold_expires_at = NULL, payment_status = :p "
+                "WHERE id = :id AND status = 'held' AND hold_expires_at > now() RETURNING id"),
+        {"id": booking_id, "p": payment_status},
+    ).scalar()
+    session.refresh(booking)
+    if confirmed is None:
+        if booking.status == "confirmed":
+            return booking  # a replay: nothing more to do
+        raise HoldExpired("The hold on this time has lapsed; please choose a time again.",
+                          suggested_alternatives=nearest_alternatives(
+                              session, session.get(Service, booking.service_id), booking.start_time))
+    audit.record_event(session, actor, "booking.confirmed", subject_type="booking", subject_id=booking.id,
+                       details={"start": booking.start_time.isoformat()})
+    if booking.contact_id:
+        session.execute(sa.text("UPDATE contacts SET lifecycle_stage = 'enrolled' WHERE id = :c "
+                                "AND lifecycle_stage IN ('prospect','lead','qualified','lost')"),
+                        {"c": booking.contact_id})
+    if not (manage_token and booking.manage_token_hash == hash_token(manage_token)):
+        manage_token = new_token()  # confirmed by someone else (staff): the customer gets a fresh link
+        booking.manage_token_hash = hash_token(manage_token)
+        session.add(booking)
+        session.flush()
+    _notify(session, booking, "booking_confirmation", manage_url=manage_url(manage_token))
+    return booking
+
+
+def manage_url(token: str) -> str:
+    return notify.public_url(f"/booking/manage?token={token}")
+
+
+# ─────────────────────────────────────────────────────────────────────────────
+# Change: reschedule, cancel, waive, no-show
+# ─────────────────────────────────────────────────────────────────────────────
+
+def _in_free_window(session: Session, booking: Booking, now: datetime) -> bool:
+    hours = business_settings(session).cancellation_notice_hours
+    return now <= booking.start_time - timedelta(hours=hours)
+
+
+def reschedule_booking(session: Session, actor: Actor, booking_id: uuid.UUID, new_start: datetime, *,
+                       manage_token: str | None = None) -> Booking:
+    """Move the same booking to a new time in one step; the old time is freed only if the new one is taken."""
+    if new_start.tzinfo is None:
+        raise ValidationFailed("start_time must carry a time zone", field="start_time")
+    booking = _booking_for(session, actor, booking_id, manage_token)
+    if booking.status != "confirmed":
+        raise InvalidState("Only a confirmed upcoming lesson can be moved.")
+    staff = actor.role in ("admin", "instructor", "system")
+    now = _now(session)
+    policy = business_settings(session)
+    if not staff and not _in_free_window(session, booking, now):
+        raise BookingTooLate(f"Lessons can be moved online up to {policy.cancellation_notice_hours} hours before "
+                             "they start. Please call us, or cancel (a late-cancellation fee applies).")
+    service = session.get(Service, booking.service_id)
+    instructor = session.get(Instructor, booking.instructor_id)
+    new_start = new_start.astimezone(UTC)
+    check_eligibility(session, service, booking.student_id, new_start)
+    _lock_instructor(session, instructor)
+    session.refresh(booking, with_for_update=True)
+    if booking.status != "confirmed":
+        raise InvalidState("This lesson has just been changed; please reload it.")
+    release_lapsed_holds(session, instructor.id)
+    _require_offered(session, instructor, service, new_start, ignore_booking_id=booking.id, staff=staff)
+    old_start, old_blocked = booking.start_time, booking.blocked_until
+    end = new_start + timedelta(minutes=booking.duration_minutes)
+    try:
+        with session.begin_nested():
+            session.execute(sa.text(
+                "UPDATE bookings SET start_time = :s, end_time = :e, scheduled_date = :d, "
+                "reschedule_count = reschedule_count + 1 WHERE id = :id"),
+                {"s": new_start, "e": end, "d": new_start.astimezone(BUSINESS_TZ).date(), "id": booking.id})
+    except IntegrityError as exc:
+        if isinstance(exc.orig, pg_errors.ExclusionViolation):
+            raise _conflict(session, service, new_start, instructor.id, booking.id) from None
+        raise
+    session.refresh(booking)
+    audit.record_event(session, actor, "booking.rescheduled", subject_type="booking", subject_id=booking.id,
+                       details={"from": old_start.isoformat(), "to": new_start.isoformat()})
+    _notify(session, booking, "booking_rescheduled", previous=au_when(old_start))
+    _offer_freed_slot(session, booking, old_start, old_blocked)
+    return booking
+
+
+@dataclass
+class CancelOutcome:
+    booking: Booking
+    fee_cents: int
+    free: bool
+    message: str
+
+
+def cancellation_terms(session: Session, booking: Booking, now: datetime | None = None) -> dict:
+    """What cancelling now would cost: shown before the person confirms."""
+    now = now or _now(session)
+    settings = business_settings(session)
+    free = _in_free_window(session, booking, now)
+    fee = 0 if free else min(settings.late_cancellation_fee_cents, booking.amount_cents)
+    deadline = booking.start_time - timedelta(hours=settings.cancellation_notice_hours)
+    return {"free": free, "fee_cents": fee, "fee": aud(fee), "notice_hours": settings.cancellation_notice_hours,
+            "free_until": au_when(deadline), "can_reschedule": free}
+
+
+def cancel_booking(session: Session, actor: Actor, booking_id: uuid.UUID, *, reason: str | None = None,
+                   manage_token: str | None = None, waive_fee: bool = False) -> CancelOutcome:
+    """Cancel under the school's policy: free until the notice window, a late fee after it (staff can waive)."""
+    reason = _clean_text(reason, "reason", "reason")
+    booking = _booking_for(session, actor, booking_id, manage_token, lock=True)
+    if booking.status == "cancelled":
+        return CancelOutcome(booking, booking.cancellation_fee_cents, booking.cancellation_fee_cents == 0,
+                             "This lesson was already cancelled.")  # a retried cancel changes nothing
+    if booking.status not in ("held", "confirmed"):
+        raise InvalidState("This lesson can no longer be cancelled.")
+    staff = actor.role in ("admin", "instructor", "system")
+    if waive_fee and not staff:
+        raise Forbidden("Only the school can waive a cancellation fee.")
+    now = _now(session)
+    if booking.start_time <= now and not staff:
+        raise BookingTooLate("This lesson has already started. Please call us.")
+    terms = cancellation_terms(session, booking, now)
+    fee = 0 if (waive_fee or booking.status == "held") else terms["fee_cents"]
+    old_start, old_blocked, was_confirmed = booking.start_time, booking.blocked_until, booking.status == "confirmed"
+    booking.status = "cancelled"
+    booking.cancelled_at = now
+    booking.cancelled_by = actor.user_id
+    booking.cancellation_reason = reason
+    booking.cancellation_fee_cents = fee
+    booking.hold_expires_at = None
+    if waive_fee and terms["fee_cents"]:
+        booking.fee_waived_at, booking.fee_waived_by = now, actor.user_id
+    session.add(booking)
+    session.flush()
+    audit.record_event(session, actor, "booking.cancelled", subject_type="booking", subject_id=booking.id,
+                       details={"start": old_start.isoformat(), "fee_cents": fee, "late": not terms["free"],
+                                "waived": bool(waive_fee and terms["fee_cents"]), "reason": reason})
+    if old_start > now:
+        if was_confirmed:  # letting go of an unconfirmed hold is not news to anyone
+            _notify(session, booking, "booking_cancelled", fee=aud(fee) if fee else "")
+        _offer_freed_slot(session, booking, old_start, old_blocked)
+    # Money follows the policy: refund (all, or all but the fee), give a package credit back.
+    from nexdrive.services.money import payments
+    settled = payments.settle_cancellation(session, actor, booking)
+    message = (f"Cancelled. A late-cancellation fee of {aud(fee)} applies." if fee
+               else "Cancelled. There is no charge.")
+    if settled["refunded_cents"]:
+        message += f" {aud(settled['refunded_cents'])} is being refunded to your card."
+    if settled["credit_returned"]:
+        message += " The lesson credit is back in your package."
+    return CancelOutcome(booking, fee, fee == 0, message)
+
+
+def waive_cancellation_fee(session: Session, actor: Actor, booking_id: uuid.UUID) -> Booking:
+    """The instructor or owner lets a late cancellation off."""
+    booking = _booking_for(session, actor, booking_id, None, lock=True)
+    if actor.role not in ("admin", "instructor", "system"):
+        raise Forbidden("Only the school can waive a cancellation fee.")
+    if booking.status != "cancelled":
+        raise InvalidState("Only a cancelled lesson has a fee to waive.")
+    if booking.cancellation_fee_cents == 0:
+        return booking
+    fee = booking.cancellation_fee_cents
+    booking.cancellation_fee_cents = 0
+    booking.fee_waived_at, booking.fee_waived_by = _now(session), actor.user_id
+    session.add(booking)
+    session.flush()
+    audit.record_event(session, actor, "booking.fee_waived", subject_type="booking", subject_id=booking.id,
+                       details={"fee_cents": fee})
+    from nexdrive.services.money import payments
+    payments.settle_fee_waiver(session, actor, booking)  # refund the fee kept, or give the credit back
+    return booking
+
+
+def mark_no_show(session: Session, actor: Actor, booking_id: uuid.UUID, *, note: str | None = None) -> Booking:
+    """The learner didn't turn up: the school keeps the lesson fee."""
+    booking = _booking_for(session, actor, booking_id, None, lock=True)
+    if actor.role not in ("admin", "instructor", "system"):
+        raise Forbidden("Only the instructor or the school can record a no-show.")
+    if booking.status == "no_show":
+        return booking
+    if booking.status != "confirmed":
+        raise InvalidState("Only a confirmed lesson can be marked as a no-show.")
+    if booking.start_time > _now(session):
+        raise InvalidState("A lesson can only be marked as a no-show once its start time has passed.")
+    booking.status = "no_show"
+    booking.cancellation_fee_cents = booking.amount_cents
+    booking.admin_notes = "\n".join(filter(None, [booking.admin_notes, _clean_text(note, "note", "note")]))
+    session.add(booking)
+    session.flush()
+    audit.record_event(session, actor, "booking.no_show", subject_type="booking", subject_id=booking.id)
+    return booking
+
+
+# ─────────────────────────────────────────────────────────────────────────────
+# Waitlist
+# ─────────────────────────────────────────────────────────────────────────────
+
+def join_waitlist(session: Session, actor: Actor, *, service_id: uuid.UUID | str | None = None,
+                  preferred_day: int | None = None, time_start: time | None = None, time_end: time | None = None,
+                  name: str | None = None, phone: str | None = None, email: str | None = None,
+                  instructor_id: uuid.UUID | None = None) -> WaitlistEntry:
+    """Ask to be told when a time like this frees up (the message goes out through the outbox)."""
+    if preferred_day is not None and not 0 <= preferred_day <= 6:
+        raise ValidationFailed("Choose a day of the week.", field="preferred_day")
+    if (time_start is None) != (time_end is None) or (time_start and time_end <= time_start):
+        raise ValidationFailed("Choose a time range like 3 pm to 6 pm.", field="time_end")
+    service = _service(session, service_id) if service_id else None
+    student_id = actor.student_id if actor.role == "student" else None
+    contact = None
+    if student_id is None:
+        if actor.role == "parent":
+            raise Forbidden("Please join the waitlist from the learner's account.")
+        contact = contacts.record_contact(session, actor, name=name, phone=contacts.normalise_au_mobile(phone),
+                                          email=email, source="website", stage="lead")
+    entry = WaitlistEntry(student_id=student_id, contact_id=contact.id if contact else None,
+                          instructor_id=instructor_id, preferred_day=preferred_day, preferred_time_start=time_start,
+                          preferred_time_end=time_end, service_id=service.id if service else None)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def _offer_freed_slot(session: Session, booking: Booking, start: datetime, blocked_until: datetime) -> int:
+    """Offer a freed time to the earliest matching waitlist entries (first to book it gets it)."""
+    local = start.astimezone(BUSINESS_TZ)
+    entries = session.exec(
+        select(WaitlistEntry).where(
+            WaitlistEntry.status == "waiting",
+            sa.or_(WaitlistEntry.instructor_id.is_(None), WaitlistEntry.instructor_id == booking.instructor_id),
+            sa.or_(WaitlistEntry.preferred_day.is_(None), WaitlistEntry.preferred_day == availability.dow(local.date())),
+            sa.or_(WaitlistEntry.preferred_time_start.is_(None),
+                   sa.and_(WaitlistEntry.preferred_time_start <= local.time().replace(tzinfo=None),
+                           WaitlistEntry.preferred_time_end > local.time().replace(tzinfo=None))),
+        ).order_by(WaitlistEntry.created_at).limit(ALTERNATIVES).with_for_update(skip_locked=True)
+    ).all()
+    now = _now(session)
+    for entry in entries:
+        entry.status, entry.notified_at, entry.offered_start_time = "notified", now, start
+        session.add(entry)
+        recipient = _recipient(session, entry.student_id, entry.contact_id)
+        if recipient.get("phone"):
+            notify.queue(session, channel="sms", recipient=recipient["phone"], template="waitlist_available",
+                         body=(f"NexDrive Academy: a lesson time has opened up on {au_when(start)}. "
+                               f"Book it at {notify.public_url('/book')} - first in gets it."),
+                         contact_id=entry.contact_id, user_id=recipient.get("user_id"),
+                         related_type="waitlist", related_id=entry.id,
+                         idempotency_key=f"waitlist:{entry.id}:{start.isoformat()}")
+    session.flush()
+    return len(entries)
+
+
+# ─────────────────────────────────────────────────────────────────────────────
+# Reading bookings
+# ─────────────────────────────────────────────────────────────────────────────
+
+def _recipient(session: Session, student_id: uuid.UUID | None, contact_id: uuid.UUID | None) -> dict:
+    if student_id is not None:
+        row = session.execute(sa.text(
+            "SELECT p.first_name, p.phone, p.email, p.user_id FROM students s JOIN profiles p ON p.id = s.profile_id "
+            "WHERE s.id = :s"), {"s": student_id}).first()
+        if row:
+            return {"first_name": row.first_name, "phone": row.phone, "email": row.email, "user_id": row.user_id}
+    if contact_id is not None:
+        c = session.get(Contact, contact_id)
+        if c:
+            return {"first_name": c.first_name or "", "phone": c.phone, "email": c.email, "user_id": c.user_id}
+    return {}
+
+
+def booking_summary(session: Session, booking: Booking) -> dict:
+    """Plain data for pages, the API and messages (no admin notes, nothing private)."""
+    service = session.get(Service, booking.service_id)
+    instructor_name = session.execute(sa.text(
+        "SELECT p.first_name || ' ' || p.last_name FROM instructors i JOIN profiles p ON p.id = i.profile_id "
+        "WHERE i.id = :i"), {"i": booking.instructor_id}).scalar() or "your instructor"
+    who = _recipient(session, booking.student_id, booking.contact_id)
+    terms = cancellation_terms(session, booking) if booking.status in LIVE_STATUSES else None
+    return {
+        "id": str(booking.id), "reference": booking_reference(booking), "status": booking.status,
+        "service_id": str(booking.service_id), "service_name": service.name if service else "",
+        "instructor_id": str(booking.instructor_id), "instructor_name": instructor_name,
+        "student_id": str(booking.student_id) if booking.student_id else None,
+        "learner_first_name": who.get("first_name", ""),
+        "start_at": booking.start_time.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "end_at": booking.end_time.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "date": booking.start_time.astimezone(BUSINESS_TZ).date().isoformat(),
+        "start": booking.start_time.astimezone(BUSINESS_TZ).strftime("%H:%M"),
+        "when": au_when(booking.start_time, booking.end_time),
+        "duration_minutes": booking.duration_minutes,
+        "pickup_address": booking.pickup_address or "", "suburb": booking.suburb or "",
+        "price": {"amount": booking.amount_cents, "currency": "AUD"}, "price_display": aud(booking.amount_cents),
+        "payment_status": booking.payment_status,
+        "hold_expires_at": booking.hold_expires_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        if booking.hold_expires_at else None,
+        "cancellation_fee": {"amount": booking.cancellation_fee_cents, "currency": "AUD"},
+        "cancellation_terms": terms,
+        "notes": booking.booking_notes or "",
+        "sequence": booking.reschedule_count + (1 if booking.status == "cancelled" else 0),  # for .ics updates
+    }
+
+
+def booking_reference(booking: Booking) -> str:
+    return "NXD-" + booking.id.hex[:8].upper()
+
+
+def get_booking(session: Session, actor: Actor, booking_id: uuid.UUID, *, manage_token: str | None = None) -> dict:
+    return booking_summary(session, _booking_for(session, actor, booking_id, manage_token, manage=False))
+
+
+def list_my_bookings(session: Session, actor: Actor, *, status: str | None = None, date_from: date | None = None,
+                     date_to: date | None = None, upcoming: bool = False, limit: int = 20,
+                     cursor: str | None = None) -> dict:
+    """Bookings the actor may see, soonest first; cursor = the last row's 'start_at|id'."""
+    access.require_signed_in(actor)
+    limit = max(1, min(int(limit or 20), 100))
+    query = select(Booking).where(Booking.status != "expired")
+    if actor.role == "instructor":
+        query = query.where(Booking.instructor_id == actor.instructor_id)
+    elif actor.role == "student":
+        query = query.where(Booking.student_id == actor.student_id)
+    elif actor.role == "parent":
+        query = query.where(Booking.student_id.in_(access._linked_students(session, actor, "bookings")))
+    elif actor.role not in ("admin", "system"):
+        raise Forbidden("You don't have access to bookings.")
+    if status:
+        query = query.where(Booking.status == status)
+    if upcoming:
+        query = query.where(Booking.end_time > sa.func.now(), Booking.status.in_(LIVE_STATUSES))
+    if date_from:
+        query = query.where(Booking.scheduled_date >= date_from)
+    if date_to:
+        query = query.where(Booking.scheduled_date <= date_to)
+    if cursor:
+        try:
+            at, _, bid = cursor.partition("|")
+            at_dt, bid_uuid = datetime.fromisoformat(at), uuid.UUID(bid)
+        except ValueError:
+            raise ValidationFailed("That page link is not valid.", field="cursor") from None
+        query = query.where(sa.tuple_(Booking.start_time, Booking.id) > sa.tuple_(sa.literal(at_dt), sa.literal(bid_uuid)))
+    rows = session.exec(query.order_by(Booking.start_time, Booking.id).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"bookings": [booking_summary(session, b) for b in rows],
+            "next_cursor": f"{rows[-1].start_time.isoformat()}|{rows[-1].id}" if more else None}
+
+
+# ─────────────────────────────────────────────────────────────────────────────
+# Messages (written to the outbox in the same transaction; the dispatcher sends them)
+# ─────────────────────────────────────────────────────────────────────────────
+
+def _notify(session: Session, booking: Booking, kind: str, **extra) -> None:
+    who = _recipient(session, booking.student_id, booking.contact_id)
+    summary = booking_summary(session, booking)
+    notify.booking_message(session, kind, booking=booking, summary=summary, recipient=who, **extra)
+    inbox.booking_event(session, kind, booking=booking, summary=summary, recipient=who, **extra)
+
+
+def overlapping_pairs(session: Session, instructor_id: uuid.UUID) -> int:
+    """How many pairs of live bookings of this instructor overlap (should always be 0)."""
+    return session.execute(
+        sa.text("""SELECT count(*) FROM bookings a JOIN bookings b
+                   ON a.instructor_id = b.instructor_id AND a.id < b.id
+                   WHERE a.instructor_id = :i
+                     AND a.status IN ('held','confirmed') AND b.status IN ('held','confirmed')
+                     AND tstzrange(a.start_time, a.blocked_until) && tstzrange(b.start_time, b.blocked_until)"""),
+        {"i": instructor_id},
+    ).scalar_one()

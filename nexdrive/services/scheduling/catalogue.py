@@ -1,0 +1,105 @@
+"""The lesson types the school sells, as the website, widget and API show them."""
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from nexdrive.models import BusinessSettings, Instructor, Profile, Service
+from nexdrive.services.core.formats import aud
+
+CATEGORY_LABELS = {"lesson": "Driving lessons", "assessment": "CBT&A reviews and final drive",
+                   "co_lesson": "Coaching for supervising drivers", "special": "Other"}
+ELIGIBILITY_NOTES = {
+    "review_1": "Bookable once tasks 1–17 are signed off in your log book.",
+    "review_2": "Bookable once Review 1 and tasks 18–22 are signed off.",
+    "final_drive": "Bookable once Review 2 is passed; needs 2 business days' notice, not on Sundays or public holidays.",
+}
+
+
+def service_view(s: Service) -> dict:
+    return {
+        "id": str(s.id), "slug": s.slug, "name": s.name, "description": s.description or "",
+        "duration_minutes": s.duration_minutes, "price_cents": s.price_cents, "price": aud(s.price_cents),
+        "category": s.category, "category_label": CATEGORY_LABELS.get(s.category, "Other"),
+        "eligibility_kind": s.eligibility_kind, "eligibility_note": ELIGIBILITY_NOTES.get(s.eligibility_kind or "", ""),
+        "bookable_online": bool(s.is_bookable_online),
+    }
+
+
+def list_services(session: Session, *, online_only: bool = True) -> list[dict]:
+    """Active services in the owner's order (public: no actor needed, nothing private here)."""
+    query = select(Service).where(Service.is_active.is_(True))
+    if online_only:
+        query = query.where(Service.is_bookable_online.is_(True))
+    return [service_view(s) for s in session.exec(query.order_by(Service.sort_order, Service.name))]
+
+
+# ------------------------------------------------------------------ public website
+
+DEFAULT_NOTICE_HOURS = 24
+TRANSMISSION_LABELS = {"auto": "automatic", "automatic": "automatic", "manual": "manual", "both": "automatic and manual"}
+
+
+def _hours_text(hours: int) -> str:
+    return f"{hours} hour" + ("" if hours == 1 else "s")
+
+
+def booking_policy(session: Session) -> dict:
+    """The cancellation and pricing rules the website states, read from ``business_settings`` (id = 1).
+
+    Public: nothing private here. Falls back to the model defaults when the row is missing.
+    """
+    row = session.get(BusinessSettings, 1)
+    hours = int(row.cancellation_notice_hours) if row else DEFAULT_NOTICE_HOURS
+    fee_cents = int(row.late_cancellation_fee_cents) if row else 0
+    gst = bool(row.gst_registered) if row else False
+    notice = _hours_text(hours)
+    notice_of = notice + ("'" if notice.endswith("s") else "'s")  # "24 hours' notice", "1 hour's notice"
+    if hours == 0:
+        cancellation = "You can cancel or move a lesson at any time before it starts, free of charge."
+        late = ""
+    else:
+        cancellation = (f"You can cancel or move a lesson free of charge up to {notice} before it starts.")
+        if fee_cents > 0:
+            late = (f"With less than {notice_of} notice, or if you don't turn up, a late cancellation fee of "
+                    f"{aud(fee_cents)} applies.")
+        else:
+            late = (f"With less than {notice_of} notice we don't charge a fee, but please let us know as early as "
+                    "you can so another learner can have the time.")
+    return {
+        "business_name": (row.business_name if row else None) or "NexDrive Academy",
+        "abn": (row.abn if row else None) or "",
+        "email": (row.email if row else None) or "",
+        "phone": (row.phone if row else None) or "",
+        "notice_hours": hours,
+        "notice": notice,
+        "late_fee_cents": fee_cents,
+        "late_fee": aud(fee_cents),
+        "has_late_fee": fee_cents > 0,
+        "gst_registered": gst,
+        "gst_note": ("All prices are in Australian dollars and include GST." if gst else
+                     "All prices are in Australian dollars and are the full amount you pay: no GST is added."),
+        "cancellation": cancellation,
+        "late_cancellation": late,
+    }
+
+
+def owner_instructor(session: Session) -> dict | None:
+    """The owner-instructor as the About page shows them (no licence or accreditation numbers)."""
+    row = session.exec(
+        select(Instructor, Profile)
+        .join(Profile, Profile.id == Instructor.profile_id)
+        .where(Instructor.is_owner.is_(True), Instructor.status == "active")
+        .order_by(Instructor.created_at)
+    ).first()
+    if row is None:
+        return None
+    instructor, profile = row
+    vehicle = " ".join(str(p) for p in (instructor.vehicle_year, instructor.vehicle_make, instructor.vehicle_model) if p)
+    return {
+        "first_name": profile.first_name or "",
+        "name": " ".join(p for p in (profile.first_name, profile.last_name) if p),
+        "bio": (instructor.bio or "").strip(),
+        "vehicle": vehicle,
+        "transmission": TRANSMISSION_LABELS.get(instructor.transmission or "", ""),
+        "territory": (instructor.territory or "").strip(),
+    }
