@@ -44,7 +44,7 @@ from sqlalchemy.engine import Engine
 
 from jobs import tasks
 from jobs.triggers import DailyAt
-from nexdrive.services.core.formats import BUSINESS_TZ
+from nexdrive.formats import BUSINESS_TZ
 
 UTC = timezone.utc
 log = logging.getLogger("nexdrive.jobs")

@@ -25,7 +25,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from jobs.runner import JOBS, run_job, scheduled_due
-from nexdrive.services.core.formats import BUSINESS_TZ
+from nexdrive.formats import BUSINESS_TZ
 from nexdrive.settings import get_settings
 
 log = logging.getLogger("nexdrive.jobs")

@@ -76,7 +76,7 @@ def jobs_command(args: argparse.Namespace) -> int:
     from datetime import datetime, timezone
 
     from jobs.runner import JOBS, run_job
-    from nexdrive.services.core.formats import BUSINESS_TZ
+    from nexdrive.formats import BUSINESS_TZ
 
     logging.basicConfig(level=logging.INFO, format="[nexdrive] %(name)s %(levelname)s %(message)s")
     if args.jobs_command == "list":

@@ -49,8 +49,8 @@ from nexdrive.models import AvailabilityRule, Instructor, Profile, Service, User
 from nexdrive.services.scheduling import booking
 from nexdrive.data import seed# noqa: E402
 from nexdrive.services.core.actors import VISITOR  # noqa: E402
-from nexdrive.services.core.errors import HoldExpired, SlotUnavailable  # noqa: E402
-from nexdrive.services.core.formats import BUSINESS_TZ  # noqa: E402
+from nexdrive.errors import HoldExpired, SlotUnavailable  # noqa: E402
+from nexdrive.formats import BUSINESS_TZ  # noqa: E402
 from nexdrive.services.scheduling.holidays import is_act_public_holiday  # noqa: E402
 
 UTC = timezone.utc

@@ -55,7 +55,7 @@ from nexdrive.models import (  # noqa: E402
 from nexdrive.services.money import invoices
 from nexdrive.data import seed# noqa: E402
 from nexdrive.services.core.actors import SYSTEM  # noqa: E402
-from nexdrive.services.core.formats import BUSINESS_TZ  # noqa: E402
+from nexdrive.formats import BUSINESS_TZ  # noqa: E402
 
 UTC = timezone.utc
 ATO_EXAMPLE_ABN = "51824753556"  # the ABN the ATO uses in its own examples

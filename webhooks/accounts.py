@@ -32,7 +32,7 @@ from nexdrive.services.core import access
 from nexdrive.services.identity import accounts
 from nexdrive.services.identity.accounts import IssuedSession
 from nexdrive.services.core.actors import Actor
-from nexdrive.services.core.errors import Forbidden, ServiceError
+from nexdrive.errors import Forbidden, ServiceError
 from nexdrive.settings import get_settings
 from webhooks.envelope import EnvelopeRoute
 

@@ -25,8 +25,8 @@ from nexdrive.services.crm import contacts
 from nexdrive.services.scheduling import ics
 from nexdrive.services.identity.accounts import AuthRequired
 from nexdrive.services.core.actors import Actor
-from nexdrive.services.core.errors import ValidationFailed
-from nexdrive.services.core.formats import BUSINESS_TZ
+from nexdrive.errors import ValidationFailed
+from nexdrive.formats import BUSINESS_TZ
 from webhooks.accounts import _data, client_ip, client_ua, current_actor, request_token
 from webhooks.envelope import EnvelopeRoute
 

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from nexdrive.services.identity.accounts import AuthRequired, RateLimited
-from nexdrive.services.core.errors import ServiceError
+from nexdrive.errors import ServiceError
 
 
 def error_envelope(code: str, message: str, details: Any = None) -> dict:

@@ -23,7 +23,7 @@ from nexdrive.db import session_scope
 from nexdrive.services.money import packages
 from nexdrive.services.money import payments
 from nexdrive.services.money import vouchers
-from nexdrive.services.core.errors import ServiceError, ValidationFailed
+from nexdrive.errors import ServiceError, ValidationFailed
 from webhooks.accounts import _data, _iso, current_actor
 from webhooks.booking import _manage_token, _optional_actor
 from webhooks.envelope import EnvelopeRoute, error_envelope, service_error_response

@@ -23,8 +23,8 @@ from nexdrive.adapters.sms import INBOUND_PATH, STATUS_PATH
 from nexdrive.db import get_engine, session_scope
 from nexdrive.services.messaging import dispatch
 from nexdrive.services.messaging import preferences
-from nexdrive.services.messaging import sms_replies
-from nexdrive.services.core.errors import NotFound
+from nexdrive.services.crm import sms_replies
+from nexdrive.errors import NotFound
 from nexdrive.settings import get_settings
 from webhooks.envelope import error_envelope
 

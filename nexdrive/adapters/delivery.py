@@ -11,6 +11,7 @@ same provider id, so delivery through them is exactly once.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import sqlalchemy as sa
@@ -59,6 +60,30 @@ def offline_body(settings, body: str) -> str:
     links; anywhere else secret links are removed here as well, so staff never read them."""
     if settings.environment == "development":
         return body
-    from nexdrive.services.messaging.notify import redact_secret_links
-
     return redact_secret_links(body)
+
+
+# ── Secret links (magic links, manage links, reset links) are never kept after sending ──
+
+LINK_REMOVED = "[link removed after sending]"
+URL_PATTERN = re.compile(r"https?://[^\s<>\"']+")
+_PIECE = re.compile(r"[A-Za-z0-9_\-]{32,}")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _is_secret_url(url: str) -> bool:
+    if re.search(r"[?&](?:token|key|secret|code)=[^&#\s]{16,}", url):
+        return True
+    return any(not _UUID.fullmatch(piece) for piece in _PIECE.findall(url.split("://", 1)[-1]))
+
+
+def has_secret_link(text: str | None) -> bool:
+    return bool(text) and any(_is_secret_url(m.group(0)) for m in URL_PATTERN.finditer(text))
+
+
+def redact_secret_links(text: str) -> str:
+    """The stored copy of a sent message: secret links replaced, everything else as sent."""
+    def swap(m: re.Match) -> str:
+        url = m.group(0).rstrip(".,;)")
+        return (LINK_REMOVED + m.group(0)[len(url):]) if _is_secret_url(url) else m.group(0)
+    return URL_PATTERN.sub(swap, text or "")

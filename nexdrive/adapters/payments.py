@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import stripe
 
-from nexdrive.services.core.errors import PaymentGatewayError, WebhookRejected
+from nexdrive.errors import PaymentGatewayError, WebhookRejected
 from nexdrive.settings import Settings
 
 UTC = timezone.utc

@@ -118,8 +118,8 @@ class TwilioSms:
     def send(self, message: OutgoingSms) -> SmsReceipt:
         from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 
-        from nexdrive.services.crm.contacts import normalise_au_mobile
-        from nexdrive.services.core.errors import ValidationFailed
+        from nexdrive.errors import ValidationFailed
+        from nexdrive.formats import normalise_au_mobile
 
         try:
             to = normalise_au_mobile(message.to)

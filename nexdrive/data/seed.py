@@ -60,6 +60,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import Session, select
 
+from nexdrive.services.core import clock
 from nexdrive.data import load_cbta_catalogue, load_default_services
 from nexdrive.models import (
     AvailabilityOverride,
@@ -269,7 +270,7 @@ def load_reference_data(
     prices survive a redeploy). ``today`` (Canberra date) picks the holiday
     years; it defaults to now.
     """
-    today = today or datetime.now(BUSINESS_TZ).date()
+    today = today or clock.today()
     return {
         "business_settings": _load_business_settings(session),
         "competency_tasks": _load_catalogue(session, catalogue_path),
@@ -476,7 +477,7 @@ def load_demo_data(session: Session, *, now: datetime | None = None) -> dict[str
     if not tasks:
         raise RuntimeError("load_reference_data() must run before load_demo_data()")
 
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = (now or clock.now()).astimezone(UTC)
     today = now.astimezone(BUSINESS_TZ).date()
     phones = iter(_PHONES)
     counts: dict[str, int] = {}

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from nexdrive.services.messaging import inbox
 from nexdrive.services.identity.accounts import AuthRequired
-from nexdrive.services.core.errors import ServiceError
+from nexdrive.errors import ServiceError
 from nexdrive.state.auth import run_as_actor
 
 logger = logging.getLogger("nexdrive.inbox")

@@ -179,7 +179,7 @@ def _book_for_student(e2e_db_url, student_id, start: datetime) -> str:
     """Staff-booked lesson for the student at the first free hour from `start` (the school books any free time)."""
     from nexdrive.services.scheduling import booking
     from nexdrive.services.core.actors import SYSTEM
-    from nexdrive.services.core.errors import SlotUnavailable
+    from nexdrive.errors import SlotUnavailable
 
     engine = _engine(e2e_db_url)
     try:

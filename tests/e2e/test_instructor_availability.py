@@ -14,7 +14,7 @@ from nexdrive.models import User
 from nexdrive.services.scheduling import schedule
 from nexdrive.data import seed
 from nexdrive.services.core.actors import SYSTEM
-from nexdrive.services.core.formats import BUSINESS_TZ
+from nexdrive.formats import BUSINESS_TZ
 from nexdrive.services.scheduling.holidays import is_act_public_holiday
 from nexdrive.services.identity.passwords import hash_password
 from tests.e2e.conftest import ARTIFACTS

@@ -31,7 +31,7 @@ from nexdrive.services.core import access
 from nexdrive.services.identity.accounts import PARENT_PERMISSIONS, AuthRequired, actor_for_user
 from nexdrive.services.core.actors import VISITOR, Actor
 from nexdrive.services.core.audit import record_event
-from nexdrive.services.core.errors import Forbidden, NotFound
+from nexdrive.errors import Forbidden, NotFound
 from tests.factories import make_instructor, make_service, make_student, make_user
 
 START = datetime(2026, 11, 30, 22, 0, tzinfo=timezone.utc)

@@ -28,7 +28,7 @@ from nexdrive.services.identity.accounts import (
 )
 from nexdrive.services.core.actors import SYSTEM, VISITOR, Actor
 from nexdrive.services.core.audit import verify_chain
-from nexdrive.services.core.errors import Forbidden, ValidationFailed
+from nexdrive.errors import Forbidden, ValidationFailed
 from nexdrive.settings import get_settings
 from tests.factories import make_instructor, make_user
 

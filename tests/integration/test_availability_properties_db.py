@@ -30,7 +30,7 @@ from nexdrive.models import AvailabilityOverride, AvailabilityRule, Service
 from nexdrive.services.scheduling import booking
 from nexdrive.services.core.actors import SYSTEM, VISITOR
 from nexdrive.services.scheduling.availability import dow
-from nexdrive.services.core.errors import SlotUnavailable, ValidationFailed
+from nexdrive.errors import SlotUnavailable, ValidationFailed
 from tests.booking_helpers import CANBERRA, weekday_ahead
 from tests.reference import today
 from tests.factories import make_instructor, make_service

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from nexdrive.db import session_scope
 from nexdrive.services.core.actors import SYSTEM
 from nexdrive.services.scheduling.booking import confirm_booking, overlapping_pairs, reserve_slot
-from nexdrive.services.core.errors import HoldExpired, SlotUnavailable
+from nexdrive.errors import HoldExpired, SlotUnavailable
 from tests.factories import make_instructor, make_service
 from tests.reference import reference_week
 

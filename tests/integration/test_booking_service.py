@@ -10,7 +10,7 @@ from nexdrive.db import session_scope
 from nexdrive.models import AvailabilityOverride
 from nexdrive.services.scheduling import booking
 from nexdrive.services.core.actors import SYSTEM, VISITOR, Actor
-from nexdrive.services.core.errors import (
+from nexdrive.errors import (
     BookingTooFar,
     BookingTooLate,
     Forbidden,

@@ -11,7 +11,7 @@ from nexdrive.services.scheduling import booking
 from nexdrive.services.messaging import inbox
 from nexdrive.services.identity.accounts import AuthRequired
 from nexdrive.services.core.actors import SYSTEM, VISITOR, Actor
-from nexdrive.services.core.errors import NotFound, ValidationFailed
+from nexdrive.errors import NotFound, ValidationFailed
 from tests.booking_helpers import at, only_instructor, open_instructor, weekday_ahead
 from tests.factories import make_student, make_user
 

@@ -35,8 +35,8 @@ from nexdrive.models import (
 from nexdrive.services.money import invoices
 from nexdrive.services.identity.accounts import PARENT_PERMISSIONS, AuthRequired, _issue_session, actor_for_user, hash_token
 from nexdrive.services.core.actors import SYSTEM, VISITOR, Actor
-from nexdrive.services.core.errors import Forbidden, NotFound
-from nexdrive.services.core.formats import BUSINESS_TZ, aud
+from nexdrive.errors import Forbidden, NotFound
+from nexdrive.formats import BUSINESS_TZ, aud
 from tests.factories import make_instructor, make_service, make_student, make_user
 from webhooks.app import build_api
 

@@ -11,7 +11,7 @@ from nexdrive.services.messaging import notify
 from nexdrive.services.messaging import outbox_admin
 from nexdrive.services.identity.accounts import AuthRequired
 from nexdrive.services.core.actors import VISITOR, Actor
-from nexdrive.services.core.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from nexdrive.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from tests.booking_helpers import open_instructor
 from tests.factories import make_student, make_user
 

@@ -23,7 +23,7 @@ from nexdrive.services.money import packages
 from nexdrive.services.money import payments
 from nexdrive.services.identity.accounts import AuthRequired
 from nexdrive.services.core.actors import SYSTEM, VISITOR, Actor
-from nexdrive.services.core.errors import (
+from nexdrive.errors import (
     Forbidden,
     InvalidState,
     NoCreditsLeft,

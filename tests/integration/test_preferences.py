@@ -8,7 +8,7 @@ from nexdrive.db import session_scope
 from nexdrive.services.messaging import preferences
 from nexdrive.services.identity.accounts import actor_for_user
 from nexdrive.services.core.actors import SYSTEM, VISITOR
-from nexdrive.services.core.errors import Forbidden, ValidationFailed
+from nexdrive.errors import Forbidden, ValidationFailed
 from tests.factories import make_user
 
 

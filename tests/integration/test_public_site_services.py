@@ -11,7 +11,7 @@ from nexdrive.services.scheduling import catalogue
 from nexdrive.data import seed
 from nexdrive.services.core.actors import VISITOR
 from nexdrive.services.crm.contacts import Utm, record_enquiry
-from nexdrive.services.core.errors import ValidationFailed
+from nexdrive.errors import ValidationFailed
 from tests.factories import make_instructor
 
 

@@ -11,8 +11,8 @@ from nexdrive.models import Parent
 from nexdrive.services.scheduling import booking
 from nexdrive.services.scheduling import schedule
 from nexdrive.services.core.actors import SYSTEM, VISITOR, Actor
-from nexdrive.services.core.errors import Forbidden, ValidationFailed
-from nexdrive.services.core.formats import BUSINESS_TZ
+from nexdrive.errors import Forbidden, ValidationFailed
+from nexdrive.formats import BUSINESS_TZ
 from nexdrive.services.scheduling.holidays import act_public_holidays
 from tests.booking_helpers import at, only_instructor, open_instructor, weekday_ahead
 from tests.factories import make_instructor, make_student, make_user

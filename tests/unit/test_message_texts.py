@@ -17,7 +17,7 @@ from nexdrive.services.messaging.message_templates import (
     redact_secret_links,
     render,
 )
-from nexdrive.services.messaging.sms_replies import keyword
+from nexdrive.services.crm.sms_replies import keyword
 
 
 @pytest.mark.parametrize("text,encoding,count", [

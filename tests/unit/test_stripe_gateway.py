@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from nexdrive.adapters.payments import LocalGateway, StripeGateway
-from nexdrive.services.core.errors import PaymentGatewayError, WebhookRejected
+from nexdrive.errors import PaymentGatewayError, WebhookRejected
 from nexdrive.settings import Settings
 from tests.stripe_helpers import API_KEY, WEBHOOK_SECRET, StripeStub, event, sign
 

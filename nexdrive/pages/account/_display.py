@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import reflex as rx
 
-from nexdrive.services.core.formats import au_when
+from nexdrive.formats import au_when
 
 SYDNEY = ZoneInfo("Australia/Sydney")
 UPCOMING_STATUSES = ("held", "pending", "confirmed", "in_progress")

@@ -13,7 +13,7 @@ from nexdrive.components.ui import container
 from nexdrive.pages.auth._forms import message_box, page_title
 from nexdrive.services.messaging import inbox
 from nexdrive.services.identity.accounts import AuthRequired
-from nexdrive.services.core.errors import ServiceError
+from nexdrive.errors import ServiceError
 from nexdrive.state.auth import require_role, run_as_actor
 from nexdrive.state.inbox import InboxState, NoticeRow, notice_rows
 

@@ -17,7 +17,7 @@ from nexdrive.pages.auth.sign_out import sign_out_button
 from nexdrive.services.identity import accounts
 from nexdrive.services.messaging import preferences
 from nexdrive.services.identity.accounts import AuthRequired
-from nexdrive.services.core.errors import ServiceError, ValidationFailed
+from nexdrive.errors import ServiceError, ValidationFailed
 from nexdrive.state.auth import (
     api_error_message,
     api_field_errors,

@@ -11,7 +11,7 @@ from nexdrive.services.core import access
 from nexdrive.services.identity import accounts
 from nexdrive.services.messaging import outbox_admin
 from nexdrive.services.identity.accounts import AuthRequired
-from nexdrive.services.core.errors import ServiceError
+from nexdrive.errors import ServiceError
 from nexdrive.state.auth import require_role, run_as_actor
 
 ROUTE = brand.ROUTE_ADMIN

@@ -17,7 +17,7 @@ from nexdrive.models.comms import OUTBOX_STATUSES
 from nexdrive.pages.auth._forms import message_box, page_title
 from nexdrive.services.messaging import outbox_admin
 from nexdrive.services.identity.accounts import AuthRequired
-from nexdrive.services.core.errors import ServiceError
+from nexdrive.errors import ServiceError
 from nexdrive.settings import get_settings
 from nexdrive.state.auth import require_role, run_as_actor
 

@@ -18,8 +18,8 @@ from nexdrive.pages.auth._forms import message_box, page_title
 from nexdrive.services.scheduling import catalogue
 from nexdrive.services.money import packages
 from nexdrive.services.identity.accounts import AuthRequired
-from nexdrive.services.core.errors import ServiceError
-from nexdrive.services.core.formats import aud
+from nexdrive.errors import ServiceError
+from nexdrive.formats import aud
 from nexdrive.state.auth import require_role, run_as_actor
 
 ROUTE = "/admin/packages"

@@ -21,8 +21,8 @@ from nexdrive.pages.auth._forms import message_box, page_title
 from nexdrive.pages.student.payments import METHOD_LABELS, STATUS_COLOURS, STATUS_LABELS
 from nexdrive.services.money import payments
 from nexdrive.services.identity.accounts import AuthRequired
-from nexdrive.services.core.errors import ServiceError
-from nexdrive.services.core.formats import au_date, au_time, aud
+from nexdrive.errors import ServiceError
+from nexdrive.formats import au_date, au_time, aud
 from nexdrive.state.auth import require_role, run_as_actor
 
 ROUTE = "/admin/payments"

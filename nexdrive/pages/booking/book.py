@@ -31,8 +31,8 @@ from nexdrive.services.scheduling import catalogue
 from nexdrive.services.crm import contacts
 from nexdrive.services.money import payments
 from nexdrive.services.money import vouchers
-from nexdrive.services.core.errors import ServiceError, SlotUnavailable, ValidationFailed
-from nexdrive.services.core.formats import BUSINESS_TZ, au_date, au_time, aud
+from nexdrive.errors import ServiceError, SlotUnavailable, ValidationFailed
+from nexdrive.formats import BUSINESS_TZ, au_date, au_time, aud
 from nexdrive.state.auth import run_anonymous, run_as_visitor_or_user
 
 ROUTE = brand.ROUTE_BOOK

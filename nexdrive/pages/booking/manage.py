@@ -19,8 +19,8 @@ from nexdrive.components.ui import file_link
 from nexdrive.pages.auth._forms import go_to, message_box
 from nexdrive.services.scheduling import booking
 from nexdrive.services.money import payments
-from nexdrive.services.core.errors import NotFound, ServiceError, SlotUnavailable
-from nexdrive.services.core.formats import BUSINESS_TZ, aud
+from nexdrive.errors import NotFound, ServiceError, SlotUnavailable
+from nexdrive.formats import BUSINESS_TZ, aud
 from nexdrive.state.auth import run_as_visitor_or_user
 
 CONFIRMED_ROUTE = "/book/confirmed"

@@ -22,8 +22,8 @@ from nexdrive.components.ui import button_link, container, file_link, route_link
 from nexdrive.pages.auth._forms import go_to, message_box
 from nexdrive.services.money import payments
 from nexdrive.services.money import vouchers
-from nexdrive.services.core.errors import ServiceError
-from nexdrive.services.core.formats import au_date, au_time, aud
+from nexdrive.errors import ServiceError
+from nexdrive.formats import au_date, au_time, aud
 from nexdrive.state.auth import run_as_visitor_or_user
 
 ROUTE = "/pay/result"

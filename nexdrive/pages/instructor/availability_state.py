@@ -14,8 +14,8 @@ import reflex as rx
 
 from nexdrive.services.scheduling import schedule
 from nexdrive.services.identity.accounts import AuthRequired
-from nexdrive.services.core.errors import ServiceError, ValidationFailed
-from nexdrive.services.core.formats import BUSINESS_TZ
+from nexdrive.errors import ServiceError, ValidationFailed
+from nexdrive.formats import BUSINESS_TZ
 from nexdrive.state.auth import run_as_actor
 
 # Monday first, as Australian calendars are; values are the stored day numbers (0 = Sunday).

@@ -20,7 +20,7 @@ from nexdrive.pages.auth._forms import card, field, go_to, message_box, page_tit
 from nexdrive.services.identity import accounts
 from nexdrive.services.identity.accounts import AuthRequired
 from nexdrive.services.core.actors import Actor
-from nexdrive.services.core.errors import ServiceError, ValidationFailed
+from nexdrive.errors import ServiceError, ValidationFailed
 from nexdrive.state.auth import (
     AuthState,
     api_error_message,

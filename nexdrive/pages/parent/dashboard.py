@@ -13,7 +13,7 @@ from nexdrive.pages.account._display import role_home, BookingRow, LessonRow, bo
 from nexdrive.services.core import access
 from nexdrive.services.identity import accounts
 from nexdrive.services.identity.accounts import AuthRequired
-from nexdrive.services.core.errors import Forbidden, ServiceError
+from nexdrive.errors import Forbidden, ServiceError
 from nexdrive.state.auth import require_role, run_as_actor
 
 ROUTE = brand.ROUTE_PARENT

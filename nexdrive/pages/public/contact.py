@@ -11,7 +11,7 @@ from nexdrive.components.ui import button_link, page_header, page_section
 from nexdrive.pages.auth._forms import field, message_box, submit_button
 from nexdrive.services.crm import contacts
 from nexdrive.services.core.actors import VISITOR
-from nexdrive.services.core.errors import ServiceError
+from nexdrive.errors import ServiceError
 from nexdrive.state.auth import run_anonymous
 
 logger = logging.getLogger("nexdrive.public")

@@ -10,7 +10,7 @@ from nexdrive.pages.account._display import role_home, BookingRow, booking_list,
 from nexdrive.services.core import access
 from nexdrive.services.identity import accounts
 from nexdrive.services.identity.accounts import AuthRequired
-from nexdrive.services.core.errors import ServiceError
+from nexdrive.errors import ServiceError
 from nexdrive.state.auth import require_role, run_as_actor
 
 ROUTE = brand.ROUTE_STUDENT

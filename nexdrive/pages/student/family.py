@@ -17,7 +17,7 @@ from nexdrive.pages.auth._forms import field, message_box, page_title, submit_bu
 from nexdrive.pages.auth.sign_in import check_email
 from nexdrive.services.identity import accounts
 from nexdrive.services.identity.accounts import AuthRequired
-from nexdrive.services.core.errors import ServiceError, ValidationFailed
+from nexdrive.errors import ServiceError, ValidationFailed
 from nexdrive.state.auth import require_role, run_as_actor
 
 ROUTE = "/student/family"

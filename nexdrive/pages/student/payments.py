@@ -20,8 +20,8 @@ from nexdrive.services.scheduling import catalogue
 from nexdrive.services.money import packages
 from nexdrive.services.money import payments
 from nexdrive.services.identity.accounts import AuthRequired
-from nexdrive.services.core.errors import ServiceError
-from nexdrive.services.core.formats import au_date, aud
+from nexdrive.errors import ServiceError
+from nexdrive.formats import au_date, aud
 from nexdrive.state.auth import AuthState, require_role, run_as_actor
 
 ROUTE = "/student/payments"

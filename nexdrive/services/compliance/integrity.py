@@ -18,7 +18,7 @@ from nexdrive.services.messaging import admin_alerts
 from nexdrive.services.core import audit
 from nexdrive.services.core.actors import SYSTEM
 from nexdrive.services.core.audit import ChainReport
-from nexdrive.services.core.formats import BUSINESS_TZ
+from nexdrive.formats import BUSINESS_TZ
 
 
 def latest_exported_heads(session: Session) -> list[dict]:

@@ -50,9 +50,8 @@ from nexdrive.models import (
     Student,
     StudentCompetency,
 )
-from nexdrive.services.identity.accounts import PARENT_PERMISSIONS, AuthRequired
 from nexdrive.services.core.actors import Actor
-from nexdrive.services.core.errors import Forbidden, NotFound
+from nexdrive.errors import AuthRequired, Forbidden, NotFound
 
 MAX_PAGE = 200
 
@@ -76,6 +75,17 @@ _LABELS = {
     "lesson_notes": "these lesson notes", "competencies": "this student's progress",
     "bridge_forms": "these bridge forms", "payments": "these payments", "book": "booking for this student",
 }
+
+# What a student can let each linked parent see or do (one switch each on parent_student_links).
+PARENT_PERMISSIONS = (
+    "can_view_progress",
+    "can_view_bookings",
+    "can_view_payments",
+    "can_view_lesson_notes",
+    "can_view_bridge_forms",
+    "can_book_lessons",
+)
+
 
 
 # ─────────────────────────────────────────────────────────────────────────────
@@ -154,7 +164,7 @@ def _staff_instructor(actor: Actor) -> uuid.UUID | None:
     return actor.instructor_id
 
 
-def _linked_students(session: Session, actor: Actor, resource: str) -> list[uuid.UUID]:
+def linked_students(session: Session, actor: Actor, resource: str) -> list[uuid.UUID]:
     flags = PARENT_RULES[resource]
     return list(session.exec(
         select(ParentStudentLink.student_id)
@@ -208,7 +218,7 @@ def list_students(session: Session, actor: Actor, *, limit: int = 50, offset: in
     elif actor.role == "student":
         query = query.where(Student.id == actor.student_id)
     elif actor.role == "parent":
-        query = query.where(Student.id.in_(_linked_students(session, actor, "student")))
+        query = query.where(Student.id.in_(linked_students(session, actor, "student")))
     else:
         raise Forbidden("You don't have access to student records.")
     return [_student_dict(session, s) for s in session.exec(query.limit(limit).offset(offset)).all()]
@@ -284,7 +294,7 @@ def list_bookings(session: Session, actor: Actor, *, student_id: uuid.UUID | Non
     elif actor.role == "student":
         query = query.where(Booking.student_id == actor.student_id)
     elif actor.role == "parent":
-        query = query.where(Booking.student_id.in_(_linked_students(session, actor, "bookings")))
+        query = query.where(Booking.student_id.in_(linked_students(session, actor, "bookings")))
     elif actor.role not in ("admin", "system"):
         raise Forbidden("You don't have access to bookings.")
     return [_booking_dict(actor, b) for b in session.exec(query.limit(limit).offset(offset)).all()]
@@ -337,7 +347,7 @@ def list_lessons(session: Session, actor: Actor, *, student_id: uuid.UUID | None
     elif actor.role == "student":
         query = query.where(Lesson.student_id == actor.student_id)
     elif actor.role == "parent":
-        query = query.where(Lesson.student_id.in_(_linked_students(session, actor, "lessons")))
+        query = query.where(Lesson.student_id.in_(linked_students(session, actor, "lessons")))
     elif actor.role not in ("admin", "system"):
         raise Forbidden("You don't have access to lessons.")
     return [_lesson_dict(session, actor, ln) for ln in session.exec(query.limit(limit).offset(offset)).all()]
@@ -400,7 +410,7 @@ def list_payments(session: Session, actor: Actor, *, student_id: uuid.UUID | Non
     if actor.role == "student":
         query = query.where(Payment.student_id == actor.student_id)
     elif actor.role == "parent":
-        query = query.where(Payment.student_id.in_(_linked_students(session, actor, "payments")))
+        query = query.where(Payment.student_id.in_(linked_students(session, actor, "payments")))
     elif actor.role not in ("admin", "system"):
         raise Forbidden("You don't have access to payments.")
     return [_payment_dict(actor, p) for p in session.exec(query.limit(limit).offset(offset)).all()]

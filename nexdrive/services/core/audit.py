@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from nexdrive.models import AuditLog
 from nexdrive.services.core.actors import Actor
-from nexdrive.services.core.errors import Forbidden
+from nexdrive.errors import Forbidden
 
 # table -> how its chains are named (see migration 0002)
 CHAINED_TABLES = ("audit_log", "signatures", "student_competencies")

@@ -1,4 +1,4 @@
-"""Contacts (leads and enquiries) and call-back requests.
+"""Contacts (leads and enquiries), call-back requests and replies to the school's SMS number.
 
-Public modules: contacts, callbacks.
+Public modules: contacts, callbacks, sms_replies.
 """

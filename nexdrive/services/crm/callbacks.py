@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from nexdrive.services.messaging import admin_alerts
-from nexdrive.services.core.formats import BUSINESS_TZ, au_when
+from nexdrive.formats import BUSINESS_TZ, au_when
 
 
 def open_callbacks(session: Session) -> list[dict]:

@@ -8,7 +8,7 @@ locks keyed by the normalised phone and email; unique partial indexes
 """
 from __future__ import annotations
 
-import re
+
 import uuid
 from dataclasses import dataclass
 
@@ -17,14 +17,13 @@ from sqlmodel import Session, select
 
 from nexdrive.models import Contact, OutboxMessage, Student, User
 from nexdrive.models.crm import LIFECYCLE_STAGES
-from nexdrive.services.identity.accounts import normalise_email
+from nexdrive.formats import format_au_phone, normalise_au_mobile, normalise_email  # noqa: F401 (part of this module's surface)
 from nexdrive.services.core.actors import Actor
-from nexdrive.services.core.errors import Forbidden, ValidationFailed
+from nexdrive.errors import Forbidden, ValidationFailed
 
 # Stages only move forward on a new interaction (a booking never demotes an active student).
 _STAGE_RANK = {stage: rank for rank, stage in enumerate(LIFECYCLE_STAGES)}
 SOURCES = ("website", "phone", "sms", "voice_agent", "referral", "google", "facebook", "walk_in", "admin", "other")
-_MOBILE_RE = re.compile(r"^(?:\+?61|0)4\d{8}$")
 MAX_MESSAGE = 2000
 
 
@@ -40,26 +39,6 @@ class Utm:
             v = (v or "").strip()[:100]
             return v or None
         return cls(c(source), c(medium), c(campaign))
-
-
-def normalise_au_mobile(raw: str | None, *, field: str = "phone") -> str:
-    """An Australian mobile as E.164 (+614XXXXXXXX); SMS reminders need one."""
-    digits = re.sub(r"[\s\-().]", "", raw or "")
-    if not digits:
-        raise ValidationFailed("Please enter your mobile number.", field=field)
-    if not _MOBILE_RE.match(digits):
-        raise ValidationFailed("Please enter an Australian mobile number, e.g. 0412 345 678.", field=field)
-    return "+61" + digits[-9:]
-
-
-def format_au_phone(e164: str | None) -> str:
-    """+61412345678 -> 0412 345 678 (how Australians write it)."""
-    if not e164:
-        return ""
-    if e164.startswith("+614") and len(e164) == 12:
-        local = "0" + e164[3:]
-        return f"{local[:4]} {local[4:7]} {local[7:]}"
-    return e164
 
 
 def split_name(name: str | None, *, field: str = "name") -> tuple[str, str | None]:

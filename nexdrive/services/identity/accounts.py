@@ -36,7 +36,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -57,9 +57,12 @@ from nexdrive.models import (
 )
 from nexdrive.models.accounts import AuthThrottleEvent
 from nexdrive.models.users import PARENT_RELATIONSHIPS
+from nexdrive.formats import normalise_email
+from nexdrive.services.core import clock
+from nexdrive.services.core.access import PARENT_PERMISSIONS
 from nexdrive.services.core.actors import Actor
 from nexdrive.services.core.audit import record_event
-from nexdrive.services.core.errors import Forbidden, NotFound, ServiceError, ValidationFailed
+from nexdrive.errors import AuthRequired, Forbidden, NotFound, ServiceError, ValidationFailed
 from nexdrive.services.identity.passwords import (
     burn_verification_time,
     check_password_rules,
@@ -74,9 +77,6 @@ from nexdrive.settings import get_settings
 # ─────────────────────────────────────────────────────────────────────────────
 
 
-class AuthRequired(ServiceError):
-    code = "AUTH_REQUIRED"
-    http_status = 401
 
 
 class InvalidCredentials(ServiceError):
@@ -150,16 +150,7 @@ _LIMIT_MESSAGES = {
 }
 _THROTTLE_LOCK_NAMESPACE = 0x4E58_4431  # advisory-lock class id ("NXD1")
 
-PARENT_PERMISSIONS = (
-    "can_view_progress",
-    "can_view_bookings",
-    "can_view_payments",
-    "can_view_lesson_notes",
-    "can_view_bridge_forms",
-    "can_book_lessons",
-)
 
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE_RE = re.compile(r"^\+?[0-9 ()-]{8,20}$")
 
 
@@ -180,7 +171,7 @@ class IssuedSession:
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def new_token() -> str:
@@ -190,13 +181,6 @@ def new_token() -> str:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def normalise_email(email: str | None) -> str:
-    value = (email or "").strip().lower()
-    if not _EMAIL_RE.match(value) or len(value) > 254:
-        raise ValidationFailed("Please enter a valid email address.", field="email")
-    return value
 
 
 def _clean_name(value: str | None, field: str, label: str) -> str:
@@ -459,7 +443,7 @@ def sign_up_student(
     last_name = _clean_name(last_name, "last_name", "last name")
     phone = _clean_phone(phone)
     check_password_rules(password, email=email)
-    if date_of_birth is not None and date_of_birth > date.today():
+    if date_of_birth is not None and date_of_birth > clock.today():
         raise ValidationFailed("Please check your date of birth.", field="date_of_birth")
     if _user_by_email(session, email) is not None:
         raise EmailTaken("An account with this email already exists. Sign in, or use \u201cForgot password\u201d.",
@@ -1196,7 +1180,7 @@ def update_me(session: Session, actor: Actor, changes: dict[str, Any]) -> dict[s
                     value = date.fromisoformat(value)
                 except ValueError:
                     raise ValidationFailed("Use the date format YYYY-MM-DD.", field=key) from None
-            if value > date.today():
+            if value > clock.today():
                 raise ValidationFailed("Please check the date of birth.", field=key)
         elif key == "transmission" and value not in ("manual", "auto"):
             raise ValidationFailed("Choose manual or auto.", field=key)

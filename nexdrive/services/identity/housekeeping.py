@@ -11,13 +11,14 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from nexdrive.services.core import clock
 from nexdrive.services.identity import accounts
 
 JOB_RUNS_KEPT = timedelta(days=30)
 
 
 def _now(session: Session, now: datetime | None) -> datetime:
-    return now or session.execute(sa.text("SELECT now()")).scalar_one()
+    return now or clock.now(session)
 
 
 def release_lapsed_holds(session: Session, now: datetime | None = None) -> int:

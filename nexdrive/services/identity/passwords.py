@@ -18,7 +18,7 @@ from pathlib import Path
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from nexdrive.services.core.errors import ValidationFailed
+from nexdrive.errors import ValidationFailed
 
 MEMORY_COST_KIB = 19456  # 19 MiB — OWASP minimum for Argon2id with t=2, p=1
 TIME_COST = 2

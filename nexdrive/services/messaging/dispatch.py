@@ -52,8 +52,9 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from nexdrive.adapters.delivery import SendFailed
+from nexdrive.services.core import clock, events
 from nexdrive.services.core.actors import Actor
-from nexdrive.services.core.errors import Forbidden, InvalidState, NotFound
+from nexdrive.errors import Forbidden, InvalidState, NotFound
 from nexdrive.services.messaging.message_templates import (
     NOTIFICATION_TYPES,
     SENDER,
@@ -70,7 +71,6 @@ BACKOFF_CAP = timedelta(hours=1)
 STALE_AFTER = timedelta(minutes=5)  # far longer than one send may take (adapters time out after 30 s)
 TIME_BUDGET = 20.0  # seconds per dispatch_due call, below the ~30 s schedule so runs don't pile up
 ALERT_TEMPLATE = "delivery_failed"
-ICS_TEMPLATES = ("booking_confirmation", "booking_rescheduled")
 SMS_OPT_OUT = "Reply STOP to opt out"
 
 _NOW = "COALESCE(CAST(:now AS timestamptz), now())"
@@ -302,7 +302,7 @@ def _expired(row: dict, now: datetime | None) -> str | None:
         deadline = datetime.fromisoformat(str(limit).replace("Z", "+00:00"))
     except ValueError:
         return None
-    current = now or datetime.now(timezone.utc)
+    current = now or clock.now()
     if deadline.tzinfo is None:
         deadline = deadline.replace(tzinfo=timezone.utc)
     return f"Not sent: too late (it had to go before {deadline.isoformat()})." if current > deadline else None
@@ -350,25 +350,11 @@ def _unsubscribe_token(engine: sa.Engine, recipient: str) -> str | None:
 
 
 def _attachments(engine: sa.Engine, row: dict) -> tuple:
-    from nexdrive.adapters.email import Attachment
-
-    booking_id = (row.get("template_data") or {}).get("booking_id") or row.get("booking_id")
-    if row["template"] not in ICS_TEMPLATES or not booking_id:
-        return ()
+    """Files that go with an email (e.g. the lesson's calendar file), from whichever domain subscribes."""
     try:
-        from nexdrive.models import Booking
-        from nexdrive.services.scheduling import booking as booking_service
-        from nexdrive.services.scheduling.ics import booking_ics
-
-        with Session(engine) as session:
-            booking = session.get(Booking, uuid.UUID(str(booking_id)))
-            if booking is None:
-                return ()
-            summary = booking_service.booking_summary(session, booking)
-        data = booking_ics(summary).encode("utf-8")
-        return (Attachment(f"lesson-{summary['reference']}.ics", "text/calendar; method=PUBLISH", data),)
-    except Exception:  # the email still goes without its calendar file
-        log.exception("outbox %s: could not build the calendar attachment", row["id"])
+        return tuple(a for found in events.publish("email.attachments", engine=engine, row=row) for a in found)
+    except Exception:  # the email still goes without its attachments
+        log.exception("outbox %s: could not build the attachments", row["id"])
         return ()
 
 
@@ -418,7 +404,7 @@ def _record_failure(engine: sa.Engine, row: dict, claim: str, now: datetime | No
         status, next_at = "failed", None
         reason = f"Gave up after {row['attempts']} attempt(s): {exc.message}"
     else:
-        status, next_at = "pending", (now or datetime.now(timezone.utc)) + backoff(row["attempts"])
+        status, next_at = "pending", (now or clock.now()) + backoff(row["attempts"])
         reason = f"Attempt {row['attempts']} failed: {exc.message}"
     with Session(engine) as session, session.begin():
         updated = session.execute(sa.text(

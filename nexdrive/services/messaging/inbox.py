@@ -28,8 +28,8 @@ from sqlmodel import Session, select
 from nexdrive.models import Booking, Contact, Instructor, Notification, User
 from nexdrive.services.core.access import require_signed_in
 from nexdrive.services.core.actors import Actor
-from nexdrive.services.core.errors import NotFound, ValidationFailed
-from nexdrive.services.core.formats import au_when
+from nexdrive.errors import NotFound, ValidationFailed
+from nexdrive.formats import au_when
 
 IN_APP = "in_app"
 MAX_PAGE = 100

@@ -17,8 +17,9 @@ import html
 import re
 from dataclasses import dataclass
 
+from nexdrive.adapters.delivery import URL_PATTERN, LINK_REMOVED, has_secret_link, redact_secret_links  # noqa: F401
+
 SENDER = "NexDrive Academy"
-LINK_REMOVED = "[link removed after sending]"
 
 
 @dataclass(frozen=True)
@@ -268,27 +269,6 @@ def render(kind: str, data: dict) -> Rendered:
 
 # A URL carrying a long random secret (our tokens are 43 URL-safe characters): sign-in, password reset,
 # invitations, "manage your booking". Record ids (UUIDs) and ordinary paths stay.
-_URL = re.compile(r"https?://[^\s<>\"']+")
-_PIECE = re.compile(r"[A-Za-z0-9_\-]{32,}")
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-
-
-def _is_secret_url(url: str) -> bool:
-    if re.search(r"[?&](?:token|key|secret|code)=[^&#\s]{16,}", url):
-        return True
-    return any(not _UUID.fullmatch(piece) for piece in _PIECE.findall(url.split("://", 1)[-1]))
-
-
-def has_secret_link(text: str | None) -> bool:
-    return bool(text) and any(_is_secret_url(m.group(0)) for m in _URL.finditer(text))
-
-
-def redact_secret_links(text: str) -> str:
-    """The stored copy of a sent message: secret links replaced, everything else as sent."""
-    def swap(m: re.Match) -> str:
-        url = m.group(0).rstrip(".,;)")
-        return (LINK_REMOVED + m.group(0)[len(url):]) if _is_secret_url(url) else m.group(0)
-    return _URL.sub(swap, text or "")
 
 
 def _linkify(escaped_line: str) -> str:
@@ -297,7 +277,7 @@ def _linkify(escaped_line: str) -> str:
         tail = m.group(0)[len(url):]
         return (f'<a href="{url}" style="color:#0b5cad;text-decoration:underline;word-break:break-all">'
                 f"{url}</a>{tail}")
-    return _URL.sub(link, escaped_line)
+    return URL_PATTERN.sub(link, escaped_line)
 
 
 def email_html(subject: str, text: str, *, footer: str | None = None) -> str:

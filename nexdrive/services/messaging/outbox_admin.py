@@ -21,9 +21,9 @@ from nexdrive.models.comms import OUTBOX_CHANNELS, OUTBOX_STATUSES
 from nexdrive.services.core import audit
 from nexdrive.services.core.access import require_signed_in
 from nexdrive.services.core.actors import Actor
-from nexdrive.services.crm.contacts import format_au_phone
-from nexdrive.services.core.errors import Forbidden, InvalidState, NotFound, ValidationFailed
-from nexdrive.services.core.formats import au_when
+from nexdrive.formats import format_au_phone
+from nexdrive.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from nexdrive.formats import au_when
 
 MAX_PAGE = 100
 PREVIEW_CHARS = 140

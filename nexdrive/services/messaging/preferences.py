@@ -25,10 +25,9 @@ from sqlmodel import Session, select
 
 from nexdrive.models import MarketingConsent, NotificationPreference
 from nexdrive.services.core import audit
-from nexdrive.services.identity.accounts import normalise_email
+from nexdrive.formats import normalise_au_mobile, normalise_email
 from nexdrive.services.core.actors import Actor
-from nexdrive.services.crm.contacts import normalise_au_mobile
-from nexdrive.services.core.errors import Forbidden, NotFound, ValidationFailed
+from nexdrive.errors import Forbidden, NotFound, ValidationFailed
 from nexdrive.services.messaging.message_templates import NOTIFICATION_TYPES
 
 CONSENT_SOURCES = ("booking_form", "enquiry_form", "account_settings", "admin", "sms_start", "import")

@@ -53,8 +53,8 @@ from nexdrive.services.core import access
 from nexdrive.services.identity.accounts import AuthRequired, hash_token
 from nexdrive.services.core.actors import Actor
 from nexdrive.services.crm.contacts import format_au_phone
-from nexdrive.services.core.errors import Forbidden, NotFound
-from nexdrive.services.core.formats import au_date, au_when, aud, local
+from nexdrive.errors import Forbidden, NotFound
+from nexdrive.formats import au_date, au_when, aud, local
 
 logger = logging.getLogger("nexdrive.invoices")
 
@@ -709,7 +709,7 @@ def list_invoices(session: Session, actor: Actor, *, student_id: uuid.UUID | Non
     if actor.role == "student":
         query = query.where(Invoice.student_id == actor.student_id)
     elif actor.role == "parent":
-        query = query.where(Invoice.student_id.in_(access._linked_students(session, actor, "payments")))
+        query = query.where(Invoice.student_id.in_(access.linked_students(session, actor, "payments")))
     elif actor.role not in ("admin", "system"):
         raise Forbidden("You don't have access to invoices.")
     rows = session.exec(query.limit(limit).offset(offset)).all()

@@ -17,12 +17,13 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from nexdrive.models import Booking, Package, Service, StudentPackage
+from nexdrive.services.core import clock
 from nexdrive.services.core import access
 from nexdrive.services.core import audit
 from nexdrive.services.messaging import notify
 from nexdrive.services.core.actors import Actor
-from nexdrive.services.core.errors import Forbidden, NoCreditsLeft, NotFound, ValidationFailed
-from nexdrive.services.core.formats import au_date, aud
+from nexdrive.errors import Forbidden, NoCreditsLeft, NotFound, ValidationFailed
+from nexdrive.formats import au_date, aud
 
 LOW_CREDITS = 2  # package_low_credits goes out when this many or fewer are left
 MAX_CREDITS = 100
@@ -31,7 +32,7 @@ MAX_VALID_DAYS = 3 * 365
 
 
 def _now(session: Session) -> datetime:
-    return session.execute(sa.text("SELECT now()")).scalar_one()
+    return clock.now(session)
 
 
 def _service_names(session: Session, ids: list[uuid.UUID]) -> list[str]:
@@ -272,10 +273,10 @@ def queue_once(session: Session, **message) -> None:
 
 
 def _low_credits_message(session: Session, sp: StudentPackage, left: int) -> None:
-    from nexdrive.services.scheduling.booking import _recipient
+    from nexdrive.services.scheduling.booking import recipient_for
 
     package = session.get(Package, sp.package_id)
-    who = _recipient(session, sp.student_id, None)
+    who = recipient_for(session, sp.student_id, None)
     hello = f"Hi {who['first_name']}," if who.get("first_name") else "Hello,"
     lessons = f"{left} lesson{'s' if left != 1 else ''}" if left else "no lessons"
     expiry = f" It expires on {au_date(sp.expires_at)}." if sp.expires_at else ""

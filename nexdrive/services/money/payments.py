@@ -47,8 +47,10 @@ from sqlmodel import Session, select
 from nexdrive.adapters import get_adapter
 from nexdrive.adapters.payments import CHECKOUT_ID_PLACEHOLDER, MIN_CHECKOUT_SECONDS, CheckoutSession
 from nexdrive.models import Booking, Invoice, Package, Payment, Refund, Service, StudentPackage
+from nexdrive.services.core import clock
 from nexdrive.services.core import access
 from nexdrive.services.core import audit
+from nexdrive.services.core import events
 from nexdrive.services.money import invoices
 from nexdrive.services.messaging import notify
 from nexdrive.services.money import packages
@@ -56,7 +58,7 @@ from nexdrive.services.money import vouchers
 from nexdrive.services.scheduling import booking as booking_svc
 from nexdrive.services.identity.accounts import hash_token, new_token
 from nexdrive.services.core.actors import SYSTEM, Actor
-from nexdrive.services.core.errors import (
+from nexdrive.errors import (
     Forbidden,
     HoldExpired,
     InvalidState,
@@ -64,7 +66,7 @@ from nexdrive.services.core.errors import (
     PaymentGatewayError,
     ValidationFailed,
 )
-from nexdrive.services.core.formats import BUSINESS_TZ, au_date, au_when, aud
+from nexdrive.formats import BUSINESS_TZ, au_date, au_when, aud
 
 UTC = timezone.utc
 CHECKOUT_MARGIN = timedelta(minutes=4)  # the checkout closes this long before the hold lapses
@@ -102,7 +104,7 @@ class CheckoutStart:
 # ─────────────────────────────────────────────────────────────────────────────
 
 def _now(session: Session) -> datetime:
-    return session.execute(sa.text("SELECT now()")).scalar_one()
+    return clock.now(session)
 
 
 def gateway():
@@ -161,7 +163,7 @@ def _lock_for_payment(session: Session, payment_id: uuid.UUID, *, revive: bool =
 
 
 def _who(session: Session, payment: Payment) -> dict:
-    return booking_svc._recipient(session, payment.student_id, payment.contact_id)
+    return booking_svc.recipient_for(session, payment.student_id, payment.contact_id)
 
 
 def _hello(who: dict) -> str:
@@ -267,7 +269,7 @@ def start_booking_checkout(session: Session, actor: Actor, *, booking_id: uuid.U
             raise ValidationFailed("A voucher can't be combined with a package lesson.", field="voucher_code")
         raise ValidationFailed("Vouchers are taken off when you pay online. Choose 'Pay now' to use one.",
                                field="voucher_code")
-    booking = booking_svc._booking_for(session, actor, booking_id, manage_token, lock=True)
+    booking = booking_svc.booking_for(session, actor, booking_id, manage_token, lock=True)
     session.refresh(booking)
     settings = booking_svc.business_settings(session)
 
@@ -375,7 +377,7 @@ def start_booking_checkout(session: Session, actor: Actor, *, booking_id: uuid.U
     session.add(payment)
     session.flush()
     _link_redemption(session, booking.id, payment.id)
-    who = booking_svc._recipient(session, booking.student_id, booking.contact_id)
+    who = booking_svc.recipient_for(session, booking.student_id, booking.contact_id)
     return _open_checkout(session, actor, payment, description=description, token=token,
                           metadata={"payment_id": str(payment.id), "booking_id": str(booking.id),
                                     "reference": booking_svc.booking_reference(booking)},
@@ -441,7 +443,7 @@ def start_package_checkout(session: Session, actor: Actor, *, package_id: uuid.U
                       description=f"Lesson package: {package.name}", checkout_expires_at=now + MIN_CHECKOUT)
     session.add(payment)
     session.flush()
-    who = booking_svc._recipient(session, actor.student_id, None)
+    who = booking_svc.recipient_for(session, actor.student_id, None)
     return _open_checkout(session, actor, payment, description=payment.description, token=None,
                           metadata={"payment_id": str(payment.id), "package_id": str(package.id),
                                     "student_id": str(actor.student_id)},
@@ -881,6 +883,7 @@ def _refund_updated(session: Session, obj: dict) -> bool:
 # Hooks from booking: cancellation, fee waived, unpaid holds
 # ─────────────────────────────────────────────────────────────────────────────
 
+@events.subscribe("booking.cancelled")
 def settle_cancellation(session: Session, actor: Actor, booking: Booking) -> dict:
     """After ``booking.cancel_booking``: close an open checkout, then refund / return what the policy says.
 
@@ -902,6 +905,7 @@ def settle_cancellation(session: Session, actor: Actor, booking: Booking) -> dic
     return outcome
 
 
+@events.subscribe("booking.fee_waived")
 def settle_fee_waiver(session: Session, actor: Actor, booking: Booking) -> dict:
     """After a late fee is waived: refund the fee that was kept, or give the package credit back."""
     credit = packages.return_credit(session, actor, booking=booking, reason="late fee waived")
@@ -1041,7 +1045,7 @@ def list_payments(session: Session, actor: Actor, *, student_id: uuid.UUID | Non
     if actor.role == "student":
         query = query.where(Payment.student_id == actor.student_id)
     elif actor.role == "parent":
-        query = query.where(Payment.student_id.in_(access._linked_students(session, actor, "payments")))
+        query = query.where(Payment.student_id.in_(access.linked_students(session, actor, "payments")))
     elif actor.role not in ("admin", "system"):
         raise Forbidden("You don't have access to payments.")
     if cursor:
@@ -1068,7 +1072,7 @@ def payment_result(session: Session, actor: Actor, *, checkout_id: str, manage_t
     allowed = payment is not None and (
         (booking is not None and manage_token and booking.manage_token_hash == hash_token(manage_token))
         or (actor.role != "visitor" and actor.user_id is not None and _may_see(session, actor, payment))
-        or (booking is not None and actor.role != "visitor" and booking_svc._may_view(session, actor, booking, None)))
+        or (booking is not None and actor.role != "visitor" and booking_svc.may_view(session, actor, booking, None)))
     if not allowed:
         raise NotFound("We couldn't find that payment. If you were charged, your receipt is on its way by email.")
     status = payment.status
@@ -1160,7 +1164,7 @@ def revenue_summary(session: Session, actor: Actor, *, days: int = 30) -> dict:
 
 def payment_options(session: Session, actor: Actor, *, booking_id: uuid.UUID, manage_token: str | None = None) -> dict:
     """What the pay step can offer for this booking: card, package (with credits left), pay later."""
-    booking = booking_svc._booking_for(session, actor, booking_id, manage_token, manage=True)
+    booking = booking_svc.booking_for(session, actor, booking_id, manage_token, manage=True)
     settings = booking_svc.business_settings(session)
     package = packages.usable_package_for(session, booking.student_id, booking.service_id)
     return {"amount_cents": booking.amount_cents, "amount_display": aud(booking.amount_cents),

@@ -23,8 +23,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from nexdrive.models import Service, Voucher, VoucherRedemption
-from nexdrive.services.core.errors import VoucherRefused
-from nexdrive.services.core.formats import aud
+from nexdrive.errors import VoucherRefused
+from nexdrive.formats import aud
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from sqlmodel import Session
 
 from nexdrive.services.messaging import admin_alerts
 from nexdrive.services.core import audit
-from nexdrive.services.core.formats import BUSINESS_TZ, au_date, au_time, au_when, aud
+from nexdrive.formats import BUSINESS_TZ, au_date, au_time, au_when, aud
 
 UTC = timezone.utc
 TAUGHT = ("confirmed", "in_progress", "completed")

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from nexdrive.services.scheduling import holidays as act_holidays
-from nexdrive.services.core.formats import BUSINESS_TZ
+from nexdrive.formats import BUSINESS_TZ
 
 UTC = timezone.utc
 SLOT_STEP_MINUTES = 30

@@ -20,8 +20,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from nexdrive.models import Booking, BusinessSettings, Contact, Instructor, Profile, Service, Student, WaitlistEntry
+from nexdrive.services.core import clock
 from nexdrive.services.core import access
 from nexdrive.services.core import audit
+from nexdrive.services.core import events
 from nexdrive.services.scheduling import availability
 from nexdrive.services.crm import contacts
 from nexdrive.services.scheduling import holidays
@@ -30,7 +32,7 @@ from nexdrive.services.messaging import notify
 from nexdrive.services.identity.accounts import hash_token, new_token
 from nexdrive.services.core.actors import Actor
 from nexdrive.services.scheduling.availability import Slot, SlotRules
-from nexdrive.services.core.errors import (
+from nexdrive.errors import (
     BookingTooFar,
     BookingTooLate,
     Forbidden,
@@ -41,7 +43,7 @@ from nexdrive.services.core.errors import (
     SlotUnavailable,
     ValidationFailed,
 )
-from nexdrive.services.core.formats import BUSINESS_TZ, au_date, au_time, au_when, aud
+from nexdrive.formats import BUSINESS_TZ, au_date, au_time, au_when, aud
 
 UTC = timezone.utc
 DEFAULT_HOLD_MINUTES = 35  # outlives a 30-minute Stripe Checkout session (DESIGN.md §3.1)
@@ -62,7 +64,7 @@ def business_settings(session: Session) -> BusinessSettings:
 
 
 def _now(session: Session) -> datetime:
-    return session.execute(sa.text("SELECT now()")).scalar_one()
+    return clock.now(session)
 
 
 def _service(session: Session, service_ref: uuid.UUID | str) -> Service:
@@ -265,20 +267,20 @@ def _may_manage(session: Session, actor: Actor, booking: Booking, manage_token: 
     return actor.role in ("student", "parent") and access.may_book_for_student(session, actor, booking.student_id)
 
 
-def _may_view(session: Session, actor: Actor, booking: Booking, manage_token: str | None) -> bool:
+def may_view(session: Session, actor: Actor, booking: Booking, manage_token: str | None) -> bool:
     if _may_manage(session, actor, booking, manage_token):
         return True
     return (actor.role == "parent" and booking.student_id is not None
             and access.can_access_student(session, actor, booking.student_id, "bookings"))
 
 
-def _booking_for(session: Session, actor: Actor, booking_id: uuid.UUID, manage_token: str | None,
+def booking_for(session: Session, actor: Actor, booking_id: uuid.UUID, manage_token: str | None,
                  *, lock: bool = False, manage: bool = True) -> Booking:
     query = select(Booking).where(Booking.id == booking_id)
     if lock:
         query = query.with_for_update()
     booking = session.exec(query).first()
-    allowed = booking is not None and (_may_manage if manage else _may_view)(session, actor, booking, manage_token)
+    allowed = booking is not None and (_may_manage if manage else may_view)(session, actor, booking, manage_token)
     if not allowed:
         if booking is None or actor.role == "visitor":
             raise NotFound("No such booking.")  # don't confirm that a booking id exists
@@ -595,7 +597,7 @@ def reschedule_booking(session: Session, actor: Actor, booking_id: uuid.UUID, ne
     """Move the same booking to a new time in one step; the old time is freed only if the new one is taken."""
     if new_start.tzinfo is None:
         raise ValidationFailed("start_time must carry a time zone", field="start_time")
-    booking = _booking_for(session, actor, booking_id, manage_token)
+    booking = booking_for(session, actor, booking_id, manage_token)
     if booking.status != "confirmed":
         raise InvalidState("Only a confirmed upcoming lesson can be moved.")
     staff = actor.role in ("admin", "instructor", "system")
@@ -630,7 +632,7 @@ def reschedule_booking(session: Session, actor: Actor, booking_id: uuid.UUID, ne
     audit.record_event(session, actor, "booking.rescheduled", subject_type="booking", subject_id=booking.id,
                        details={"from": old_start.isoformat(), "to": new_start.isoformat()})
     _notify(session, booking, "booking_rescheduled", previous=au_when(old_start))
-    _offer_freed_slot(session, booking, old_start, old_blocked)
+    offer_freed_slot(session, booking, old_start, old_blocked)
     return booking
 
 
@@ -657,7 +659,7 @@ def cancel_booking(session: Session, actor: Actor, booking_id: uuid.UUID, *, rea
                    manage_token: str | None = None, waive_fee: bool = False) -> CancelOutcome:
     """Cancel under the school's policy: free until the notice window, a late fee after it (staff can waive)."""
     reason = _clean_text(reason, "reason", "reason")
-    booking = _booking_for(session, actor, booking_id, manage_token, lock=True)
+    booking = booking_for(session, actor, booking_id, manage_token, lock=True)
     if booking.status == "cancelled":
         return CancelOutcome(booking, booking.cancellation_fee_cents, booking.cancellation_fee_cents == 0,
                              "This lesson was already cancelled.")  # a retried cancel changes nothing
@@ -688,10 +690,12 @@ def cancel_booking(session: Session, actor: Actor, booking_id: uuid.UUID, *, rea
     if old_start > now:
         if was_confirmed:  # letting go of an unconfirmed hold is not news to anyone
             _notify(session, booking, "booking_cancelled", fee=aud(fee) if fee else "")
-        _offer_freed_slot(session, booking, old_start, old_blocked)
-    # Money follows the policy: refund (all, or all but the fee), give a package credit back.
-    from nexdrive.services.money import payments
-    settled = payments.settle_cancellation(session, actor, booking)
+        offer_freed_slot(session, booking, old_start, old_blocked)
+    # Money follows the policy (refund all or all but the fee, or a package credit back): money subscribes.
+    settled = {"refunded_cents": 0, "credit_returned": False}
+    for result in events.publish("booking.cancelled", session=session, actor=actor, booking=booking):
+        settled["refunded_cents"] += result.get("refunded_cents", 0)
+        settled["credit_returned"] = settled["credit_returned"] or bool(result.get("credit_returned"))
     message = (f"Cancelled. A late-cancellation fee of {aud(fee)} applies." if fee
                else "Cancelled. There is no charge.")
     if settled["refunded_cents"]:
@@ -703,7 +707,7 @@ def cancel_booking(session: Session, actor: Actor, booking_id: uuid.UUID, *, rea
 
 def waive_cancellation_fee(session: Session, actor: Actor, booking_id: uuid.UUID) -> Booking:
     """The instructor or owner lets a late cancellation off."""
-    booking = _booking_for(session, actor, booking_id, None, lock=True)
+    booking = booking_for(session, actor, booking_id, None, lock=True)
     if actor.role not in ("admin", "instructor", "system"):
         raise Forbidden("Only the school can waive a cancellation fee.")
     if booking.status != "cancelled":
@@ -717,14 +721,13 @@ def waive_cancellation_fee(session: Session, actor: Actor, booking_id: uuid.UUID
     session.flush()
     audit.record_event(session, actor, "booking.fee_waived", subject_type="booking", subject_id=booking.id,
                        details={"fee_cents": fee})
-    from nexdrive.services.money import payments
-    payments.settle_fee_waiver(session, actor, booking)  # refund the fee kept, or give the credit back
+    events.publish("booking.fee_waived", session=session, actor=actor, booking=booking)  # money refunds the fee
     return booking
 
 
 def mark_no_show(session: Session, actor: Actor, booking_id: uuid.UUID, *, note: str | None = None) -> Booking:
     """The learner didn't turn up: the school keeps the lesson fee."""
-    booking = _booking_for(session, actor, booking_id, None, lock=True)
+    booking = booking_for(session, actor, booking_id, None, lock=True)
     if actor.role not in ("admin", "instructor", "system"):
         raise Forbidden("Only the instructor or the school can record a no-show.")
     if booking.status == "no_show":
@@ -771,7 +774,7 @@ def join_waitlist(session: Session, actor: Actor, *, service_id: uuid.UUID | str
     return entry
 
 
-def _offer_freed_slot(session: Session, booking: Booking, start: datetime, blocked_until: datetime) -> int:
+def offer_freed_slot(session: Session, booking: Booking, start: datetime, blocked_until: datetime) -> int:
     """Offer a freed time to the earliest matching waitlist entries (first to book it gets it)."""
     local = start.astimezone(BUSINESS_TZ)
     entries = session.exec(
@@ -788,7 +791,7 @@ def _offer_freed_slot(session: Session, booking: Booking, start: datetime, block
     for entry in entries:
         entry.status, entry.notified_at, entry.offered_start_time = "notified", now, start
         session.add(entry)
-        recipient = _recipient(session, entry.student_id, entry.contact_id)
+        recipient = recipient_for(session, entry.student_id, entry.contact_id)
         if recipient.get("phone"):
             notify.queue(session, channel="sms", recipient=recipient["phone"], template="waitlist_available",
                          body=(f"NexDrive Academy: a lesson time has opened up on {au_when(start)}. "
@@ -804,7 +807,7 @@ def _offer_freed_slot(session: Session, booking: Booking, start: datetime, block
 # Reading bookings
 # ─────────────────────────────────────────────────────────────────────────────
 
-def _recipient(session: Session, student_id: uuid.UUID | None, contact_id: uuid.UUID | None) -> dict:
+def recipient_for(session: Session, student_id: uuid.UUID | None, contact_id: uuid.UUID | None) -> dict:
     if student_id is not None:
         row = session.execute(sa.text(
             "SELECT p.first_name, p.phone, p.email, p.user_id FROM students s JOIN profiles p ON p.id = s.profile_id "
@@ -824,7 +827,7 @@ def booking_summary(session: Session, booking: Booking) -> dict:
     instructor_name = session.execute(sa.text(
         "SELECT p.first_name || ' ' || p.last_name FROM instructors i JOIN profiles p ON p.id = i.profile_id "
         "WHERE i.id = :i"), {"i": booking.instructor_id}).scalar() or "your instructor"
-    who = _recipient(session, booking.student_id, booking.contact_id)
+    who = recipient_for(session, booking.student_id, booking.contact_id)
     terms = cancellation_terms(session, booking) if booking.status in LIVE_STATUSES else None
     return {
         "id": str(booking.id), "reference": booking_reference(booking), "status": booking.status,
@@ -855,7 +858,7 @@ def booking_reference(booking: Booking) -> str:
 
 
 def get_booking(session: Session, actor: Actor, booking_id: uuid.UUID, *, manage_token: str | None = None) -> dict:
-    return booking_summary(session, _booking_for(session, actor, booking_id, manage_token, manage=False))
+    return booking_summary(session, booking_for(session, actor, booking_id, manage_token, manage=False))
 
 
 def list_my_bookings(session: Session, actor: Actor, *, status: str | None = None, date_from: date | None = None,
@@ -870,7 +873,7 @@ def list_my_bookings(session: Session, actor: Actor, *, status: str | None = Non
     elif actor.role == "student":
         query = query.where(Booking.student_id == actor.student_id)
     elif actor.role == "parent":
-        query = query.where(Booking.student_id.in_(access._linked_students(session, actor, "bookings")))
+        query = query.where(Booking.student_id.in_(access.linked_students(session, actor, "bookings")))
     elif actor.role not in ("admin", "system"):
         raise Forbidden("You don't have access to bookings.")
     if status:
@@ -900,7 +903,7 @@ def list_my_bookings(session: Session, actor: Actor, *, status: str | None = Non
 # ─────────────────────────────────────────────────────────────────────────────
 
 def _notify(session: Session, booking: Booking, kind: str, **extra) -> None:
-    who = _recipient(session, booking.student_id, booking.contact_id)
+    who = recipient_for(session, booking.student_id, booking.contact_id)
     summary = booking_summary(session, booking)
     notify.booking_message(session, kind, booking=booking, summary=summary, recipient=who, **extra)
     inbox.booking_event(session, kind, booking=booking, summary=summary, recipient=who, **extra)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from nexdrive.models import BusinessSettings, Instructor, Profile, Service
-from nexdrive.services.core.formats import aud
+from nexdrive.formats import aud
 
 CATEGORY_LABELS = {"lesson": "Driving lessons", "assessment": "CBT&A reviews and final drive",
                    "co_lesson": "Coaching for supervising drivers", "special": "Other"}

@@ -1,7 +1,17 @@
 """iCalendar (.ics, RFC 5545) files so a learner can add a lesson to their calendar."""
 from __future__ import annotations
 
+import logging
+import uuid
 from datetime import datetime, timezone
+
+from sqlmodel import Session
+
+from nexdrive.services.core import clock, events
+
+log = logging.getLogger(__name__)
+# Emails that carry the lesson as a calendar file.
+ICS_TEMPLATES = ("booking_confirmation", "booking_rescheduled")
 
 
 def _escape(text: str) -> str:
@@ -38,7 +48,7 @@ def booking_ics(summary: dict, *, organiser: str = "NexDrive Academy") -> str:
         "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//NexDrive Academy//Bookings//EN", "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH", "BEGIN:VEVENT",
         f"UID:{summary['id']}@nexdrive-academy",
-        f"DTSTAMP:{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}",
+        f"DTSTAMP:{clock.now().strftime('%Y%m%dT%H%M%SZ')}",
         f"DTSTART:{_utc(summary['start_at'])}", f"DTEND:{_utc(summary['end_at'])}",
         f"SUMMARY:{_escape(('Cancelled: ' if cancelled else '') + summary['service_name'] + ' – ' + organiser)}",
         f"LOCATION:{_escape('Pick-up: ' + where if where else '')}",
@@ -49,3 +59,22 @@ def booking_ics(summary: dict, *, organiser: str = "NexDrive Academy") -> str:
         "END:VEVENT", "END:VCALENDAR",
     ]
     return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+
+
+@events.subscribe("email.attachments")
+def lesson_calendar_file(engine, row: dict) -> tuple:
+    """The .ics for a booking confirmation or reschedule email (the dispatcher attaches it)."""
+    from nexdrive.adapters.email import Attachment
+    from nexdrive.models import Booking
+    from nexdrive.services.scheduling import booking as booking_service
+
+    booking_id = (row.get("template_data") or {}).get("booking_id") or row.get("booking_id")
+    if row["template"] not in ICS_TEMPLATES or not booking_id:
+        return ()
+    with Session(engine) as session:
+        booking = session.get(Booking, uuid.UUID(str(booking_id)))
+        if booking is None:
+            return ()
+        summary = booking_service.booking_summary(session, booking)
+    data = booking_ics(summary).encode("utf-8")
+    return (Attachment(f"lesson-{summary['reference']}.ics", "text/calendar; method=PUBLISH", data),)

@@ -35,7 +35,7 @@ from sqlmodel import Session, select
 from nexdrive.models import Booking
 from nexdrive.services.scheduling import booking as booking_service
 from nexdrive.services.messaging import notify
-from nexdrive.services.core.formats import BUSINESS_TZ, au_date, au_time
+from nexdrive.formats import BUSINESS_TZ, au_date, au_time
 
 UTC = timezone.utc
 DAY_BEFORE = "booking_reminder_24h"
@@ -128,7 +128,7 @@ def queue_due_reminders(session: Session, now: datetime | None = None) -> list[Q
             if session.execute(sa.text("SELECT 1 FROM outbox_messages WHERE idempotency_key = :k"),
                                {"k": key}).first():
                 continue
-            who = booking_service._recipient(session, b.student_id, b.contact_id)
+            who = booking_service.recipient_for(session, b.student_id, b.contact_id)
             if not who.get("phone") or _sms_disabled(session, who.get("user_id"), kind):
                 continue
             summary = booking_service.booking_summary(session, b)

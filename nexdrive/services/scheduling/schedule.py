@@ -25,8 +25,8 @@ from nexdrive.services.scheduling import availability
 from nexdrive.services.scheduling import booking
 from nexdrive.services.scheduling import holidays
 from nexdrive.services.core.actors import Actor
-from nexdrive.services.core.errors import Forbidden, NotFound, ValidationFailed
-from nexdrive.services.core.formats import BUSINESS_TZ, au_date, au_time
+from nexdrive.errors import Forbidden, NotFound, ValidationFailed
+from nexdrive.formats import BUSINESS_TZ, au_date, au_time
 
 UTC = timezone.utc
 STEP_MINUTES = 15

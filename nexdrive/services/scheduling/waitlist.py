@@ -1,7 +1,7 @@
 """The waitlist matcher: offer open lesson times to people waiting for one.
 
 Runs daily (and the booking service offers a freed time straight away when a
-lesson is cancelled or moved: booking._offer_freed_slot). For each entry still
+lesson is cancelled or moved: booking.offer_freed_slot). For each entry still
 waiting, oldest first, it looks for the earliest time in the next two weeks
 that matches the entry's lesson type, instructor, day of the week and time
 range and is bookable online right now; the entry is marked notified with the
@@ -24,7 +24,7 @@ from nexdrive.models import Service, WaitlistEntry
 from nexdrive.services.scheduling import availability
 from nexdrive.services.messaging import notify
 from nexdrive.services.scheduling import booking as booking_service
-from nexdrive.services.core.formats import BUSINESS_TZ, au_when
+from nexdrive.formats import BUSINESS_TZ, au_when
 
 DAYS_AHEAD = 14
 OFFERS_PER_TIME = 3
@@ -104,7 +104,7 @@ def match_waitlist(session: Session, now: datetime | None = None, days_ahead: in
 def _offer(session: Session, entry: WaitlistEntry, service: Service, start: datetime, now: datetime) -> None:
     entry.status, entry.notified_at, entry.offered_start_time = "notified", now, start
     session.add(entry)
-    who = booking_service._recipient(session, entry.student_id, entry.contact_id)
+    who = booking_service.recipient_for(session, entry.student_id, entry.contact_id)
     when, book = au_when(start), notify.public_url("/book")
     common = dict(template="waitlist_available", contact_id=entry.contact_id, user_id=who.get("user_id"),
                   related_type="waitlist", related_id=entry.id,

@@ -39,8 +39,8 @@ from nexdrive.services.core import audit
 from nexdrive.services.messaging import notify
 from nexdrive.services.core.actors import SYSTEM
 from nexdrive.services.crm.contacts import format_au_phone, normalise_au_mobile
-from nexdrive.services.core.errors import ValidationFailed
-from nexdrive.services.core.formats import au_when
+from nexdrive.errors import ValidationFailed
+from nexdrive.formats import au_when
 from nexdrive.services.messaging.message_templates import SENDER
 
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}

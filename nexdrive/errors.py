@@ -1,5 +1,24 @@
-"""Errors a use case raises; the edges (pages, API, SMS, voice) turn them into messages."""
+"""Errors a use case (or an adapter) raises; the edges (pages, API, SMS, voice) turn them into messages."""
 from __future__ import annotations
+
+__all__ = [
+    "ServiceError",
+    "ValidationFailed",
+    "NotFound",
+    "Forbidden",
+    "SlotUnavailable",
+    "HoldExpired",
+    "BookingTooLate",
+    "BookingTooFar",
+    "NotEligible",
+    "InvalidState",
+    "PaymentGatewayError",
+    "PaymentFailed",
+    "WebhookRejected",
+    "NoCreditsLeft",
+    "VoucherRefused",
+    "AuthRequired",
+]
 
 
 class ServiceError(Exception):
@@ -86,3 +105,7 @@ class NoCreditsLeft(ServiceError):
 class VoucherRefused(ServiceError):
     code = "VOUCHER_INVALID"
     http_status = 422
+
+class AuthRequired(ServiceError):
+    code = "AUTH_REQUIRED"
+    http_status = 401

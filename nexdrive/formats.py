@@ -1,8 +1,11 @@
 """Australian display formats (money, dates, times in Canberra time), one place for every page and message."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
+
+from nexdrive.errors import ValidationFailed
 
 BUSINESS_TZ = ZoneInfo("Australia/Sydney")
 
@@ -48,3 +51,36 @@ def au_when(start: datetime, end: datetime | None = None) -> str:
     """Tue 3 March 2026, 9:30 am – 10:30 am (Canberra time)."""
     text = f"{au_date(start)}, {au_time(start)}"
     return f"{text} – {au_time(end)}" if end else text
+
+
+# ── Phones and emails (Australian forms) ──
+
+_MOBILE_RE = re.compile(r"^(?:\+?61|0)4\d{8}$")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def normalise_au_mobile(raw: str | None, *, field: str = "phone") -> str:
+    """An Australian mobile as E.164 (+614XXXXXXXX); SMS reminders need one."""
+    digits = re.sub(r"[\s\-().]", "", raw or "")
+    if not digits:
+        raise ValidationFailed("Please enter your mobile number.", field=field)
+    if not _MOBILE_RE.match(digits):
+        raise ValidationFailed("Please enter an Australian mobile number, e.g. 0412 345 678.", field=field)
+    return "+61" + digits[-9:]
+
+
+def format_au_phone(e164: str | None) -> str:
+    """+61412345678 -> 0412 345 678 (how Australians write it)."""
+    if not e164:
+        return ""
+    if e164.startswith("+614") and len(e164) == 12:
+        local = "0" + e164[3:]
+        return f"{local[:4]} {local[4:7]} {local[7:]}"
+    return e164
+
+
+def normalise_email(email: str | None) -> str:
+    value = (email or "").strip().lower()
+    if not _EMAIL_RE.match(value) or len(value) > 254:
+        raise ValidationFailed("Please enter a valid email address.", field="email")
+    return value

@@ -1,0 +1,59 @@
+"""The house rules of docs/architecture.md, checked on every run."""
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ROOT / "nexdrive" / "services"
+
+
+def _package_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[2] if len(parts) > 2 and parts[:2] == ["nexdrive", "services"] else None
+
+
+def test_import_contracts_hold():
+    """pages/API/jobs -> services -> adapters/models; core and messaging import no domain; no cycles."""
+    lint = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run([str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "0 broken" in result.stdout
+
+
+def _private_uses(path: Path) -> list[str]:
+    """Private names (leading underscore) taken from another service package, by import or attribute."""
+    here = _package_of(".".join(path.relative_to(ROOT).with_suffix("").parts))
+    tree = ast.parse(path.read_text(), str(path))
+    aliases: dict[str, str] = {}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("nexdrive.services"):
+            for alias in node.names:
+                target = f"{node.module}.{alias.name}"
+                aliases[alias.asname or alias.name] = target
+                if alias.name.startswith("_") and _package_of(node.module) != here:
+                    found.append(f"{path.name}:{node.lineno} imports {target}")
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+                and isinstance(node.value, ast.Name) and node.value.id in aliases):
+            owner = aliases[node.value.id]
+            if _package_of(owner) and _package_of(owner) != here:
+                found.append(f"{path.name}:{node.lineno} uses {owner}.{node.attr}")
+    return found
+
+
+def test_no_module_uses_another_packages_private_names():
+    roots = [ROOT / "nexdrive", ROOT / "webhooks", ROOT / "jobs"]
+    found = [use for r in roots for p in sorted(r.rglob("*.py")) for use in _private_uses(p)]
+    assert found == []
+
+
+def test_services_are_packages_not_loose_modules():
+    loose = [p.name for p in SERVICES.glob("*.py") if p.name != "__init__.py"]
+    assert loose == []
+    for package in (p for p in SERVICES.iterdir() if p.is_dir() and p.name != "__pycache__"):
+        init = package / "__init__.py"
+        assert init.exists() and ast.get_docstring(ast.parse(init.read_text())), f"{package.name} says what it is"
