@@ -2,7 +2,8 @@
 """NexDrive Academy launcher. Needs only Python 3.11+; sets up everything else.
 
     python3 manage.py run     # set up (venv, packages, Node, database, data) and serve on :3000
-    python3 manage.py test    # run the whole test suite (installs Chromium via apt if it can)
+    python3 manage.py test    # run the whole test suite in parallel (installs Chromium via apt if it can)
+    python3 manage.py test --on 2026-12-24   # the same with the machine's clock at that day (faketime)
     python3 manage.py bench          # foundation benchmark (cold/warm start, memory)
     python3 manage.py bench-booking  # availability time and reservation throughput (scripts/bench_booking.py)
     python3 manage.py sample-invoices  # render sample invoices to test-artifacts/invoices (PDF + PNG)
@@ -84,6 +85,42 @@ def ensure_chromium() -> None:
     )
 
 
+def workers() -> str:
+    """Test workers: one per core (each has its own PostgreSQL; the browser tests share one worker)."""
+    return str(max(2, min(os.cpu_count() or 2, 8)))
+
+
+def run_tests(args: list[str]) -> int:
+    """pytest over the whole suite, in parallel; `--on YYYY-MM-DD[THH:MM]` runs it with the clock set to then."""
+    prefix: list[str] = []
+    if "--on" in args:
+        i = args.index("--on")
+        when = args[i + 1].replace("T", " ")
+        args = args[:i] + args[i + 2:]
+        ensure_apt_tool("faketime", "faketime")
+        # Python and the embedded PostgreSQL both read the faked clock; it keeps ticking from there.
+        prefix = ["faketime", when if " " in when else f"{when} 10:00:00"]
+        log(f"running the tests with the clock at {prefix[1]} (faketime)")
+    if not any(a == "-n" or a.startswith("-n") or a.startswith("--numprocesses") for a in args):
+        args = ["-n", workers(), "--dist", "loadgroup", *args]
+    started = time.monotonic()
+    code = subprocess.call([*prefix, str(VENV_PY), "-m", "pytest", *args], env=venv_env())
+    log(f"test suite wall time: {time.monotonic() - started:.0f}s")
+    return code
+
+
+def ensure_apt_tool(binary: str, package: str) -> None:
+    if shutil.which(binary):
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        log(f"installing {package} (apt-get install {package})")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        run(["apt-get", "install", "-y", "-qq", package], env=env, stdout=subprocess.DEVNULL)
+        if shutil.which(binary):
+            return
+    sys.exit(f"This needs {binary}: sudo apt-get install -y {package}")
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in {"-h", "--help", "help"}:
         print(__doc__)
@@ -100,7 +137,7 @@ def main(argv: list[str]) -> int:
     if command == "test":
         ensure_venv()
         ensure_chromium()
-        return subprocess.call([str(VENV_PY), "-m", "pytest", *rest], env=venv_env())
+        return run_tests(rest)
     if command == "jobs":
         ensure_venv()
         return subprocess.call([str(VENV_PY), "-m", "nexdrive.cli", "jobs", *rest], env=venv_env())

@@ -27,6 +27,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
 
+def pytest_collection_modifyitems(items):
+    """All browser tests share one worker (one production build, one app server) under pytest-xdist."""
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
