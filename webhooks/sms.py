@@ -14,13 +14,13 @@ import html
 import logging
 import uuid
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 
 from nexdrive.adapters.sms import INBOUND_PATH, STATUS_PATH
 from nexdrive.db import get_engine, session_scope
+from nexdrive.services.core import inbound
 from nexdrive.services.messaging import dispatch
 from nexdrive.services.messaging import preferences
 from nexdrive.services.crm import sms_replies
@@ -60,25 +60,6 @@ def _refused(exc: _Refused) -> JSONResponse:
     return JSONResponse(status_code=403, content=error_envelope("FORBIDDEN", str(exc)))
 
 
-def _first_time(session, event_id: str, event_type: str, payload: dict) -> bool:
-    """Record the callback; False if we have already seen it (a replay)."""
-    return session.execute(sa.text(
-        "INSERT INTO webhook_events (provider, event_id, event_type, payload, status, attempts) "
-        "VALUES ('twilio', :id, :type, CAST(:payload AS jsonb), 'processing', 1) "
-        "ON CONFLICT (provider, event_id) DO NOTHING RETURNING id"
-    ), {"id": event_id, "type": event_type, "payload": _json(payload)}).scalar() is not None
-
-
-def _done(session, event_id: str, status: str = "processed") -> None:
-    session.execute(sa.text("UPDATE webhook_events SET status = :s, processed_at = now() "
-                            "WHERE provider = 'twilio' AND event_id = :id"), {"s": status, "id": event_id})
-
-
-def _json(payload: dict) -> str:
-    import json
-    return json.dumps(payload)
-
-
 def _twiml(background: BackgroundTask | None = None) -> Response:
     return Response(EMPTY_TWIML, media_type="application/xml", background=background)
 
@@ -103,12 +84,12 @@ async def sms_inbound(request: Request):
         return JSONResponse(status_code=400, content=error_envelope("BAD_REQUEST", "MessageSid is missing."))
     event_id = f"inbound:{sid}"
     with session_scope() as session:
-        if not _first_time(session, event_id, "sms.inbound",
+        if not inbound.claim(session, "twilio", event_id, "sms.inbound",
                            {k: form.get(k) for k in ("MessageSid", "From", "To", "Body", "NumSegments")}):
             return _twiml()  # a replay: already handled
         result = sms_replies.handle_inbound_sms(session, from_number=form.get("From", ""),
                                                 body=form.get("Body", ""), message_sid=sid)
-        _done(session, event_id)
+        inbound.finish(session, "twilio", event_id)
     background = BackgroundTask(_send_now, result.send_now) if result.send_now else None
     return _twiml(background)
 
@@ -130,12 +111,12 @@ async def sms_status(request: Request):
         outbox_id = None
     event_id = f"status:{sid}:{status}"
     with session_scope() as session:
-        if not _first_time(session, event_id, "sms.status",
+        if not inbound.claim(session, "twilio", event_id, "sms.status",
                            {k: form.get(k) for k in ("MessageSid", "MessageStatus", "ErrorCode", "To")}):
             return Response(status_code=204)
         outcome = dispatch.record_sms_status(session, message_sid=sid, status=status,
                                              error_code=form.get("ErrorCode"), outbox_id=outbox_id)
-        _done(session, event_id, "processed" if outcome == "updated" else "ignored")
+        inbound.finish(session, "twilio", event_id, "processed" if outcome == "updated" else "ignored")
     return Response(status_code=204)
 
 

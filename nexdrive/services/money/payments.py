@@ -50,7 +50,7 @@ from nexdrive.models import Booking, Invoice, Package, Payment, Refund, Service,
 from nexdrive.services.core import clock
 from nexdrive.services.core import access
 from nexdrive.services.core import audit
-from nexdrive.services.core import events
+from nexdrive.services.core import events, inbound
 from nexdrive.services.money import invoices
 from nexdrive.services.messaging import notify
 from nexdrive.services.money import packages
@@ -454,37 +454,9 @@ def start_package_checkout(session: Session, actor: Actor, *, package_id: uuid.U
 # Gateway events (Stripe webhooks and the local gateway)
 # ─────────────────────────────────────────────────────────────────────────────
 
-def _claim_event(session: Session, provider: str, event: dict) -> bool:
-    """Record the event once. False when it was already processed (a duplicate, maybe concurrent)."""
-    claimed = session.execute(sa.text("""
-        INSERT INTO webhook_events (provider, event_id, event_type, payload, status, attempts)
-        VALUES (:p, :e, :t, CAST(:payload AS jsonb), 'processing', 1)
-        ON CONFLICT (provider, event_id) DO UPDATE SET attempts = webhook_events.attempts + 1,
-            status = 'processing'
-        WHERE webhook_events.status NOT IN ('processed', 'ignored')
-        RETURNING id"""), {"p": provider, "e": event["id"], "t": event.get("type"),
-                           "payload": _json(event)}).scalar()
-    return claimed is not None
-
-
-def _json(value: Any) -> str:
-    import json
-    return json.dumps(value, default=str)
-
-
-def _finish_event(session: Session, provider: str, event_id: str, status: str) -> None:
-    session.execute(sa.text("UPDATE webhook_events SET status = :s, processed_at = now(), last_error = NULL "
-                            "WHERE provider = :p AND event_id = :e"), {"s": status, "p": provider, "e": event_id})
-
-
 def record_event_failure(session: Session, provider: str, event: dict, error: str) -> None:
     """Note a failed delivery (in its own transaction) so the retry is visible; the gateway will resend."""
-    session.execute(sa.text("""
-        INSERT INTO webhook_events (provider, event_id, event_type, payload, status, attempts, last_error)
-        VALUES (:p, :e, :t, CAST(:payload AS jsonb), 'failed', 1, :err)
-        ON CONFLICT (provider, event_id) DO UPDATE SET status = 'failed', last_error = :err
-        WHERE webhook_events.status NOT IN ('processed', 'ignored')"""),
-        {"p": provider, "e": event.get("id"), "t": event.get("type"), "payload": _json(event), "err": error[:500]})
+    inbound.record_failure(session, provider, event.get("id"), event.get("type"), event, error)
 
 
 def _find_payment_id(session: Session, obj: dict, *, by: str) -> uuid.UUID | None:
@@ -515,7 +487,7 @@ def handle_gateway_event(session: Session, event: dict, *, provider: str = "stri
     """Apply one gateway event (idempotent). Returns what happened: 'processed', 'duplicate' or 'ignored'."""
     if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
         raise ValidationFailed("Not a payment event.")
-    if not _claim_event(session, provider, event):
+    if not inbound.claim(session, provider, event["id"], event.get("type"), event):
         return "duplicate"
     kind = event["type"]
     obj = (event.get("data") or {}).get("object") or {}
@@ -554,7 +526,7 @@ def handle_gateway_event(session: Session, event: dict, *, provider: str = "stri
             outcome = "processed"
     elif kind in ("charge.refund.updated", "refund.updated", "refund.failed"):
         outcome = "processed" if _refund_updated(session, obj) else "ignored"
-    _finish_event(session, provider, event["id"], outcome)
+    inbound.finish(session, provider, event["id"], outcome)
     return outcome
 
 
