@@ -129,8 +129,8 @@ def utility_bar(active: str | None) -> rx.Component:
                     rx.text("·", as_="span", size="1", aria_hidden="true"),
                     rx.link(
                         rx.icon("phone", size=14, aria_hidden="true"),
-                        brand.PHONE_DISPLAY,
-                        href=brand.PHONE_HREF,
+                        brand.phone_display(),
+                        href=brand.phone_href(),
                         size="1",
                         weight="medium",
                         underline="hover",
@@ -361,8 +361,8 @@ def mobile_menu(active: str | None) -> rx.Component:
                             rx.separator(size="4"),
                             rx.link(
                                 rx.icon("phone", size=16, aria_hidden="true"),
-                                f"Call {brand.PHONE_DISPLAY}",
-                                href=brand.PHONE_HREF,
+                                "Call " + brand.phone_display(),
+                                href=brand.phone_href(),
                                 size="2",
                                 weight="medium",
                                 display="flex",

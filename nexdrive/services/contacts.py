@@ -25,6 +25,8 @@ from nexdrive.services.errors import Forbidden, ValidationFailed
 _STAGE_RANK = {stage: rank for rank, stage in enumerate(LIFECYCLE_STAGES)}
 SOURCES = ("website", "phone", "sms", "voice_agent", "referral", "google", "facebook", "walk_in", "admin", "other")
 _MOBILE_RE = re.compile(r"^(?:\+?61|0)4\d{8}$")
+# Landlines: area codes 02 (NSW/ACT), 03, 07, 08 with 8 digits; written 02 6100 0000 or +61 2 6100 0000.
+_LANDLINE_RE = re.compile(r"^(?:\+?61|0)[2378]\d{8}$")
 MAX_MESSAGE = 2000
 
 
@@ -52,14 +54,37 @@ def normalise_au_mobile(raw: str | None, *, field: str = "phone") -> str:
     return "+61" + digits[-9:]
 
 
+def normalise_au_phone(raw: str | None, *, field: str = "phone") -> str:
+    """An Australian mobile or landline as E.164 (+614..., +612...): for contact forms, where a reply by
+    phone is enough. Anything that sends an SMS keeps :func:`normalise_au_mobile`."""
+    digits = re.sub(r"[\s\-().]", "", raw or "")
+    if not digits:
+        raise ValidationFailed("Please enter your phone number.", field=field)
+    if _MOBILE_RE.match(digits) or _LANDLINE_RE.match(digits):
+        return "+61" + digits[-9:]
+    raise ValidationFailed("Please enter an Australian phone number, e.g. 0412 345 678 or 02 6100 0000.",
+                           field=field)
+
+
 def format_au_phone(e164: str | None) -> str:
-    """+61412345678 -> 0412 345 678 (how Australians write it)."""
+    """+61412345678 -> 0412 345 678, +61261000000 -> (02) 6100 0000 (how Australians write them)."""
     if not e164:
         return ""
-    if e164.startswith("+614") and len(e164) == 12:
-        local = "0" + e164[3:]
-        return f"{local[:4]} {local[4:7]} {local[7:]}"
+    compact = re.sub(r"[\s\-().]", "", e164)
+    if _MOBILE_RE.match(compact) or _LANDLINE_RE.match(compact):
+        local = "0" + compact[-9:]
+        if local.startswith("04"):
+            return f"{local[:4]} {local[4:7]} {local[7:]}"
+        return f"({local[:2]}) {local[2:6]} {local[6:]}"
     return e164
+
+
+def e164_au_phone(raw: str | None) -> str:
+    """Any written Australian number as E.164 for ``tel:`` links; '' when it isn't one."""
+    compact = re.sub(r"[\s\-().]", "", raw or "")
+    if _MOBILE_RE.match(compact) or _LANDLINE_RE.match(compact):
+        return "+61" + compact[-9:]
+    return ""
 
 
 def split_name(name: str | None, *, field: str = "name") -> tuple[str, str | None]:

@@ -220,7 +220,7 @@ def package_form() -> rx.Component:
                 _input("Description", "description", required=False),
                 rx.grid(
                     _input("Lessons (credits)", "total_credits", input_mode="numeric"),
-                    _input("Price (AUD, GST incl.)", "price", slot="$", input_mode="decimal"),
+                    _input("Price (AUD)", "price", slot="$", input_mode="decimal"),
                     columns=rx.breakpoints(initial="1", sm="2"), gap="0.75rem", width="100%",
                 ),
                 _input("Valid for (days)", "valid_for_days", input_mode="numeric", required=False,

@@ -26,6 +26,7 @@ from nexdrive.components.layout import layout
 from nexdrive.components.ui import container, page_header
 from nexdrive.pages.auth._forms import field, message_box
 from nexdrive.pages.auth._forms import go_to
+from nexdrive.pages.public._policy import PolicyState
 from nexdrive.services import booking, catalogue, contacts, payments, vouchers
 from nexdrive.services.errors import ServiceError, SlotUnavailable, ValidationFailed
 from nexdrive.services.formats import BUSINESS_TZ, au_date, au_time, aud
@@ -557,7 +558,7 @@ def time_step() -> rx.Component:
             ),
             rx.cond(~BookingWidgetState.slots_loading,
                     rx.text("No free times in the next four weeks for this lesson. Please call us on "
-                            f"{brand.PHONE_DISPLAY} and we'll find a time.", id="no-times")),
+                            + brand.phone_display() + " and we'll find a time.", id="no-times")),
         ),
         message_box(BookingWidgetState.form_error, id="booking-error"),
         waitlist_panel(),
@@ -731,7 +732,7 @@ def amount_panel() -> rx.Component:
                       rx.spacer(),
                       rx.text(st.amount_due_text + " AUD", weight="bold", size="4", id="amount-due"), width="100%",
                       align="center"),
-            rx.text("Prices include GST where it applies.", size="1", color=rx.color("gray", 11)),
+            rx.text(PolicyState.gst_note, size="1", color=rx.color("gray", 11), id="amount-gst-note"),
             spacing="2", width="100%",
         ),
         width="100%", id="amount-panel", variant="surface",
@@ -773,7 +774,7 @@ def review_step() -> rx.Component:
                 _row("When", s["when"]),
                 _row("Instructor", s["instructor_name"]),
                 _row("Pick-up", s["pickup_address"] + ", " + s["suburb"]),
-                _row("Price", s["price_display"] + " (GST incl.)"),
+                _row("Price", s["price_label"]),
                 spacing="2", width="100%",
             ),
             width="100%", id="booking-summary",

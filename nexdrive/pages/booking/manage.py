@@ -261,7 +261,7 @@ def details_card() -> rx.Component:
             _row("When", b["when"], id="booking-when"),
             _row("Instructor", b["instructor_name"]),
             _row("Pick-up", b["pickup_address"] + ", " + b["suburb"]),
-            _row("Price", b["price_display"] + " (GST incl.)"),
+            _row("Price", b["price_label"]),
             _row("Reference", b["reference"], id="booking-ref"),
             rx.cond(b["payment_label"] != "", _row("Payment", b["payment_label"], id="booking-payment")),
             rx.cond(b["fee_cents"] != "0", _row("Cancellation fee", b["fee_display"], id="booking-fee")),

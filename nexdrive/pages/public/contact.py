@@ -79,8 +79,8 @@ class ContactState(rx.State):
             return
         except Exception:
             logger.exception("enquiry failed")
-            self.form_error = (f"Sorry, your message didn't go through. Please try again, or call us on "
-                               f"{brand.PHONE_DISPLAY}.")
+            self.form_error = ("Sorry, your message didn't go through. Please try again, or call us on the "
+                               "number on this page.")
             self.submitting = False
             return
         self.submitting = False
@@ -202,9 +202,9 @@ def details_card() -> rx.Component:
                        color=rx.color("gray", 12)),
             rx.el.address(
                 rx.vstack(
-                    _detail("phone", "Phone", rx.link(brand.PHONE_DISPLAY, href=brand.PHONE_HREF, size="4",
+                    _detail("phone", "Phone", rx.link(brand.phone_display(), href=brand.phone_href(), size="4",
                                                       weight="bold", id="contact-phone-link")),
-                    _detail("mail", "Email", rx.link(email, href=f"mailto:{email}", size="3", word_break="break-all")),
+                    _detail("mail", "Email", rx.link(email, href="mailto:" + email, size="3", word_break="break-all", id="contact-email-link")),
                     _detail("map-pin", "Service area",
                             rx.text(", ".join(brand.SERVICE_AREAS), as_="p", size="2", color=rx.color("gray", 12))),
                     _detail("clock", "Replies",
