@@ -68,9 +68,9 @@ def test_lessons_lists_the_seeded_services_with_prices_and_book_links(app_server
     cards.first.wait_for(timeout=30_000)
     assert page.locator("#lessons-loading").count() == 0
     standard = page.locator(".service-card[data-slug='standard-60']")
-    assert "Standard lesson (60 min)" in standard.inner_text()
-    assert "$85.00" in standard.locator(".service-price").inner_text()
-    assert "$165.00" in page.locator(".service-card[data-slug='double-120']").inner_text()
+    assert "Learner lesson (60 min)" in standard.inner_text()
+    assert "$105.00" in standard.locator(".service-price").inner_text()
+    assert "$195.00" in page.locator(".service-card[data-slug='double-120']").inner_text()
     # Grouped by category, with an h2 per group.
     for label in ("Driving lessons", "CBT&A reviews and final drive", "Coaching for supervising drivers"):
         assert page.get_by_role("heading", level=2, name=label).is_visible()
@@ -90,7 +90,7 @@ def test_lessons_lists_the_seeded_services_with_prices_and_book_links(app_server
 
 def test_about_page_reads_the_owner_instructor(app_server, page):
     page.goto(app_server + "/about")
-    page.get_by_role("heading", level=2, name="Hi, I'm Jordan").wait_for(timeout=30_000)
+    page.get_by_role("heading", level=2, name="Hi, I'm Rob").wait_for(timeout=30_000)
     assert "Toyota Corolla Hybrid" in page.locator("main").inner_text()
     assert "Dual-control automatic Corolla" in page.locator("#instructor-bio").inner_text()
     assert "CBTA-1187" not in page.content()  # no accreditation numbers on the website
