@@ -20,6 +20,7 @@ from reflex_components_core.el.elements.inline import A as _NativeAnchor
 from nexdrive.components import brand
 from nexdrive.components.navigation import site_header
 from nexdrive.components.ui import container
+from nexdrive.state.auth import AuthState
 
 MAIN_ID = "main-content"
 
@@ -223,6 +224,18 @@ def site_footer() -> rx.Component:
     )
 
 
+def area_notice() -> rx.Component:
+    """Why the person landed here: they opened another role's area (set by the route guard)."""
+    return rx.cond(
+        AuthState.area_notice != "",
+        container(
+            rx.callout(AuthState.area_notice, icon="info", color_scheme="blue", role="status", id="area-notice",
+                       width="100%"),
+            padding_top="1rem",
+        ),
+    )
+
+
 def layout(*children: rx.Component, active: str | None = None) -> rx.Component:
     """Wrap page content in the site shell.
 
@@ -235,6 +248,7 @@ def layout(*children: rx.Component, active: str | None = None) -> rx.Component:
         skip_link(),
         site_header(active),
         rx.el.main(
+            area_notice(),
             *children,
             id=MAIN_ID,
             tab_index=-1,
