@@ -98,3 +98,27 @@ def test_email_footer_and_header_name_the_business_from_the_settings(engine):
     assert "Harrison Driving, Canberra" in built.html
     assert "(02) 6200 1234" in built.html and "office@school.example" in built.html
     assert "NexDrive Academy" not in built.html
+
+
+# ------------------------------------------------------------------ phone numbers (contact form vs SMS)
+
+def test_the_contact_form_accepts_a_landline_but_sms_paths_still_need_a_mobile(engine):
+    import pytest
+
+    from nexdrive.models import Contact
+    from nexdrive.services.actors import VISITOR
+    from nexdrive.services.contacts import normalise_au_mobile, record_enquiry
+    from nexdrive.services.errors import ValidationFailed
+
+    with session_scope(engine) as s:
+        one = record_enquiry(s, VISITOR, name="Helen Park", phone="02 6123 4567", email=None,
+                             message="Do you teach in Weston Creek?")
+        two = record_enquiry(s, VISITOR, name="Raj Iyer", phone="+61 2 6200 9999", email="raj@example.com",
+                             message="Evening lessons?")
+        ids = (one.id, two.id)
+    with session_scope(engine) as s:
+        assert [s.get(Contact, i).phone for i in ids] == ["+61261234567", "+61262009999"]
+        with pytest.raises(ValidationFailed):
+            record_enquiry(s, VISITOR, name="Bad Number", phone="12345", email=None, message="Hi")
+    with pytest.raises(ValidationFailed):
+        normalise_au_mobile("02 6123 4567")  # SMS reminders need a mobile

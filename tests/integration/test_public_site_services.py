@@ -145,7 +145,7 @@ def test_the_same_mobile_twice_is_one_contact_with_two_interactions(engine):
 
 @pytest.mark.parametrize(("kwargs", "field"), [
     (dict(name="", phone="0412345678", email=None, message="Hi"), "name"),
-    (dict(name="Al", phone="0262000000", email=None, message="Hi"), "phone"),
+    (dict(name="Al", phone="12345", email=None, message="Hi"), "phone"),  # a landline is fine now: not a number
     (dict(name="Al", phone="", email="not-an-email", message="Hi"), "email"),
     (dict(name="Al", phone="0412345678", email=None, message="   "), "message"),
     (dict(name="Al", phone="", email="", message="Hi"), "phone"),
