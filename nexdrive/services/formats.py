@@ -1,6 +1,7 @@
 """Australian display formats (money, dates, times in Canberra time), one place for every page and message."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -48,3 +49,27 @@ def au_when(start: datetime, end: datetime | None = None) -> str:
     """Tue 3 March 2026, 9:30 am – 10:30 am (Canberra time)."""
     text = f"{au_date(start)}, {au_time(start)}"
     return f"{text} – {au_time(end)}" if end else text
+
+
+_AU_DATE = re.compile(r"^\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})\s*$")
+
+
+def parse_au_date(text: str | None) -> date:
+    """A date typed the Australian way, dd/mm/yyyy (also d/m/yyyy, with - or .), or ISO yyyy-mm-dd.
+
+    Raises ``ValueError`` with a message for people when it isn't a real date.
+    """
+    value = (text or "").strip()
+    match = _AU_DATE.match(value)
+    try:
+        if match:
+            day, month, year = (int(g) for g in match.groups())
+            return date(year, month, day)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("Please enter the date as dd/mm/yyyy, for example 25/12/2026.") from None
+
+
+def au_date_input(d: date | None) -> str:
+    """How a date field shows a date: dd/mm/yyyy."""
+    return d.strftime("%d/%m/%Y") if d else ""

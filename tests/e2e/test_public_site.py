@@ -138,16 +138,16 @@ def test_contact_form_shows_inline_errors_then_records_the_enquiry(app_server, p
     assert page.locator("#contact-name").get_attribute("aria-invalid") == "true"
 
     page.get_by_label("Your name").fill("Riley Tran")
-    page.get_by_label("Mobile number").fill("12345")
+    page.get_by_label("Phone number").fill("12345")
     page.get_by_label("Your message").fill("Do you pick up from Ngunnawal? Weekday afternoons suit me.")
     page.locator("#contact-submit").click()
     phone_error = page.locator("#contact-phone-error")
     phone_error.wait_for(state="visible", timeout=30_000)
-    assert "Australian mobile" in phone_error.inner_text()
+    assert "Australian phone number" in phone_error.inner_text()
     assert not page.locator("#contact-name-error").is_visible()
     page.screenshot(path=str(ARTIFACTS / "public-contact-errors.png"), full_page=True)
 
-    page.get_by_label("Mobile number").fill(f"{mobile[:4]} {mobile[4:7]} {mobile[7:]}")
+    page.get_by_label("Phone number").fill(f"{mobile[:4]} {mobile[4:7]} {mobile[7:]}")
     page.locator("#contact-submit").click()
     success = page.locator("#contact-success")
     success.wait_for(timeout=30_000)

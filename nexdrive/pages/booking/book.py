@@ -788,7 +788,7 @@ def review_step() -> rx.Component:
         rx.flex(
             rx.button("Change time", variant="soft", size="3", on_click=BookingWidgetState.back, id="review-back"),
             rx.button(rx.cond(BookingWidgetState.busy, "One moment…", BookingWidgetState.confirm_label), size="3",
-                      flex="1", on_click=BookingWidgetState.confirm, id="confirm-booking",
+                      flex="1", min_height="44px", on_click=BookingWidgetState.confirm, id="confirm-booking",
                       loading=BookingWidgetState.busy),
             width="100%", gap="0.75rem", direction=rx.breakpoints(initial="column-reverse", sm="row"),
         ),
