@@ -159,7 +159,8 @@ def test_a_learner_is_sent_away(app_server, demo, page):
     sign_in(page, app_server, STUDENT_EMAIL, PASSWORD)
     page.wait_for_url(re.compile(re.escape(app_server + "/student") + r"/?$"), timeout=30_000)
     page.goto(app_server + "/instructor/availability")
-    page.wait_for_url(re.compile(re.escape(app_server + "/student") + r"/?$"), timeout=30_000)
+    page.wait_for_url(re.compile(re.escape(app_server + "/student") + r"/?\?denied=instructor$"), timeout=30_000)
+    page.locator("#area-notice").filter(has_text="That page is for instructors").wait_for(timeout=30_000)
     assert page.locator("#weekly-hours").count() == 0
 
 
