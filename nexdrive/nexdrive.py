@@ -15,6 +15,7 @@ logger = logging.getLogger("nexdrive")
 
 app = rx.App(
     api_transformer=build_api(),
+    html_lang="en-AU",  # Australian English: dates day-first, spelling, screen-reader voice
     head_components=[rx.el.meta(name="theme-color", content="#3e63dd")],
 )
 register_pages(app)

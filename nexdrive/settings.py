@@ -41,7 +41,8 @@ class Settings:
     twilio_auth_token: str = field(default_factory=lambda: _env("TWILIO_AUTH_TOKEN"))
     twilio_from_number: str = field(default_factory=lambda: _env("TWILIO_FROM_NUMBER"))
     smtp_url: str = field(default_factory=lambda: _env("SMTP_URL"))
-    email_from: str = field(default_factory=lambda: _env("EMAIL_FROM", "NexDrive Academy <hello@nexdrive.local>"))
+    email_from: str = field(
+        default_factory=lambda: _env("EMAIL_FROM", "NexDrive Academy <lessons@nexdriveacademy.com.au>"))
     anthropic_api_key: str = field(default_factory=lambda: _env("ANTHROPIC_API_KEY"))
     openai_api_key: str = field(default_factory=lambda: _env("OPENAI_API_KEY"))
     s3_bucket: str = field(default_factory=lambda: _env("S3_BUCKET"))

@@ -1,26 +1,17 @@
-"""Business identity used across the public site: name, contact details, logo.
+"""Business identity used across the public site: name, logo, routes.
 
-Everything here is static. The contact e-mail follows ``EMAIL_FROM`` (settings)
-so one environment variable changes both the sender and the address shown on
-the site; the phone number is the school's published number.
+The contact details (phone, e-mail) are facts the owner keeps in the business
+settings (``business_settings``): :func:`phone_display`, :func:`phone_href` and
+:func:`contact_email` give the page state's copies of them (loaded by the
+shared footer and by the public pages), never a number typed in here.
 """
 from __future__ import annotations
 
-from email.utils import parseaddr
-
 import reflex as rx
-
-from nexdrive.settings import get_settings
 
 BUSINESS_NAME = "NexDrive Academy"
 LOCALITY = "Canberra ACT"
 REGION_LONG = "Canberra, Australian Capital Territory"
-
-# +61 2 6100 0000: shown the way Australians dial it, linked in E.164.
-PHONE_E164 = "+61261000000"
-PHONE_INTERNATIONAL = "+61 2 6100 0000"
-PHONE_DISPLAY = "(02) 6100 0000"
-PHONE_HREF = f"tel:{PHONE_E164}"
 
 # Pages shown in the primary navigation, the role areas and the footer.
 ROUTE_HOME = "/"
@@ -47,10 +38,38 @@ SERVICE_AREAS: tuple[str, ...] = (
 LOGO_SRC = "/logo.svg"
 
 
-def contact_email() -> str:
-    """The public contact address (the address part of ``EMAIL_FROM``)."""
-    _, address = parseaddr(get_settings().email_from)
-    return address or "hello@nexdrive.local"
+def _policy():
+    from nexdrive.pages.public._policy import PolicyState  # state lives with the pages; import on use
+
+    return PolicyState
+
+
+def contact_email() -> rx.Var:
+    """The public contact address, from the business settings."""
+    return _policy().email
+
+
+def phone_display() -> rx.Var:
+    """The school's phone as Australians write it, e.g. (02) 6100 0000, from the business settings."""
+    return _policy().phone_display
+
+
+def phone_international() -> rx.Var:
+    """The landline as dialled from abroad (+61 2 ...); '' for a mobile."""
+    return _policy().phone_international
+
+
+def phone_href() -> rx.Var:
+    """``tel:`` link (E.164) for the school's phone."""
+    return _policy().phone_href
+
+
+def has_phone() -> rx.Var:
+    return _policy().phone_display != ""
+
+
+def has_email() -> rx.Var:
+    return _policy().email != ""
 
 
 def logo_mark(size_px: int = 36) -> rx.Component:

@@ -7,8 +7,8 @@ Usage in a page::
     def lessons_page() -> rx.Component:
         return layout(page_header(...), ..., active="/lessons")
 
-Pure and static (no state, no database): any page can use it, including pages
-that must render before the database exists.
+Static apart from the business's contact details, which the footer loads once
+per visit from the business settings (a page still renders without a database).
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from reflex_components_core.el.elements.inline import A as _NativeAnchor
 from nexdrive.components import brand
 from nexdrive.components.navigation import site_header
 from nexdrive.components.ui import container
+from nexdrive.state.auth import AuthState
 
 MAIN_ID = "main-content"
 
@@ -132,25 +133,25 @@ def site_footer() -> rx.Component:
                             _contact_line(
                                 "phone",
                                 rx.link(
-                                    brand.PHONE_DISPLAY,
-                                    href=brand.PHONE_HREF,
+                                    brand.phone_display(),
+                                    href=brand.phone_href(),
                                     color=rx.color("gray", 12),
                                     underline="always",
                                     id="footer-phone",
                                 ),
-                                rx.text(
-                                    f" ({brand.PHONE_INTERNATIONAL} from outside Australia)",
+                                rx.cond(brand.phone_international() != "", rx.text(
+                                    " (" + brand.phone_international() + " from outside Australia)",
                                     as_="span",
                                     size="1",
                                     color=rx.color("gray", 11),
                                     display="block",
-                                ),
+                                )),
                             ),
                             _contact_line(
                                 "mail",
                                 rx.link(
                                     email,
-                                    href=f"mailto:{email}",
+                                    href="mailto:" + email,
                                     color=rx.color("gray", 12),
                                     underline="always",
                                     id="footer-email",
@@ -215,10 +216,23 @@ def site_footer() -> rx.Component:
             padding_y=["2rem", "2.5rem", "3rem"],
         ),
         id="site-footer",
+        on_mount=brand._policy().ensure_policy,  # the contact details come from the business settings
         background=rx.color("gray", 2),
         border_top=f"1px solid {rx.color('gray', 4)}",
         width="100%",
         margin_top="auto",
+    )
+
+
+def area_notice() -> rx.Component:
+    """Why the person landed here: they opened another role's area (set by the route guard)."""
+    return rx.cond(
+        AuthState.area_notice != "",
+        container(
+            rx.callout(AuthState.area_notice, icon="info", color_scheme="blue", role="status", id="area-notice",
+                       width="100%"),
+            padding_top="1rem",
+        ),
     )
 
 
@@ -234,6 +248,7 @@ def layout(*children: rx.Component, active: str | None = None) -> rx.Component:
         skip_link(),
         site_header(active),
         rx.el.main(
+            area_notice(),
             *children,
             id=MAIN_ID,
             tab_index=-1,

@@ -1,7 +1,8 @@
 """Site navigation: desktop bars (>= 48em / 768px) and a mobile drawer (< 768px).
 
-Static: the current page is passed in by the page (``active=``) and marked with
-``aria-current="page"``; no state is involved. The drawer (Vaul, built on the
+The current page is passed in by the page (``active=``) and marked with
+``aria-current="page"``. Who is signed in (``AuthState``) decides which areas are
+offered: only the signed-in person's own area, and "My account / Sign out". The drawer (Vaul, built on the
 Radix dialog) manages its own open/closed state on the client.
 """
 from __future__ import annotations
@@ -42,6 +43,13 @@ ACCOUNT_ITEMS: tuple[NavItem, ...] = (
     NavItem("Instructor", brand.ROUTE_INSTRUCTOR, "car"),
     NavItem("Admin", brand.ROUTE_ADMIN, "layout-dashboard"),
 )
+# The one area each role may open (the route guards send anyone else away): only that one is offered.
+AREA_FOR_ROLE: dict[str, tuple[NavItem, ...]] = {
+    "student": (ACCOUNT_ITEMS[0],),
+    "parent": (ACCOUNT_ITEMS[1],),
+    "instructor": (ACCOUNT_ITEMS[2],),
+    "admin": (ACCOUNT_ITEMS[3], NavItem("Availability", "/instructor/availability", "calendar-clock")),
+}
 
 # About the school: in the desktop bar (About, FAQ, Contact) and the drawer (all four).
 ABOUT_ITEMS: tuple[NavItem, ...] = (
@@ -129,8 +137,8 @@ def utility_bar(active: str | None) -> rx.Component:
                     rx.text("·", as_="span", size="1", aria_hidden="true"),
                     rx.link(
                         rx.icon("phone", size=14, aria_hidden="true"),
-                        brand.PHONE_DISPLAY,
-                        href=brand.PHONE_HREF,
+                        brand.phone_display(),
+                        href=brand.phone_href(),
                         size="1",
                         weight="medium",
                         underline="hover",
@@ -145,12 +153,15 @@ def utility_bar(active: str | None) -> rx.Component:
                 ),
                 rx.el.nav(
                     _nav_list(
-                        rx.el.li(
-                            rx.text("Portals:", as_="span", size="1", color=rx.color("gray", 11)),
-                            list_style="none",
-                            aria_hidden="true",
+                        rx.match(
+                            AuthState.role,
+                            *[(role, rx.fragment(
+                                rx.el.li(rx.text("Your area:", as_="span", size="1", color=rx.color("gray", 11)),
+                                         list_style="none", aria_hidden="true"),
+                                *[_desktop_link(i, active, size="1") for i in items]))
+                              for role, items in AREA_FOR_ROLE.items()],
+                            rx.fragment(),
                         ),
-                        *[_desktop_link(i, active, size="1") for i in ACCOUNT_ITEMS],
                         rx.match(
                             AuthState.role,
                             # From 1024px only: between 768 and 1023px the bar has no room (dashboards link them).
@@ -331,7 +342,12 @@ def mobile_menu(active: str | None) -> rx.Component:
                             rx.flex(
                                 _drawer_group("Learn to drive", "drawer-main", MAIN_ITEMS, active),
                                 _drawer_group("About us", "drawer-about", ABOUT_ITEMS, active),
-                                _drawer_group("Your area", "drawer-accounts", ACCOUNT_ITEMS, active),
+                                rx.match(
+                                    AuthState.role,
+                                    *[(role, _drawer_group("Your area", "drawer-accounts", items, active))
+                                      for role, items in AREA_FOR_ROLE.items()],
+                                    rx.fragment(),
+                                ),
                                 rx.match(
                                     AuthState.role,
                                     *[(role, _drawer_group("Money", f"drawer-money-{role}", items, active))
@@ -361,8 +377,8 @@ def mobile_menu(active: str | None) -> rx.Component:
                             rx.separator(size="4"),
                             rx.link(
                                 rx.icon("phone", size=16, aria_hidden="true"),
-                                f"Call {brand.PHONE_DISPLAY}",
-                                href=brand.PHONE_HREF,
+                                "Call " + brand.phone_display(),
+                                href=brand.phone_href(),
                                 size="2",
                                 weight="medium",
                                 display="flex",
@@ -422,6 +438,7 @@ def site_header(active: str | None = None) -> rx.Component:
                 gap="1rem",
             ),
         ),
+        on_mount=AuthState.check_once,  # public pages too: "My account / Sign out" once signed in
         position="sticky",
         top=f"-{UTILITY_BAR_HEIGHT}",
         z_index="30",

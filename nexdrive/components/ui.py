@@ -24,8 +24,9 @@ def container(*children: rx.Component, **props) -> rx.Component:
     return rx.box(*children, **props)
 
 
-def _is_internal(href: str) -> bool:
-    return href.startswith("/") and not href.startswith("//")
+def _is_internal(href) -> bool:
+    # A Var (e.g. the school's phone from the business settings) is a tel:/mailto: link: a plain anchor.
+    return isinstance(href, str) and href.startswith("/") and not href.startswith("//")
 
 
 def button_link(

@@ -4,7 +4,7 @@
   reviews) and its rules. Kept as data so a school can correct it; point the
   ``NEXDRIVE_CBTA_CATALOGUE`` environment variable at a replacement file.
 * ``default_services.json``: starting lesson types and prices for a new
-  install (integer cents AUD, GST included).
+  install (integer cents AUD, the full amount the learner pays).
 
 Both loaders raise ``ValueError`` with a message naming the file and the
 problem when a file is missing, is not valid JSON, or breaks a rule.

@@ -34,8 +34,8 @@ each returns a short summary dict.
     ====================================  ==========  ==============================
     e-mail                                role        who
     ====================================  ==========  ==============================
-    owner@demo.nexdrive.invalid           admin       Jordan Ellis, the owner
-    instructor@demo.nexdrive.invalid      instructor  Jordan Ellis, owner-instructor
+    owner@demo.nexdrive.invalid           admin       Rob Harrison, the owner (the spec's owner)
+    instructor@demo.nexdrive.invalid      instructor  Rob Harrison, owner-instructor
     mia.thompson@demo.nexdrive.invalid    student     just started (2 lessons)
     liam.chen@demo.nexdrive.invalid       student     halfway through tasks 1-17
     priya.sharma@demo.nexdrive.invalid    student     passed Review 1, on 18-22
@@ -114,7 +114,7 @@ BUSINESS_DEFAULTS: dict[str, Any] = {
     "phone": "+61 2 6100 0000",
     "email": "lessons@nexdriveacademy.com.au",
     "timezone": "Australia/Sydney",
-    "late_cancellation_fee_cents": 4250,  # half a standard lesson inside the 24-hour notice window
+    "late_cancellation_fee_cents": 4250,  # a starting value inside the 24-hour notice window; the owner sets it
 }
 
 # default_services.json categories -> services.category (CHECK lesson/co_lesson/assessment/special)
@@ -488,10 +488,10 @@ def load_demo_data(session: Session, *, now: datetime | None = None) -> dict[str
     # ── the owner-instructor ────────────────────────────────────────────────
     school_opened = now - timedelta(days=400)
     owner_phone = next(phones)
-    _person(session, email=DEMO_OWNER_EMAIL, role="admin", first="Jordan", last="Ellis",
+    _person(session, email=DEMO_OWNER_EMAIL, role="admin", first="Rob", last="Harrison",
             phone=owner_phone, suburb="Bruce", postcode="2617", since=school_opened)
     instr_user, instr_profile = _person(
-        session, email=DEMO_INSTRUCTOR_EMAIL, role="instructor", first="Jordan", last="Ellis",
+        session, email=DEMO_INSTRUCTOR_EMAIL, role="instructor", first="Rob", last="Harrison",
         phone=owner_phone, suburb="Bruce", postcode="2617", since=school_opened,
     )
     bump("users", 2)
@@ -773,11 +773,11 @@ def load_demo_data(session: Session, *, now: datetime | None = None) -> dict[str
 
 DEMO_PACKAGES = (
     # name, description, lessons, price, valid days, which lessons ("standard"/"extended")
-    ("5 × 60-minute lessons", "Five standard lessons for the price of 4.7: save $25.", 5, 40000, 180, "standard"),
-    ("10 × 60-minute lessons", "Ten standard lessons: save $70. Ideal for working through tasks 1-17.",
-     10, 78000, 365, "standard"),
-    ("3 × 90-minute lessons", "Three extended lessons for longer drives and review practice: save $15.",
-     3, 36000, 180, "extended"),
+    ("5 × 60-minute lessons", "Five 60-minute lessons: save $25.", 5, 50000, 180, "standard"),
+    ("10 × 60-minute lessons", "Ten 60-minute lessons: save $70. Ideal for working through tasks 1-17.",
+     10, 98000, 365, "standard"),
+    ("3 × 90-minute lessons", "Three 90-minute lessons for longer drives and review practice: save $15.",
+     3, 43500, 180, "extended"),
 )
 DEMO_VOUCHERS = (
     # code, type, percent, cents, max uses, per student, valid days

@@ -23,7 +23,7 @@ from nexdrive.pages.instructor import availability as instructor_availability
 from nexdrive.pages.instructor import dashboard as instructor_dashboard
 from nexdrive.pages.parent import accept as parent_accept
 from nexdrive.pages.parent import dashboard as parent_dashboard
-from nexdrive.pages.public import about, contact, faq, home, legal, lessons, testimonials
+from nexdrive.pages.public import about, contact, faq, home, legal, lessons, not_found, testimonials
 from nexdrive.pages.student import dashboard as student_dashboard
 from nexdrive.pages.student import family as student_family
 from nexdrive.state.inbox import InboxState
@@ -120,6 +120,8 @@ PAGES: tuple[PageSpec, ...] = (
              sitemap=legal.SITEMAP),
     PageSpec(legal.PRIVACY_ROUTE, legal.privacy_page, legal.PRIVACY_TITLE, legal.PRIVACY_DESCRIPTION,
              tuple(legal.ON_LOAD), sitemap=legal.SITEMAP),
+    PageSpec(not_found.ROUTE, not_found.not_found_page, not_found.TITLE, not_found.DESCRIPTION,
+             tuple(not_found.ON_LOAD)),
 )
 
 

@@ -58,6 +58,30 @@ def home_for(role: str | None) -> str:
     return ROLE_HOMES.get(role or "", "/")
 
 
+# Who each area is for, and how to name the signed-in person's role in a sentence.
+AREA_AUDIENCES: dict[str, str] = {
+    "admin": "the school's administrator",
+    "instructor": "instructors",
+    "student": "learners",
+    "parent": "parents and supervising drivers",
+}
+ROLE_IN_SENTENCE: dict[str, str] = {
+    "admin": "the administrator",
+    "instructor": "an instructor",
+    "student": "a learner",
+    "parent": "a parent or supervisor",
+}
+
+
+def area_notice(denied: str | None, role: str | None) -> str:
+    """'That page is for instructors; you're signed in as a learner.' ('' for an unknown area)."""
+    audience = AREA_AUDIENCES.get((denied or "").strip("/"))
+    if not audience or not role:
+        return ""
+    return (f"That page is for {audience}; you're signed in as {ROLE_IN_SENTENCE.get(role, role)}, "
+            "so here is your own area.")
+
+
 def session_token_from_cookie_header(cookie_header: str | None) -> str | None:
     """The ``nxd_session`` value from a raw Cookie header, or None."""
     if not cookie_header:
@@ -166,9 +190,12 @@ class AuthState(rx.State):
     student_id: str = ""
     parent_id: str = ""
     instructor_id: str = ""
+    # Why the person was sent here from another role's area ('' when they weren't).
+    area_notice: str = ""
 
     # Backend-only: the token last seen on this connection (never sent to the browser).
     _token: str = ""
+    _notice_path: str = ""  # the page the area notice belongs to
 
     @rx.var
     def display_name(self) -> str:
@@ -182,6 +209,7 @@ class AuthState(rx.State):
         self.signed_in = False
         self.user_id = self.role = self.email = self.first_name = self.last_name = ""
         self.student_id = self.parent_id = self.instructor_id = ""
+        self.area_notice = ""
         self._token = ""
 
     async def _refresh(self) -> bool:
@@ -215,8 +243,19 @@ class AuthState(rx.State):
         await self._refresh()
 
     @rx.event
+    async def check_once(self):
+        """The shared header: find out once per visit who is signed in (guards and sign-in refresh it).
+
+        The area notice stays on the page it was given for only."""
+        if self.area_notice and (self.router.url.path or "/").rstrip("/") != self._notice_path:
+            self.area_notice = ""
+        if not self.checked:
+            await self._refresh()
+
+    @rx.event
     async def guard(self, role: str):
-        """on_load guard: signed-out visitors go to sign-in, other roles to their own home.
+        """on_load guard: signed-out visitors go to sign-in, other roles to their own home, with a notice
+        saying why (``?denied=<area>``, read by the guard of the page they land on).
 
         ``role`` may list several roles separated by commas, or be ``"any"``.
         """
@@ -224,7 +263,11 @@ class AuthState(rx.State):
             return self._sign_in_redirect()
         allowed = [r.strip() for r in role.split(",") if r.strip()]
         if "any" not in allowed and self.role not in allowed:
-            return rx.redirect(home_for(self.role), replace=True)
+            area = (self.router.url.path or "/").strip("/").split("/")[0]
+            home = home_for(self.role)
+            return rx.redirect(f"{home}?denied={quote(area, safe='')}" if home != "/" else home, replace=True)
+        self.area_notice = area_notice(self.router.url.query_parameters.get("denied"), self.role)
+        self._notice_path = (self.router.url.path or "/").rstrip("/")
         return None
 
     @rx.event

@@ -115,7 +115,56 @@ def test_wrong_role_is_sent_to_its_own_home(app_server, accounts_data, page):
     sign_in(page, app_server, EMAILS["parent"])
     page.wait_for_url(re.compile(r"/parent/?$"), timeout=30_000)
     page.goto(app_server + "/admin")
-    page.wait_for_url(re.compile(r"/parent/?$"), timeout=30_000)
+    page.wait_for_url(re.compile(r"/parent/?\?denied=admin$"), timeout=30_000)
+    notice = page.locator("#area-notice")
+    notice.wait_for(timeout=30_000)  # says why they are here
+    assert ("That page is for the school's administrator; you're signed in as a parent or supervisor"
+            in notice.inner_text())
+    page.goto(app_server + "/lessons")  # the notice stays with the page it was given for
+    page.locator(".service-card").first.wait_for(timeout=30_000)
+    assert page.locator("#area-notice").count() == 0
+
+
+def test_a_learner_sent_from_the_instructor_area_is_told_why(app_server, accounts_data, page):
+    sign_in(page, app_server, EMAILS["student"])
+    page.wait_for_url(re.compile(r"/student/?$"), timeout=30_000)
+    page.goto(app_server + "/instructor")
+    page.wait_for_url(re.compile(r"/student/?\?denied=instructor$"), timeout=30_000)
+    page.locator("#area-notice").wait_for(timeout=30_000)
+    assert "That page is for instructors; you're signed in as a learner" in page.locator("#area-notice").inner_text()
+
+
+def _area_links(page) -> list[str]:
+    nav = page.get_by_role("navigation", name="Account areas")
+    return [t.strip() for t in nav.get_by_role("link").all_inner_texts()]
+
+
+def test_the_header_offers_only_the_signed_in_persons_own_area(app_server, accounts_data, page):
+    page.goto(app_server + "/")
+    page.get_by_role("navigation", name="Account areas").get_by_role("link", name="Sign in").wait_for(
+        timeout=30_000)
+    assert not {"Student", "Parent", "Instructor", "Admin"} & set(_area_links(page))  # a visitor: no areas
+    sign_in(page, app_server, EMAILS["student"])
+    page.wait_for_url(re.compile(r"/student/?$"), timeout=30_000)
+    page.get_by_role("navigation", name="Account areas").get_by_role("link", name="Student").wait_for(
+        timeout=30_000)
+    links = _area_links(page)
+    assert "Student" in links and not {"Parent", "Instructor", "Admin"} & set(links)
+    # A public page, loaded afresh, knows who is signed in: "My account" and "Sign out", not "Sign in".
+    page.goto(app_server + "/faq")
+    nav = page.get_by_role("navigation", name="Account areas")
+    nav.get_by_role("link", name="My account").wait_for(timeout=30_000)
+    assert nav.get_by_role("link", name="Sign out").is_visible()
+    assert nav.get_by_role("link", name="Sign in").count() == 0
+
+
+def test_an_unknown_address_shows_the_not_found_page_in_the_site_layout(app_server, page):
+    response = page.goto(app_server + "/no-such-page")
+    page.get_by_role("heading", level=1, name="We couldn't find that page").wait_for(timeout=30_000)
+    assert page.locator("#site-footer").is_visible() and page.locator("#site-logo").is_visible()
+    page.locator("#not-found-home").click()
+    page.wait_for_url(re.compile(re.escape(app_server) + r"/?$"), timeout=30_000)
+    assert response is not None
 
 
 def test_next_parameter_returns_after_sign_in(app_server, accounts_data, page):

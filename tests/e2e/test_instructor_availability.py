@@ -112,7 +112,7 @@ def test_instructor_changes_hours_and_takes_a_day_off_on_a_phone(app_server, e2e
 
     # A day off over a booked lesson: warned, listed, and the lesson is kept.
     day_off = demo["lesson_day"] or _next_weekday(demo["today"] + timedelta(days=3), 2)
-    pg.locator("#off-date").fill(day_off.isoformat())
+    pg.locator("#off-date").fill(day_off.strftime("%d/%m/%Y"))  # typed the Australian way
     pg.locator("#off-reason").fill("Car service")
     pg.locator("#add-override").click()
     pg.locator("#off-message").filter(has_text="Time off added").wait_for(timeout=30_000)
@@ -160,5 +160,34 @@ def test_a_learner_is_sent_away(app_server, demo, page):
     sign_in(page, app_server, STUDENT_EMAIL, PASSWORD)
     page.wait_for_url(re.compile(re.escape(app_server + "/student") + r"/?$"), timeout=30_000)
     page.goto(app_server + "/instructor/availability")
-    page.wait_for_url(re.compile(re.escape(app_server + "/student") + r"/?$"), timeout=30_000)
+    page.wait_for_url(re.compile(re.escape(app_server + "/student") + r"/?\?denied=instructor$"), timeout=30_000)
+    page.locator("#area-notice").filter(has_text="That page is for instructors").wait_for(timeout=30_000)
     assert page.locator("#weekly-hours").count() == 0
+
+
+def test_dates_are_typed_day_first_even_in_a_us_english_browser(app_server, demo, browser):
+    context = browser.new_context(locale="en-US", timezone_id="Australia/Sydney",
+                                  viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        pg = context.new_page()
+        _open_as_instructor(pg, app_server)
+        assert pg.evaluate("document.documentElement.lang") == "en-AU"
+        field = pg.locator("#off-date")
+        assert field.get_attribute("type") != "date"  # the browser's own date picker would show mm/dd/yyyy
+        assert field.get_attribute("placeholder") == "dd/mm/yyyy"
+        assert pg.locator("label[for='off-date']").inner_text() == "Date (dd/mm/yyyy)"
+        # 3/4 must be read as 3 April-style day-first: pick a day whose day-of-month <= 12 so a US reading differs.
+        day = demo["today"] + timedelta(days=40)  # clear of the other test's day off
+        while day.day > 12 or day.day == day.month or is_act_public_holiday(day):
+            day += timedelta(days=1)
+        field.fill(day.strftime("%d/%m/%Y"))
+        pg.locator("#off-reason").fill("Day-first date check")
+        pg.locator("#add-override").click()
+        pg.locator("#off-message").filter(has_text="Time off added").wait_for(timeout=30_000)
+        pg.locator(f".override-row[data-date='{day.isoformat()}']").wait_for(timeout=30_000)
+        pg.screenshot(path=str(ARTIFACTS / "availability-date-en-us.png"), full_page=False)
+        field.fill("31/02/2030")
+        pg.locator("#add-override").click()
+        pg.locator("#off-date-error").filter(has_text="dd/mm/yyyy").wait_for(timeout=30_000)
+    finally:
+        context.close()

@@ -68,9 +68,9 @@ def test_lessons_lists_the_seeded_services_with_prices_and_book_links(app_server
     cards.first.wait_for(timeout=30_000)
     assert page.locator("#lessons-loading").count() == 0
     standard = page.locator(".service-card[data-slug='standard-60']")
-    assert "Standard lesson (60 min)" in standard.inner_text()
-    assert "$85.00" in standard.locator(".service-price").inner_text()
-    assert "$165.00" in page.locator(".service-card[data-slug='double-120']").inner_text()
+    assert "Learner lesson (60 min)" in standard.inner_text()
+    assert "$105.00" in standard.locator(".service-price").inner_text()
+    assert "$195.00" in page.locator(".service-card[data-slug='double-120']").inner_text()
     # Grouped by category, with an h2 per group.
     for label in ("Driving lessons", "CBT&A reviews and final drive", "Coaching for supervising drivers"):
         assert page.get_by_role("heading", level=2, name=label).is_visible()
@@ -90,7 +90,7 @@ def test_lessons_lists_the_seeded_services_with_prices_and_book_links(app_server
 
 def test_about_page_reads_the_owner_instructor(app_server, page):
     page.goto(app_server + "/about")
-    page.get_by_role("heading", level=2, name="Hi, I'm Jordan").wait_for(timeout=30_000)
+    page.get_by_role("heading", level=2, name="Hi, I'm Rob").wait_for(timeout=30_000)
     assert "Toyota Corolla Hybrid" in page.locator("main").inner_text()
     assert "Dual-control automatic Corolla" in page.locator("#instructor-bio").inner_text()
     assert "CBTA-1187" not in page.content()  # no accreditation numbers on the website
@@ -138,16 +138,16 @@ def test_contact_form_shows_inline_errors_then_records_the_enquiry(app_server, p
     assert page.locator("#contact-name").get_attribute("aria-invalid") == "true"
 
     page.get_by_label("Your name").fill("Riley Tran")
-    page.get_by_label("Mobile number").fill("12345")
+    page.get_by_label("Phone number").fill("12345")
     page.get_by_label("Your message").fill("Do you pick up from Ngunnawal? Weekday afternoons suit me.")
     page.locator("#contact-submit").click()
     phone_error = page.locator("#contact-phone-error")
     phone_error.wait_for(state="visible", timeout=30_000)
-    assert "Australian mobile" in phone_error.inner_text()
+    assert "Australian phone number" in phone_error.inner_text()
     assert not page.locator("#contact-name-error").is_visible()
     page.screenshot(path=str(ARTIFACTS / "public-contact-errors.png"), full_page=True)
 
-    page.get_by_label("Mobile number").fill(f"{mobile[:4]} {mobile[4:7]} {mobile[7:]}")
+    page.get_by_label("Phone number").fill(f"{mobile[:4]} {mobile[4:7]} {mobile[7:]}")
     page.locator("#contact-submit").click()
     success = page.locator("#contact-success")
     success.wait_for(timeout=30_000)

@@ -20,11 +20,11 @@ def test_demo_packages_and_vouchers_load_once_and_are_usable(engine):
         on_sale = packages.list_packages(s, VISITOR)
         assert [p["name"] for p in on_sale] == ["3 × 90-minute lessons", "5 × 60-minute lessons",
                                                 "10 × 60-minute lessons"]
-        assert on_sale[1]["price_display"] == "$400.00" and on_sale[1]["per_lesson_display"] == "$80.00"
+        assert on_sale[1]["price_display"] == "$500.00" and on_sale[1]["per_lesson_display"] == "$100.00"
         standard = s.execute(sa.text("SELECT id FROM services WHERE slug = 'standard-60'")).scalar_one()
         check = vouchers.check_voucher(s, "welcome10", service_id=standard)
-        assert check.ok and check.discount_cents == 850
-        assert vouchers.check_voucher(s, "FREELESSON", service_id=standard).discount_cents == 8500
+        assert check.ok and check.discount_cents == 1050
+        assert vouchers.check_voucher(s, "FREELESSON", service_id=standard).discount_cents == 10500
         priya = s.execute(sa.select(Student.id, User.id).join(User, User.id == Student.user_id)
                           .where(User.email == f"priya.sharma@{seed.DEMO_EMAIL_DOMAIN}")).one()
         [mine] = packages.my_packages(s, Actor(role="student", user_id=priya[1], student_id=priya[0]))

@@ -244,7 +244,7 @@ def test_time_off_over_a_confirmed_lesson_warns_and_keeps_the_lesson(engine, sch
     assert result["warning"] is True
     [affected] = result["affected"]
     assert affected["id"] == str(lesson_id) and affected["learner"] == "Ava"
-    assert affected["time"] == "10:00 am" and affected["service"].startswith("Standard lesson")
+    assert affected["time"] == "10:00 am" and affected["service"].startswith("Learner lesson (60 min)")
     with session_scope(engine) as s:
         assert s.execute(sa.text("SELECT status FROM bookings WHERE id = :i"), {"i": lesson_id}).scalar() == "confirmed"
         # the whole day off also lists it, and the calendar still shows the lesson
@@ -289,7 +289,7 @@ def test_calendar_preview_matches_the_booking_engine(engine, school):
     [lesson] = tuesday["lessons"]
     assert (lesson["time"], lesson["learner"], lesson["start_minute"], lesson["end_minute"]) == (
         "10:00 am", "Ava", 600, 660)
-    assert lesson["service"].startswith("Standard lesson")
+    assert lesson["service"].startswith("Learner lesson (60 min)")
 
 
 def test_the_calendar_skips_the_hour_daylight_saving_removes(engine, school):

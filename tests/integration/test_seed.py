@@ -259,3 +259,41 @@ def test_demo_instructor_is_an_accredited_owner(engine, demo):
     assert (row.email, row.role) == (seed.DEMO_INSTRUCTOR_EMAIL, "instructor")
     assert admin == "admin"
     assert rules == [1, 2, 3, 4, 5, 6]  # Monday-Saturday (0 = Sunday)
+
+
+# The database spec's seed list (spec/database.md §9) with DESIGN.md's corrections: no Keys2drive,
+# the pre-test review as Review 1 and Review 2. slug -> (minutes, cents, category).
+SPEC_SERVICES = {
+    "standard-60": (60, 10500, "lesson"),
+    "extended-90": (90, 15000, "lesson"),
+    "double-120": (120, 19500, "lesson"),
+    "supervisor-coaching-60": (60, 10500, "co_lesson"),
+    "review-1": (60, 10500, "assessment"),
+    "review-2": (60, 10500, "assessment"),
+    "final-drive": (90, 15000, "assessment"),
+}
+
+
+def test_default_services_are_the_spec_seed_list(engine):
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT slug, name, duration_minutes, price_cents, category FROM services ORDER BY sort_order")).all()
+    assert {r.slug: (r.duration_minutes, r.price_cents, r.category) for r in rows} == SPEC_SERVICES
+    names = {r.slug: r.name for r in rows}
+    assert names["standard-60"] == "Learner lesson (60 min)"
+    assert names["supervisor-coaching-60"] == "Co-lesson (60 min)"
+    assert names["review-1"].startswith("Review 1") and names["review-2"].startswith("Review 2")
+    assert names["final-drive"] == "Final drive assessment (90 min)"
+
+
+def test_the_demo_owner_instructor_is_the_spec_owner(engine):
+    with session_scope(engine) as s:
+        seed.load_demo_data(s)
+    with engine.connect() as conn:
+        owner = conn.execute(sa.text(
+            "SELECT p.first_name, p.last_name FROM instructors i JOIN profiles p ON p.id = i.profile_id "
+            "WHERE i.is_owner")).one()
+        admin = conn.execute(sa.text(
+            "SELECT p.first_name, p.last_name FROM users u JOIN profiles p ON p.user_id = u.id "
+            "WHERE u.email = :e"), {"e": seed.DEMO_OWNER_EMAIL}).one()
+    assert tuple(owner) == ("Rob", "Harrison") and tuple(admin) == ("Rob", "Harrison")

@@ -191,7 +191,7 @@ class AdminPackagesState(rx.State):
 # ─────────────────────────────────────────────────────────────────────────────
 
 def _input(label: str, name: str, *, hint: str = "", slot: str = "", input_mode: str = "text",
-           required: bool = True) -> rx.Component:
+           required: bool = True, **limits) -> rx.Component:
     st = AdminPackagesState
     error = st.errors.get(name, "")
     return rx.vstack(
@@ -203,7 +203,7 @@ def _input(label: str, name: str, *, hint: str = "", slot: str = "", input_mode:
                  on_change=lambda v: st.set_field(name, v), input_mode=input_mode, size="3", width="100%",
                  aria_invalid=rx.cond(error != "", "true", "false"),
                  aria_describedby=f"pkg-{name}-error" + (f" pkg-{name}-hint" if hint else ""),
-                 color_scheme=rx.cond(error != "", "red", "gray")),
+                 color_scheme=rx.cond(error != "", "red", "gray"), **limits),
         rx.text(error, id=f"pkg-{name}-error", role="alert", size="2", color=rx.color("red", 11),
                 display=rx.cond(error != "", "block", "none")),
         spacing="1", width="100%",
@@ -217,15 +217,16 @@ def package_form() -> rx.Component:
             rx.dialog.title(rx.cond(st.editing_id != "", "Edit package", "New package")),
             rx.dialog.description("Learners buy a package once and use one credit per lesson.", size="2"),
             rx.vstack(
-                _input("Name", "name"),
-                _input("Description", "description", required=False),
+                # The same limits as services/packages.save_package, which checks them again.
+                _input("Name", "name", max_length=100, hint="Up to 100 characters."),
+                _input("Description", "description", required=False, max_length=500),
                 rx.grid(
-                    _input("Lessons (credits)", "total_credits", input_mode="numeric"),
-                    _input("Price (AUD, GST incl.)", "price", slot="$", input_mode="decimal"),
+                    _input("Lessons (credits)", "total_credits", input_mode="numeric", max_length=3),
+                    _input("Price (AUD)", "price", slot="$", input_mode="decimal"),
                     columns=rx.breakpoints(initial="1", sm="2"), gap="0.75rem", width="100%",
                 ),
-                _input("Valid for (days)", "valid_for_days", input_mode="numeric", required=False,
-                       hint="Counted from the purchase. Empty: no expiry."),
+                _input("Valid for (days)", "valid_for_days", input_mode="numeric", required=False, max_length=4,
+                       hint=f"1 to {packages.MAX_VALID_DAYS} days, counted from the purchase. Empty: no expiry."),
                 rx.el.fieldset(
                     rx.el.legend("Lessons it covers", style={"font-weight": "600", "font-size": "var(--font-size-2)"}),
                     rx.text("None ticked: any lesson.", size="1", color=rx.color("gray", 11)),

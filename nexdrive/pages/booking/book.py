@@ -26,6 +26,7 @@ from nexdrive.components.layout import layout
 from nexdrive.components.ui import container, page_header
 from nexdrive.pages.auth._forms import field, message_box
 from nexdrive.pages.auth._forms import go_to
+from nexdrive.pages.public._policy import PolicyState
 from nexdrive.services.scheduling import booking
 from nexdrive.services.scheduling import catalogue
 from nexdrive.services.crm import contacts
@@ -561,7 +562,7 @@ def time_step() -> rx.Component:
             ),
             rx.cond(~BookingWidgetState.slots_loading,
                     rx.text("No free times in the next four weeks for this lesson. Please call us on "
-                            f"{brand.PHONE_DISPLAY} and we'll find a time.", id="no-times")),
+                            + brand.phone_display() + " and we'll find a time.", id="no-times")),
         ),
         message_box(BookingWidgetState.form_error, id="booking-error"),
         waitlist_panel(),
@@ -735,7 +736,7 @@ def amount_panel() -> rx.Component:
                       rx.spacer(),
                       rx.text(st.amount_due_text + " AUD", weight="bold", size="4", id="amount-due"), width="100%",
                       align="center"),
-            rx.text("Prices include GST where it applies.", size="1", color=rx.color("gray", 11)),
+            rx.text(PolicyState.gst_note, size="1", color=rx.color("gray", 11), id="amount-gst-note"),
             spacing="2", width="100%",
         ),
         width="100%", id="amount-panel", variant="surface",
@@ -777,7 +778,7 @@ def review_step() -> rx.Component:
                 _row("When", s["when"]),
                 _row("Instructor", s["instructor_name"]),
                 _row("Pick-up", s["pickup_address"] + ", " + s["suburb"]),
-                _row("Price", s["price_display"] + " (GST incl.)"),
+                _row("Price", s["price_label"]),
                 spacing="2", width="100%",
             ),
             width="100%", id="booking-summary",
@@ -791,7 +792,7 @@ def review_step() -> rx.Component:
         rx.flex(
             rx.button("Change time", variant="soft", size="3", on_click=BookingWidgetState.back, id="review-back"),
             rx.button(rx.cond(BookingWidgetState.busy, "One moment…", BookingWidgetState.confirm_label), size="3",
-                      flex="1", on_click=BookingWidgetState.confirm, id="confirm-booking",
+                      flex="1", min_height="44px", on_click=BookingWidgetState.confirm, id="confirm-booking",
                       loading=BookingWidgetState.busy),
             width="100%", gap="0.75rem", direction=rx.breakpoints(initial="column-reverse", sm="row"),
         ),

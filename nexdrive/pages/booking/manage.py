@@ -262,7 +262,7 @@ def details_card() -> rx.Component:
             _row("When", b["when"], id="booking-when"),
             _row("Instructor", b["instructor_name"]),
             _row("Pick-up", b["pickup_address"] + ", " + b["suburb"]),
-            _row("Price", b["price_display"] + " (GST incl.)"),
+            _row("Price", b["price_label"]),
             _row("Reference", b["reference"], id="booking-ref"),
             rx.cond(b["payment_label"] != "", _row("Payment", b["payment_label"], id="booking-payment")),
             rx.cond(b["fee_cents"] != "0", _row("Cancellation fee", b["fee_display"], id="booking-fee")),
@@ -285,8 +285,8 @@ def reschedule_panel() -> rx.Component:
             rx.hstack(rx.foreach(ManageBookingState.days, lambda d: rx.button(
                 d["label"], variant=rx.cond(ManageBookingState.selected_date == d["date"], "solid", "surface"),
                 size="2", id="mday-" + d["date"], on_click=ManageBookingState.choose_date(d["date"]),
-                flex="0 0 auto")), spacing="2", padding_bottom="0.5rem"),
-            overflow_x="auto", width="100%",
+                flex="0 0 auto", min_height="44px")), spacing="2", padding_bottom="0.5rem", flex_wrap="wrap"),
+            width="100%",  # the day chips wrap onto a second line on a phone instead of running off the edge
         ),
         rx.grid(rx.foreach(ManageBookingState.times, lambda t: rx.button(
             t["label"], variant="soft", size="3", id="mtime-" + t["start"].replace(":", ""),

@@ -251,7 +251,9 @@ def time_off_panel() -> rx.Component:
                      size="3", spacing="5", id="off-kind", aria_labelledby="off-kind-label"),
             spacing="1",
         ),
-        _field_input("Date", "off-date", S.off_date, S.set_off_date, "date", type="date", min=S.today),
+        # A text field, not type=date: a browser set to US English would show (and read) mm/dd/yyyy.
+        _field_input("Date (dd/mm/yyyy)", "off-date", S.off_date, S.set_off_date, "date", placeholder="dd/mm/yyyy",
+                     input_mode="numeric", pattern=r"\d{1,2}/\d{1,2}/\d{4}", max_length=10, autocomplete="off"),
         rx.cond(
             extra,
             rx.fragment(),

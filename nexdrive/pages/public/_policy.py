@@ -24,6 +24,21 @@ class PolicyState(rx.State):
     late_cancellation: str = ""
     business_name: str = "NexDrive Academy"
     abn: str = ""
+    # Contact details and payment rules: empty until loaded (nothing hard-coded to go stale).
+    email: str = ""
+    phone_display: str = ""
+    phone_international: str = ""
+    phone_href: str = ""
+    allow_pay_later: bool = False
+    payment_terms: str = ""
+    confirmation_terms: str = ""
+    price_suffix: str = ""
+
+    @rx.event
+    async def ensure_policy(self):
+        """For the shared header and footer: load once per visit (pages that quote the numbers reload)."""
+        if not self.policy_loaded:
+            return PolicyState.load_policy
 
     @rx.event
     async def load_policy(self):
@@ -41,6 +56,14 @@ class PolicyState(rx.State):
         self.late_cancellation = policy["late_cancellation"]
         self.business_name = policy["business_name"]
         self.abn = policy["abn"]
+        self.email = policy["email"]
+        self.phone_display = policy["phone_display"]
+        self.phone_international = policy["phone_international"]
+        self.phone_href = policy["phone_href"]
+        self.allow_pay_later = policy["allow_pay_later"]
+        self.payment_terms = policy["payment_terms"]
+        self.confirmation_terms = policy["confirmation_terms"]
+        self.price_suffix = policy["price_suffix"]
         self.policy_loaded = True
 
 

@@ -79,8 +79,8 @@ class ContactState(rx.State):
             return
         except Exception:
             logger.exception("enquiry failed")
-            self.form_error = (f"Sorry, your message didn't go through. Please try again, or call us on "
-                               f"{brand.PHONE_DISPLAY}.")
+            self.form_error = ("Sorry, your message didn't go through. Please try again, or call us on the "
+                               "number on this page.")
             self.submitting = False
             return
         self.submitting = False
@@ -123,11 +123,12 @@ def enquiry_form() -> rx.Component:
             message_box(ContactState.form_error, id="contact-form-error"),
             field("Your name", id="contact-name", name="name", autocomplete="name", error=ContactState.name_error),
             rx.grid(
-                field("Mobile number", id="contact-phone", name="phone", type="tel", autocomplete="tel",
-                      input_mode="tel", hint="e.g. 0412 345 678, so we can call or text.",
+                field("Phone number", id="contact-phone", name="phone", type="tel", autocomplete="tel",
+                      input_mode="tel", hint="A mobile or a landline, e.g. 0412 345 678 or 02 6123 4567.",
                       error=ContactState.phone_error, required=False),
                 field("Email", id="contact-email", name="email", type="email", autocomplete="email",
-                      hint="A mobile, an email, or both is fine.", error=ContactState.email_error, required=False),
+                      hint="A phone number, an email, or both is fine.", error=ContactState.email_error,
+                      required=False),
                 grid_template_columns=["1fr", "1fr", "repeat(2, minmax(0, 1fr))"],
                 gap="1rem",
                 width="100%",
@@ -202,9 +203,9 @@ def details_card() -> rx.Component:
                        color=rx.color("gray", 12)),
             rx.el.address(
                 rx.vstack(
-                    _detail("phone", "Phone", rx.link(brand.PHONE_DISPLAY, href=brand.PHONE_HREF, size="4",
+                    _detail("phone", "Phone", rx.link(brand.phone_display(), href=brand.phone_href(), size="4",
                                                       weight="bold", id="contact-phone-link")),
-                    _detail("mail", "Email", rx.link(email, href=f"mailto:{email}", size="3", word_break="break-all")),
+                    _detail("mail", "Email", rx.link(email, href="mailto:" + email, size="3", word_break="break-all", id="contact-email-link")),
                     _detail("map-pin", "Service area",
                             rx.text(", ".join(brand.SERVICE_AREAS), as_="p", size="2", color=rx.color("gray", 12))),
                     _detail("clock", "Replies",

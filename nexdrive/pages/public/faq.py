@@ -198,7 +198,7 @@ def faq_page() -> rx.Component:
                                 weight="medium"),
                         rx.flex(
                             button_link("Contact us", brand.ROUTE_CONTACT, icon="mail"),
-                            button_link(f"Call {brand.PHONE_DISPLAY}", brand.PHONE_HREF, icon="phone",
+                            button_link("Call " + brand.phone_display(), brand.phone_href(), icon="phone",
                                         variant="outline"),
                             gap="0.75rem",
                             wrap="wrap",

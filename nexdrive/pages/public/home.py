@@ -387,8 +387,9 @@ def parents() -> rx.Component:
                 _parent_point(
                     "eye",
                     "Follow progress, with permission",
-                    "Parent accounts are on the way: with the learner's permission you will see "
-                    "upcoming lessons and log-book progress. The instructor's private notes stay private.",
+                    "A learner can invite a parent or supervising driver to a parent account. With the learner's "
+                    "permission you see upcoming lessons and log-book progress. The instructor's private notes "
+                    "stay private.",
                 ),
                 display="flex",
                 flex_direction="column",
@@ -472,7 +473,7 @@ def faq_teaser() -> rx.Component:
             rx.text(
                 rx.link("See all questions and answers", href=brand.ROUTE_FAQ, weight="medium", id="home-faq-link"),
                 ". Something else? ",
-                rx.link("Call us", href=brand.PHONE_HREF, weight="medium"),
+                rx.link("Call us", href=brand.phone_href(), weight="medium"),
                 " or ",
                 rx.link("send us a message", href=brand.ROUTE_CONTACT, weight="medium"),
                 ".",
@@ -539,7 +540,7 @@ def contact() -> rx.Component:
                         color=rx.color("gray", 11),
                     ),
                     rx.flex(
-                        button_link(f"Call {brand.PHONE_DISPLAY}", brand.PHONE_HREF, icon="phone", id="contact-call"),
+                        button_link("Call " + brand.phone_display(), brand.phone_href(), icon="phone", id="contact-call"),
                         button_link("Send a message", brand.ROUTE_CONTACT, icon="message-square-text",
                                     variant="outline", id="contact-message"),
                         gap="0.75rem",
@@ -553,11 +554,11 @@ def contact() -> rx.Component:
                     _contact_row("Where", f"{brand.REGION_LONG}"),
                     _contact_row(
                         "Phone",
-                        rx.link(brand.PHONE_DISPLAY, href=brand.PHONE_HREF, color=rx.color("gray", 12)),
+                        rx.link(brand.phone_display(), href=brand.phone_href(), color=rx.color("gray", 12)),
                     ),
                     _contact_row(
                         "Email",
-                        rx.link(email, href=f"mailto:{email}", color=rx.color("gray", 12), word_break="break-all"),
+                        rx.link(email, href="mailto:" + email, color=rx.color("gray", 12), word_break="break-all"),
                     ),
                     display="grid",
                     grid_template_columns="auto 1fr",

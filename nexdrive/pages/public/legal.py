@@ -92,8 +92,8 @@ def _document(sections: Sequence[tuple[str, str, tuple]], label: str) -> rx.Comp
 
 def _contact_us() -> rx.Component:
     email = brand.contact_email()
-    return _p("Call ", rx.link(brand.PHONE_DISPLAY, href=brand.PHONE_HREF), " or email ",
-              rx.link(email, href=f"mailto:{email}", word_break="break-all"), ".")
+    return _p("Call ", rx.link(brand.phone_display(), href=brand.phone_href(), id="legal-phone"), " or email ",
+              rx.link(email, href="mailto:" + email, word_break="break-all", id="legal-email"), ".")
 
 
 # ------------------------------------------------------------------ terms
@@ -110,7 +110,7 @@ def _terms_sections() -> list[tuple[str, str, tuple]]:
                "right to services provided with due care and skill."),
         )),
         ("bookings", "Bookings", (
-            _ul("A booking is confirmed once it is paid for and you receive a confirmation by email or SMS.",
+            _ul(rx.text(PolicyState.confirmation_terms, as_="span", id="terms-confirmation"),
                 "While you pay online we hold the time for you for a short while; if payment isn't completed, the "
                 "time is released.",
                 "The learner must hold a current ACT learner licence (or another licence that lets them drive "
@@ -123,8 +123,9 @@ def _terms_sections() -> list[tuple[str, str, tuple]]:
             _p("Prices are shown on our ", rx.link("Lessons & pricing", href=brand.ROUTE_LESSONS),
                " page and at the time you book. The price you book at is the price you pay."),
             _policy_p(PolicyState.gst_note),
-            _p("You pay by card when you book. We send a receipt or invoice by email. We never see or store your "
-               "full card number: card payments are handled by our payment provider."),
+            _policy_p(PolicyState.payment_terms, id="terms-payment"),
+            _p("We send a receipt or invoice by email. We never see or store your full card number: card payments "
+               "are handled by our payment provider."),
         )),
         ("cancellations", "Cancelling and rescheduling", (
             _policy_p(PolicyState.cancellation, id="terms-cancellation"),

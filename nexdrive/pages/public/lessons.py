@@ -197,7 +197,8 @@ def _loading() -> rx.Component:
 
 def _unavailable() -> rx.Component:
     return rx.callout(
-        f"We can't show our prices right now. Please call {brand.PHONE_DISPLAY} and we'll tell you straight away.",
+        "We can't show our prices right now. Please call " + brand.phone_display()
+        + " and we'll tell you straight away.",
         icon="triangle-alert",
         color_scheme="amber",
         role="alert",

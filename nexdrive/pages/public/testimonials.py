@@ -109,8 +109,18 @@ def testimonial_card(t: Testimonial, *, heading_level: str = "h3") -> rx.Compone
     )
 
 
+# The quotes above are examples written for the demo school, not reviews from real people: say so wherever they show.
+SAMPLE_NOTE = ("Sample testimonials: these show how reviews from our learners and parents will appear. They are "
+               "examples, not quotes from real people.")
+
+
+def sample_notice() -> rx.Component:
+    return rx.callout(SAMPLE_NOTE, icon="info", color_scheme="gray", variant="surface", size="1",
+                      class_name="testimonials-sample-note", width="100%")
+
+
 def testimonial_grid(items, **props) -> rx.Component:
-    return rx.el.ul(
+    return rx.vstack(sample_notice(), rx.el.ul(
         *[testimonial_card(t) for t in items],
         display="grid",
         grid_template_columns=["1fr", "1fr", "repeat(2, minmax(0, 1fr))", "repeat(3, minmax(0, 1fr))"],
@@ -119,15 +129,15 @@ def testimonial_grid(items, **props) -> rx.Component:
         padding="0",
         width="100%",
         **props,
-    )
+    ), spacing="3", width="100%")
 
 
 def testimonials_page() -> rx.Component:
     return layout(
         page_header(
             "What learners and parents say",
-            "Canberra learner drivers and their families on learning with NexDrive Academy. We share first names "
-            "and suburbs only, with permission.",
+            "Canberra learner drivers and their families on learning with NexDrive Academy. When we share a "
+            "review, it is with permission and shows a first name and suburb only.",
             kicker="Testimonials",
             icon="quote",
         ),

@@ -17,7 +17,8 @@ from sqlmodel import Session, select
 
 from nexdrive.models import Contact, OutboxMessage, Student, User
 from nexdrive.models.crm import LIFECYCLE_STAGES
-from nexdrive.formats import format_au_phone, normalise_au_mobile, normalise_email  # noqa: F401 (part of this module's surface)
+from nexdrive.formats import e164_au_phone, format_au_phone, normalise_au_mobile, normalise_au_phone  # noqa: F401
+from nexdrive.formats import normalise_email  # noqa: F401
 from nexdrive.services.core.actors import Actor
 from nexdrive.errors import Forbidden, ValidationFailed
 
@@ -68,15 +69,18 @@ def record_contact(
     stage: str = "lead",
     user_id: uuid.UUID | None = None,
     instructor_id: uuid.UUID | None = None,
+    allow_landline: bool = False,
 ) -> Contact:
-    """Create or update the contact for this person; returns it (flushed, in this transaction)."""
+    """Create or update the contact for this person; returns it (flushed, in this transaction).
+
+    ``allow_landline``: a contact form, where we reply by phone, takes a landline; booking and SMS paths don't."""
     if actor.role == "parent":
         raise Forbidden("Parents cannot create contacts.")
     if stage not in _STAGE_RANK:
         raise ValidationFailed("Unknown lifecycle stage.", field="stage")
     if source not in SOURCES:
         source = "other"
-    phone = normalise_au_mobile(phone) if phone else None
+    phone = (normalise_au_phone(phone) if allow_landline else normalise_au_mobile(phone)) if phone else None
     email = normalise_email(email) if email else None
     if not phone and not email:
         raise ValidationFailed("Please give a mobile number or an email address.", field="phone")
@@ -159,12 +163,13 @@ def record_enquiry(
     if len(message) > MAX_MESSAGE:
         raise ValidationFailed(f"Please keep the message under {MAX_MESSAGE} characters.", field="message")
     contact = record_contact(session, actor, name=name, phone=phone, email=email, source="website",
-                             source_detail=f"Enquiry form: {message[:300]}", utm=utm, stage="lead")
+                             source_detail=f"Enquiry form: {message[:300]}", utm=utm, stage="lead",
+                             allow_landline=True)
     school = session.execute(sa.text("SELECT email FROM business_settings WHERE id = 1")).scalar()
     if school:
         session.add(OutboxMessage(
             channel="email", recipient=school, subject=f"New enquiry from {name}",
-            body=(f"{name} sent an enquiry through the website.\n\nMobile: {format_au_phone(contact.phone)}\n"
+            body=(f"{name} sent an enquiry through the website.\n\nPhone: {format_au_phone(contact.phone)}\n"
                   f"Email: {contact.email or '-'}\n\n{message}\n"),
             template="enquiry_received", contact_id=contact.id, related_type="contact", related_id=contact.id,
         ))

@@ -315,8 +315,21 @@ def sms_body(row: dict) -> str:
     return body
 
 
-def _footer(public: str) -> str:
-    return f"{SENDER}, Canberra\n{public}"
+def _footer(public: str, business: dict | None = None) -> str:
+    business = business or {}
+    reach = "  ".join(p for p in (business.get("phone"), business.get("email")) if p)
+    return f"{business.get('name') or SENDER}, Canberra\n" + (f"{reach}\n" if reach else "") + public
+
+
+def _business(engine: sa.Engine) -> dict:
+    """The sender's name and contact details from the business settings (one row)."""
+    from nexdrive.services.crm.contacts import format_au_phone
+
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT business_name, phone, email FROM business_settings WHERE id = 1")).first()
+    if row is None:
+        return {}
+    return {"name": row.business_name, "phone": format_au_phone(row.phone or ""), "email": row.email or ""}
 
 
 def build_email(engine: sa.Engine, row: dict):
@@ -327,17 +340,19 @@ def build_email(engine: sa.Engine, row: dict):
     public = get_settings().public_url
     text = row["body"]
     headers: dict[str, str] = {}
-    footer = _footer(public)
+    business = _business(engine)
+    sender = business.get("name") or SENDER
+    footer = _footer(public, business)
     if row.get("is_marketing"):
         token = _unsubscribe_token(engine, row["recipient"])
         link = f"{public}/api/v1/marketing/unsubscribe?token={token}" if token else f"{public}/account"
-        text = (f"{text.rstrip()}\n\nYou are receiving this because you agreed to hear about offers from {SENDER}. "
+        text = (f"{text.rstrip()}\n\nYou are receiving this because you agreed to hear about offers from {sender}. "
                 f"Unsubscribe: {link}\n")
         headers["List-Unsubscribe"] = f"<{link}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    subject = row["subject"] or f"A message from {SENDER}"
+    subject = row["subject"] or f"A message from {sender}"
     return OutgoingEmail(outbox_id=row["id"], to=row["recipient"], subject=subject, text=text,
-                         html=email_html(subject, text, footer=footer), attachments=_attachments(engine, row),
+                         html=email_html(subject, text, footer=footer, sender=sender), attachments=_attachments(engine, row),
                          headers=headers)
 
 

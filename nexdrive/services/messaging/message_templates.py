@@ -66,8 +66,14 @@ def _where(d: dict) -> str:
     return ", ".join(p for p in (d.get("pickup_address"), d.get("suburb")) if p) or "to be confirmed"
 
 
+def _sender(d: dict) -> str:
+    """The business name from the settings (``notify`` passes it in as ``business_name``)."""
+    return d.get("business_name") or SENDER
+
+
 def _sign(d: dict) -> str:
-    return f"\n{SENDER}\n"
+    phone = f"{d['business_phone']}\n" if d.get("business_phone") else ""
+    return f"\n{_sender(d)}\n{phone}"
 
 
 # ─────────────────────────────────────────────────────────────────────────────
@@ -77,10 +83,10 @@ def _sign(d: dict) -> str:
 def booking_confirmation(d: dict) -> Rendered:
     manage = d.get("manage_url", "")
     return Rendered(
-        sms=(f"{SENDER}: your {d['service_name']} is booked for {d['when']} with {d['instructor_name']}. "
+        sms=(f"{_sender(d)}: your {d['service_name']} is booked for {d['when']} with {d['instructor_name']}. "
              f"Pick-up: {_where(d)}. Ref {d['reference']}. Change or cancel: {manage}"),
         subject=f"Lesson booked: {d['when']}",
-        text=(f"{_hello(d)}\n\nYour lesson with {SENDER} is booked.\n\n"
+        text=(f"{_hello(d)}\n\nYour lesson with {_sender(d)} is booked.\n\n"
               f"Lesson: {d['service_name']} ({d['duration_minutes']} min, {d['price_display']})\n"
               f"When: {d['when']} (Canberra time)\nInstructor: {d['instructor_name']}\nPick-up: {_where(d)}\n"
               f"Reference: {d['reference']}\n\nTo reschedule or cancel: {manage}\n"
@@ -90,7 +96,7 @@ def booking_confirmation(d: dict) -> Rendered:
 
 def booking_rescheduled(d: dict) -> Rendered:
     return Rendered(
-        sms=f"{SENDER}: your lesson has moved from {d.get('previous', '')} to {d['when']}. Ref {d['reference']}.",
+        sms=f"{_sender(d)}: your lesson has moved from {d.get('previous', '')} to {d['when']}. Ref {d['reference']}.",
         subject=f"Lesson moved to {d['when']}",
         text=(f"{_hello(d)}\n\nYour {d['service_name']} has moved.\n\nWas: {d.get('previous', '')}\n"
               f"Now: {d['when']} (Canberra time)\nPick-up: {_where(d)}\nReference: {d['reference']}\n{_sign(d)}"),
@@ -101,7 +107,7 @@ def booking_cancelled(d: dict) -> Rendered:
     fee = d.get("fee")
     cost = f" A late-cancellation fee of {fee} applies." if fee else " There is no charge."
     return Rendered(
-        sms=f"{SENDER}: your lesson on {d['when']} is cancelled.{cost} Ref {d['reference']}.",
+        sms=f"{_sender(d)}: your lesson on {d['when']} is cancelled.{cost} Ref {d['reference']}.",
         subject=f"Lesson cancelled: {d['when']}",
         text=(f"{_hello(d)}\n\nYour {d['service_name']} on {d['when']} is cancelled.{cost}\n"
               f"Reference: {d['reference']}\n\nTo book another time: {d.get('book_url', '')}\n{_sign(d)}"),
@@ -122,7 +128,7 @@ def lesson_completed(d: dict) -> Rendered:
 
 def bridge_form_ready(d: dict) -> Rendered:
     return Rendered(
-        sms=(f"{SENDER}: notes from your lesson on {d['when']} for your supervising driver are ready: "
+        sms=(f"{_sender(d)}: notes from your lesson on {d['when']} for your supervising driver are ready: "
              f"{d.get('url', '')}"),
         subject=f"Notes for your supervising driver: lesson on {d['when']}",
         text=(f"{_hello(d)}\n\nAfter your lesson on {d['when']}, your instructor has written notes for the "
@@ -137,7 +143,7 @@ def payment_received(d: dict) -> Rendered:
     return Rendered(
         sms=None,
         subject=f"Payment received: {d['amount_display']}",
-        text=(f"{_hello(d)}\n\nThank you. {SENDER} received your payment of {d['amount_display']} "
+        text=(f"{_hello(d)}\n\nThank you. {_sender(d)} received your payment of {d['amount_display']} "
               f"for {d.get('description') or 'driving lessons'}.\n\nPaid: {d.get('paid_on', '')}"
               f"{invoice}\nReference: {d.get('reference', '')}{link}\n{_sign(d)}"),
     )
@@ -146,7 +152,7 @@ def payment_received(d: dict) -> Rendered:
 def payment_failed(d: dict) -> Rendered:
     retry = d.get("retry_url", "")
     return Rendered(
-        sms=(f"{SENDER}: your payment of {d['amount_display']} for {d.get('description') or 'your lesson'} "
+        sms=(f"{_sender(d)}: your payment of {d['amount_display']} for {d.get('description') or 'your lesson'} "
              f"didn't go through. Nothing was charged. Try again: {retry}"),
         subject=f"Payment didn't go through: {d['amount_display']}",
         text=(f"{_hello(d)}\n\nYour payment of {d['amount_display']} for {d.get('description') or 'your lesson'} "
@@ -161,7 +167,7 @@ def package_purchased(d: dict) -> Rendered:
     return Rendered(
         sms=None,
         subject=f"Your {d['package_name']} package",
-        text=(f"{_hello(d)}\n\nThank you for buying the {d['package_name']} package from {SENDER}.\n\n"
+        text=(f"{_hello(d)}\n\nThank you for buying the {d['package_name']} package from {_sender(d)}.\n\n"
               f"Lessons included: {d['credits']}\nPaid: {d['amount_display']}{expires}\n\n"
               f"Book your lessons: {d.get('book_url', '')}\n{_sign(d)}"),
     )
@@ -171,7 +177,7 @@ def package_low_credits(d: dict) -> Rendered:
     left = int(d["credits_remaining"])
     lessons = "1 lesson" if left == 1 else f"{left} lessons"
     return Rendered(
-        sms=(f"{SENDER}: you have {lessons} left in your {d['package_name']} package. "
+        sms=(f"{_sender(d)}: you have {lessons} left in your {d['package_name']} package. "
              f"Top up: {d.get('buy_url', '')}"),
         subject=f"{lessons.capitalize()} left in your package",
         text=(f"{_hello(d)}\n\nYou have {lessons} left in your {d['package_name']} package.\n\n"
@@ -182,10 +188,10 @@ def package_low_credits(d: dict) -> Rendered:
 def parent_invitation(d: dict) -> Rendered:
     days = d.get("expires_days", 7)
     return Rendered(
-        sms=(f"{SENDER}: {d['learner_name']} invited you to follow their driving lessons. "
+        sms=(f"{_sender(d)}: {d['learner_name']} invited you to follow their driving lessons. "
              f"Accept within {days} days: {d.get('accept_url', '')}"),
         subject=f"{d['learner_name']} invited you to follow their driving lessons",
-        text=(f"Hello,\n\n{d['learner_name']} has invited you to follow their driving lessons with {SENDER}"
+        text=(f"Hello,\n\n{d['learner_name']} has invited you to follow their driving lessons with {_sender(d)}"
               f"{(' as their ' + d['relationship']) if d.get('relationship') else ''}.\n\n"
               f"Accept within {days} days: {d.get('accept_url', '')}\n{_sign(d)}"),
     )
@@ -194,7 +200,7 @@ def parent_invitation(d: dict) -> Rendered:
 def callback_scheduled(d: dict) -> Rendered:
     when = f" {d['when']}" if d.get("when") else " as soon as we can"
     return Rendered(
-        sms=(f"{SENDER}: thanks for calling. {d.get('staff_name') or 'We'} will call you back{when}"
+        sms=(f"{_sender(d)}: thanks for calling. {d.get('staff_name') or 'We'} will call you back{when}"
              f"{(' about ' + d['reason']) if d.get('reason') else ''}."),
         subject=None,
         text=None,
@@ -215,11 +221,11 @@ def competency_achieved(d: dict) -> Rendered:
 
 def certificate_ready(d: dict) -> Rendered:
     return Rendered(
-        sms=(f"{SENDER}: congratulations, you have completed every CBT&A task. Your certificate is ready: "
+        sms=(f"{_sender(d)}: congratulations, you have completed every CBT&A task. Your certificate is ready: "
              f"{d.get('url', '')}"),
         subject="Your CBT&A certificate is ready",
         text=(f"{_hello(d)}\n\nCongratulations: you have been assessed competent in every task of the ACT "
-              f"Competency Based Training and Assessment course with {SENDER}.\n\n"
+              f"Competency Based Training and Assessment course with {_sender(d)}.\n\n"
               f"Your certificate: {d.get('url', '')}\n\nTake it with you when you apply for your provisional "
               f"licence.\n{_sign(d)}"),
     )
@@ -227,7 +233,7 @@ def certificate_ready(d: dict) -> Rendered:
 
 def waitlist_available(d: dict) -> Rendered:
     return Rendered(
-        sms=(f"{SENDER}: a lesson time has opened up on {d['when']}. Book it at {d.get('book_url', '')} "
+        sms=(f"{_sender(d)}: a lesson time has opened up on {d['when']}. Book it at {d.get('book_url', '')} "
              "- first in gets it."),
         subject=f"A lesson time opened up: {d['when']}",
         text=(f"{_hello(d)}\n\nA lesson time you were waiting for has opened up: {d['when']} (Canberra time).\n\n"
@@ -280,8 +286,9 @@ def _linkify(escaped_line: str) -> str:
     return URL_PATTERN.sub(link, escaped_line)
 
 
-def email_html(subject: str, text: str, *, footer: str | None = None) -> str:
+def email_html(subject: str, text: str, *, footer: str | None = None, sender: str | None = None) -> str:
     """A simple, inline-styled HTML version of a plain-text email (every value escaped)."""
+    sender = sender or SENDER
     paragraphs = [p for p in re.split(r"\n\s*\n", (text or "").strip()) if p.strip()]
     body = "\n".join(
         '<p style="margin:0 0 16px 0">' + "<br>\n".join(_linkify(html.escape(line)) for line in p.split("\n"))
@@ -293,14 +300,14 @@ def email_html(subject: str, text: str, *, footer: str | None = None) -> str:
     return (
         "<!DOCTYPE html>\n<html lang=\"en-AU\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<title>{html.escape(subject or SENDER)}</title></head>\n"
+        f"<title>{html.escape(subject or sender)}</title></head>\n"
         '<body style="margin:0;padding:0;background:#f4f5f7">\n'
         '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f4f5f7">'
         '<tr><td align="center" style="padding:24px 12px">\n'
         '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" '
         'style="max-width:560px;background:#ffffff;border-radius:8px">'
         '<tr><td style="padding:20px 24px;border-bottom:3px solid #0b5cad;font-family:Arial,Helvetica,sans-serif;'
-        f'font-size:18px;font-weight:bold;color:#0b5cad">{SENDER}</td></tr>\n'
+        f'font-size:18px;font-weight:bold;color:#0b5cad">{html.escape(sender)}</td></tr>\n'
         '<tr><td style="padding:24px;font-family:Arial,Helvetica,sans-serif;font-size:15px;line-height:1.5;'
         f'color:#1a1a1a">\n{body}\n{foot}\n</td></tr></table>\n'
         "</td></tr></table>\n</body></html>\n"

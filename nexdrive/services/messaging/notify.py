@@ -13,7 +13,8 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from nexdrive.models import Booking, OutboxMessage
+from nexdrive.models import Booking, BusinessSettings, OutboxMessage
+from nexdrive.services.crm.contacts import format_au_phone
 from nexdrive.services.messaging.message_templates import (
     LINK_REMOVED,
     NOTIFICATION_TYPES,
@@ -24,12 +25,20 @@ from nexdrive.services.messaging.message_templates import (
 )
 from nexdrive.settings import get_settings
 
-__all__ = ["LINK_REMOVED", "NOTIFICATION_TYPES", "SENDER", "booking_message", "has_secret_link", "public_url",
-           "queue", "queue_message", "redact_secret_links"]
+__all__ = ["LINK_REMOVED", "NOTIFICATION_TYPES", "SENDER", "booking_message", "business_facts", "has_secret_link",
+           "public_url", "queue", "queue_message", "redact_secret_links"]
 
 
 def public_url(path: str) -> str:
     return get_settings().public_url.rstrip("/") + path
+
+
+def business_facts(session: Session) -> dict:
+    """Who the message is from, as the owner set it in the business settings: name and phone."""
+    row = session.get(BusinessSettings, 1)
+    if row is None:
+        return {"business_name": SENDER, "business_phone": ""}
+    return {"business_name": row.business_name or SENDER, "business_phone": format_au_phone(row.phone or "")}
 
 
 def queue(session: Session, *, channel: str, recipient: str, body: str, template: str,
@@ -95,7 +104,7 @@ def queue_message(session: Session, kind: str, *, to: dict, data: dict, idempote
     spec = NOTIFICATION_TYPES.get(kind)
     if spec is None:
         raise ValueError(f"unknown notification type {kind!r}")
-    data = {"first_name": to.get("first_name"), **data}
+    data = {"first_name": to.get("first_name"), **business_facts(session), **data}
     texts = render(kind, data)
     stored = _safe_data(data)
     common = dict(template=kind, user_id=to.get("user_id"), contact_id=to.get("contact_id"), booking_id=booking_id,
@@ -114,9 +123,9 @@ def queue_message(session: Session, kind: str, *, to: dict, data: dict, idempote
     return queued
 
 
-def _texts(kind: str, s: dict, extra: dict) -> tuple[str, str, str]:
+def _texts(kind: str, s: dict, extra: dict, business: dict | None = None) -> tuple[str, str, str]:
     """(sms, email subject, email body) for one booking event."""
-    texts = render(kind, {**s, "book_url": public_url("/book"), **extra})
+    texts = render(kind, {**(business or {}), **s, "book_url": public_url("/book"), **extra})
     return texts.sms, texts.subject, texts.text
 
 
@@ -124,7 +133,7 @@ def booking_message(session: Session, kind: str, *, booking: Booking, summary: d
     """SMS and email about one booking event to the learner (or the contact who booked)."""
     if kind not in ("booking_confirmation", "booking_rescheduled", "booking_cancelled"):
         raise ValueError(f"unknown booking message {kind!r}")
-    sms, subject, body = _texts(kind, summary, extra)
+    sms, subject, body = _texts(kind, summary, extra, business_facts(session))
     version = f"{booking.reschedule_count}:{booking.status}"
     common = dict(template=kind, booking_id=booking.id, user_id=recipient.get("user_id"),
                   contact_id=booking.contact_id, related_type="booking", related_id=booking.id,

@@ -641,6 +641,11 @@ def _mark_booking_paid(session: Session, booking: Booking, payment: Payment) -> 
     session.flush()
 
 
+def _amount_words(session: Session) -> str:
+    """How a receipt qualifies an amount: GST is only mentioned by a GST-registered business."""
+    return "AUD, GST included" if booking_svc.business_settings(session).gst_registered else "AUD, no GST"
+
+
 def _after_completed(session: Session, payment: Payment) -> None:
     """The receipt message and the invoice, in the same transaction as the completion."""
     invoices.issue_invoice(session, payment.id)
@@ -648,7 +653,7 @@ def _after_completed(session: Session, payment: Payment) -> None:
     what = payment.description or "your lesson"
     discount = f"\nVoucher discount: {aud(payment.discount_cents)}" if payment.discount_cents else ""
     body = (f"{_hello(who)}\n\n{notify.SENDER} has received your payment.\n\n"
-            f"Amount: {aud(payment.amount_cents)} (AUD, GST included){discount}\nFor: {what}\n"
+            f"Amount: {aud(payment.amount_cents)} ({_amount_words(session)}){discount}\nFor: {what}\n"
             f"Date: {au_when(payment.completed_at or _now(session))}\nPayment reference: "
             f"{payment.id.hex[:8].upper()}\n\nYour receipt is in your account under Payments."
             f"{_test_note(payment)}\n\n{notify.SENDER}\n")
@@ -666,7 +671,7 @@ def _deliver_package(session: Session, payment: Payment, now: datetime) -> None:
     who = _who(session, payment)
     expiry = f"Use them by {au_date(sp.expires_at)}." if sp.expires_at else "They don't expire."
     body = (f"{_hello(who)}\n\nThank you for buying the {package.name} package from {notify.SENDER}.\n\n"
-            f"Lessons: {sp.credits_total}\nPaid: {aud(payment.amount_cents)} (AUD, GST included)\n{expiry}\n\n"
+            f"Lessons: {sp.credits_total}\nPaid: {aud(payment.amount_cents)} ({_amount_words(session)})\n{expiry}\n\n"
             f"Choose 'Use a package lesson' when you book: {notify.public_url('/book')}"
             f"{_test_note(payment)}\n\n{notify.SENDER}\n")
     _message(session, payment, "package_purchased", subject=f"Your {package.name} package", body=body)

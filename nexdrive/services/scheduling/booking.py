@@ -843,6 +843,9 @@ def booking_summary(session: Session, booking: Booking) -> dict:
         "duration_minutes": booking.duration_minutes,
         "pickup_address": booking.pickup_address or "", "suburb": booking.suburb or "",
         "price": {"amount": booking.amount_cents, "currency": "AUD"}, "price_display": aud(booking.amount_cents),
+        # "(GST incl.)" only from a GST-registered business (DESIGN.md §3.8): otherwise no GST is added.
+        "price_label": aud(booking.amount_cents) + (" (GST incl.)" if business_settings(session).gst_registered
+                                                    else ""),
         "payment_status": booking.payment_status,
         "hold_expires_at": booking.hold_expires_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
         if booking.hold_expires_at else None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from nexdrive.models import BusinessSettings, Instructor, Profile, Service
+from nexdrive.services.crm.contacts import e164_au_phone, format_au_phone
 from nexdrive.formats import aud
 
 CATEGORY_LABELS = {"lesson": "Driving lessons", "assessment": "CBT&A reviews and final drive",
@@ -52,6 +53,9 @@ def booking_policy(session: Session) -> dict:
     hours = int(row.cancellation_notice_hours) if row else DEFAULT_NOTICE_HOURS
     fee_cents = int(row.late_cancellation_fee_cents) if row else 0
     gst = bool(row.gst_registered) if row else False
+    pay_later = bool(row.allow_pay_later) if row else True
+    phone = (row.phone if row else None) or ""
+    phone_e164 = e164_au_phone(phone)
     notice = _hours_text(hours)
     notice_of = notice + ("'" if notice.endswith("s") else "'s")  # "24 hours' notice", "1 hour's notice"
     if hours == 0:
@@ -69,7 +73,21 @@ def booking_policy(session: Session) -> dict:
         "business_name": (row.business_name if row else None) or "NexDrive Academy",
         "abn": (row.abn if row else None) or "",
         "email": (row.email if row else None) or "",
-        "phone": (row.phone if row else None) or "",
+        "phone": phone,
+        "phone_display": format_au_phone(phone_e164) if phone_e164 else phone,
+        "phone_international": (f"+61 {phone_e164[3]} {phone_e164[4:8]} {phone_e164[8:]}"
+                                if phone_e164 and phone_e164[3] != "4" else ""),
+        "phone_href": f"tel:{phone_e164 or phone.replace(' ', '')}" if phone else "",
+        "allow_pay_later": pay_later,
+        "payment_terms": ("You can pay by card when you book, or confirm now and pay at or before your lesson. "
+                          "A lesson that is still unpaid when it starts is paid at the lesson." if pay_later else
+                          "You pay by card when you book: a lesson is confirmed once it is paid for."),
+        "confirmation_terms": ("A booking is confirmed when you receive a confirmation by email or SMS: once you "
+                               "have paid by card, or straight away if you choose to pay at the lesson."
+                               if pay_later else
+                               "A booking is confirmed once it is paid for and you receive a confirmation by "
+                               "email or SMS."),
+        "price_suffix": " (GST incl.)" if gst else "",
         "notice_hours": hours,
         "notice": notice,
         "late_fee_cents": fee_cents,

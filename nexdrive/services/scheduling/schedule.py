@@ -26,7 +26,7 @@ from nexdrive.services.scheduling import booking
 from nexdrive.services.scheduling import holidays
 from nexdrive.services.core.actors import Actor
 from nexdrive.errors import Forbidden, NotFound, ValidationFailed
-from nexdrive.formats import BUSINESS_TZ, au_date, au_time
+from nexdrive.formats import BUSINESS_TZ, au_date, au_time, parse_au_date
 
 UTC = timezone.utc
 STEP_MINUTES = 15
@@ -141,10 +141,12 @@ def _parse_day(value, today: date) -> date:
     if isinstance(value, datetime):
         value = value.astimezone(BUSINESS_TZ).date() if value.tzinfo else value.date()
     if not isinstance(value, date):
+        if not str(value or "").strip():
+            raise ValidationFailed("Please choose a date.", field="date")
         try:
-            value = date.fromisoformat(str(value or "").strip())
-        except ValueError:
-            raise ValidationFailed("Please choose a date.", field="date") from None
+            value = parse_au_date(str(value))  # dd/mm/yyyy as typed (ISO from the API)
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), field="date") from None
     if value < today:
         raise ValidationFailed("That date has already passed. Please choose today or a later date.", field="date")
     if value > today + timedelta(days=MAX_DAYS_AHEAD):
