@@ -39,7 +39,7 @@ LOGO_SRC = "/logo.svg"
 
 
 def _policy():
-    from nexdrive.pages.public._policy import PolicyState  # state lives with the pages; import on use
+    from nexdrive.state.policy import PolicyState  # state lives with the pages; import on use
 
     return PolicyState
 

@@ -26,7 +26,7 @@ from nexdrive.components.layout import layout
 from nexdrive.components.ui import container, page_header
 from nexdrive.pages.auth._forms import field, message_box
 from nexdrive.pages.auth._forms import go_to
-from nexdrive.pages.public._policy import PolicyState
+from nexdrive.state.policy import PolicyState
 from nexdrive.services.scheduling import booking
 from nexdrive.services.scheduling import catalogue
 from nexdrive.services.crm import contacts

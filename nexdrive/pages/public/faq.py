@@ -9,7 +9,7 @@ import reflex as rx
 from nexdrive.components import brand
 from nexdrive.components.layout import layout
 from nexdrive.components.ui import button_link, page_header, page_section
-from nexdrive.pages.public._policy import PolicyState
+from nexdrive.state.policy import PolicyState
 
 ROUTE = brand.ROUTE_FAQ
 TITLE = "Learner driver FAQ: log book hours, CBT&A, lessons | NexDrive Academy"

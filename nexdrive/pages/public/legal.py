@@ -8,7 +8,7 @@ import reflex as rx
 from nexdrive.components import brand
 from nexdrive.components.layout import layout
 from nexdrive.components.ui import page_header, page_section
-from nexdrive.pages.public._policy import PolicyState
+from nexdrive.state.policy import PolicyState
 
 TERMS_ROUTE = brand.ROUTE_TERMS
 TERMS_TITLE = "Terms and conditions | NexDrive Academy"

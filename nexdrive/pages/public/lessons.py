@@ -10,7 +10,7 @@ from reflex_components_core.react_router.dom import ReactRouterLink
 from nexdrive.components import brand
 from nexdrive.components.layout import layout
 from nexdrive.components.ui import button_link, page_header, page_section, section_heading
-from nexdrive.pages.public._policy import PolicyState, policy_text
+from nexdrive.state.policy import PolicyState, policy_text
 from nexdrive.services.scheduling import catalogue
 from nexdrive.state.auth import run_anonymous
 

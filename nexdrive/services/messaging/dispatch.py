@@ -323,7 +323,7 @@ def _footer(public: str, business: dict | None = None) -> str:
 
 def _business(engine: sa.Engine) -> dict:
     """The sender's name and contact details from the business settings (one row)."""
-    from nexdrive.services.crm.contacts import format_au_phone
+    from nexdrive.formats import format_au_phone
 
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT business_name, phone, email FROM business_settings WHERE id = 1")).first()

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from nexdrive.models import Booking, BusinessSettings, OutboxMessage
-from nexdrive.services.crm.contacts import format_au_phone
+from nexdrive.formats import format_au_phone
 from nexdrive.services.messaging.message_templates import (
     LINK_REMOVED,
     NOTIFICATION_TYPES,
