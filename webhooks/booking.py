@@ -10,13 +10,12 @@ API, the SMS bot and the voice agent call the same functions.
 from __future__ import annotations
 
 import uuid
-import datetime as dt
 from datetime import datetime, timedelta
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from nexdrive.db import session_scope
 from nexdrive.services import booking, catalogue, contacts, ics
@@ -25,12 +24,13 @@ from nexdrive.services.actors import Actor
 from nexdrive.services.errors import ValidationFailed
 from nexdrive.services.formats import BUSINESS_TZ
 from webhooks.accounts import _data, client_ip, client_ua, current_actor, request_token
+from webhooks.edge import SaneDate, StrictInput
 from webhooks.envelope import EnvelopeRoute
 
 router = APIRouter(tags=["booking"], route_class=EnvelopeRoute)
 
 
-class _Strict(BaseModel):
+class _Strict(StrictInput):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
@@ -49,7 +49,7 @@ class UtmIn(_Strict):
 class ReserveBody(_Strict):
     service_id: str = Field(..., description="Service id or slug")
     instructor_id: uuid.UUID | None = None
-    date: dt.date = Field(..., description="Lesson date in Canberra (YYYY-MM-DD)")
+    date: SaneDate = Field(..., description="Lesson date in Canberra (YYYY-MM-DD)")
     start_time: str = Field(..., pattern=r"^\d{2}:\d{2}$", description="Canberra wall-clock start, HH:MM")
     contact: ContactIn = Field(default_factory=ContactIn)
     student_id: uuid.UUID | None = Field(None, description="Book for this student (staff, or a parent allowed to)")
@@ -66,7 +66,7 @@ class ConfirmBody(_Strict):
 
 
 class RescheduleBody(_Strict):
-    date: dt.date
+    date: SaneDate
     start_time: str = Field(..., pattern=r"^\d{2}:\d{2}$")
 
 
@@ -101,8 +101,8 @@ def list_services() -> JSONResponse:
 def get_availability(
     service_id: str = Query(..., description="Service id or slug"),
     instructor_id: uuid.UUID | None = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
+    date_from: SaneDate | None = None,
+    date_to: SaneDate | None = None,
 ) -> JSONResponse:
     today = datetime.now(BUSINESS_TZ).date()
     date_from = date_from or today
@@ -141,8 +141,8 @@ def confirm(body: ConfirmBody, request: Request) -> JSONResponse:
 def list_bookings(
     request: Request,
     status: Literal["held", "confirmed", "in_progress", "completed", "cancelled", "no_show"] | None = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
+    date_from: SaneDate | None = None,
+    date_to: SaneDate | None = None,
     page_cursor: str | None = Query(None, max_length=200),
     limit: int = Query(20, ge=1, le=100),
 ) -> JSONResponse:

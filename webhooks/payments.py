@@ -16,7 +16,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from nexdrive.adapters import get_adapter
 from nexdrive.db import session_scope
@@ -24,6 +24,7 @@ from nexdrive.services import packages, payments, vouchers
 from nexdrive.services.errors import ServiceError, ValidationFailed
 from webhooks.accounts import _data, _iso, current_actor
 from webhooks.booking import _manage_token, _optional_actor
+from webhooks.edge import StrictInput
 from webhooks.envelope import EnvelopeRoute, error_envelope, service_error_response
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ router = APIRouter(tags=["payments"], route_class=EnvelopeRoute)
 MAX_WEBHOOK_BYTES = 512 * 1024
 
 
-class _Strict(BaseModel):
+class _Strict(StrictInput):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
