@@ -34,6 +34,8 @@ class Settings:
     business_timezone: str = "Australia/Sydney"
     load_demo_data: bool = field(default_factory=lambda: _flag("NEXDRIVE_DEMO_DATA", True))
     run_scheduler: bool = field(default_factory=lambda: _flag("NEXDRIVE_SCHEDULER", True))
+    # Rate limits on public mutations, e.g. "reserve=60/20/3600,voucher=off" (nexdrive/services/ratelimit.py).
+    rate_limits: str = field(default_factory=lambda: _env("NEXDRIVE_RATE_LIMITS"))
     # Origins besides PUBLIC_URL's allowed to call the API with credentials (comma-separated, e.g. a staging site).
     cors_origins: tuple[str, ...] = field(default_factory=lambda: tuple(
         o.strip().rstrip("/") for o in _env("CORS_ORIGINS").split(",") if o.strip() and o.strip() != "*"))

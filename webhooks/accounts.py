@@ -28,7 +28,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from nexdrive.db import session_scope
-from nexdrive.services import access, accounts
+from nexdrive.services import access, accounts, ratelimit
 from nexdrive.services.accounts import IssuedSession
 from nexdrive.services.actors import Actor
 from nexdrive.services.errors import Forbidden, ServiceError
@@ -201,6 +201,7 @@ _GENERIC_EMAIL_SENT = ("If an account exists for that email, we've sent a link t
 @router.post("/auth/sign-up", status_code=201)
 def sign_up(body: SignUpBody, request: Request) -> JSONResponse:
     with session_scope() as session:
+        ratelimit.enforce(session, "sign_up", ip=client_ip(request), contact=body.email)
         issued = accounts.sign_up_student(
             session, email=body.email, password=body.password, first_name=body.first_name,
             last_name=body.last_name, phone=body.phone, date_of_birth=body.date_of_birth,
@@ -212,6 +213,7 @@ def sign_up(body: SignUpBody, request: Request) -> JSONResponse:
 def sign_in(body: SignInBody, request: Request) -> JSONResponse:
     previous, _ = request_token(request)
     with session_scope() as session:
+        ratelimit.enforce(session, "sign_in", ip=client_ip(request), contact=body.email)
         issued = accounts.sign_in(session, email=body.email, password=body.password, ip=client_ip(request),
                                   user_agent=client_ua(request), previous_token=previous)
         return _signed_in_response(session, issued, body.client)

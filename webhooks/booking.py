@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ConfigDict, Field
 
 from nexdrive.db import session_scope
-from nexdrive.services import booking, catalogue, contacts, ics
+from nexdrive.services import booking, catalogue, contacts, ics, ratelimit
 from nexdrive.services.accounts import AuthRequired
 from nexdrive.services.actors import Actor
 from nexdrive.services.errors import ValidationFailed
@@ -117,6 +117,8 @@ def get_availability(
 def reserve(body: ReserveBody, request: Request) -> JSONResponse:
     with session_scope() as session:
         actor = _optional_actor(session, request)
+        ratelimit.enforce(session, "reserve", ip=client_ip(request),
+                          contacts=(body.contact.email, body.contact.phone))
         start = booking.local_start(body.date, body.start_time)
         result = booking.book_lesson(
             session, actor, service_id=body.service_id, start_time=start, instructor_id=body.instructor_id,
@@ -133,6 +135,7 @@ def reserve(body: ReserveBody, request: Request) -> JSONResponse:
 def confirm(body: ConfirmBody, request: Request) -> JSONResponse:
     with session_scope() as session:
         actor = _optional_actor(session, request)
+        ratelimit.enforce(session, "confirm", ip=client_ip(request))
         confirmed = booking.confirm_booking(session, actor, body.reservation_id, manage_token=body.manage_token)
         return _data({"booking": booking.booking_summary(session, confirmed)})
 
@@ -239,6 +242,7 @@ def join_waitlist(body: WaitlistBody, request: Request) -> JSONResponse:
             raise ValidationFailed("Use a time like 15:30.", field="time_start") from None
     with session_scope() as session:
         actor = _optional_actor(session, request)
+        ratelimit.enforce(session, "waitlist", ip=client_ip(request), contacts=(body.contact.email, body.contact.phone))
         entry = booking.join_waitlist(session, actor, service_id=body.service_id, preferred_day=body.preferred_day,
                                       time_start=hhmm(body.time_start), time_end=hhmm(body.time_end),
                                       name=body.contact.name, phone=body.contact.phone, email=body.contact.email)

@@ -20,9 +20,9 @@ from pydantic import ConfigDict, Field
 
 from nexdrive.adapters import get_adapter
 from nexdrive.db import session_scope
-from nexdrive.services import packages, payments, vouchers
+from nexdrive.services import packages, payments, ratelimit, vouchers
 from nexdrive.services.errors import ServiceError, ValidationFailed
-from webhooks.accounts import _data, _iso, current_actor
+from webhooks.accounts import _data, _iso, client_ip, current_actor
 from webhooks.booking import _manage_token, _optional_actor
 from webhooks.edge import StrictInput
 from webhooks.envelope import EnvelopeRoute, error_envelope, service_error_response
@@ -89,6 +89,7 @@ async def webhook(request: Request) -> JSONResponse:
 def checkout(body: CheckoutBody, request: Request) -> JSONResponse:
     with session_scope() as session:
         actor = _optional_actor(session, request)
+        ratelimit.enforce(session, "confirm", ip=client_ip(request))
         started = payments.start_booking_checkout(
             session, actor, booking_id=body.booking_id, manage_token=body.manage_token or _manage_token(request),
             voucher_code=body.voucher_code, use_package=body.use_package, pay_later=body.pay_later)
@@ -169,6 +170,7 @@ def my_packages(request: Request, student_id: uuid.UUID | None = None) -> JSONRe
 def validate_voucher(body: VoucherBody, request: Request) -> JSONResponse:
     with session_scope() as session:
         actor = _optional_actor(session, request)
+        ratelimit.enforce(session, "voucher", ip=client_ip(request))
         check = vouchers.check_voucher(session, body.code, service_id=body.service_id,
                                        student_id=actor.student_id if actor.role == "student" else None)
         if not check.code and not check.ok:

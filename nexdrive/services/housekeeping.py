@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from nexdrive.services import accounts
+from nexdrive.services import accounts, ratelimit
 
 JOB_RUNS_KEPT = timedelta(days=30)
 
@@ -39,4 +39,5 @@ def purge_job_runs(session: Session, now: datetime | None = None, kept: timedelt
 def nightly_tidy(session: Session, now: datetime | None = None) -> dict:
     """The nightly housekeeping: sign-in throttle rows past every window, and old job records."""
     return {"throttle_events_purged": accounts.purge_throttle_events(session),
+            "rate_limit_counters_purged": ratelimit.purge_expired(session),
             "job_runs_purged": purge_job_runs(session, now)}
