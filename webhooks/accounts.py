@@ -198,15 +198,17 @@ _GENERIC_EMAIL_SENT = ("If an account exists for that email, we've sent a link t
 # ─────────────────────────────────────────────────────────────────────────────
 
 
-@router.post("/auth/sign-up", status_code=201)
+@router.post("/auth/sign-up", status_code=202)
 def sign_up(body: SignUpBody, request: Request) -> JSONResponse:
+    """The same 202 whether or not the email already has an account (no account enumeration): a new
+    learner gets a link to confirm their email and sign in; an existing one an email saying so."""
     with session_scope() as session:
         ratelimit.enforce(session, "sign_up", ip=client_ip(request), contact=body.email)
-        issued = accounts.sign_up_student(
+        accounts.request_sign_up(
             session, email=body.email, password=body.password, first_name=body.first_name,
             last_name=body.last_name, phone=body.phone, date_of_birth=body.date_of_birth,
             instructor_id=body.instructor_id, ip=client_ip(request), user_agent=client_ua(request))
-        return _signed_in_response(session, issued, body.client, 201)
+    return _data({"message": accounts.SIGN_UP_MESSAGE}, 202)
 
 
 @router.post("/auth/sign-in")

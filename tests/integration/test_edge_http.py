@@ -30,7 +30,9 @@ def client(engine, monkeypatch):
 def signed_up(client):
     r = client.post("/api/v1/auth/sign-up", json={"email": "lee@example.com", "password": PASSWORD,
                                                   "first_name": "Lee", "last_name": "Learner"})
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text
+    r = client.post("/api/v1/auth/sign-in", json={"email": "lee@example.com", "password": PASSWORD})
+    assert r.status_code == 200, r.text
     return r
 
 
