@@ -2,6 +2,8 @@ import os
 
 import reflex as rx
 
+from nexdrive.settings import get_settings
+
 config = rx.Config(
     app_name="nexdrive",
     # The database is ours (SQLModel + Alembic, nexdrive/db.py); Reflex's own db tooling is unused.
@@ -17,4 +19,6 @@ config = rx.Config(
     ],
     redis_url=os.environ.get("REDIS_URL") or None,
     deploy_url=os.environ.get("PUBLIC_URL", "http://localhost:3000"),
+    # Never "*": with credentials Starlette would reflect any Origin. PUBLIC_URL's origin plus CORS_ORIGINS.
+    cors_allowed_origins=get_settings().allowed_origins,
 )

@@ -18,6 +18,7 @@ __all__ = [
     "NoCreditsLeft",
     "VoucherRefused",
     "AuthRequired",
+    "RateLimited",
 ]
 
 
@@ -109,3 +110,12 @@ class VoucherRefused(ServiceError):
 class AuthRequired(ServiceError):
     code = "AUTH_REQUIRED"
     http_status = 401
+
+
+class RateLimited(ServiceError):
+    code = "RATE_LIMITED"
+    http_status = 429
+
+    @property
+    def retry_after(self) -> int:
+        return int(self.details.get("retry_after_seconds", 60))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,6 +34,11 @@ class Settings:
     business_timezone: str = "Australia/Sydney"
     load_demo_data: bool = field(default_factory=lambda: _flag("NEXDRIVE_DEMO_DATA", True))
     run_scheduler: bool = field(default_factory=lambda: _flag("NEXDRIVE_SCHEDULER", True))
+    # Rate limits on public mutations, e.g. "reserve=60/20/3600,voucher=off" (nexdrive/services/core/ratelimit.py).
+    rate_limits: str = field(default_factory=lambda: _env("NEXDRIVE_RATE_LIMITS"))
+    # Origins besides PUBLIC_URL's allowed to call the API with credentials (comma-separated, e.g. a staging site).
+    cors_origins: tuple[str, ...] = field(default_factory=lambda: tuple(
+        o.strip().rstrip("/") for o in _env("CORS_ORIGINS").split(",") if o.strip() and o.strip() != "*"))
 
     # External services: empty means "use the offline adapter".
     stripe_secret_key: str = field(default_factory=lambda: _env("STRIPE_SECRET_KEY"))
@@ -55,6 +61,13 @@ class Settings:
     @property
     def embedded_database(self) -> bool:
         return self.embedded_flag or not self.database_url
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """PUBLIC_URL's origin plus CORS_ORIGINS: the only origins trusted with credentials (CORS, cookie writes)."""
+        parts = urlsplit(self.public_url)
+        origins = [f"{parts.scheme}://{parts.netloc}"]
+        return origins + [o for o in self.cors_origins if o not in origins]
 
     @property
     def storage_dir(self) -> Path:

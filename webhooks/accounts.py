@@ -17,11 +17,11 @@ from __future__ import annotations
 import html
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Any, Literal
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
@@ -30,10 +30,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from nexdrive.db import session_scope
 from nexdrive.services.core import access
 from nexdrive.services.identity import accounts
+from nexdrive.services.core import ratelimit
 from nexdrive.services.identity.accounts import IssuedSession
 from nexdrive.services.core.actors import Actor
 from nexdrive.errors import Forbidden, ServiceError
 from nexdrive.settings import get_settings
+from webhooks.edge import Offset, PageLimit, SaneDate, SeqNumber, StrictInput
 from webhooks.envelope import EnvelopeRoute
 
 SESSION_COOKIE = "nxd_session"
@@ -78,9 +80,8 @@ def request_token(request: Request) -> tuple[str | None, str | None]:
 
 
 def _allowed_origins(request: Request) -> set[str]:
-    public = urlsplit(get_settings().public_url)
     own = f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
-    return {f"{public.scheme}://{public.netloc}", own}
+    return {*get_settings().allowed_origins, own}
 
 
 def _check_origin(request: Request, how: str | None) -> None:
@@ -88,7 +89,12 @@ def _check_origin(request: Request, how: str | None) -> None:
     if how != "cookie" or request.method in ("GET", "HEAD", "OPTIONS"):
         return
     origin = request.headers.get("origin")
-    if origin and origin != "null" and origin.rstrip("/") not in _allowed_origins(request):
+    if origin is None:
+        # Old browsers omit Origin on same-origin posts; a cross-site one still says so in Sec-Fetch-Site.
+        if request.headers.get("sec-fetch-site") == "cross-site":
+            raise Forbidden("This request came from another site and was refused.")
+        return
+    if origin == "null" or origin.rstrip("/") not in _allowed_origins(request):
         raise Forbidden("This request came from another site and was refused.")
 
 
@@ -127,7 +133,7 @@ def _signed_in_response(session, issued: IssuedSession, client: str, status_code
 # ─────────────────────────────────────────────────────────────────────────────
 
 
-class _Body(BaseModel):
+class _Body(StrictInput):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -137,7 +143,7 @@ class SignUpBody(_Body):
     first_name: str = Field(max_length=100)
     last_name: str = Field(max_length=100)
     phone: str | None = Field(default=None, max_length=30)
-    date_of_birth: date | None = None
+    date_of_birth: SaneDate | None = None
     instructor_id: uuid.UUID | None = None
     client: Literal["browser", "api"] = "browser"
 
@@ -172,7 +178,7 @@ class MeUpdateBody(_Body):
     first_name: str | None = Field(default=None, max_length=100)
     last_name: str | None = Field(default=None, max_length=100)
     phone: str | None = Field(default=None, max_length=30)
-    date_of_birth: date | None = None
+    date_of_birth: SaneDate | None = None
     address_line1: str | None = Field(default=None, max_length=200)
     address_line2: str | None = Field(default=None, max_length=200)
     suburb: str | None = Field(default=None, max_length=100)
@@ -194,20 +200,24 @@ _GENERIC_EMAIL_SENT = ("If an account exists for that email, we've sent a link t
 # ─────────────────────────────────────────────────────────────────────────────
 
 
-@router.post("/auth/sign-up", status_code=201)
+@router.post("/auth/sign-up", status_code=202)
 def sign_up(body: SignUpBody, request: Request) -> JSONResponse:
+    """The same 202 whether or not the email already has an account (no account enumeration): a new
+    learner gets a link to confirm their email and sign in; an existing one an email saying so."""
     with session_scope() as session:
-        issued = accounts.sign_up_student(
+        ratelimit.enforce(session, "sign_up", ip=client_ip(request), contact=body.email)
+        accounts.request_sign_up(
             session, email=body.email, password=body.password, first_name=body.first_name,
             last_name=body.last_name, phone=body.phone, date_of_birth=body.date_of_birth,
             instructor_id=body.instructor_id, ip=client_ip(request), user_agent=client_ua(request))
-        return _signed_in_response(session, issued, body.client, 201)
+    return _data({"message": accounts.SIGN_UP_MESSAGE}, 202)
 
 
 @router.post("/auth/sign-in")
 def sign_in(body: SignInBody, request: Request) -> JSONResponse:
     previous, _ = request_token(request)
     with session_scope() as session:
+        ratelimit.enforce(session, "sign_in", ip=client_ip(request), contact=body.email)
         issued = accounts.sign_in(session, email=body.email, password=body.password, ip=client_ip(request),
                                   user_agent=client_ua(request), previous_token=previous)
         return _signed_in_response(session, issued, body.client)
@@ -404,17 +414,17 @@ def student_progress(student_id: uuid.UUID, request: Request) -> JSONResponse:
 
 
 @router.get("/students/{student_id}/lessons")
-def student_lessons(student_id: uuid.UUID, request: Request, limit: int = 50, offset: int = 0) -> JSONResponse:
+def student_lessons(student_id: uuid.UUID, request: Request, limit: PageLimit = 50, offset: Offset = 0) -> JSONResponse:
     return _read(request, access.list_lessons, student_id=student_id, limit=limit, offset=offset)
 
 
 @router.get("/students/{student_id}/bookings")
-def student_bookings(student_id: uuid.UUID, request: Request, limit: int = 50, offset: int = 0) -> JSONResponse:
+def student_bookings(student_id: uuid.UUID, request: Request, limit: PageLimit = 50, offset: Offset = 0) -> JSONResponse:
     return _read(request, access.list_bookings, student_id=student_id, limit=limit, offset=offset)
 
 
 @router.get("/students/{student_id}/payments")
-def student_payments(student_id: uuid.UUID, request: Request, limit: int = 50, offset: int = 0) -> JSONResponse:
+def student_payments(student_id: uuid.UUID, request: Request, limit: PageLimit = 50, offset: Offset = 0) -> JSONResponse:
     return _read(request, access.list_payments, student_id=student_id, limit=limit, offset=offset)
 
 
@@ -424,6 +434,6 @@ def student_bridge_forms(student_id: uuid.UUID, request: Request) -> JSONRespons
 
 
 @router.get("/admin/audit-log")
-def audit_log(request: Request, limit: int = 100, before_seq: int | None = None,
-              event_type: str | None = None) -> JSONResponse:
+def audit_log(request: Request, limit: PageLimit = 100, before_seq: SeqNumber | None = None,
+              event_type: str | None = Query(None, max_length=100)) -> JSONResponse:
     return _read(request, access.read_audit_log, limit=limit, before_seq=before_seq, event_type=event_type)

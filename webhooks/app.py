@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from nexdrive.settings import get_settings
 from webhooks import health
+from webhooks.edge import EdgeGuard, SecurityHeaders
 from webhooks.envelope import error_envelope
 from webhooks.accounts import router as accounts_router
 from webhooks.booking import router as booking_router
@@ -48,4 +51,12 @@ def build_api() -> FastAPI:
     api.include_router(payments_router, prefix="/api/v1")
     api.include_router(sms_router, prefix="/api/v1")
     api.include_router(inbox_router, prefix="/api/v1")
+    # Outermost last: security headers on every response, then the input guard and catch-all for /api/.
+    api.add_middleware(EdgeGuard)
+    # Only our own site (and CORS_ORIGINS) may read responses with credentials; Reflex adds the same
+    # policy from rxconfig.cors_allowed_origins around the whole app.
+    api.add_middleware(CORSMiddleware, allow_origins=get_settings().allowed_origins, allow_credentials=True,
+                       allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+                       allow_headers=["Content-Type", "Authorization", "X-Manage-Token", "Idempotency-Key"])
+    api.add_middleware(SecurityHeaders)
     return api

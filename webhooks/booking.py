@@ -10,30 +10,31 @@ API, the SMS bot and the voice agent call the same functions.
 from __future__ import annotations
 
 import uuid
-import datetime as dt
 from datetime import datetime, timedelta
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from nexdrive.db import session_scope
 from nexdrive.services.scheduling import booking
 from nexdrive.services.scheduling import catalogue
 from nexdrive.services.crm import contacts
 from nexdrive.services.scheduling import ics
+from nexdrive.services.core import ratelimit
 from nexdrive.services.identity.accounts import AuthRequired
 from nexdrive.services.core.actors import Actor
 from nexdrive.errors import ValidationFailed
 from nexdrive.formats import BUSINESS_TZ
 from webhooks.accounts import _data, client_ip, client_ua, current_actor, request_token
+from webhooks.edge import SaneDate, StrictInput
 from webhooks.envelope import EnvelopeRoute
 
 router = APIRouter(tags=["booking"], route_class=EnvelopeRoute)
 
 
-class _Strict(BaseModel):
+class _Strict(StrictInput):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
@@ -52,7 +53,7 @@ class UtmIn(_Strict):
 class ReserveBody(_Strict):
     service_id: str = Field(..., description="Service id or slug")
     instructor_id: uuid.UUID | None = None
-    date: dt.date = Field(..., description="Lesson date in Canberra (YYYY-MM-DD)")
+    date: SaneDate = Field(..., description="Lesson date in Canberra (YYYY-MM-DD)")
     start_time: str = Field(..., pattern=r"^\d{2}:\d{2}$", description="Canberra wall-clock start, HH:MM")
     contact: ContactIn = Field(default_factory=ContactIn)
     student_id: uuid.UUID | None = Field(None, description="Book for this student (staff, or a parent allowed to)")
@@ -69,7 +70,7 @@ class ConfirmBody(_Strict):
 
 
 class RescheduleBody(_Strict):
-    date: dt.date
+    date: SaneDate
     start_time: str = Field(..., pattern=r"^\d{2}:\d{2}$")
 
 
@@ -104,8 +105,8 @@ def list_services() -> JSONResponse:
 def get_availability(
     service_id: str = Query(..., description="Service id or slug"),
     instructor_id: uuid.UUID | None = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
+    date_from: SaneDate | None = None,
+    date_to: SaneDate | None = None,
 ) -> JSONResponse:
     today = datetime.now(BUSINESS_TZ).date()
     date_from = date_from or today
@@ -120,6 +121,8 @@ def get_availability(
 def reserve(body: ReserveBody, request: Request) -> JSONResponse:
     with session_scope() as session:
         actor = _optional_actor(session, request)
+        ratelimit.enforce(session, "reserve", ip=client_ip(request),
+                          contacts=(body.contact.email, body.contact.phone))
         start = booking.local_start(body.date, body.start_time)
         result = booking.book_lesson(
             session, actor, service_id=body.service_id, start_time=start, instructor_id=body.instructor_id,
@@ -136,6 +139,7 @@ def reserve(body: ReserveBody, request: Request) -> JSONResponse:
 def confirm(body: ConfirmBody, request: Request) -> JSONResponse:
     with session_scope() as session:
         actor = _optional_actor(session, request)
+        ratelimit.enforce(session, "confirm", ip=client_ip(request))
         confirmed = booking.confirm_booking(session, actor, body.reservation_id, manage_token=body.manage_token)
         return _data({"booking": booking.booking_summary(session, confirmed)})
 
@@ -144,8 +148,8 @@ def confirm(body: ConfirmBody, request: Request) -> JSONResponse:
 def list_bookings(
     request: Request,
     status: Literal["held", "confirmed", "in_progress", "completed", "cancelled", "no_show"] | None = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
+    date_from: SaneDate | None = None,
+    date_to: SaneDate | None = None,
     page_cursor: str | None = Query(None, max_length=200),
     limit: int = Query(20, ge=1, le=100),
 ) -> JSONResponse:
@@ -242,6 +246,7 @@ def join_waitlist(body: WaitlistBody, request: Request) -> JSONResponse:
             raise ValidationFailed("Use a time like 15:30.", field="time_start") from None
     with session_scope() as session:
         actor = _optional_actor(session, request)
+        ratelimit.enforce(session, "waitlist", ip=client_ip(request), contacts=(body.contact.email, body.contact.phone))
         entry = booking.join_waitlist(session, actor, service_id=body.service_id, preferred_day=body.preferred_day,
                                       time_start=hhmm(body.time_start), time_end=hhmm(body.time_end),
                                       name=body.contact.name, phone=body.contact.phone, email=body.contact.email)

@@ -10,17 +10,18 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from nexdrive.db import session_scope
 from nexdrive.services.messaging import inbox
 from webhooks.accounts import _data, current_actor
+from webhooks.edge import StrictInput
 from webhooks.envelope import EnvelopeRoute
 
 router = APIRouter(tags=["notifications"], route_class=EnvelopeRoute)
 
 
-class NotificationPatch(BaseModel):
+class NotificationPatch(StrictInput):
     model_config = ConfigDict(extra="forbid")
     read: Literal[True]
 

@@ -17,6 +17,7 @@ from nexdrive.services.money import invoices
 from nexdrive.services.core.actors import Actor
 from webhooks.accounts import current_actor
 from webhooks.booking import _manage_token, _optional_actor
+from webhooks.edge import MAX_INT
 from webhooks.envelope import EnvelopeRoute
 
 router = APIRouter(tags=["invoices"], route_class=EnvelopeRoute)
@@ -60,7 +61,7 @@ def booking_invoice(booking_id: uuid.UUID, request: Request) -> Response:
 
 @router.get("/invoices", summary="List invoices (admin: all; student: own; parent: as the student allows)")
 def list_invoices(request: Request, student_id: uuid.UUID | None = None,
-                  limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)) -> JSONResponse:
+                  limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=MAX_INT)) -> JSONResponse:
     with session_scope() as session:
         actor, _ = current_actor(session, request)
         rows = invoices.list_invoices(session, actor, student_id=student_id, limit=limit, offset=offset)

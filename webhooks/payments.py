@@ -16,16 +16,18 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from nexdrive.adapters import get_adapter
 from nexdrive.db import session_scope
 from nexdrive.services.money import packages
 from nexdrive.services.money import payments
+from nexdrive.services.core import ratelimit
 from nexdrive.services.money import vouchers
 from nexdrive.errors import ServiceError, ValidationFailed
-from webhooks.accounts import _data, _iso, current_actor
+from webhooks.accounts import _data, _iso, client_ip, current_actor
 from webhooks.booking import _manage_token, _optional_actor
+from webhooks.edge import StrictInput
 from webhooks.envelope import EnvelopeRoute, error_envelope, service_error_response
 
 log = logging.getLogger(__name__)
@@ -33,7 +35,7 @@ router = APIRouter(tags=["payments"], route_class=EnvelopeRoute)
 MAX_WEBHOOK_BYTES = 512 * 1024
 
 
-class _Strict(BaseModel):
+class _Strict(StrictInput):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
@@ -90,6 +92,7 @@ async def webhook(request: Request) -> JSONResponse:
 def checkout(body: CheckoutBody, request: Request) -> JSONResponse:
     with session_scope() as session:
         actor = _optional_actor(session, request)
+        ratelimit.enforce(session, "confirm", ip=client_ip(request))
         started = payments.start_booking_checkout(
             session, actor, booking_id=body.booking_id, manage_token=body.manage_token or _manage_token(request),
             voucher_code=body.voucher_code, use_package=body.use_package, pay_later=body.pay_later)
@@ -170,6 +173,7 @@ def my_packages(request: Request, student_id: uuid.UUID | None = None) -> JSONRe
 def validate_voucher(body: VoucherBody, request: Request) -> JSONResponse:
     with session_scope() as session:
         actor = _optional_actor(session, request)
+        ratelimit.enforce(session, "voucher", ip=client_ip(request))
         check = vouchers.check_voucher(session, body.code, service_id=body.service_id,
                                        student_id=actor.student_id if actor.role == "student" else None)
         if not check.code and not check.ok:

@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Optional
 
 import sqlalchemy as sa
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
 
-from nexdrive.models.base import check_in, created_at_field, inet_field, text_field, uuid_pk
+from nexdrive.models.base import TZ, check, check_in, created_at_field, inet_field, text_field, uuid_pk
 
 THROTTLE_ACTIONS = ("sign_in_failed", "magic_link", "password_reset")
 
@@ -33,3 +33,16 @@ class AuthThrottleEvent(SQLModel, table=True):
     account: Optional[str] = text_field()  # lower-case email as typed (known or not)
     ip: Optional[str] = inet_field()
     created_at: datetime = created_at_field()
+
+
+class RateLimitCounter(SQLModel, table=True):
+    """Fixed-window hit counters for public mutations (``nexdrive.services.core.ratelimit``), one row per bucket
+    (action + who: an IP or a contact) and window, shared by every app process."""
+
+    __tablename__ = "rate_limit_counters"
+    __table_args__ = (check("hits >= 0", "hits"),)
+
+    bucket: str = Field(sa_column=sa.Column(sa.Text(), primary_key=True))
+    window_start: datetime = Field(sa_column=sa.Column(TZ, primary_key=True))
+    hits: int = Field(default=0, sa_column=sa.Column(sa.Integer(), nullable=False, server_default=sa.text("0")))
+    expires_at: datetime = Field(sa_column=sa.Column(TZ, nullable=False, index=True))

@@ -44,7 +44,7 @@ OUR_TABLES = {
     "users", "auth_sessions", "magic_links", "parent_invitations", "webhook_events",
     "outbox_messages", "notification_preferences", "marketing_consents", "invoices",
     "invoice_counters", "voucher_redemptions", "refunds", "business_settings", "chain_heads",
-    "public_holidays", "offline_deliveries", "job_runs",
+    "public_holidays", "offline_deliveries", "job_runs", "rate_limit_counters",
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import reflex as rx
 
 from nexdrive.components.layout import layout
-from nexdrive.pages.auth._forms import card, field, go_to, message_box, page_title, submit_button
+from nexdrive.pages.auth._forms import card, field, message_box, page_title, submit_button
 from nexdrive.pages.auth.sign_in import check_email
 from nexdrive.state.auth import AuthState, api_error_message, api_field_errors, dom_value, post_json_script
 
@@ -22,6 +22,7 @@ class SignUpState(rx.State):
     phone_error: str = ""
     password_error: str = ""
     form_error: str = ""
+    done_message: str = ""
     loading: bool = False
 
     def _clear(self) -> None:
@@ -31,6 +32,7 @@ class SignUpState(rx.State):
     @rx.event
     def reset_form(self):
         self._clear()
+        self.done_message = ""
         self.loading = False
 
     @rx.event
@@ -53,9 +55,13 @@ class SignUpState(rx.State):
 
     @rx.event
     def finished(self, result: dict):
-        if isinstance(result, dict) and result.get("ok"):
-            return go_to("/student")
         self.loading = False
+        if isinstance(result, dict) and result.get("ok"):
+            # The same answer whether or not the email already had an account: the email says which.
+            data = result.get("data") or {}
+            self.done_message = data.get("message") or ("Thanks! Check your email: we've sent you a link to "
+                                                         "finish signing up.")
+            return None
         fields = api_field_errors(result)
         for key, message in fields.items():
             if hasattr(self, f"{key}_error"):
@@ -73,6 +79,7 @@ def sign_up_page() -> rx.Component:
             rx.form(
                 rx.vstack(
                     message_box(SignUpState.form_error, id="sign-up-error"),
+                    message_box(SignUpState.done_message, tone="green", icon="mail-check", id="sign-up-done"),
                     rx.grid(
                         field("First name", id="su-first_name", name="first_name", autocomplete="given-name",
                               error=SignUpState.first_name_error),

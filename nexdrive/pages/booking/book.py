@@ -31,6 +31,7 @@ from nexdrive.services.scheduling import booking
 from nexdrive.services.scheduling import catalogue
 from nexdrive.services.crm import contacts
 from nexdrive.services.money import payments
+from nexdrive.services.core import ratelimit
 from nexdrive.services.money import vouchers
 from nexdrive.errors import ServiceError, SlotUnavailable, ValidationFailed
 from nexdrive.formats import BUSINESS_TZ, au_date, au_time, aud
@@ -250,6 +251,7 @@ class BookingWidgetState(rx.State):
                                            reason="Visitor chose another time")
                 except ServiceError:
                     pass
+            ratelimit.enforce(session, "reserve", ip=actor.ip_address, contacts=(details["email"], details["phone"]))
             r = booking.book_lesson(session, actor, service_id=service_id, start_time=yield_start,
                                     name=details["name"] or None, phone=details["phone"] or None,
                                     email=details["email"] or None, pickup_address=details["pickup_address"],
@@ -318,6 +320,7 @@ class BookingWidgetState(rx.State):
         who = {k: (form.get(f"wl_{k}") or "").strip() or None for k in ("name", "phone", "email")}
 
         def work(session, actor):
+            ratelimit.enforce(session, "waitlist", ip=actor.ip_address, contacts=(who["email"], who["phone"]))
             return booking.join_waitlist(
                 session, actor, service_id=service_id or None, preferred_day=int(day) if day != "" else None,
                 time_start=datetime.strptime(start, "%H:%M").time() if start else None,
@@ -385,9 +388,14 @@ class BookingWidgetState(rx.State):
         code, service_id = self.voucher_code, self.service_id
 
         def work(session, actor):
+            ratelimit.enforce(session, "voucher", ip=actor.ip_address)
             return vouchers.check_voucher(session, code, service_id=service_id,
                                           student_id=actor.student_id if actor.role == "student" else None)
-        check = await run_as_visitor_or_user(self, work)
+        try:
+            check = await run_as_visitor_or_user(self, work)
+        except ServiceError as exc:
+            self.voucher_ok, self.voucher_message, self.discount_cents, self.voucher_applied = False, exc.message, 0, ""
+            return
         self.voucher_ok, self.voucher_message = check.ok, check.message
         self.discount_cents = check.discount_cents if check.ok else 0
         self.voucher_applied = check.code if check.ok else ""
@@ -402,6 +410,7 @@ class BookingWidgetState(rx.State):
         code = self.voucher_applied if self.voucher_ok and choice == "card" else None  # vouchers: online payments
 
         def work(session, actor):
+            ratelimit.enforce(session, "confirm", ip=actor.ip_address)
             start = payments.start_booking_checkout(
                 session, actor, booking_id=uuid.UUID(booking_id), manage_token=token, voucher_code=code,
                 use_package=choice == "package", pay_later=choice == "later")

@@ -10,6 +10,7 @@ from nexdrive.components.layout import layout
 from nexdrive.components.ui import button_link, page_header, page_section
 from nexdrive.pages.auth._forms import field, message_box, submit_button
 from nexdrive.services.crm import contacts
+from nexdrive.services.core import ratelimit
 from nexdrive.services.core.actors import VISITOR
 from nexdrive.errors import ServiceError
 from nexdrive.state.auth import run_anonymous
@@ -65,10 +66,15 @@ class ContactState(rx.State):
         params = self.router.url.query_parameters
         utm = contacts.Utm.clean(params.get("utm_source"), params.get("utm_medium"), params.get("utm_campaign"))
         name = (form_data.get("name") or "").strip()
-        try:
-            await run_anonymous(lambda s: contacts.record_enquiry(
+        ip = self.router.session.client_ip or None
+
+        def work(s):
+            ratelimit.enforce(s, "enquiry", ip=ip, contacts=(form_data.get("email"), form_data.get("phone")))
+            return contacts.record_enquiry(
                 s, VISITOR, name=name, phone=form_data.get("phone") or None, email=form_data.get("email") or None,
-                message=form_data.get("message") or "", utm=utm))
+                message=form_data.get("message") or "", utm=utm)
+        try:
+            await run_anonymous(work)
         except ServiceError as exc:
             target = exc.details.get("field")
             if target in FIELDS:

@@ -31,7 +31,6 @@ must not wait on locks the caller's transaction already holds.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import re
 import secrets
 import uuid
@@ -59,10 +58,11 @@ from nexdrive.models.accounts import AuthThrottleEvent
 from nexdrive.models.users import PARENT_RELATIONSHIPS
 from nexdrive.formats import normalise_email
 from nexdrive.services.core import clock
+from nexdrive.services.core.ratelimit import clean_ip
 from nexdrive.services.core.access import PARENT_PERMISSIONS
 from nexdrive.services.core.actors import Actor
 from nexdrive.services.core.audit import record_event
-from nexdrive.errors import AuthRequired, Forbidden, NotFound, ServiceError, ValidationFailed
+from nexdrive.errors import AuthRequired, RateLimited, Forbidden, NotFound, ServiceError, ValidationFailed
 from nexdrive.services.identity.passwords import (
     burn_verification_time,
     check_password_rules,
@@ -82,15 +82,6 @@ from nexdrive.settings import get_settings
 class InvalidCredentials(ServiceError):
     code = "INVALID_CREDENTIALS"
     http_status = 401
-
-
-class RateLimited(ServiceError):
-    code = "RATE_LIMITED"
-    http_status = 429
-
-    @property
-    def retry_after(self) -> int:
-        return int(self.details.get("retry_after_seconds", 60))
 
 
 class EmailTaken(ServiceError):
@@ -141,8 +132,10 @@ LIMITS: dict[str, Limit] = {
     "password_reset": Limit(per_account=3, per_ip=10, window=timedelta(minutes=15)),
 }
 _LIMIT_MESSAGES = {
-    "sign_in_failed": "Too many sign-in attempts. For your security, please wait {wait} and try again, "
-                      "or use \u201cForgot password\u201d.",
+    # The lockout stops password guessing only: the owner can still sign in by magic link (a separate
+    # throttle, and consume_magic_link does not look at the password lockout).
+    "sign_in_failed": "Too many sign-in attempts. For your security, password sign-in is paused for {wait}. "
+                      "You can use \u201cForgot password\u201d, or sign in with a link sent to your email.",
     "magic_link": "Too many sign-in links requested. Please wait {wait} before asking for another one, "
                   "and check your inbox (and spam folder) for the links already sent.",
     "password_reset": "Too many password reset requests. Please wait {wait} before asking again, "
@@ -202,16 +195,6 @@ def _clean_phone(value: str | None) -> str | None:
     if digits.startswith("0") and len(digits) == 10:
         digits = "+61" + digits[1:]
     return digits
-
-
-def clean_ip(ip: str | None) -> str | None:
-    """An IP address as PostgreSQL INET accepts it, or None (e.g. a test client's 'testclient')."""
-    if not ip:
-        return None
-    try:
-        return str(ipaddress.ip_address(ip.strip()))
-    except ValueError:
-        return None
 
 
 def _user_by_email(session: Session, email: str) -> User | None:
@@ -436,8 +419,32 @@ def sign_up_student(
     ip: str | None = None,
     user_agent: str | None = None,
 ) -> IssuedSession:
-    """A learner creates their own account and is signed in."""
+    """A learner creates their own account and is signed in (staff tools and tests; the public sign-up
+    is :func:`request_sign_up`, which does not reveal whether an email already has an account)."""
     ip = clean_ip(ip)
+    email, first_name, last_name, phone = _check_sign_up(email, password, first_name, last_name, phone,
+                                                         date_of_birth)
+    if _user_by_email(session, email) is not None:
+        raise EmailTaken("An account with this email already exists. Sign in, or use \u201cForgot password\u201d.",
+                         field="email")
+    user, student = _create_student(session, email=email, password=password, first_name=first_name,
+                                    last_name=last_name, phone=phone, date_of_birth=date_of_birth,
+                                    instructor_id=instructor_id)
+    issued = _issue_session(session, user, ip, user_agent)
+    record_event(session, issued.actor, "ACCOUNT_CREATED", subject_type="user", subject_id=user.id,
+                 details={"role": "student", "student_id": str(student.id), "method": "self_sign_up"})
+    record_event(session, issued.actor, "SIGN_IN", subject_type="user", subject_id=user.id,
+                 details={"method": "sign_up", "session_id": str(issued.session_id)})
+    return issued
+
+
+SIGN_UP_LINK_TTL = timedelta(hours=24)
+SIGN_UP_MESSAGE = ("Thanks! Check your email: we've sent you a link to finish signing up. "
+                   "If you already have an account, the email tells you how to sign in.")
+
+
+def _check_sign_up(email: str, password: str, first_name: str, last_name: str, phone: str | None,
+                   date_of_birth: date | None) -> tuple[str, str, str, str | None]:
     email = normalise_email(email)
     first_name = _clean_name(first_name, "first_name", "first name")
     last_name = _clean_name(last_name, "last_name", "last name")
@@ -445,9 +452,72 @@ def sign_up_student(
     check_password_rules(password, email=email)
     if date_of_birth is not None and date_of_birth > clock.today():
         raise ValidationFailed("Please check your date of birth.", field="date_of_birth")
-    if _user_by_email(session, email) is not None:
-        raise EmailTaken("An account with this email already exists. Sign in, or use \u201cForgot password\u201d.",
-                         field="email")
+    return email, first_name, last_name, phone
+
+
+def request_sign_up(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    phone: str | None = None,
+    date_of_birth: date | None = None,
+    instructor_id: uuid.UUID | None = None,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> str | None:
+    """The public sign-up. Answers the same whether or not the email already has an account:
+
+    * a new email gets an account and an email with a link that confirms the address and signs them in;
+    * an email that already has an account gets nothing changed, and its owner an email saying someone
+      tried to sign up with it (sign in, or reset the password).
+
+    Returns the link's raw token for tools and tests (None for an existing account); the API never
+    returns it. Input errors (a weak password, a missing name) are reported the same either way.
+    """
+    ip = clean_ip(ip)
+    email, first_name, last_name, phone = _check_sign_up(email, password, first_name, last_name, phone,
+                                                         date_of_birth)
+    visitor = Actor(role="visitor", ip_address=ip, user_agent=user_agent)
+    existing = _user_by_email(session, email)
+    if existing is not None:
+        burn_verification_time(password)  # the new-account path spends the same on hashing
+        _queue_email(
+            session, to=existing.email, subject="Someone tried to sign up with your email",
+            template="sign_up_existing_account", user_id=existing.id,
+            body=("Hi,\n\nSomeone (hopefully you) just tried to create a NexDrive Academy account with this "
+                  "email address, but you already have one. Nothing has changed.\n\n"
+                  f"Sign in: {_public_url('/sign-in')}\n"
+                  f"Forgotten your password? Reset it: {_public_url('/forgot-password')}\n"
+                  "You can also sign in with a link sent to your email from the sign-in page.\n\n"
+                  "If it wasn't you, you can ignore this email.\n\n\u2014 NexDrive Academy, Canberra"),
+        )
+        record_event(session, visitor, "SIGN_UP_EXISTING_EMAIL", subject_type="user", subject_id=existing.id,
+                     severity="warning")
+        return None
+    user, student = _create_student(session, email=email, password=password, first_name=first_name,
+                                    last_name=last_name, phone=phone, date_of_birth=date_of_birth,
+                                    instructor_id=instructor_id)
+    token = _create_link(session, user=user, purpose="sign_in", ttl=SIGN_UP_LINK_TTL, ip=ip)
+    _queue_email(
+        session, to=user.email, subject="Welcome to NexDrive Academy: confirm your email", template="sign_up_welcome",
+        user_id=user.id,
+        body=(f"Hi {first_name},\n\nThanks for creating your NexDrive Academy learner account. Use this link to "
+              f"confirm your email and sign in (it works once, within 24 hours):\n\n"
+              f"{_public_url(MAGIC_LINK_PATH + token)}\n\nYou can also sign in with your email and password at "
+              f"{_public_url('/sign-in')}.\n\nIf you didn't sign up, you can ignore this email.\n\n"
+              "\u2014 NexDrive Academy, Canberra"),
+    )
+    record_event(session, visitor, "ACCOUNT_CREATED", subject_type="user", subject_id=user.id,
+                 details={"role": "student", "student_id": str(student.id), "method": "self_sign_up"})
+    return token
+
+
+def _create_student(session: Session, *, email: str, password: str, first_name: str, last_name: str,
+                    phone: str | None, date_of_birth: date | None,
+                    instructor_id: uuid.UUID | None) -> tuple[User, Student]:
     chosen_instructor = _default_instructor_id(session, instructor_id)
     user = User(email=email, password_hash=hash_password(password), role="student")
     session.add(user)
@@ -459,12 +529,7 @@ def sign_up_student(
     student = Student(user_id=user.id, profile_id=profile.id, instructor_id=chosen_instructor)
     session.add(student)
     session.flush()
-    issued = _issue_session(session, user, ip, user_agent)
-    record_event(session, issued.actor, "ACCOUNT_CREATED", subject_type="user", subject_id=user.id,
-                 details={"role": "student", "student_id": str(student.id), "method": "self_sign_up"})
-    record_event(session, issued.actor, "SIGN_IN", subject_type="user", subject_id=user.id,
-                 details={"method": "sign_up", "session_id": str(issued.session_id)})
-    return issued
+    return user, student
 
 
 def sign_in(

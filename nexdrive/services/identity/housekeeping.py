@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from nexdrive.services.core import clock
 from nexdrive.services.identity import accounts
+from nexdrive.services.core import ratelimit
+from nexdrive.services.core import clock
 
 JOB_RUNS_KEPT = timedelta(days=30)
 
@@ -40,4 +41,5 @@ def purge_job_runs(session: Session, now: datetime | None = None, kept: timedelt
 def nightly_tidy(session: Session, now: datetime | None = None) -> dict:
     """The nightly housekeeping: sign-in throttle rows past every window, and old job records."""
     return {"throttle_events_purged": accounts.purge_throttle_events(session),
+            "rate_limit_counters_purged": ratelimit.purge_expired(session),
             "job_runs_purged": purge_job_runs(session, now)}
