@@ -1,6 +1,6 @@
 """The job table, and running one due run of a job exactly once across every app process.
 
-How "once" is guaranteed (DESIGN.md §1). Every app process (each Reflex
+How "once" is guaranteed (docs/decisions/0000-stack.md). Every app process (each Reflex
 worker, or a separate ``manage.py jobs serve``) runs the same APScheduler job
 table with aligned cron triggers, so all of them fire at the same moments.
 When a job fires, the process:

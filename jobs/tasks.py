@@ -55,7 +55,7 @@ def release_holds(engine: Engine, now: datetime | None) -> dict:
     from nexdrive.services.money import payments
 
     # Close open checkouts first: a session still open when its hold lapses could be paid for a
-    # time someone else then takes (DESIGN.md §3.1).
+    # time someone else then takes (docs/decisions/0001-no-double-booking.md).
     with session_scope(engine) as session:
         expired = payments.expire_stale_checkouts(session, now)
     with session_scope(engine) as session:

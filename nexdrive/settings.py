@@ -1,7 +1,7 @@
 """One settings object, read from the environment, with safe local defaults.
 
 Every external service is optional: when its credentials are absent the
-offline adapter is used (DESIGN.md §4), so a fresh machine runs everything.
+offline adapter is used (docs/decisions/0005-outbox-and-offline-adapters.md), so a fresh machine runs everything.
 """
 from __future__ import annotations
 

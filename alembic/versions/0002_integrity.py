@@ -1,4 +1,4 @@
-"""Integrity guarantees the database enforces itself (DESIGN.md §3.1-3.3).
+"""Integrity guarantees the database enforces itself (docs/decisions/0001-no-double-booking.md-3.3).
 
 * bookings: no two live bookings/holds of one instructor overlap, buffers
   included. An exclusion constraint over (instructor_key, [start, blocked_until))

@@ -4,7 +4,7 @@
 runs the same APScheduler job table; before doing the work a process inserts
 ``(job_name, due_at)`` with ON CONFLICT DO NOTHING in its own committed
 transaction, and only the process whose insert lands does the work
-(DESIGN.md §1: "each due job fires once across all processes").
+(docs/decisions/0000-stack.md: "each due job fires once across all processes").
 
 Revision ID: 0007
 Revises: 0006

@@ -1,7 +1,7 @@
 """Ports to the outside world and the one place that chooses their implementations.
 
 Each external service has a real implementation and an offline default, chosen
-from settings (DESIGN.md §4): with no credentials the offline one is used, so a
+from settings (docs/decisions/0005-outbox-and-offline-adapters.md): with no credentials the offline one is used, so a
 fresh machine runs the whole app with no network.
 """
 from __future__ import annotations

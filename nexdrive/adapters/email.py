@@ -1,4 +1,4 @@
-"""The email port: SMTP (stdlib smtplib) when SMTP_URL is set, the outbox otherwise (DESIGN.md §4).
+"""The email port: SMTP (stdlib smtplib) when SMTP_URL is set, the outbox otherwise (docs/decisions/0005-outbox-and-offline-adapters.md).
 
 ``SMTP_URL``: ``smtp://user:pass@host:587`` (STARTTLS when the server offers
 it; a password is never sent unencrypted to anything but this machine) or

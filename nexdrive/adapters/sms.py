@@ -1,4 +1,4 @@
-"""The SMS port: Twilio when configured, the outbox otherwise (DESIGN.md §4).
+"""The SMS port: Twilio when configured, the outbox otherwise (docs/decisions/0005-outbox-and-offline-adapters.md).
 
 Bodies are normalised to the GSM-7 alphabet where a look-alike exists (an en
 dash in "9:30 am – 10:30 am" would otherwise make the whole message UCS-2 and

@@ -1,4 +1,4 @@
-"""File storage port: invoice PDFs and other documents (DESIGN.md §4).
+"""File storage port: invoice PDFs and other documents (docs/decisions/0005-outbox-and-offline-adapters.md).
 
 ``S3Storage`` talks to any S3-compatible service (AWS S3, Cloudflare R2, MinIO)
 through boto3 when ``S3_BUCKET`` is set; ``LocalStorage`` keeps files under

@@ -1,6 +1,6 @@
 """Shared column helpers for the SQLModel tables.
 
-Conventions (DESIGN.md §1-§3):
+Conventions (docs/decisions/0000-stack.md-§3):
 
 * UUID primary keys: ``gen_random_uuid()`` in the database *and* ``uuid4`` in
   Python, so an object has its id before it is flushed.

@@ -1,6 +1,6 @@
 """Bookings (holds and confirmed lessons in one table) and the waitlist.
 
-DESIGN.md §3.1: a booking blocks its instructor over
+docs/decisions/0001-no-double-booking.md: a booking blocks its instructor over
 ``[start_time, blocked_until)`` where ``blocked_until = end_time + buffer`` is
 stored. Migration 0002 adds the exclusion constraint over
 ``(int8range(instructor_key, instructor_key, '[]'), tstzrange(start_time,

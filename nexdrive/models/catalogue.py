@@ -1,7 +1,7 @@
 """What can be booked and when: services, availability_rules, availability_overrides.
 
 Availability times are wall-clock ``TIME`` values in the business time zone
-(Australia/Sydney, DESIGN.md §3.9); the booking service converts them to UTC
+(Australia/Sydney, docs/decisions/0008-time-and-money-formats.md); the booking service converts them to UTC
 instants per date.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ from nexdrive.models.base import (
 
 SERVICE_CATEGORIES = ("lesson", "co_lesson", "assessment", "special")
 OVERRIDE_TYPES = ("blocked", "available")
-# Which CBT&A rule gates a service (DESIGN.md §3.5); NULL = anyone may book it.
+# Which CBT&A rule gates a service (docs/decisions/0004-cbta-rules.md); NULL = anyone may book it.
 ELIGIBILITY_KINDS = ("review_1", "review_2", "final_drive")
 
 

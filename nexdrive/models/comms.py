@@ -2,11 +2,11 @@
 notification_preferences, marketing_consents and the transactional outbox.
 
 Outbound SMS/email is written to ``outbox_messages`` in the same transaction as
-the change that caused it (DESIGN.md §4); a dispatcher claims ``pending`` rows
+the change that caused it (docs/decisions/0005-outbox-and-offline-adapters.md); a dispatcher claims ``pending`` rows
 with ``FOR UPDATE SKIP LOCKED``, retries with backoff and records the
 provider's message id. ``idempotency_key`` stops a message being queued twice.
 Marketing messages (``is_marketing``) need a live row in ``marketing_consents``;
-an SMS "STOP" revokes it at once (DESIGN.md §3.10).
+an SMS "STOP" revokes it at once (docs/decisions/0009-messages-and-consent.md).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """CBT&A compliance: competency_tasks, student_competencies, signatures,
 audit_log and chain_heads.
 
-Hash chains (DESIGN.md §3.2): ``audit_log``, ``signatures`` and
+Hash chains (docs/decisions/0002-hash-chains.md): ``audit_log``, ``signatures`` and
 ``student_competencies`` each carry ``chain``, ``seq``, ``previous_hash`` and
 ``record_hash``. A BEFORE INSERT trigger (migration 0002) locks the chain's row
 in ``chain_heads`` ``FOR UPDATE``, sets ``seq = head.seq + 1``,

@@ -1,7 +1,7 @@
 """Lesson records (the digital per-lesson logbook row), bridge forms,
 student self-assessments and instructor-only private notes.
 
-``lessons`` is append-only once signed (DESIGN.md §3.3; the triggers are in
+``lessons`` is append-only once signed (docs/decisions/0003-append-only.md; the triggers are in
 migration 0002): a lesson is *signed* when ``status = 'completed'`` and
 ``signed_at`` is set. A correction is a new row with ``correction_of`` pointing
 at the row it corrects and the same ``lesson_number``.

@@ -1,7 +1,7 @@
 """Money: payments, packages, student_packages, vouchers, voucher_redemptions,
 invoices and invoice_counters. All amounts are integer cents, GST-inclusive.
 
-Invoices (DESIGN.md §3.8) are numbered ``NXD-<year>-<seq:04d>`` without gaps:
+Invoices (docs/decisions/0008-time-and-money-formats.md) are numbered ``NXD-<year>-<seq:04d>`` without gaps:
 the number is taken from ``invoice_counters`` (row locked ``FOR UPDATE``) in the
 same transaction that inserts the invoice.
 """

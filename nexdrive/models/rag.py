@@ -1,6 +1,6 @@
 """Knowledge base: rag_documents and rag_chunks.
 
-Embeddings are 1,536-dimensional (DESIGN.md §3.4) with an HNSW cosine index;
+Embeddings are 1,536-dimensional (docs/decisions/0010-vectors.md) with an HNSW cosine index;
 ``content_tsv`` is a generated ``tsvector`` (English) with a GIN index, used
 for full-text retrieval when no embeddings exist and for hybrid search.
 """

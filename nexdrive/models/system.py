@@ -93,7 +93,7 @@ class BusinessSettings(SQLModel, table=True):
     booking_horizon_days: int = int_field(nullable=False, default=60)
     min_lesson_minutes: int = int_field(nullable=False, default=45)
     hold_minutes: int = int_field(nullable=False, default=35)  # >= a Stripe Checkout session's 30 min
-    # CBT&A rules (DESIGN.md §3.5)
+    # CBT&A rules (docs/decisions/0004-cbta-rules.md)
     review_min_gap_hours: int = int_field(nullable=False, default=36)
     final_drive_notice_business_days: int = int_field(nullable=False, default=2)
     accreditation_warning_days: int = int_field(nullable=False, default=30)

@@ -1,7 +1,7 @@
 """Accounts, sessions and people: users, auth_sessions, magic_links, profiles,
 instructors, students, parents, parent_student_links, parent_invitations.
 
-``users`` replaces Clerk (DESIGN.md §1): every ``user_id`` column in the spec
+``users`` replaces Clerk (docs/decisions/0000-stack.md): every ``user_id`` column in the spec
 that held a Clerk id is a UUID foreign key to ``users.id`` here.
 """
 from __future__ import annotations
@@ -145,7 +145,7 @@ class Profile(SQLModel, table=True):
 
 class Instructor(SQLModel, table=True):
     """An instructor. ``lock_key`` is the integer the booking exclusion
-    constraint and advisory locks use (DESIGN.md §3.1)."""
+    constraint and advisory locks use (docs/decisions/0001-no-double-booking.md)."""
 
     __tablename__ = "instructors"
     __table_args__ = (
@@ -168,7 +168,7 @@ class Instructor(SQLModel, table=True):
     # ADI licence (ACT Government) as in the spec
     adi_number: str = text_field(nullable=False)
     adi_expiry: date = date_field(nullable=False)
-    # ACT CBT&A accreditation certificate (DESIGN.md §3.7): warn before it
+    # ACT CBT&A accreditation certificate (docs/decisions/0004-cbta-rules.md): warn before it
     # lapses, stop offering slots after it does.
     accreditation_number: Optional[str] = text_field()
     accreditation_expiry: Optional[date] = date_field()
@@ -217,7 +217,7 @@ class Student(SQLModel, table=True):
     transmission: str = text_field(nullable=False, default="auto")
     school_or_work: Optional[str] = text_field()
     # Logbook totals (hours, NUMERIC(6,2)); credited hours are computed by the
-    # logbook service (DESIGN.md §3.6).
+    # logbook service (docs/decisions/0004-cbta-rules.md).
     total_hours: Optional[Decimal] = numeric_field(6, 2, nullable=False, default="0")
     night_hours: Optional[Decimal] = numeric_field(6, 2, nullable=False, default="0")
     professional_hours: Optional[Decimal] = numeric_field(6, 2, nullable=False, default="0")

@@ -1,4 +1,4 @@
-"""Cross-cutting state only: who is signed in (DESIGN.md §2)."""
+"""Cross-cutting state only: who is signed in (docs/architecture.md)."""
 from nexdrive.state.auth import (
     ROLE_HOMES,
     AuthState,

@@ -7,7 +7,7 @@ is never serialised to the frontend), so the token never reaches the page's JS.
 
 Every handler that needs the acting user resolves the cookie again through
 :func:`nexdrive.services.identity.accounts.actor_for_session_token` (so a sign-out or
-revoked session takes effect at once), in a worker thread (DESIGN.md §5: no
+revoked session takes effect at once), in a worker thread (docs/architecture.md: no
 blocking DB work on the event loop). Guards only redirect; permission checks
 stay in the service layer.
 

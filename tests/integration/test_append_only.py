@@ -1,4 +1,4 @@
-"""Append-only is enforced by the database, not by convention (DESIGN.md §3.3)."""
+"""Append-only is enforced by the database, not by convention (docs/decisions/0003-append-only.md)."""
 from __future__ import annotations
 
 import uuid

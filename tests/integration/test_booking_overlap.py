@@ -1,4 +1,4 @@
-"""The database makes double booking impossible (DESIGN.md §3.1)."""
+"""The database makes double booking impossible (docs/decisions/0001-no-double-booking.md)."""
 from __future__ import annotations
 
 import random

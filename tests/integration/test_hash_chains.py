@@ -1,4 +1,4 @@
-"""Hash chains hold under concurrency, and tampering is found (DESIGN.md §3.2)."""
+"""Hash chains hold under concurrency, and tampering is found (docs/decisions/0002-hash-chains.md)."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor

@@ -3,7 +3,7 @@
 Hypothesis throws random weekly rules, overrides, holidays, busy intervals with
 buffers, day counts, notice/horizon/accreditation limits and durations at
 :func:`availability.compute_slots`, with date ranges biased towards the two
-daylight-saving change days (DESIGN.md §3.9). Every offered slot is checked
+daylight-saving change days (docs/decisions/0008-time-and-money-formats.md). Every offered slot is checked
 against an *independent* oracle written here (minute sets for the working day,
 zoneinfo for wall clock ↔ instant); nothing below calls the engine's private
 helpers.
@@ -436,7 +436,7 @@ def test_a_booking_only_ever_removes_slots(scenario):
 
 
 # ─────────────────────────────────────────────────────────────────────────────
-# Daylight saving, explicitly (DESIGN.md §3.9)
+# Daylight saving, explicitly (docs/decisions/0008-time-and-money-formats.md)
 # ─────────────────────────────────────────────────────────────────────────────
 
 def _one_rule_day(day: date, start: str, end: str, minutes: int = 60, buffer: int = 0) -> list[Slot]:

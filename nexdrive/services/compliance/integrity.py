@@ -1,6 +1,6 @@
 """The nightly integrity check: verify every hash chain and alert the administrators on a break.
 
-Chains (DESIGN.md §3.2): the audit log, signatures, and each student's
+Chains (docs/decisions/0002-hash-chains.md): the audit log, signatures, and each student's
 competency records. Each is walked by the database's ``verify_chain``
 (migration 0002), which names the first broken record. The heads exported in
 the latest daily digest are compared too, which catches a tail rewritten and

@@ -1,4 +1,4 @@
-"""Who is acting. Every use case receives one and checks it (DESIGN.md §5)."""
+"""Who is acting. Every use case receives one and checks it (docs/architecture.md)."""
 from __future__ import annotations
 
 import uuid

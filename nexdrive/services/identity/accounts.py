@@ -1,5 +1,5 @@
 """Accounts, sign-in, sessions, magic links, staff creation, suspension and
-parent invitations (issue 3; DESIGN.md §1 "our own accounts").
+parent invitations (issue 3; docs/decisions/0000-stack.md "our own accounts").
 
 Security decisions, in one place:
 
@@ -213,7 +213,7 @@ def _mask_email(email: str) -> str:
 def _queue_email(session: Session, *, to: str, subject: str, body: str, template: str,
                  user_id: uuid.UUID | None = None, related_type: str | None = None,
                  related_id: uuid.UUID | None = None) -> None:
-    """Into the transactional outbox; the dispatcher sends it (DESIGN.md §4)."""
+    """Into the transactional outbox; the dispatcher sends it (docs/decisions/0005-outbox-and-offline-adapters.md)."""
     session.add(OutboxMessage(channel="email", recipient=to, subject=subject, body=body, template=template,
                               user_id=user_id, related_type=related_type, related_id=related_id))
     session.flush()

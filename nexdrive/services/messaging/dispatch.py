@@ -1,4 +1,4 @@
-"""The outbox dispatcher: sends queued SMS, email and in-app messages, once (DESIGN.md §4).
+"""The outbox dispatcher: sends queued SMS, email and in-app messages, once (docs/decisions/0005-outbox-and-offline-adapters.md).
 
 Every message was written to ``outbox_messages`` in the transaction that caused
 it. :func:`dispatch_due` (scheduled every ~30 s, safe to run in any number of

@@ -4,7 +4,7 @@ Each type renders from plain data into an SMS text, an email subject and a
 plain-text email body; the HTML part of an email is made from that text at
 send time (:func:`email_html`), so the two never disagree and a secret link
 removed from the stored body after sending is gone from both. Messages are
-factual and always name the sender (DESIGN.md §3.10).
+factual and always name the sender (docs/decisions/0009-messages-and-consent.md).
 
 ``NOTIFICATION_TYPES`` says which channels each type uses and whether a person
 may turn it off (``services/preferences.py``). The reminders' wording lives

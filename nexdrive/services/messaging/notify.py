@@ -1,9 +1,9 @@
-"""Queueing messages in the transactional outbox (DESIGN.md §4).
+"""Queueing messages in the transactional outbox (docs/decisions/0005-outbox-and-offline-adapters.md).
 
 A message is written in the same transaction as the change that causes it, so
 a rolled-back booking sends nothing and a committed one is never forgotten. The
 dispatcher (``services/dispatch.py``) sends the rows. Wording is factual and always
-names the sender (DESIGN.md §3.10).
+names the sender (docs/decisions/0009-messages-and-consent.md).
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The administrator's view of the outbox: every SMS and email the school has queued, sent or failed.
 
-With the offline adapters this is where messages end up (DESIGN.md §4), so the
+With the offline adapters this is where messages end up (docs/decisions/0005-outbox-and-offline-adapters.md), so the
 owner can read exactly what a learner would have received. The administrator
 sees full recipients and bodies; nobody else may read the outbox at all.
 Retrying puts a failed message back in the queue for the dispatcher; it is

@@ -1,4 +1,4 @@
-"""Notification preferences and marketing consent (DESIGN.md §3.10).
+"""Notification preferences and marketing consent (docs/decisions/0009-messages-and-consent.md).
 
 Preferences: a person may turn off, per channel, the notification types the
 catalogue marks optional (reminders, lesson summaries, supervising-driver

@@ -8,7 +8,7 @@ How a lesson is paid
     least ``hold_minutes`` (35) from now and the session is told to expire 4 minutes
     before the hold lapses (Stripe's minimum is 30 minutes): the session always closes
     first, so an unpaid hold is never released while its checkout can still be paid
-    (DESIGN.md §3.1). ``expire_stale_checkouts`` also closes sessions explicitly.
+    (docs/decisions/0001-no-double-booking.md). ``expire_stale_checkouts`` also closes sessions explicitly.
 
 One path for every payment
     Whatever happens at the gateway comes back as an event shaped like Stripe's and goes

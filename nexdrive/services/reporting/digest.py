@@ -4,7 +4,7 @@ new leads, messages that could not be sent, and the heads of the audit hash chai
 Days are Canberra days (midnight to midnight, Australia/Sydney), whatever the
 server's zone. Money is integer cents. The chain heads travel out of the
 database in the e-mail, so a later rewrite of a chain's tail can be caught
-against them (DESIGN.md §3.2); the nightly integrity job also checks the
+against them (docs/decisions/0002-hash-chains.md); the nightly integrity job also checks the
 latest digest's copy.
 
 Definitions (what the owner reads):

@@ -4,7 +4,7 @@
 throw random calendars at it; :func:`load_calendars` reads everything it needs
 for a date range in four queries, whatever the number of instructors.
 
-Slots are Canberra wall-clock times (DESIGN.md §3.9) on a fixed grid from the
+Slots are Canberra wall-clock times (docs/decisions/0008-time-and-money-formats.md) on a fixed grid from the
 start of each working window. On the first Sunday of October 02:00–03:00 does
 not exist, so no slot starts then; on the first Sunday of April that hour
 happens twice and only its first occurrence is offered. A lesson always lasts
@@ -79,7 +79,7 @@ class SlotRules:
     last_day: date  # booking horizon (local date, inclusive)
     holidays: frozenset[date] = frozenset()
     step_minutes: int = SLOT_STEP_MINUTES
-    # Final drive (DESIGN.md §3.5): never on a Sunday or public holiday, even if opened.
+    # Final drive (docs/decisions/0004-cbta-rules.md): never on a Sunday or public holiday, even if opened.
     no_sundays_or_holidays: bool = False
     earliest_day: date | None = None  # e.g. 2 business days' notice for a final drive
 

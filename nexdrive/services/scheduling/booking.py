@@ -46,7 +46,7 @@ from nexdrive.errors import (
 from nexdrive.formats import BUSINESS_TZ, au_date, au_time, au_when, aud
 
 UTC = timezone.utc
-DEFAULT_HOLD_MINUTES = 35  # outlives a 30-minute Stripe Checkout session (DESIGN.md §3.1)
+DEFAULT_HOLD_MINUTES = 35  # outlives a 30-minute Stripe Checkout session (docs/decisions/0001-no-double-booking.md)
 MAX_RANGE_DAYS = 62
 ALTERNATIVES = 3
 LIVE_STATUSES = ("held", "confirmed")
@@ -107,7 +107,7 @@ def local_start(day: date, hhmm: str) -> datetime:
 
 
 def slot_rules(session: Session, service: Service, *, buffer_minutes: int, now: datetime | None = None) -> SlotRules:
-    """Notice, horizon and the final-drive rules for one service (DESIGN.md §3.5)."""
+    """Notice, horizon and the final-drive rules for one service (docs/decisions/0004-cbta-rules.md)."""
     settings = business_settings(session)
     now = now or _now(session)
     today = now.astimezone(BUSINESS_TZ).date()
@@ -196,7 +196,7 @@ def nearest_alternatives(session: Session, service: Service, around: datetime, *
 
 
 # ─────────────────────────────────────────────────────────────────────────────
-# Eligibility (DESIGN.md §3.5)
+# Eligibility (docs/decisions/0004-cbta-rules.md)
 # ─────────────────────────────────────────────────────────────────────────────
 
 def _latest_competent(session: Session, student_id: uuid.UUID) -> dict[int, datetime]:
@@ -843,7 +843,7 @@ def booking_summary(session: Session, booking: Booking) -> dict:
         "duration_minutes": booking.duration_minutes,
         "pickup_address": booking.pickup_address or "", "suburb": booking.suburb or "",
         "price": {"amount": booking.amount_cents, "currency": "AUD"}, "price_display": aud(booking.amount_cents),
-        # "(GST incl.)" only from a GST-registered business (DESIGN.md §3.8): otherwise no GST is added.
+        # "(GST incl.)" only from a GST-registered business (docs/decisions/0008-time-and-money-formats.md): otherwise no GST is added.
         "price_label": aud(booking.amount_cents) + (" (GST incl.)" if business_settings(session).gst_registered
                                                     else ""),
         "payment_status": booking.payment_status,

@@ -1,6 +1,6 @@
 """Lesson reminders by SMS: the day before, and two hours before (spec: booking_reminder_24h / _2h).
 
-When they go out (DESIGN.md §3.9, Canberra time):
+When they go out (docs/decisions/0008-time-and-money-formats.md, Canberra time):
 
 * the "24 hour" reminder is sent at the lesson's own wall-clock time on the
   previous Canberra day: a 9:00 am lesson is reminded at 9:00 am the day before,

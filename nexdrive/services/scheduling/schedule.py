@@ -2,7 +2,7 @@
 
 Access: an instructor edits only their own schedule; the administrator (and the
 system) any; everyone else is refused. Times are Canberra wall-clock times
-(DESIGN.md §3.9): weekly hours are stored as TIME values per day of the week
+(docs/decisions/0008-time-and-money-formats.md): weekly hours are stored as TIME values per day of the week
 (0 = Sunday ... 6 = Saturday) and the availability engine turns them into
 instants day by day, so daylight-saving changes need nothing here.
 
