@@ -36,13 +36,22 @@ def prepare(demo: bool) -> str:
     return url
 
 
+def app_env(url: str, demo: bool) -> dict[str, str]:
+    """The app server's environment: the prepared database, and whether the demo school is in it
+    (``--no-demo`` must reach the app too, or the sign-in page would offer demo accounts that aren't there)."""
+    env = dict(os.environ)
+    env["DATABASE_URL"] = url
+    if get_settings().embedded_database:
+        env["NEXDRIVE_EMBEDDED_DB"] = "1"
+    if not demo:
+        env["NEXDRIVE_DEMO_DATA"] = "0"
+    return env
+
+
 def serve(demo: bool, port: int) -> int:
     settings = get_settings()
     url = prepare(demo)
-    env = dict(os.environ)
-    env["DATABASE_URL"] = url
-    if settings.embedded_database:
-        env["NEXDRIVE_EMBEDDED_DB"] = "1"
+    env = app_env(url, demo)
     cmd = [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
            "--frontend-port", str(port), "--backend-port", str(port)]
     print(f"[nexdrive] starting the app on http://localhost:{port} (production build)", flush=True)

@@ -532,6 +532,45 @@ def sign_in(
     return issued
 
 
+# The demo school's accounts behind the sign-in page's "Explore the demo as ..." buttons (services/seed.py).
+DEMO_SIGN_IN_ACCOUNTS: dict[str, str] = {
+    "admin": "owner@demo.nexdrive.invalid",
+    "instructor": "instructor@demo.nexdrive.invalid",
+    "student": "liam.chen@demo.nexdrive.invalid",  # the learner the demo parent follows
+    "parent": "michelle.chen@demo.nexdrive.invalid",
+}
+_DEMO_DOMAIN = "@demo.nexdrive.invalid"
+
+
+def demo_sign_in(
+    session: Session,
+    *,
+    email: str,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    previous_token: str | None = None,
+) -> IssuedSession:
+    """Sign in as a demo-school account with one click (a normal server-side session).
+
+    Exists only while demo mode is on (``settings.demo_sign_in``: demo data loaded and not
+    production), and only for accounts on the demo school's reserved domain; otherwise it
+    answers NotFound, as if there were no such thing.
+    """
+    ip = clean_ip(ip)
+    if not get_settings().demo_sign_in:
+        raise NotFound("Demo sign-in is not available.")
+    email = (email or "").strip().lower()
+    user = _user_by_email(session, email) if email.endswith(_DEMO_DOMAIN) else None
+    if user is None or email not in DEMO_SIGN_IN_ACCOUNTS.values():
+        raise NotFound("There is no such demo account.")
+    if user.status != "active":
+        raise AccountSuspended("This account is suspended. Please contact NexDrive Academy.")
+    issued = _issue_session(session, user, ip, user_agent, previous_token)
+    record_event(session, issued.actor, "SIGN_IN", subject_type="user", subject_id=user.id,
+                 details={"method": "demo", "session_id": str(issued.session_id)})
+    return issued
+
+
 def sign_out(session: Session, actor: Actor, token: str) -> None:
     """End this session (server-side: the token stops working everywhere)."""
     if actor.user_id is None:
