@@ -167,7 +167,7 @@ class ResetBody(_Body):
 
 
 class ChangePasswordBody(_Body):
-    current_password: str = Field(max_length=4096)
+    current_password: str | None = Field(default=None, max_length=4096)  # not asked when there is none yet
     new_password: str = Field(max_length=4096)
 
 

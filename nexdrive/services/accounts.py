@@ -601,22 +601,29 @@ def sign_out_everywhere(session: Session, actor: Actor) -> int:
 # ─────────────────────────────────────────────────────────────────────────────
 
 
-def change_password(session: Session, actor: Actor, *, current_password: str, new_password: str) -> IssuedSession:
-    """Asks for the current password; ends every session and issues a new one for this device."""
+def change_password(session: Session, actor: Actor, *, current_password: str | None = None,
+                    new_password: str) -> IssuedSession:
+    """Asks for the current password; ends every session and issues a new one for this device.
+
+    An account that has never had a password (it signs in by emailed link, or is a demo
+    account) sets its first one without a current password."""
     if actor.user_id is None:
         raise AuthRequired("Please sign in to continue.")
     user = session.get(User, actor.user_id)
-    if user is None or not verify_password(user.password_hash, current_password or ""):
+    if user is None:
+        raise AuthRequired("Please sign in to continue.")
+    first = not user.password_hash
+    if not first and not verify_password(user.password_hash, current_password or ""):
         raise ValidationFailed("Your current password isn't right.", field="current_password")
     check_password_rules(new_password, email=user.email)
-    if verify_password(user.password_hash, new_password):
+    if not first and verify_password(user.password_hash, new_password):
         raise ValidationFailed("Your new password must be different from the current one.", field="new_password")
     user.password_hash = hash_password(new_password)
     session.add(user)
     ended = _revoke_all_sessions(session, user.id)
     issued = _issue_session(session, user, actor.ip_address, actor.user_agent)
-    record_event(session, actor, "PASSWORD_CHANGED", subject_type="user", subject_id=user.id,
-                 details={"sessions_ended": ended, "new_session_id": str(issued.session_id)})
+    record_event(session, actor, "PASSWORD_SET" if first else "PASSWORD_CHANGED", subject_type="user",
+                 subject_id=user.id, details={"sessions_ended": ended, "new_session_id": str(issued.session_id)})
     return issued
 
 
@@ -1161,7 +1168,8 @@ def get_me(session: Session, actor: Actor) -> dict[str, Any]:
         raise AuthRequired("Please sign in to continue.")
     profile = session.exec(select(Profile).where(Profile.user_id == user.id)).first()
     me: dict[str, Any] = {
-        "user": _pick(user, ("id", "email", "role", "status", "email_verified_at", "last_sign_in_at")),
+        "user": {**_pick(user, ("id", "email", "role", "status", "email_verified_at", "last_sign_in_at")),
+                 "has_password": bool(user.password_hash)},
         "profile": _pick(profile, _PROFILE_FIELDS) if profile else None,
         "instructor": None, "student": None, "parent": None,
     }
