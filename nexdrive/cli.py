@@ -1,4 +1,5 @@
-"""In-venv commands behind manage.py: prepare the database, serve the app, run scheduled jobs."""
+"""In-venv commands behind manage.py: prepare the database, serve the app, run scheduled jobs,
+create the owner's account on a fresh install."""
 from __future__ import annotations
 
 import argparse
@@ -117,6 +118,28 @@ def jobs_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def create_owner_command(args: argparse.Namespace) -> int:
+    """Create the first administrator and print their one-time set-your-password link."""
+    from nexdrive.services import accounts
+    from nexdrive.services.errors import ServiceError
+
+    url = prepare(demo=False)  # a fresh install may not be migrated yet; idempotent
+    engine = db.make_engine(url, pool_size=1, max_overflow=0)
+    try:
+        with db.session_scope(engine) as session:
+            owner = accounts.create_owner(session, email=args.email, name=args.name, force=args.force)
+    except ServiceError as exc:
+        print(f"[nexdrive] create-owner refused: {exc.message}", flush=True)
+        return 1
+    finally:
+        engine.dispose()
+    hours = int(accounts.STAFF_INVITE_TTL.total_seconds() // 3600)
+    print(f"[nexdrive] created the administrator account {args.email.strip().lower()}.\n"
+          f"Open this link to choose the password (it works once, within {hours} hours):\n\n"
+          f"    {owner.link}\n", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nexdrive")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -134,9 +157,15 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--force", action="store_true", help="run it now whatever the schedule (a manual run)")
     serve_jobs = jobs_sub.add_parser("serve", help="run the scheduler in the foreground (a separate worker)")
     serve_jobs.add_argument("--only", help="comma-separated job names")
+    owner = sub.add_parser("create-owner", help="create the first administrator; prints a set-password link")
+    owner.add_argument("--email", required=True)
+    owner.add_argument("--name", required=True, help='first and last name, e.g. "Jordan Ellis"')
+    owner.add_argument("--force", action="store_true", help="add another administrator even though one exists")
     args = parser.parse_args(argv)
     if args.command == "jobs":
         return jobs_command(args)
+    if args.command == "create-owner":
+        return create_owner_command(args)
     demo = get_settings().load_demo_data and not args.no_demo
     if args.command == "setup":
         prepare(demo)

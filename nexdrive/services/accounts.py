@@ -57,9 +57,9 @@ from nexdrive.models import (
 )
 from nexdrive.models.accounts import AuthThrottleEvent
 from nexdrive.models.users import PARENT_RELATIONSHIPS
-from nexdrive.services.actors import Actor
+from nexdrive.services.actors import SYSTEM, Actor
 from nexdrive.services.audit import record_event
-from nexdrive.services.errors import Forbidden, NotFound, ServiceError, ValidationFailed
+from nexdrive.services.errors import Forbidden, InvalidState, NotFound, ServiceError, ValidationFailed
 from nexdrive.services.passwords import (
     burn_verification_time,
     check_password_rules,
@@ -850,6 +850,39 @@ def create_staff_account(
                  details={"role": role, "instructor_id": str(instructor_id) if instructor_id else None,
                           "method": "admin"})
     return StaffInvitation(user_id=user.id, instructor_id=instructor_id, token=token)
+
+
+@dataclass(frozen=True)
+class OwnerCreated:
+    user_id: uuid.UUID
+    token: str  # the one-time set-your-password link's token
+    link: str  # the full link, printed by ``manage.py create-owner`` (also emailed)
+
+
+_OWNER_LOCK = 0x4E58_4F57  # advisory-lock key ("NXOW"): two create-owner runs at once make one owner
+
+
+def create_owner(session: Session, *, email: str, name: str, force: bool = False) -> OwnerCreated:
+    """The first administrator of a fresh install (``manage.py create-owner``), acting as the system.
+
+    Refused when an administrator already exists, unless ``force`` (then another admin is added);
+    an email that already has an account is always refused. No password is set here: the owner
+    chooses one through the returned one-time link (the staff-invitation link, 72 hours).
+    """
+    session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _OWNER_LOCK})
+    parts = (name or "").split()
+    if len(parts) < 2:
+        raise ValidationFailed('Give the owner\'s first and last name, e.g. --name "Jordan Ellis".', field="name")
+    admins = session.execute(sa.select(sa.func.count()).select_from(User).where(User.role == "admin")).scalar_one()
+    if admins and not force:
+        raise InvalidState(f"This school already has {admins} administrator{'s' if admins != 1 else ''}. "
+                           "Sign in as one of them to add staff, or use --force to add another administrator.")
+    invitation = create_staff_account(session, SYSTEM, email=email, role="admin", first_name=" ".join(parts[:-1]),
+                                      last_name=parts[-1])
+    record_event(session, SYSTEM, "OWNER_CREATED", subject_type="user", subject_id=invitation.user_id,
+                 details={"method": "cli", "forced": bool(force and admins), "admins_before": admins})
+    return OwnerCreated(user_id=invitation.user_id, token=invitation.token,
+                        link=_public_url(RESET_LINK_PATH + invitation.token))
 
 
 def set_user_role(session: Session, actor: Actor, user_id: uuid.UUID, role: str) -> User:
