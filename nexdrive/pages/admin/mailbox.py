@@ -89,18 +89,14 @@ class MailboxState(rx.State):
 def _row(m: Mail) -> rx.Component:
     return rx.el.li(
         rx.link(
-            rx.flex(
-                rx.text(m.subject, as_="span", size="3", weight="bold", overflow_wrap="anywhere",
-                        class_name="mb-subject"),
-                rx.text(m.when, as_="span", size="1", color=rx.color("gray", 11), white_space="nowrap"),
-                justify="between", align="start", gap="0.5rem", width="100%",
-            ),
+            rx.text(m.subject, as_="span", size="3", weight="bold", overflow_wrap="anywhere",
+                    class_name="mb-subject"),
             rx.flex(
                 rx.badge(m.channel_label, variant="outline", color_scheme="gray"),
                 rx.text("To ", m.recipient, as_="span", size="2", overflow_wrap="anywhere", class_name="mb-to"),
                 gap="0.5rem", align="center", wrap="wrap",
             ),
-            rx.text(m.status_label, as_="span", size="1", color=rx.color("gray", 10)),
+            rx.text(m.when, " \u00b7 ", m.status_label, as_="span", size="1", color=rx.color("gray", 11)),
             href="/admin/mailbox?id=" + m.id,
             display="flex", flex_direction="column", gap="0.25rem",
             padding="0.875rem 1rem", color="inherit", underline="none",

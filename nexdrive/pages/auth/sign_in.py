@@ -179,6 +179,11 @@ def _demo_button(choice: rx.Var) -> rx.Component:
         size="3",
         width="100%",
         justify="start",
+        height="auto",
+        min_height="2.75rem",
+        padding_y="0.5rem",
+        white_space="normal",
+        text_align="left",
         loading=SignInState.demo_loading == choice["role"],
         on_click=SignInState.demo_sign_in(choice["role"]),
     )
