@@ -11,6 +11,8 @@
     python3 manage.py jobs list               # scheduled jobs and their next run (they run inside `run`)
     python3 manage.py jobs run reminders      # run a job's due run by hand (--force: run it regardless)
     python3 manage.py jobs serve              # the scheduler on its own, in the foreground
+    python3 manage.py create-owner --email owner@example.com.au --name "Jordan Ellis"
+                                     # first administrator of a fresh install: prints a set-password link
 
 Stdlib only: it runs before the virtualenv exists.
 """
@@ -141,6 +143,9 @@ def main(argv: list[str]) -> int:
     if command == "jobs":
         ensure_venv()
         return subprocess.call([str(VENV_PY), "-m", "nexdrive.cli", "jobs", *rest], env=venv_env())
+    if command == "create-owner":
+        ensure_venv()
+        return subprocess.call([str(VENV_PY), "-m", "nexdrive.cli", "create-owner", *rest], env=venv_env())
     if command == "bench":
         ensure_venv()
         return subprocess.call([str(VENV_PY), "scripts/bench_foundation.py", *rest], env=venv_env())

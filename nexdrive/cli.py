@@ -1,4 +1,5 @@
-"""In-venv commands behind manage.py: prepare the database, serve the app, run scheduled jobs."""
+"""In-venv commands behind manage.py: prepare the database, serve the app, run scheduled jobs,
+create the owner's account on a fresh install."""
 from __future__ import annotations
 
 import argparse
@@ -36,13 +37,22 @@ def prepare(demo: bool) -> str:
     return url
 
 
+def app_env(url: str, demo: bool) -> dict[str, str]:
+    """The app server's environment: the prepared database, and whether the demo school is in it
+    (``--no-demo`` must reach the app too, or the sign-in page would offer demo accounts that aren't there)."""
+    env = dict(os.environ)
+    env["DATABASE_URL"] = url
+    if get_settings().embedded_database:
+        env["NEXDRIVE_EMBEDDED_DB"] = "1"
+    if not demo:
+        env["NEXDRIVE_DEMO_DATA"] = "0"
+    return env
+
+
 def serve(demo: bool, port: int) -> int:
     settings = get_settings()
     url = prepare(demo)
-    env = dict(os.environ)
-    env["DATABASE_URL"] = url
-    if settings.embedded_database:
-        env["NEXDRIVE_EMBEDDED_DB"] = "1"
+    env = app_env(url, demo)
     cmd = [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
            "--frontend-port", str(port), "--backend-port", str(port)]
     print(f"[nexdrive] starting the app on http://localhost:{port} (production build)", flush=True)
@@ -108,6 +118,28 @@ def jobs_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def create_owner_command(args: argparse.Namespace) -> int:
+    """Create the first administrator and print their one-time set-your-password link."""
+    from nexdrive.services.identity import accounts
+    from nexdrive.errors import ServiceError
+
+    url = prepare(demo=False)  # a fresh install may not be migrated yet; idempotent
+    engine = db.make_engine(url, pool_size=1, max_overflow=0)
+    try:
+        with db.session_scope(engine) as session:
+            owner = accounts.create_owner(session, email=args.email, name=args.name, force=args.force)
+    except ServiceError as exc:
+        print(f"[nexdrive] create-owner refused: {exc.message}", flush=True)
+        return 1
+    finally:
+        engine.dispose()
+    hours = int(accounts.STAFF_INVITE_TTL.total_seconds() // 3600)
+    print(f"[nexdrive] created the administrator account {args.email.strip().lower()}.\n"
+          f"Open this link to choose the password (it works once, within {hours} hours):\n\n"
+          f"    {owner.link}\n", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nexdrive")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -125,9 +157,15 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--force", action="store_true", help="run it now whatever the schedule (a manual run)")
     serve_jobs = jobs_sub.add_parser("serve", help="run the scheduler in the foreground (a separate worker)")
     serve_jobs.add_argument("--only", help="comma-separated job names")
+    owner = sub.add_parser("create-owner", help="create the first administrator; prints a set-password link")
+    owner.add_argument("--email", required=True)
+    owner.add_argument("--name", required=True, help='first and last name, e.g. "Jordan Ellis"')
+    owner.add_argument("--force", action="store_true", help="add another administrator even though one exists")
     args = parser.parse_args(argv)
     if args.command == "jobs":
         return jobs_command(args)
+    if args.command == "create-owner":
+        return create_owner_command(args)
     demo = get_settings().load_demo_data and not args.no_demo
     if args.command == "setup":
         prepare(demo)

@@ -73,6 +73,11 @@ class Settings:
     def storage_dir(self) -> Path:
         return self.data_dir / "storage"
 
+    @property
+    def demo_sign_in(self) -> bool:
+        """One-click "Explore the demo as ..." sign-in: only with the demo school loaded, never in production."""
+        return self.load_demo_data and self.environment != "production"
+
 
 _settings: Settings | None = None
 

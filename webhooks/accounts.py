@@ -154,6 +154,10 @@ class SignInBody(_Body):
     client: Literal["browser", "api"] = "browser"
 
 
+class DemoSignInBody(_Body):
+    email: str = Field(max_length=254)
+
+
 class EmailBody(_Body):
     email: str = Field(max_length=254)
 
@@ -170,7 +174,7 @@ class ResetBody(_Body):
 
 
 class ChangePasswordBody(_Body):
-    current_password: str = Field(max_length=4096)
+    current_password: str | None = Field(default=None, max_length=4096)  # not asked when there is none yet
     new_password: str = Field(max_length=4096)
 
 
@@ -221,6 +225,16 @@ def sign_in(body: SignInBody, request: Request) -> JSONResponse:
         issued = accounts.sign_in(session, email=body.email, password=body.password, ip=client_ip(request),
                                   user_agent=client_ua(request), previous_token=previous)
         return _signed_in_response(session, issued, body.client)
+
+
+@router.post("/auth/demo-sign-in")
+def demo_sign_in(body: DemoSignInBody, request: Request) -> JSONResponse:
+    """One-click demo sign-in (404 unless the demo school is loaded and this is not production)."""
+    previous, _ = request_token(request)
+    with session_scope() as session:
+        issued = accounts.demo_sign_in(session, email=body.email, ip=client_ip(request),
+                                       user_agent=client_ua(request), previous_token=previous)
+        return _signed_in_response(session, issued, "browser")
 
 
 @router.post("/auth/sign-out")

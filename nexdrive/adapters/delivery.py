@@ -55,10 +55,16 @@ def record_offline_delivery(engine: sa.Engine | None, *, outbox_id: uuid.UUID, c
         ).scalar_one()
 
 
+def keeps_secret_links(settings) -> bool:
+    """Offline sends keep their secret links (sign-in, reset, manage links) only in development, where the
+    developer is every recipient and reads them in the offline mailbox (/admin/mailbox)."""
+    return settings.environment == "development"
+
+
 def offline_body(settings, body: str) -> str:
     """The body the offline "recipient" keeps: in development the developer is every recipient and needs the
     links; anywhere else secret links are removed here as well, so staff never read them."""
-    if settings.environment == "development":
+    if keeps_secret_links(settings):
         return body
     return redact_secret_links(body)
 

@@ -14,6 +14,7 @@ import reflex as rx
 from nexdrive.pages.account import notifications as account_notifications
 from nexdrive.pages.account import settings as account_settings
 from nexdrive.pages.admin import dashboard as admin_dashboard
+from nexdrive.pages.admin import mailbox as admin_mailbox
 from nexdrive.pages.admin import outbox as admin_outbox
 from nexdrive.pages.admin import packages as admin_packages
 from nexdrive.pages.admin import payments as admin_payments
@@ -112,6 +113,8 @@ PAGES: tuple[PageSpec, ...] = (
     ),
     PageSpec(admin_outbox.ROUTE, admin_outbox.outbox_page, admin_outbox.TITLE, admin_outbox.DESCRIPTION,
              tuple(admin_outbox.ON_LOAD)),
+    PageSpec(admin_mailbox.ROUTE, admin_mailbox.mailbox_page, admin_mailbox.TITLE, admin_mailbox.DESCRIPTION,
+             tuple(admin_mailbox.ON_LOAD)),
     PageSpec(admin_payments.ROUTE, admin_payments.admin_payments_page, admin_payments.TITLE,
              admin_payments.DESCRIPTION, tuple(admin_payments.ON_LOAD)),
     PageSpec(admin_packages.ROUTE, admin_packages.admin_packages_page, admin_packages.TITLE,

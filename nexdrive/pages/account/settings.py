@@ -1,4 +1,4 @@
-"""Account settings ``/account``: profile, messages we send you, change password, sign out of all devices.
+"""Account settings ``/account``: profile, messages we send you, set or change password, sign out of all devices.
 
 Profile changes go through ``accounts.update_me`` as the signed-in user. Changing
 the password and signing out everywhere go through the API, because both
@@ -51,6 +51,7 @@ class AccountState(rx.State):
     password_message: str = ""
     password_error: str = ""
     changing: bool = False
+    has_password: bool = True  # False: the account signs in by link only; it sets a first password
     # everywhere
     everywhere_error: str = ""
     signing_out_all: bool = False
@@ -67,6 +68,7 @@ class AccountState(rx.State):
         except AuthRequired:
             return
         self.profile = _profile_of(me)
+        self.has_password = bool((me.get("user") or {}).get("has_password", True))
         self.loaded = True
 
     @rx.event
@@ -107,15 +109,15 @@ class AccountState(rx.State):
     @rx.event
     def change_password(self, form_data: dict):
         self.current_password_error = self.new_password_error = self.password_message = self.password_error = ""
-        if not form_data.get("current_password"):
+        if self.has_password and not form_data.get("current_password"):
             self.current_password_error = "Enter your current password."
         if len(form_data.get("new_password") or "") < 8:
             self.new_password_error = "Use at least 8 characters."
         if self.current_password_error or self.new_password_error:
             return None
         self.changing = True
-        body = (f"{{current_password: {dom_value('acc-current-password')}, "
-                f"new_password: {dom_value('acc-new-password')}}}")
+        current = f"current_password: {dom_value('acc-current-password')}, " if self.has_password else ""
+        body = f"{{{current}new_password: {dom_value('acc-new-password')}}}"
         return rx.call_script(post_json_script("/api/v1/auth/password/change", body),
                               callback=AccountState.password_changed)
 
@@ -123,7 +125,11 @@ class AccountState(rx.State):
     def password_changed(self, result: dict):
         self.changing = False
         if isinstance(result, dict) and result.get("ok"):
-            self.password_message = ("Your password is changed. You've been signed out on every other device; "
+            first = not self.has_password
+            self.has_password = True
+            self.password_message = ("Your password is set: from now on you can sign in with your email and "
+                                     "this password (sign-in links still work)." if first else
+                                     "Your password is changed. You've been signed out on every other device; "
                                      "this one stays signed in.")
             return rx.call_script(
                 "['acc-current-password','acc-new-password'].forEach(i => {const e = document.getElementById(i);"
@@ -299,20 +305,30 @@ def account_page() -> rx.Component:
                                      padding="0"),
                         ),
                         _section(
-                            "Change your password", "password",
+                            rx.cond(AccountState.has_password, "Change your password", "Set a password"),
+                            "password",
                             rx.form(
                                 rx.vstack(
                                     message_box(AccountState.password_error),
                                     message_box(AccountState.password_message, tone="green", icon="check"),
-                                    field("Current password", id="acc-current-password", name="current_password",
-                                          type="password", autocomplete="current-password",
-                                          error=AccountState.current_password_error),
+                                    rx.cond(
+                                        AccountState.has_password,
+                                        field("Current password", id="acc-current-password",
+                                              name="current_password", type="password",
+                                              autocomplete="current-password",
+                                              error=AccountState.current_password_error),
+                                        rx.text("You sign in with emailed links. Set a password to sign in with "
+                                                "your email and password as well.", size="2", as_="p",
+                                                id="acc-no-password"),
+                                    ),
                                     field("New password", id="acc-new-password", name="new_password",
                                           type="password", autocomplete="new-password",
                                           hint="At least 8 characters. A few unrelated words make a strong password.",
                                           error=AccountState.new_password_error),
-                                    rx.box(submit_button("Change password", loading=AccountState.changing,
-                                                         id="change-password", loading_label="Changing\u2026"),
+                                    rx.box(submit_button(rx.cond(AccountState.has_password, "Change password",
+                                                                 "Set password"),
+                                                         loading=AccountState.changing,
+                                                         id="change-password", loading_label="Saving\u2026"),
                                            max_width="16rem"),
                                     spacing="3",
                                     width="100%",

@@ -30,6 +30,7 @@ def _load(session, actor) -> dict:
         "lessons": access.list_lessons(session, actor, limit=CAP),
         "payments": access.list_payments(session, actor, limit=CAP),
         "outbox": outbox_admin.outbox_counts(session, actor),
+        "mailbox": outbox_admin.mailbox_available(),
     }
 
 
@@ -47,6 +48,7 @@ class AdminHomeState(rx.State):
     upcoming: list[BookingRow] = []
     messages_waiting: str = "0"
     messages_failed: str = "0"
+    mailbox: bool = False  # email or SMS runs offline: the offline mailbox exists
     error: str = ""
 
     @rx.event
@@ -72,6 +74,7 @@ class AdminHomeState(rx.State):
         self.upcoming = upcoming[:10]
         self.messages_waiting = str(data["outbox"]["pending"] + data["outbox"]["sending"])
         self.messages_failed = str(data["outbox"]["failed"])
+        self.mailbox = data["mailbox"]
         self.first_name = (data["me"].get("profile") or {}).get("first_name") or ""
         self.loaded = True
 
@@ -102,8 +105,13 @@ def admin_dashboard_page() -> rx.Component:
                           rx.text(AdminHomeState.messages_failed, as_="span", weight="bold", id="admin-messages-failed",
                                   color=rx.cond(AdminHomeState.messages_failed != "0", rx.color("red", 11), "inherit")),
                           " failed.", as_="p", size="3", margin_bottom="0.75rem"),
-                  button_link("Open the outbox", "/admin/outbox", icon="send", variant="soft", size="2",
-                              id="admin-outbox-link")),
+                  rx.flex(
+                      button_link("Open the outbox", "/admin/outbox", icon="send", variant="soft", size="2",
+                                  id="admin-outbox-link"),
+                      rx.cond(AdminHomeState.mailbox,
+                              button_link("Offline mailbox", "/admin/mailbox", icon="inbox", variant="soft",
+                                          size="2", id="admin-mailbox-link")),
+                      gap="0.5rem", wrap="wrap")),
             extra_actions=(button_link("Payments and refunds", "/admin/payments", icon="receipt", variant="soft",
                                        size="2", id="admin-payments-link"),
                            button_link("Lesson packages", "/admin/packages", icon="package", variant="soft",

@@ -60,9 +60,9 @@ from nexdrive.formats import normalise_email
 from nexdrive.services.core import clock
 from nexdrive.services.core.ratelimit import clean_ip
 from nexdrive.services.core.access import PARENT_PERMISSIONS
-from nexdrive.services.core.actors import Actor
+from nexdrive.services.core.actors import SYSTEM, Actor
 from nexdrive.services.core.audit import record_event
-from nexdrive.errors import AuthRequired, RateLimited, Forbidden, NotFound, ServiceError, ValidationFailed
+from nexdrive.errors import AuthRequired, RateLimited, Forbidden, InvalidState, NotFound, ServiceError, ValidationFailed
 from nexdrive.services.identity.passwords import (
     burn_verification_time,
     check_password_rules,
@@ -581,6 +581,45 @@ def sign_in(
     return issued
 
 
+# The demo school's accounts behind the sign-in page's "Explore the demo as ..." buttons (services/seed.py).
+DEMO_SIGN_IN_ACCOUNTS: dict[str, str] = {
+    "admin": "owner@demo.nexdrive.invalid",
+    "instructor": "instructor@demo.nexdrive.invalid",
+    "student": "liam.chen@demo.nexdrive.invalid",  # the learner the demo parent follows
+    "parent": "michelle.chen@demo.nexdrive.invalid",
+}
+_DEMO_DOMAIN = "@demo.nexdrive.invalid"
+
+
+def demo_sign_in(
+    session: Session,
+    *,
+    email: str,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    previous_token: str | None = None,
+) -> IssuedSession:
+    """Sign in as a demo-school account with one click (a normal server-side session).
+
+    Exists only while demo mode is on (``settings.demo_sign_in``: demo data loaded and not
+    production), and only for accounts on the demo school's reserved domain; otherwise it
+    answers NotFound, as if there were no such thing.
+    """
+    ip = clean_ip(ip)
+    if not get_settings().demo_sign_in:
+        raise NotFound("Demo sign-in is not available.")
+    email = (email or "").strip().lower()
+    user = _user_by_email(session, email) if email.endswith(_DEMO_DOMAIN) else None
+    if user is None or email not in DEMO_SIGN_IN_ACCOUNTS.values():
+        raise NotFound("There is no such demo account.")
+    if user.status != "active":
+        raise AccountSuspended("This account is suspended. Please contact NexDrive Academy.")
+    issued = _issue_session(session, user, ip, user_agent, previous_token)
+    record_event(session, issued.actor, "SIGN_IN", subject_type="user", subject_id=user.id,
+                 details={"method": "demo", "session_id": str(issued.session_id)})
+    return issued
+
+
 def sign_out(session: Session, actor: Actor, token: str) -> None:
     """End this session (server-side: the token stops working everywhere)."""
     if actor.user_id is None:
@@ -611,22 +650,29 @@ def sign_out_everywhere(session: Session, actor: Actor) -> int:
 # ─────────────────────────────────────────────────────────────────────────────
 
 
-def change_password(session: Session, actor: Actor, *, current_password: str, new_password: str) -> IssuedSession:
-    """Asks for the current password; ends every session and issues a new one for this device."""
+def change_password(session: Session, actor: Actor, *, current_password: str | None = None,
+                    new_password: str) -> IssuedSession:
+    """Asks for the current password; ends every session and issues a new one for this device.
+
+    An account that has never had a password (it signs in by emailed link, or is a demo
+    account) sets its first one without a current password."""
     if actor.user_id is None:
         raise AuthRequired("Please sign in to continue.")
     user = session.get(User, actor.user_id)
-    if user is None or not verify_password(user.password_hash, current_password or ""):
+    if user is None:
+        raise AuthRequired("Please sign in to continue.")
+    first = not user.password_hash
+    if not first and not verify_password(user.password_hash, current_password or ""):
         raise ValidationFailed("Your current password isn't right.", field="current_password")
     check_password_rules(new_password, email=user.email)
-    if verify_password(user.password_hash, new_password):
+    if not first and verify_password(user.password_hash, new_password):
         raise ValidationFailed("Your new password must be different from the current one.", field="new_password")
     user.password_hash = hash_password(new_password)
     session.add(user)
     ended = _revoke_all_sessions(session, user.id)
     issued = _issue_session(session, user, actor.ip_address, actor.user_agent)
-    record_event(session, actor, "PASSWORD_CHANGED", subject_type="user", subject_id=user.id,
-                 details={"sessions_ended": ended, "new_session_id": str(issued.session_id)})
+    record_event(session, actor, "PASSWORD_SET" if first else "PASSWORD_CHANGED", subject_type="user",
+                 subject_id=user.id, details={"sessions_ended": ended, "new_session_id": str(issued.session_id)})
     return issued
 
 
@@ -853,6 +899,39 @@ def create_staff_account(
                  details={"role": role, "instructor_id": str(instructor_id) if instructor_id else None,
                           "method": "admin"})
     return StaffInvitation(user_id=user.id, instructor_id=instructor_id, token=token)
+
+
+@dataclass(frozen=True)
+class OwnerCreated:
+    user_id: uuid.UUID
+    token: str  # the one-time set-your-password link's token
+    link: str  # the full link, printed by ``manage.py create-owner`` (also emailed)
+
+
+_OWNER_LOCK = 0x4E58_4F57  # advisory-lock key ("NXOW"): two create-owner runs at once make one owner
+
+
+def create_owner(session: Session, *, email: str, name: str, force: bool = False) -> OwnerCreated:
+    """The first administrator of a fresh install (``manage.py create-owner``), acting as the system.
+
+    Refused when an administrator already exists, unless ``force`` (then another admin is added);
+    an email that already has an account is always refused. No password is set here: the owner
+    chooses one through the returned one-time link (the staff-invitation link, 72 hours).
+    """
+    session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _OWNER_LOCK})
+    parts = (name or "").split()
+    if len(parts) < 2:
+        raise ValidationFailed('Give the owner\'s first and last name, e.g. --name "Jordan Ellis".', field="name")
+    admins = session.execute(sa.select(sa.func.count()).select_from(User).where(User.role == "admin")).scalar_one()
+    if admins and not force:
+        raise InvalidState(f"This school already has {admins} administrator{'s' if admins != 1 else ''}. "
+                           "Sign in as one of them to add staff, or use --force to add another administrator.")
+    invitation = create_staff_account(session, SYSTEM, email=email, role="admin", first_name=" ".join(parts[:-1]),
+                                      last_name=parts[-1])
+    record_event(session, SYSTEM, "OWNER_CREATED", subject_type="user", subject_id=invitation.user_id,
+                 details={"method": "cli", "forced": bool(force and admins), "admins_before": admins})
+    return OwnerCreated(user_id=invitation.user_id, token=invitation.token,
+                        link=_public_url(RESET_LINK_PATH + invitation.token))
 
 
 def set_user_role(session: Session, actor: Actor, user_id: uuid.UUID, role: str) -> User:
@@ -1171,7 +1250,8 @@ def get_me(session: Session, actor: Actor) -> dict[str, Any]:
         raise AuthRequired("Please sign in to continue.")
     profile = session.exec(select(Profile).where(Profile.user_id == user.id)).first()
     me: dict[str, Any] = {
-        "user": _pick(user, ("id", "email", "role", "status", "email_verified_at", "last_sign_in_at")),
+        "user": {**_pick(user, ("id", "email", "role", "status", "email_verified_at", "last_sign_in_at")),
+                 "has_password": bool(user.password_hash)},
         "profile": _pick(profile, _PROFILE_FIELDS) if profile else None,
         "instructor": None, "student": None, "parent": None,
     }

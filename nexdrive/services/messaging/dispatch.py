@@ -15,7 +15,8 @@ processes at once) works in short transactions:
    Two dispatchers never hold the same row.
 3. **Send** each row through the SMS/email adapter (outside any transaction).
 4. **Record** the provider's id and ``sent`` (removing secret links from the
-   stored body), or schedule a retry with exponential backoff and jitter, or
+   stored body, except after an offline send in development: there the body is
+   the offline mailbox's copy, ``/admin/mailbox``), or schedule a retry with exponential backoff and jitter, or
    mark it ``failed`` after ``max_attempts`` — logged at ERROR and raised with
    the owner by email and in the app.
 
@@ -51,7 +52,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from nexdrive.adapters.delivery import SendFailed
+from nexdrive.adapters.delivery import SendFailed, keeps_secret_links
 from nexdrive.services.core import clock, events
 from nexdrive.services.core.actors import Actor
 from nexdrive.errors import Forbidden, InvalidState, NotFound
@@ -268,6 +269,7 @@ def _deliver(engine: sa.Engine, row: dict, *, claim: str, now: datetime | None, 
     if too_late:
         _give_up(engine, row, claim, now, too_late, stats)
         return
+    sender = None
     try:
         if row["channel"] == "in_app":
             _deliver_in_app(engine, row, claim, now)
@@ -275,10 +277,12 @@ def _deliver(engine: sa.Engine, row: dict, *, claim: str, now: datetime | None, 
             return
         if row["channel"] == "sms":
             from nexdrive.adapters.sms import OutgoingSms
-            receipt = senders.sms.send(OutgoingSms(row["id"], row["recipient"], sms_body(row)))
+            sender = senders.sms
+            receipt = sender.send(OutgoingSms(row["id"], row["recipient"], sms_body(row)))
             provider_id, status, segments = receipt.provider_message_id, receipt.status, receipt.segments
         elif row["channel"] == "email":
-            receipt = senders.email.send(build_email(engine, row))
+            sender = senders.email
+            receipt = sender.send(build_email(engine, row))
             provider_id, status, segments = receipt.provider_message_id, receipt.status, None
         else:
             raise SendFailed(f"unknown channel {row['channel']!r}", permanent=True)
@@ -289,8 +293,13 @@ def _deliver(engine: sa.Engine, row: dict, *, claim: str, now: datetime | None, 
         log.exception("outbox %s: unexpected error while sending", row["id"])
         _record_failure(engine, row, claim, now, SendFailed(f"{type(exc).__name__}: {exc}"), max_attempts, stats)
         return
-    _record_sent(engine, row, now, provider_id, status, segments)
+    _record_sent(engine, row, now, provider_id, status, segments, keep_body=_offline_keeps_links(sender))
     stats.sent += 1
+
+
+def _offline_keeps_links(sender) -> bool:
+    """An offline "send" (the outbox adapters) in development: the stored body is the only copy, keep it whole."""
+    return getattr(sender, "provider", None) == "outbox" and keeps_secret_links(sender.settings)
 
 
 def _expired(row: dict, now: datetime | None) -> str | None:
@@ -380,9 +389,9 @@ def _stored_body(body: str) -> tuple[str, bool]:
 
 
 def _record_sent(engine: sa.Engine, row: dict, now: datetime | None, provider_id: str, status: str | None,
-                 segments: int | None) -> None:
-    """Provider id + 'sent' + secret links blanked, right after the send (one short transaction)."""
-    body, redacted = _stored_body(row["body"])
+                 segments: int | None, *, keep_body: bool = False) -> None:
+    """Provider id + 'sent' + secret links blanked (not ``keep_body``), right after the send (one short transaction)."""
+    body, redacted = (row["body"], False) if keep_body else _stored_body(row["body"])
     params = {"id": row["id"], "pid": provider_id, "pst": status, "seg": segments, "body": body,
               "redacted": redacted, "now": now}
     with engine.begin() as conn:

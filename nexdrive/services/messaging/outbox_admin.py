@@ -178,3 +178,82 @@ def outbox_counts(session: Session, actor: Actor) -> dict[str, int]:
     counts = dict(session.execute(select(OutboxMessage.status, sa.func.count())
                                   .group_by(OutboxMessage.status)).all())
     return {s: int(counts.get(s, 0)) for s in OUTBOX_STATUSES}
+
+
+# ─────────────────────────────────────────────────────────────────────────────
+# The offline mailbox (/admin/mailbox): a development mail catcher
+# ─────────────────────────────────────────────────────────────────────────────
+
+MAILBOX_STATUSES = ("pending", "sending", "sent")
+MAILBOX_STATUS_LABELS = {"pending": "Queued", "sending": "Sending", "sent": "Delivered offline"}
+_URL_RE = re.compile(r"https?://[^\s<>\"')\]]+")
+
+
+def mailbox_channels(settings=None) -> list[str]:
+    """The channels whose adapter runs offline (their messages stay here instead of going out)."""
+    from nexdrive.adapters import adapter_status
+    from nexdrive.settings import get_settings
+
+    status = adapter_status(settings or get_settings())
+    return [port for port in ("email", "sms") if status[port]["mode"] == "offline"]
+
+
+def mailbox_available(settings=None) -> bool:
+    return bool(mailbox_channels(settings))
+
+
+def _require_mailbox(actor: Actor) -> list[str]:
+    _require_admin(actor)
+    channels = mailbox_channels()
+    if not channels:
+        raise NotFound("There is no offline mailbox: email and SMS are sent through real providers.")
+    return channels
+
+
+def link_parts(body: str) -> list[dict[str, str]]:
+    """The body cut into text and links, in order (joined back, the texts are the body)."""
+    parts: list[dict[str, str]] = []
+    at = 0
+    for match in _URL_RE.finditer(body or ""):
+        url = match.group(0).rstrip(".,;:!?")
+        if match.start() > at:
+            parts.append({"text": body[at:match.start()], "href": ""})
+        parts.append({"text": url, "href": url})
+        at = match.start() + len(url)
+    if at < len(body or ""):
+        parts.append({"text": body[at:], "href": ""})
+    return parts
+
+
+def _mail_dict(m: OutboxMessage) -> dict[str, Any]:
+    first_line = " ".join((m.body or "").split())
+    return {
+        "id": str(m.id),
+        "channel": m.channel,
+        "channel_label": CHANNEL_LABELS.get(m.channel, m.channel),
+        "to": format_au_phone(m.recipient) if m.channel == "sms" else m.recipient,
+        "subject": m.subject or (first_line[:60] + ("\u2026" if len(first_line) > 60 else "")),
+        "when": _when(m.sent_at or m.created_at),
+        "status_label": MAILBOX_STATUS_LABELS.get(m.status, m.status),
+        "redacted": m.redacted_at is not None,
+    }
+
+
+def list_mailbox(session: Session, actor: Actor, *, limit: int = 50) -> dict[str, Any]:
+    """What the offline adapters 'sent' (and what is queued for them), newest first. Admin only, and only
+    while email or SMS runs offline."""
+    channels = _require_mailbox(actor)
+    limit = max(1, min(int(limit or 50), MAX_PAGE))
+    rows = session.exec(select(OutboxMessage)
+                        .where(OutboxMessage.channel.in_(channels), OutboxMessage.status.in_(MAILBOX_STATUSES))
+                        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(limit)).all()
+    return {"items": [_mail_dict(m) for m in rows], "channels": channels}
+
+
+def get_mailbox_message(session: Session, actor: Actor, message_id: uuid.UUID | str) -> dict[str, Any]:
+    """One message whole, with its links cut out so the page can make them clickable."""
+    channels = _require_mailbox(actor)
+    row = session.get(OutboxMessage, _parse_id(message_id))
+    if row is None or row.channel not in channels or row.status not in MAILBOX_STATUSES:
+        raise NotFound("No such message in the mailbox.")
+    return {**_mail_dict(row), "body": row.body or "", "parts": link_parts(row.body or "")}
