@@ -287,7 +287,24 @@ def list_bookings(session: Session, actor: Actor, *, student_id: uuid.UUID | Non
         query = query.where(Booking.student_id.in_(_linked_students(session, actor, "bookings")))
     elif actor.role not in ("admin", "system"):
         raise Forbidden("You don't have access to bookings.")
-    return [_booking_dict(actor, b) for b in session.exec(query.limit(limit).offset(offset)).all()]
+    rows = [_booking_dict(actor, b) for b in session.exec(query.limit(limit).offset(offset)).all()]
+    if actor.role in ("admin", "system", "instructor"):
+        for row in rows:
+            row["possible_match"] = _possible_match(session, row)
+    return rows
+
+
+def _possible_match(session: Session, row: dict[str, Any]) -> str:
+    """Staff only: a booking made without an account whose typed phone/email belongs to someone we know.
+
+    Nothing is linked because details match; staff merge on purpose. "" when there is no such person.
+    """
+    if row.get("student_id") is not None:
+        return ""
+    from nexdrive.services.contacts import possible_matches
+    names = possible_matches(session, phone=row.get("booker_phone"), email=row.get("booker_email"),
+                             exclude_contact_id=row.get("contact_id"))
+    return f"possibly the same person as {' or '.join(names)}" if names else ""
 
 
 # ─────────────────────────────────────────────────────────────────────────────

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from nexdrive.models import Booking, BusinessSettings, Contact, Instructor, Profile, Service, Student, WaitlistEntry
 from nexdrive.services import access, audit, availability, contacts, holidays, inbox, notify
-from nexdrive.services.accounts import hash_token, new_token
+from nexdrive.services.accounts import hash_token, new_token, normalise_email
 from nexdrive.services.actors import Actor
 from nexdrive.services.availability import Slot, SlotRules
 from nexdrive.services.errors import (
@@ -507,7 +507,7 @@ def book_lesson(
     contact = contacts.record_contact(
         session, actor if actor.role != "parent" else Actor(role="system"), name=name, phone=phone, email=email,
         source={"voice_agent": "voice_agent", "sms": "sms", "phone": "phone"}.get(booked_via, "website"),
-        utm=utm, stage="qualified",
+        utm=utm, stage="qualified", trusted=actor.role != "visitor",
     )
 
     start = start_time.astimezone(UTC)
@@ -521,6 +521,10 @@ def book_lesson(
     )
     token = new_token()
     booking.manage_token_hash = hash_token(token)
+    if retry is None:  # the details typed in this booking: its messages go to these (0008_trust)
+        booking.booker_name = " ".join((name or "").split()) or None
+        booking.booker_phone = phone
+        booking.booker_email = normalise_email(email) if email else None
     session.add(booking)
     session.flush()
     if retry is None:
@@ -812,13 +816,26 @@ def _recipient(session: Session, student_id: uuid.UUID | None, contact_id: uuid.
     return {}
 
 
+def booking_recipient(session: Session, booking: Booking) -> dict:
+    """Who hears about this booking: the learner it is for, else exactly the details typed in it.
+
+    A booking made without signing in (no student, booked by no user) is never sent to an account
+    or a contact that merely shares its phone or email.
+    """
+    if booking.student_id is None and (booking.booker_phone or booking.booker_email):
+        linked = _recipient(session, None, booking.contact_id) if booking.booked_by else {}
+        return {"first_name": (booking.booker_name or "").split(" ")[0], "phone": booking.booker_phone,
+                "email": booking.booker_email, "user_id": linked.get("user_id")}
+    return _recipient(session, booking.student_id, booking.contact_id)
+
+
 def booking_summary(session: Session, booking: Booking) -> dict:
     """Plain data for pages, the API and messages (no admin notes, nothing private)."""
     service = session.get(Service, booking.service_id)
     instructor_name = session.execute(sa.text(
         "SELECT p.first_name || ' ' || p.last_name FROM instructors i JOIN profiles p ON p.id = i.profile_id "
         "WHERE i.id = :i"), {"i": booking.instructor_id}).scalar() or "your instructor"
-    who = _recipient(session, booking.student_id, booking.contact_id)
+    who = booking_recipient(session, booking)
     terms = cancellation_terms(session, booking) if booking.status in LIVE_STATUSES else None
     return {
         "id": str(booking.id), "reference": booking_reference(booking), "status": booking.status,
@@ -894,7 +911,7 @@ def list_my_bookings(session: Session, actor: Actor, *, status: str | None = Non
 # ─────────────────────────────────────────────────────────────────────────────
 
 def _notify(session: Session, booking: Booking, kind: str, **extra) -> None:
-    who = _recipient(session, booking.student_id, booking.contact_id)
+    who = booking_recipient(session, booking)
     summary = booking_summary(session, booking)
     notify.booking_message(session, kind, booking=booking, summary=summary, recipient=who, **extra)
     inbox.booking_event(session, kind, booking=booking, summary=summary, recipient=who, **extra)

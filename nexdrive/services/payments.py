@@ -156,6 +156,9 @@ def _lock_for_payment(session: Session, payment_id: uuid.UUID, *, revive: bool =
 
 
 def _who(session: Session, payment: Payment) -> dict:
+    booking = session.get(Booking, payment.booking_id) if payment.booking_id else None
+    if booking is not None and payment.student_id is None:
+        return booking_svc.booking_recipient(session, booking)  # the details typed in the booking
     return booking_svc._recipient(session, payment.student_id, payment.contact_id)
 
 
@@ -370,7 +373,7 @@ def start_booking_checkout(session: Session, actor: Actor, *, booking_id: uuid.U
     session.add(payment)
     session.flush()
     _link_redemption(session, booking.id, payment.id)
-    who = booking_svc._recipient(session, booking.student_id, booking.contact_id)
+    who = booking_svc.booking_recipient(session, booking)
     return _open_checkout(session, actor, payment, description=description, token=token,
                           metadata={"payment_id": str(payment.id), "booking_id": str(booking.id),
                                     "reference": booking_svc.booking_reference(booking)},
