@@ -250,26 +250,23 @@ def _may_manage(session: Session, actor: Actor, booking: Booking, manage_token: 
     """Change or cancel: staff on their bookings, the student, a parent allowed to book, or the emailed link."""
     if manage_token and booking.manage_token_hash and hash_token(manage_token) == booking.manage_token_hash:
         return True
-    if actor.role in ("admin", "system"):
-        return True
-    if actor.role == "instructor":
-        return booking.instructor_id == actor.instructor_id
-    if booking.student_id is None:
-        return False
-    return actor.role in ("student", "parent") and access.may_book_for_student(session, actor, booking.student_id)
+    return access.may_change_booking(session, actor, booking)
 
 
 def _may_view(session: Session, actor: Actor, booking: Booking, manage_token: str | None) -> bool:
-    if _may_manage(session, actor, booking, manage_token):
+    if manage_token and booking.manage_token_hash and hash_token(manage_token) == booking.manage_token_hash:
         return True
-    return (actor.role == "parent" and booking.student_id is not None
-            and access.can_access_student(session, actor, booking.student_id, "bookings"))
+    return access.may_read_booking(session, actor, booking)  # book-for is not read access (access.py)
 
 
 def _booking_for(session: Session, actor: Actor, booking_id: uuid.UUID, manage_token: str | None,
                  *, lock: bool = False, manage: bool = True) -> Booking:
     query = select(Booking).where(Booking.id == booking_id)
-    if lock:
+    if lock:  # the house lock order: the instructor's advisory lock first, then the booking row
+        instructor_id = session.execute(sa.text("SELECT instructor_id FROM bookings WHERE id = :b"),
+                                        {"b": booking_id}).scalar()
+        if instructor_id is not None:
+            lock_instructor_id(session, instructor_id)
         query = query.with_for_update()
     booking = session.exec(query).first()
     allowed = booking is not None and (_may_manage if manage else _may_view)(session, actor, booking, manage_token)
@@ -460,8 +457,47 @@ def reserve_slot(
 @dataclass
 class Reservation:
     booking: Booking
-    manage_token: str
+    manage_token: str | None  # None on a signed-in caller's retry: the link is never handed out twice
     summary: dict
+
+
+def _reserve_token(booking: Booking, idempotency_key: str) -> str:
+    """The manage link of a hold reserved with an idempotency key: the same key gives the same link."""
+    import base64
+    import hashlib
+    digest = hashlib.sha256(f"nexdrive-reserve:{booking.id}:{idempotency_key}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def _same_callers_hold(session: Session, actor: Actor, start: datetime, service_id: uuid.UUID,
+                       student_id: uuid.UUID | None, manage_token: str | None, idempotency_key: str | None
+                       ) -> tuple[Booking | None, str | None]:
+    """A live hold at this time made by this very caller, and the manage link to return with it.
+
+    Only proof of being the same caller counts: the hold's manage token, the idempotency key sent
+    with it, or the signed-in user who made it. Never a matching email, phone or contact.
+    """
+    live = select(Booking).where(Booking.start_time == start, Booking.status == "held",
+                                 Booking.hold_expires_at > sa.func.now(), Booking.service_id == service_id)
+    if idempotency_key:
+        keyed = session.exec(select(Booking).where(
+            Booking.reserve_key_hash == hash_token("reserve:" + idempotency_key))).first()
+        if keyed is not None:
+            if session.exec(live.where(Booking.id == keyed.id)).first() is None:
+                raise ValidationFailed("This idempotency key was already used for another reservation.",
+                                       field="idempotency_key")
+            return keyed, _reserve_token(keyed, idempotency_key)
+    if manage_token:
+        mine = session.exec(live.where(Booking.manage_token_hash == hash_token(manage_token))).first()
+        if mine is not None:
+            return mine, manage_token
+    if actor.role != "visitor" and actor.user_id is not None:
+        mine = session.exec(live.where(Booking.booked_by == actor.user_id,
+                                       Booking.student_id == student_id if student_id else
+                                       Booking.student_id.is_(None))).first()
+        if mine is not None:
+            return mine, None
+    return None, None
 
 
 def book_lesson(
@@ -480,12 +516,21 @@ def book_lesson(
     student_id: uuid.UUID | None = None,
     booked_via: str = "website",
     utm: contacts.Utm | None = None,
+    manage_token: str | None = None,
+    idempotency_key: str | None = None,
 ) -> Reservation:
     """Reserve for a person: a visitor gives their details; a signed-in student's come from their account.
 
-    The contact is created or updated in the same transaction (CRM). A retried request for the same
-    person and time returns the same hold (with a fresh manage link) instead of a conflict.
+    The contact is created or updated in the same transaction (CRM). A retry by the same caller
+    returns the same hold instead of a conflict: the same signed-in user (no manage link is handed
+    out again), the caller's own ``manage_token`` for that hold (it stays the same), or the same
+    ``idempotency_key`` (the same manage link, derived from the key). Matching an email or a phone
+    proves nothing: anyone else gets SlotUnavailable, and a manage link is never rotated here.
     """
+    if idempotency_key is not None:
+        idempotency_key = idempotency_key.strip()
+        if not 16 <= len(idempotency_key) <= 200:
+            raise ValidationFailed("The idempotency key must be 16 to 200 characters.", field="idempotency_key")
     pickup_address = _clean_text(pickup_address, "pickup_address", "pickup address", required=True)
     suburb = _clean_text(suburb, "suburb", "suburb", required=True)
     notes = _clean_text(notes, "notes", "note")
@@ -504,6 +549,13 @@ def book_lesson(
         if not email:
             raise ValidationFailed("Please enter your email address.", field="email")
     phone = contacts.normalise_au_mobile(phone)
+    # The house lock order: the instructor's lock before the contact row (payments take it before the
+    # rows they change too), so a reservation never waits for it while holding a row.
+    service = _service(session, service_id)
+    instructor = _choose_instructor(session, service, start_time.astimezone(UTC), instructor_id)
+    if _may_reserve(session, actor, instructor.id, student_id):
+        _lock_instructor(session, instructor)
+        instructor_id = instructor.id
     contact = contacts.record_contact(
         session, actor if actor.role != "parent" else Actor(role="system"), name=name, phone=phone, email=email,
         source={"voice_agent": "voice_agent", "sms": "sms", "phone": "phone"}.get(booked_via, "website"),
@@ -511,17 +563,17 @@ def book_lesson(
     )
 
     start = start_time.astimezone(UTC)
-    retry = session.exec(select(Booking).where(
-        Booking.contact_id == contact.id, Booking.start_time == start, Booking.status == "held",
-        Booking.hold_expires_at > sa.func.now(), Booking.service_id == _service(session, service_id).id)).first()
+    retry, token = _same_callers_hold(session, actor, start, service.id, student_id,
+                                      manage_token, idempotency_key)
     booking = retry or reserve_slot(
         session, actor, service_id=service_id, start_time=start, instructor_id=instructor_id,
         contact_id=contact.id, student_id=student_id, booked_via=booked_via,
         pickup_address=pickup_address, suburb=suburb, booking_notes=notes,
     )
-    token = new_token()
-    booking.manage_token_hash = hash_token(token)
-    if retry is None:  # the details typed in this booking: its messages go to these (0008_trust)
+    if retry is None:  # a new hold: its manage link, and the details typed in it (0008_trust)
+        token = _reserve_token(booking, idempotency_key) if idempotency_key else new_token()
+        booking.manage_token_hash = hash_token(token)
+        booking.reserve_key_hash = hash_token("reserve:" + idempotency_key) if idempotency_key else None
         booking.booker_name = " ".join((name or "").split()) or None
         booking.booker_phone = phone
         booking.booker_email = normalise_email(email) if email else None
@@ -544,8 +596,7 @@ def confirm_booking(session: Session, actor: Actor, booking_id: uuid.UUID, *,
         raise Forbidden("This booking is not yours.")
     if actor.role == "student" and booking.student_id not in (None, actor.student_id):
         raise Forbidden("This booking is not yours.")
-    if actor.role == "parent" and not (booking.student_id and access.may_book_for_student(session, actor,
-                                                                                         booking.student_id)):
+    if actor.role == "parent" and not access.may_change_booking(session, actor, booking):
         raise Forbidden("This booking is not yours.")
     # Compare-and-swap: only an unexpired hold becomes confirmed.
     confirmed = session.execute(

@@ -31,8 +31,10 @@ Refunds
     with an idempotency key that is also sent to the gateway, made under the payment's row
     lock, so a retry never doubles and the total can never pass the amount paid (also a CHECK).
 
-Lock order (avoids deadlocks with booking and cancelling): instructor advisory lock (only
-when a lapsed hold may be revived) -> booking row -> payment row -> package / voucher rows.
+Lock order (avoids deadlocks with booking and cancelling), the same everywhere: the instructor's
+advisory lock -> booking row -> payment row -> package / voucher rows (the audit chain head last).
+A path that locks a booking row takes the instructor lock first (``booking._booking_for``,
+``_lock_for_payment``), so nothing holds a row or the audit head while waiting for it.
 """
 from __future__ import annotations
 
@@ -140,16 +142,19 @@ def _lock_payment(session: Session, payment_id: uuid.UUID) -> Payment | None:
 
 def _lock_for_payment(session: Session, payment_id: uuid.UUID, *, revive: bool = False
                       ) -> tuple[Payment | None, Booking | None]:
-    """Lock (booking, payment) in the house order; with ``revive``, the instructor first."""
+    """Lock (booking, payment) in the house order: the instructor first, then the booking, then the payment.
+
+    ``revive`` is kept for callers that may hold a lapsed booking again; every path takes the
+    instructor lock first so no transaction waits for it while holding a booking or payment row.
+    """
     peek = session.execute(sa.text("SELECT booking_id FROM payments WHERE id = :p"), {"p": payment_id}).first()
     if peek is None:
         return None, None
     booking = None
     if peek.booking_id is not None:
-        if revive:
-            instructor_id = session.execute(sa.text("SELECT instructor_id FROM bookings WHERE id = :b"),
-                                            {"b": peek.booking_id}).scalar()
-            booking_svc.lock_instructor_id(session, instructor_id)
+        instructor_id = session.execute(sa.text("SELECT instructor_id FROM bookings WHERE id = :b"),
+                                        {"b": peek.booking_id}).scalar()
+        booking_svc.lock_instructor_id(session, instructor_id)
         booking = _lock_booking(session, peek.booking_id)
         session.refresh(booking)
     return _lock_payment(session, payment_id), booking

@@ -144,3 +144,233 @@ def test_a_new_number_texting_in_does_not_take_over_a_contact(engine, school):
         assert _snapshot(s, school) == before
         new = s.execute(sa.text("SELECT user_id, phone FROM contacts WHERE phone = '+61433333333'")).one()
         assert new.user_id is None
+
+
+# ------------------------------------------------------------------ held-booking takeover (B)
+
+def _reserve(s, school, actor=VISITOR, start="10:00", **kw):
+    details = {**VISITOR_DETAILS, **kw}
+    return booking.book_lesson(s, actor, service_id=school["service"], start_time=at(TUESDAY, start), **details)
+
+
+def _token_works(engine, booking_id, token) -> bool:
+    from nexdrive.services.errors import NotFound
+    with session_scope(engine) as s:
+        try:
+            booking.get_booking(s, VISITOR, booking_id, manage_token=token)
+            return True
+        except NotFound:
+            return False
+
+
+def test_knowing_the_holders_email_does_not_take_over_a_hold(engine, school):
+    from nexdrive.services.errors import SlotUnavailable
+    with session_scope(engine) as s:
+        first = _reserve(s, school, phone="0455 555 555")
+        held_id, held_token, token_hash = first.booking.id, first.manage_token, first.booking.manage_token_hash
+    with session_scope(engine) as s:
+        with pytest.raises(SlotUnavailable):
+            _reserve(s, school, name="Mallory", phone="0499 999 999")  # same email, another phone
+    with session_scope(engine) as s:
+        with pytest.raises(SlotUnavailable):  # knows the email and the phone
+            _reserve(s, school, name="Mallory", phone="0455 555 555", pickup_address="1 Elsewhere Rd")
+    with session_scope(engine) as s:
+        row = s.execute(sa.text("SELECT manage_token_hash, status, pickup_address FROM bookings WHERE id = :b"),
+                        {"b": held_id}).one()
+        assert row.manage_token_hash == token_hash and row.status == "held" and row.pickup_address == "5 Other St"
+        assert s.execute(sa.text("SELECT count(*) FROM bookings")).scalar() == 1
+    assert _token_works(engine, held_id, held_token)
+
+
+def test_a_signed_in_learners_hold_cannot_be_taken_over_by_their_email(engine, school):
+    from nexdrive.services.errors import SlotUnavailable
+    learner = Actor(role="student", user_id=school["student_user"], student_id=school["student"])
+    with session_scope(engine) as s:
+        mine = booking.book_lesson(s, learner, service_id=school["service"], start_time=at(TUESDAY, "09:00"),
+                                   pickup_address="1 Home St", suburb="Kambah")
+        held_id, held_token = mine.booking.id, mine.manage_token
+    with session_scope(engine) as s:
+        with pytest.raises(SlotUnavailable):
+            _reserve(s, school, start="09:00", name="Mallory", phone="0499 999 999", email=school["learner_email"])
+        with pytest.raises(SlotUnavailable):
+            _reserve(s, school, start="09:00", name="Mallory", phone=school["learner_phone"],
+                     email=school["learner_email"])
+    assert _token_works(engine, held_id, held_token)
+    # The learner's own retry (signed in) returns the same hold and hands out no link again.
+    with session_scope(engine) as s:
+        again = booking.book_lesson(s, learner, service_id=school["service"], start_time=at(TUESDAY, "09:00"),
+                                    pickup_address="1 Home St", suburb="Kambah")
+        assert again.booking.id == held_id and again.manage_token is None
+    assert _token_works(engine, held_id, held_token)
+
+
+def test_the_same_caller_retrying_gets_the_same_hold_and_link(engine, school):
+    with session_scope(engine) as s:
+        first = _reserve(s, school, idempotency_key="retry-key-0123456789")
+        held_id, token = first.booking.id, first.manage_token
+    with session_scope(engine) as s:  # the response was lost: the same key again
+        again = _reserve(s, school, idempotency_key="retry-key-0123456789")
+        assert (again.booking.id, again.manage_token) == (held_id, token)
+    with session_scope(engine) as s:  # or the caller's own manage token
+        again = _reserve(s, school, manage_token=token)
+        assert (again.booking.id, again.manage_token) == (held_id, token)
+    assert _token_works(engine, held_id, token)
+    from nexdrive.services.errors import SlotUnavailable, ValidationFailed
+    with session_scope(engine) as s:  # someone else's key is not this caller's
+        with pytest.raises(SlotUnavailable):
+            _reserve(s, school, idempotency_key="another-key-0123456789")
+    with session_scope(engine) as s:  # a used key for another time is refused, not a second hold
+        with pytest.raises(ValidationFailed):
+            _reserve(s, school, start="13:00", idempotency_key="retry-key-0123456789")
+
+
+def test_api_reserve_with_the_holders_email_is_refused_and_the_holders_link_still_works(engine, school):
+    import httpx
+    from tests.api_server import serve_api
+    body = {"service_id": str(school["service"]), "date": TUESDAY.isoformat(), "start_time": "10:00",
+            "contact": {"name": "Vera Visitor", "phone": "0400 000 000", "email": "vera@example.com"},
+            "pickup_address": "5 Other St", "suburb": "Kambah"}
+    with serve_api() as api:
+        first = httpx.post(api + "/api/v1/booking/reserve", json=body, headers={"Idempotency-Key": "k" * 20})
+        assert first.status_code == 201, first.text
+        held = first.json()["data"]
+        probe = {**body, "contact": {**body["contact"], "name": "Mallory", "phone": "0499 999 999"}}
+        taken = httpx.post(api + "/api/v1/booking/reserve", json=probe)
+        assert taken.status_code == 409 and taken.json()["error"]["code"] == "BOOKING_CONFLICT"
+        assert held["reservation_id"] not in taken.text and "5 Other St" not in taken.text
+        assert "manage_token" not in taken.text
+        mine = httpx.get(api + f"/api/v1/bookings/{held['reservation_id']}",
+                         headers={"X-Manage-Token": held["manage_token"]})
+        assert mine.status_code == 200 and mine.json()["data"]["pickup_address"] == "5 Other St"
+        retry = httpx.post(api + "/api/v1/booking/reserve", json=body, headers={"Idempotency-Key": "k" * 20})
+        assert retry.status_code == 201
+        assert (retry.json()["data"]["reservation_id"], retry.json()["data"]["manage_token"]) == (
+            held["reservation_id"], held["manage_token"])
+        retry = httpx.post(api + "/api/v1/booking/reserve", json=body,
+                           headers={"X-Manage-Token": held["manage_token"]})
+        assert retry.status_code == 201 and retry.json()["data"]["manage_token"] == held["manage_token"]
+
+
+# ------------------------------------------------------------------ book-for is not read (C)
+
+def _parent(s, student_id, **flags) -> Actor:
+    from datetime import datetime, timezone
+    from nexdrive.models import Parent, ParentStudentLink
+    from nexdrive.services.accounts import PARENT_PERMISSIONS
+    user, profile = make_user(s, "parent", "Pat")
+    parent = Parent(user_id=user.id, profile_id=profile.id)
+    s.add(parent)
+    s.flush()
+    s.add(ParentStudentLink(parent_id=parent.id, student_id=student_id, status="active",
+                            accepted_at=datetime.now(timezone.utc),
+                            **{p: flags.get(p, True) for p in PARENT_PERMISSIONS}))
+    s.flush()
+    return Actor(role="parent", user_id=user.id, parent_id=parent.id)
+
+
+def test_a_parent_who_may_book_but_not_see_bookings_cannot_read_them_by_id(engine, school):
+    from nexdrive.services.errors import Forbidden
+    learner = Actor(role="student", user_id=school["student_user"], student_id=school["student"])
+    with session_scope(engine) as s:
+        booker = _parent(s, school["student"], can_view_bookings=False, can_book_lessons=True)
+        viewer = _parent(s, school["student"], can_view_bookings=True, can_book_lessons=False)
+        own = booking.book_lesson(s, learner, service_id=school["service"], start_time=at(TUESDAY, "09:00"),
+                                  pickup_address="1 Home St", suburb="Kambah")
+        booking.confirm_booking(s, learner, own.booking.id)
+        learners_booking = own.booking.id
+    with session_scope(engine) as s:
+        with pytest.raises(Forbidden):
+            booking.get_booking(s, booker, learners_booking)  # the API's detail and .ics
+        with pytest.raises(Forbidden):
+            access.get_booking(s, booker, learners_booking)
+        with pytest.raises(Forbidden):
+            booking.cancel_booking(s, booker, learners_booking)
+        assert booking.get_booking(s, viewer, learners_booking)["id"] == str(learners_booking)
+    with session_scope(engine) as s:  # book-for still books, and the parent sees what they booked
+        made = booking.book_lesson(s, booker, service_id=school["service"], start_time=at(TUESDAY, "13:00"),
+                                   student_id=school["student"], pickup_address="1 Home St", suburb="Kambah")
+        made_id = made.booking.id
+    with session_scope(engine) as s:
+        assert booking.get_booking(s, booker, made_id)["student_id"] == str(school["student"])
+        start = payments.start_booking_checkout(s, booker, booking_id=made_id)
+        assert start.covered_by == "card"
+    with session_scope(engine) as s:
+        assert s.execute(sa.text("SELECT status FROM bookings WHERE id = :b"), {"b": learners_booking}).scalar() \
+            == "confirmed"
+
+
+def test_the_ics_by_id_refuses_a_book_only_parent(engine, school):
+    import httpx
+    from nexdrive.services import accounts as accounts_svc
+    from tests.api_server import serve_api
+    learner = Actor(role="student", user_id=school["student_user"], student_id=school["student"])
+    with session_scope(engine) as s:
+        booker = _parent(s, school["student"], can_view_bookings=False, can_book_lessons=True)
+        own = booking.book_lesson(s, learner, service_id=school["service"], start_time=at(TUESDAY, "09:00"),
+                                  pickup_address="1 Home St", suburb="Kambah")
+        booking.confirm_booking(s, learner, own.booking.id)
+        from nexdrive.models import User
+        session_token = accounts_svc._issue_session(s, s.get(User, booker.user_id), None, None).token
+    with serve_api() as api:
+        auth = {"Authorization": f"Bearer {session_token}"}
+        ics = httpx.get(api + f"/api/v1/bookings/{own.booking.id}/calendar.ics", headers=auth)
+        detail = httpx.get(api + f"/api/v1/bookings/{own.booking.id}", headers=auth)
+    assert ics.status_code == 403 and "BEGIN:VCALENDAR" not in ics.text
+    assert detail.status_code == 403
+
+
+# ------------------------------------------------------------------ one lock order (D)
+
+def test_checkout_completion_and_reserve_on_one_instructor_never_deadlock(engine, school):
+    """Card checkouts (the local gateway completes them at once) race new reservations for the same
+    instructor. Before one lock order, the checkout held the audit chain head and booking rows while
+    waiting for the instructor lock that a reservation held while waiting for them: DeadlockDetected."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    from nexdrive.services.errors import ServiceError
+    days = [weekday_ahead(d) for d in (1, 2, 3)]
+    held = []
+    for n, day in enumerate(days * 3):
+        hhmm = ["08:00", "11:00", "14:00"][n // 3]
+        with session_scope(engine) as s:
+            r = booking.book_lesson(s, VISITOR, service_id=school["service"], start_time=at(day, hhmm),
+                                    name=f"Payer {n}", phone=f"0410{n:06d}", email=f"payer{n}@example.com",
+                                    pickup_address="1 A St", suburb="Kambah")
+            held.append((r.booking.id, r.manage_token))
+    wanted = [(day, hhmm) for day in days for hhmm in ("09:30", "12:30", "15:30", "17:00")]
+    barrier = threading.Barrier(2)
+    unexpected: list[BaseException] = []
+
+    def pay_all():
+        barrier.wait()
+        for booking_id, token in held:
+            try:
+                with session_scope(engine) as s:
+                    payments.start_booking_checkout(s, VISITOR, booking_id=booking_id, manage_token=token)
+            except ServiceError:
+                pass
+            except BaseException as exc:  # noqa: BLE001 - a deadlock (or anything else) fails the test
+                unexpected.append(exc)
+
+    def reserve_all():
+        barrier.wait()
+        for n, (day, hhmm) in enumerate(wanted):
+            try:
+                with session_scope(engine) as s:
+                    booking.book_lesson(s, VISITOR, service_id=school["service"], start_time=at(day, hhmm),
+                                        name=f"Booker {n}", phone=f"0420{n:06d}", email=f"booker{n}@example.com",
+                                        pickup_address="2 B St", suburb="Kambah")
+            except ServiceError:
+                pass  # the expected domain refusals (time taken, daily limit)
+            except BaseException as exc:  # noqa: BLE001
+                unexpected.append(exc)
+
+    with ThreadPoolExecutor(2) as pool:
+        for f in [pool.submit(pay_all), pool.submit(reserve_all)]:
+            f.result()
+    assert unexpected == []
+    with session_scope(engine) as s:
+        paid = s.execute(sa.text("SELECT count(*) FROM bookings WHERE status = 'confirmed' AND payment_status = 'paid'"
+                                 )).scalar()
+        assert paid == len(held)
+        assert booking.overlapping_pairs(s, school["instructor"]) == 0
