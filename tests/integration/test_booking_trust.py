@@ -374,3 +374,68 @@ def test_checkout_completion_and_reserve_on_one_instructor_never_deadlock(engine
                                  )).scalar()
         assert paid == len(held)
         assert booking.overlapping_pairs(s, school["instructor"]) == 0
+
+
+# ------------------------------------------------------------------ no gateway call under row locks (E)
+
+class _LockProbingGateway(LocalGateway):
+    """A local gateway that, whenever it is called, checks from another connection that nothing
+    the call is about is locked: the payment and booking rows (FOR UPDATE NOWAIT), the
+    instructor's advisory lock and the audit chain head."""
+
+    def __init__(self, engine, *, complete: bool = True):
+        super().__init__(Settings(stripe_secret_key=""))
+        self.engine, self.complete, self.calls = engine, complete, []
+
+    def _probe(self, call: str, payment_id) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SET lock_timeout = '200ms'"))
+            booking_id = conn.execute(sa.text("SELECT booking_id FROM payments WHERE id = :p"),
+                                      {"p": payment_id}).scalar()
+            conn.execute(sa.text("SELECT id FROM payments WHERE id = :p FOR UPDATE NOWAIT"), {"p": payment_id})
+            conn.execute(sa.text("SELECT id FROM bookings WHERE id = :b FOR UPDATE NOWAIT"), {"b": booking_id})
+            free = conn.execute(sa.text("SELECT pg_try_advisory_xact_lock(i.lock_key) FROM bookings b "
+                                        "JOIN instructors i ON i.id = b.instructor_id WHERE b.id = :b"),
+                                {"b": booking_id}).scalar()
+            conn.execute(sa.text("SELECT 1 FROM chain_heads FOR UPDATE NOWAIT"))
+            conn.rollback()
+        self.calls.append((call, bool(free)))
+
+    def create_checkout(self, **kw):
+        self._probe("create_checkout", kw["metadata"]["payment_id"])
+        return super().create_checkout(**kw)
+
+    def expire_checkout(self, checkout_id):
+        with self.engine.connect() as conn:
+            payment_id = conn.execute(sa.text("SELECT id FROM payments WHERE gateway_checkout_id = :c"),
+                                      {"c": checkout_id}).scalar()
+        self._probe("expire_checkout", payment_id)
+        return super().expire_checkout(checkout_id)
+
+    def immediate_events(self, checkout):
+        return super().immediate_events(checkout) if self.complete else []
+
+
+def test_the_gateway_is_called_with_no_row_locked_when_opening_and_expiring_checkouts(engine, school):
+    from nexdrive.models import Payment
+    gw = _LockProbingGateway(engine)
+    override("payments", gw)
+    with session_scope(engine) as s:
+        r = _reserve(s, school, phone="0466 666 666")
+    with session_scope(engine) as s:  # pay now: opened and completed
+        payments.start_booking_checkout(s, VISITOR, booking_id=r.booking.id, manage_token=r.manage_token)
+    gw.complete = False
+    with session_scope(engine) as s:
+        other = _reserve(s, school, start="13:00", phone="0477 777 777", email="w@example.com")
+    with session_scope(engine) as s:  # left open, then closed by the stale-checkout job
+        payments.start_booking_checkout(s, VISITOR, booking_id=other.booking.id, manage_token=other.manage_token)
+    with session_scope(engine) as s:
+        far = s.execute(sa.text("SELECT now() + interval '2 days'")).scalar()
+        assert payments.expire_stale_checkouts(s, now=far) == 1
+    assert [c for c, _ in gw.calls] == ["create_checkout", "create_checkout", "expire_checkout"]
+    assert all(free for _, free in gw.calls), gw.calls  # the instructor's lock was free too
+    with session_scope(engine) as s:
+        statuses = sorted(p.status for p in s.exec(sa.select(Payment)).scalars())
+        assert statuses == ["completed", "expired"]
+        assert s.execute(sa.text("SELECT status, payment_status FROM bookings WHERE id = :b"),
+                         {"b": r.booking.id}).one() == ("confirmed", "paid")
