@@ -117,7 +117,10 @@ def get_availability(
     return JSONResponse({"data": result, "slots": result["slots"]})
 
 
-@router.post("/booking/reserve", status_code=201, summary="Reserve a slot (a short hold)")
+@router.post("/booking/reserve", status_code=201, summary="Reserve a slot (a short hold)",
+             description="A retry returns the same hold only to the same caller: send the hold's manage token "
+                         "(X-Manage-Token) or the same Idempotency-Key header (16-200 characters), or be the "
+                         "same signed-in user (then manage_token is null).")
 def reserve(body: ReserveBody, request: Request) -> JSONResponse:
     with session_scope() as session:
         actor = _optional_actor(session, request)
@@ -129,6 +132,7 @@ def reserve(body: ReserveBody, request: Request) -> JSONResponse:
             name=body.contact.name, phone=body.contact.phone, email=body.contact.email,
             pickup_address=body.pickup_address, suburb=body.suburb, notes=body.notes, student_id=body.student_id,
             utm=contacts.Utm.clean(**body.utm.model_dump()) if body.utm else None,
+            manage_token=_manage_token(request), idempotency_key=request.headers.get("idempotency-key") or None,
         )
         payload = {"reservation_id": str(result.booking.id), "expires_at": result.summary["hold_expires_at"],
                    "manage_token": result.manage_token, "booking_summary": result.summary}

@@ -80,6 +80,8 @@ class Booking(SQLModel, table=True):
         check("reschedule_count >= 0", "reschedule_count"),
         sa.Index("uq_bookings_manage_token_hash", "manage_token_hash", unique=True,
                  postgresql_where=sa.text("manage_token_hash IS NOT NULL")),
+        sa.Index("uq_bookings_reserve_key_hash", "reserve_key_hash", unique=True,
+                 postgresql_where=sa.text("reserve_key_hash IS NOT NULL")),  # migration 0009
     )
     # Read trigger-maintained columns back with RETURNING on UPDATE as well as INSERT.
     __mapper_args__ = {"eager_defaults": True}
@@ -117,6 +119,13 @@ class Booking(SQLModel, table=True):
     fee_waived_by: Optional[uuid.UUID] = fk_field("users.id", index=False)
     # SHA-256 of the secret "manage your booking" link for people without an account (0004).
     manage_token_hash: Optional[str] = text_field()
+    # The details typed in this booking (migration 0009): its messages go to these, never to an
+    # account or contact that merely shares a phone or email. SHA-256 of the caller's reserve
+    # idempotency key: only that caller's retry finds this hold again.
+    booker_name: Optional[str] = text_field()
+    booker_phone: Optional[str] = text_field()
+    booker_email: Optional[str] = text_field()
+    reserve_key_hash: Optional[str] = text_field()
 
     payment_status: str = text_field(nullable=False, default="unpaid")
     payment_id: Optional[uuid.UUID] = fk_field("payments.id", use_alter=True)

@@ -25,6 +25,7 @@ class BookingRow:
     suburb: str = ""
     student: str = ""
     confirmed_by_sms: bool = False  # the learner replied "Y" to a reminder (bookings.attendance_confirmed_at)
+    possible_match: str = ""  # staff: "possibly the same person as <name>" (a booking made without an account)
 
 
 @dataclasses.dataclass
@@ -63,8 +64,9 @@ def booking_row(b: dict, *, names: dict | None = None) -> BookingRow:
     return BookingRow(
         booking_id=str(b.get("id")), when=fmt_when(b.get("start_time"), b.get("end_time")),
         day=s.date().isoformat() if s else "", status=STATUS_LABELS.get(b.get("status"), b.get("status") or ""),
-        suburb=b.get("suburb") or "", student=(names or {}).get(str(b.get("student_id")), ""),
-        confirmed_by_sms=bool(b.get("attendance_confirmed_at")),
+        suburb=b.get("suburb") or "",
+        student=(names or {}).get(str(b.get("student_id")), "") or (b.get("booker_name") or ""),
+        confirmed_by_sms=bool(b.get("attendance_confirmed_at")), possible_match=b.get("possible_match") or "",
     )
 
 
@@ -101,6 +103,9 @@ def booking_list(rows: rx.Var, *, empty: str, show_student: bool = False, list_i
                         rx.cond(row.suburb != "", row.suburb, "Pick-up to be confirmed"),
                         size="1", color=rx.color("gray", 11),
                     ),
+                    *([rx.cond(row.possible_match != "",
+                               rx.text(row.possible_match, size="1", color=rx.color("amber", 11),
+                                       class_name="possible-match"))] if show_student else []),
                     spacing="0",
                     align="start",
                 ),

@@ -257,7 +257,7 @@ class BookingWidgetState(rx.State):
                                     email=details["email"] or None, pickup_address=details["pickup_address"],
                                     suburb=details["suburb"], notes=details["notes"] or None,
                                     utm=contacts.Utm.clean(**utm))
-            return {"id": str(r.booking.id), "token": r.manage_token,
+            return {"id": str(r.booking.id), "token": r.manage_token or "",
                     "summary": {k: str(v) for k, v in r.summary.items() if not isinstance(v, dict)},
                     "hold": au_time(r.booking.hold_expires_at), "price": r.booking.amount_cents,
                     "options": payments.payment_options(session, actor, booking_id=r.booking.id,

@@ -51,6 +51,7 @@ from nexdrive.models import (
     StudentCompetency,
 )
 from nexdrive.services.core.actors import Actor
+from nexdrive.services.core.people import possible_matches
 from nexdrive.errors import AuthRequired, Forbidden, NotFound
 
 MAX_PAGE = 200
@@ -259,15 +260,40 @@ def _booking_dict(actor: Actor, booking: Booking) -> dict[str, Any]:
 
 
 def _booking_visible(session: Session, actor: Actor, booking: Booking) -> bool:
+    return may_read_booking(session, actor, booking)
+
+
+def may_read_booking(session: Session, actor: Actor, booking: Booking) -> bool:
+    """Every by-id read of one booking (detail, .ics, payment result) asks this.
+
+    Book-for grants booking, not reading: a parent reads a learner's bookings with "Bookings"
+    (can_view_bookings) on; with only "Book lessons for me", just the bookings they made themselves.
+    """
     if actor.role in ("admin", "system"):
         return True
     if actor.role == "instructor":
         return booking.instructor_id == actor.instructor_id
-    if booking.student_id is None:
+    if booking.student_id is None or actor.user_id is None:
         return False
     if actor.role == "student":
         return booking.student_id == actor.student_id
-    return can_access_student(session, actor, booking.student_id, "bookings")
+    if actor.role != "parent":
+        return False
+    if can_access_student(session, actor, booking.student_id, "bookings"):
+        return True
+    return booking.booked_by == actor.user_id and may_book_for_student(session, actor, booking.student_id)
+
+
+def may_change_booking(session: Session, actor: Actor, booking: Booking) -> bool:
+    """Change, cancel or pay for one booking (without its manage link): staff on theirs, the student,
+    a parent allowed to book for the learner, and only a booking they may read."""
+    if actor.role in ("admin", "system"):
+        return True
+    if actor.role == "instructor":
+        return booking.instructor_id == actor.instructor_id
+    if booking.student_id is None or actor.role not in ("student", "parent"):
+        return False
+    return may_book_for_student(session, actor, booking.student_id) and may_read_booking(session, actor, booking)
 
 
 def get_booking(session: Session, actor: Actor, booking_id: uuid.UUID) -> dict[str, Any]:
@@ -297,7 +323,23 @@ def list_bookings(session: Session, actor: Actor, *, student_id: uuid.UUID | Non
         query = query.where(Booking.student_id.in_(linked_students(session, actor, "bookings")))
     elif actor.role not in ("admin", "system"):
         raise Forbidden("You don't have access to bookings.")
-    return [_booking_dict(actor, b) for b in session.exec(query.limit(limit).offset(offset)).all()]
+    rows = [_booking_dict(actor, b) for b in session.exec(query.limit(limit).offset(offset)).all()]
+    if actor.role in ("admin", "system", "instructor"):
+        for row in rows:
+            row["possible_match"] = _possible_match(session, row)
+    return rows
+
+
+def _possible_match(session: Session, row: dict[str, Any]) -> str:
+    """Staff only: a booking made without an account whose typed phone/email belongs to someone we know.
+
+    Nothing is linked because details match; staff merge on purpose. "" when there is no such person.
+    """
+    if row.get("student_id") is not None:
+        return ""
+    names = possible_matches(session, phone=row.get("booker_phone"), email=row.get("booker_email"),
+                             exclude_contact_id=row.get("contact_id"))
+    return f"possibly the same person as {' or '.join(names)}" if names else ""
 
 
 # ─────────────────────────────────────────────────────────────────────────────
@@ -474,6 +516,7 @@ __all__ = [
     "PARENT_PERMISSIONS", "PARENT_RULES", "RESOURCES", "can_access_student", "can_view_student", "get_booking",
     "get_instructor_record", "get_lesson", "get_payment", "get_private_note", "get_student_record",
     "list_bookings", "list_bridge_forms", "list_competencies", "list_lessons", "list_payments",
-    "list_private_notes", "list_students", "may_book_for_student", "parent_link", "read_audit_log",
+    "list_private_notes", "list_students", "may_book_for_student", "may_change_booking", "may_read_booking",
+    "parent_link", "read_audit_log",
     "require_may_book", "require_signed_in", "require_student",
 ]

@@ -19,6 +19,7 @@ from nexdrive.models import Contact, OutboxMessage, Student, User
 from nexdrive.models.crm import LIFECYCLE_STAGES
 from nexdrive.formats import e164_au_phone, format_au_phone, normalise_au_mobile, normalise_au_phone  # noqa: F401
 from nexdrive.formats import normalise_email  # noqa: F401
+from nexdrive.services.core.people import possible_matches  # noqa: F401 (staff see "possibly the same person")
 from nexdrive.services.core.actors import Actor
 from nexdrive.errors import Forbidden, ValidationFailed
 
@@ -70,10 +71,19 @@ def record_contact(
     user_id: uuid.UUID | None = None,
     instructor_id: uuid.UUID | None = None,
     allow_landline: bool = False,
+    trusted: bool | None = None,
 ) -> Contact:
     """Create or update the contact for this person; returns it (flushed, in this transaction).
 
-    ``allow_landline``: a contact form, where we reply by phone, takes a landline; booking and SMS paths don't."""
+    ``trusted`` (default: the actor signed in) says whether the details come from someone we know.
+    An untrusted request (a visitor, an inbound SMS) never links to an account, never changes an
+    existing contact's details and only reuses a contact whose phone and email are exactly the ones
+    given (and which has no account); otherwise it gets a new contact (see :func:`_record_untrusted`).
+
+    ``allow_landline``: a contact form, where we reply by phone, takes a landline; booking and SMS paths don't.
+    """
+    if trusted is None:
+        trusted = actor.role not in ("visitor",)
     if actor.role == "parent":
         raise Forbidden("Parents cannot create contacts.")
     if stage not in _STAGE_RANK:
@@ -91,6 +101,9 @@ def record_contact(
                               f"contact:email:{email}" if email else None) if k)
     for key in keys:
         _lock(session, key)
+    if not trusted:
+        return _record_untrusted(session, first=first, last=last, phone=phone, email=email, source=source,
+                                 source_detail=source_detail, utm=utm, stage=stage)
 
     contact = None
     if phone:
@@ -145,6 +158,49 @@ def record_contact(
     return contact
 
 
+def _taken(session: Session, phone: str | None, email: str | None) -> tuple[bool, bool]:
+    """Whether a live contact already holds this phone / this email."""
+    phone_taken = bool(phone) and session.exec(select(Contact.id).where(
+        Contact.phone == phone, Contact.deleted_at.is_(None))).first() is not None
+    email_taken = bool(email) and session.exec(select(Contact.id).where(
+        sa.func.lower(Contact.email) == email, Contact.deleted_at.is_(None))).first() is not None
+    return phone_taken, email_taken
+
+
+def _record_untrusted(session: Session, *, first: str | None, last: str | None, phone: str | None,
+                      email: str | None, source: str, source_detail: str | None, utm: Utm, stage: str) -> Contact:
+    """An unauthenticated request: a matching detail proves nothing about who this is.
+
+    Reuse a contact only when it is exactly this phone and this email and has no account (the
+    same prospect coming back), and then change none of its details. Otherwise a new contact,
+    holding only the details no other contact holds (the unique indexes allow one contact per
+    phone and email); the booking keeps what was typed. Staff see the likely match and merge
+    on purpose.
+    """
+    same = select(Contact).where(Contact.deleted_at.is_(None), Contact.user_id.is_(None))
+    same = same.where(Contact.phone == phone) if phone else same.where(Contact.phone.is_(None))
+    same = same.where(sa.func.lower(Contact.email) == email) if email else same.where(Contact.email.is_(None))
+    contact = session.exec(same).first()
+    if contact is None:
+        phone_taken, email_taken = _taken(session, phone, email)
+        contact = Contact(
+            first_name=first, last_name=last, phone=None if phone_taken else phone,
+            email=None if email_taken else email, lifecycle_stage=stage, source=source,
+            source_detail=(source_detail or None), utm_source=utm.source, utm_medium=utm.medium,
+            utm_campaign=utm.campaign, total_interactions=1,
+        )
+        session.add(contact)
+        session.flush()
+        return contact
+    if _STAGE_RANK[stage] > _STAGE_RANK.get(contact.lifecycle_stage, 0) or contact.lifecycle_stage == "lost":
+        contact.lifecycle_stage = stage
+    contact.total_interactions = (contact.total_interactions or 0) + 1
+    contact.last_contact_at = session.execute(sa.text("SELECT now()")).scalar_one()
+    session.add(contact)
+    session.flush()
+    return contact
+
+
 def record_enquiry(
     session: Session,
     actor: Actor,
@@ -165,12 +221,16 @@ def record_enquiry(
     contact = record_contact(session, actor, name=name, phone=phone, email=email, source="website",
                              source_detail=f"Enquiry form: {message[:300]}", utm=utm, stage="lead",
                              allow_landline=True)
+    phone = normalise_au_phone(phone) if phone else None  # reply to what was typed, not to a stored contact
+    email = normalise_email(email) if email else None
+    same_as = possible_matches(session, phone=phone, email=email, exclude_contact_id=contact.id)
+    note = f"\nPossibly the same person as {', '.join(same_as)}.\n" if same_as else ""
     school = session.execute(sa.text("SELECT email FROM business_settings WHERE id = 1")).scalar()
     if school:
         session.add(OutboxMessage(
             channel="email", recipient=school, subject=f"New enquiry from {name}",
-            body=(f"{name} sent an enquiry through the website.\n\nPhone: {format_au_phone(contact.phone)}\n"
-                  f"Email: {contact.email or '-'}\n\n{message}\n"),
+            body=(f"{name} sent an enquiry through the website.\n\nPhone: {format_au_phone(phone)}\n"
+                  f"Email: {email or '-'}\n{note}\n{message}\n"),
             template="enquiry_received", contact_id=contact.id, related_type="contact", related_id=contact.id,
         ))
         session.flush()

@@ -166,7 +166,7 @@ def handle_inbound_sms(session: Session, *, from_number: str, body: str, message
             # A new person texting: a lead in the CRM, so the owner sees who it is (architecture §5.3).
             from nexdrive.services.crm.contacts import record_contact
             contact = record_contact(session, SYSTEM, name=None, phone=phone, email=None, source="sms",
-                                     source_detail=f"SMS: {(body or '').strip()[:300]}")
+                                     source_detail=f"SMS: {(body or '').strip()[:300]}", trusted=False)
             who["contact_id"] = conv.contact_id = contact.id
             session.add(conv)
         already = conv.status == "handoff_requested"
@@ -220,7 +220,7 @@ def _confirm_attendance(session: Session, phone: str):
            LEFT JOIN profiles p ON p.id = s.profile_id
            LEFT JOIN contacts c ON c.id = b.contact_id
            WHERE b.status = 'confirmed' AND b.start_time > now() AND b.start_time <= now() + CAST(:w AS interval)
-             AND (p.phone = :phone OR c.phone = :phone)
+             AND (p.phone = :phone OR COALESCE(b.booker_phone, c.phone) = :phone)
            ORDER BY b.start_time LIMIT 1 FOR UPDATE OF b"""
     ), {"phone": phone, "w": f"{int(CONFIRM_WINDOW.total_seconds())} seconds"}).scalar()
     if booking_id is None:

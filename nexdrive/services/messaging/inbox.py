@@ -219,6 +219,8 @@ def booking_event(session: Session, kind: str, *, booking: Booking, summary: dic
     if kind == "booking_confirmation" and booking.booked_via in ONLINE_CHANNELS:
         contact = session.get(Contact, booking.contact_id) if booking.contact_id else None
         who = " ".join(p for p in ((contact.first_name, contact.last_name) if contact else ()) if p)
+        if booking.student_id is None and booking.booker_name:
+            who = booking.booker_name  # the name typed in this booking, whoever shares its phone or email
         who = who or recipient.get("first_name") or "A learner"
         where = ", ".join(p for p in (summary.get("pickup_address"), summary.get("suburb")) if p)
         body = (f"{who} booked a {summary['service_name']} for {summary['when']} "

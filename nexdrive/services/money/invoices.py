@@ -188,6 +188,9 @@ def buyer_snapshot(session: Session, payment: Payment, booking: Booking | None) 
         profile = session.get(Profile, student.profile_id) if student else None
         if profile is not None:
             return _profile_buyer(profile)
+    if booking is not None and booking.student_id is None and (booking.booker_phone or booking.booker_email):
+        return {"name": booking.booker_name, "email": booking.booker_email,  # as typed in the booking
+                "phone": format_au_phone(booking.booker_phone) or None, "address": None}
     if contact_id is not None:
         contact = session.get(Contact, contact_id)
         if contact is not None:

@@ -31,8 +31,10 @@ Refunds
     with an idempotency key that is also sent to the gateway, made under the payment's row
     lock, so a retry never doubles and the total can never pass the amount paid (also a CHECK).
 
-Lock order (avoids deadlocks with booking and cancelling): instructor advisory lock (only
-when a lapsed hold may be revived) -> booking row -> payment row -> package / voucher rows.
+Lock order (avoids deadlocks with booking and cancelling), the same everywhere: the instructor's
+advisory lock -> booking row -> payment row -> package / voucher rows (the audit chain head last).
+A path that locks a booking row takes the instructor lock first (``booking.booking_for``,
+``_lock_for_payment``), so nothing holds a row or the audit head while waiting for it.
 """
 from __future__ import annotations
 
@@ -147,22 +149,28 @@ def _lock_payment(session: Session, payment_id: uuid.UUID) -> Payment | None:
 
 def _lock_for_payment(session: Session, payment_id: uuid.UUID, *, revive: bool = False
                       ) -> tuple[Payment | None, Booking | None]:
-    """Lock (booking, payment) in the house order; with ``revive``, the instructor first."""
+    """Lock (booking, payment) in the house order: the instructor first, then the booking, then the payment.
+
+    ``revive`` is kept for callers that may hold a lapsed booking again; every path takes the
+    instructor lock first so no transaction waits for it while holding a booking or payment row.
+    """
     peek = session.execute(sa.text("SELECT booking_id FROM payments WHERE id = :p"), {"p": payment_id}).first()
     if peek is None:
         return None, None
     booking = None
     if peek.booking_id is not None:
-        if revive:
-            instructor_id = session.execute(sa.text("SELECT instructor_id FROM bookings WHERE id = :b"),
-                                            {"b": peek.booking_id}).scalar()
-            booking_svc.lock_instructor_id(session, instructor_id)
+        instructor_id = session.execute(sa.text("SELECT instructor_id FROM bookings WHERE id = :b"),
+                                        {"b": peek.booking_id}).scalar()
+        booking_svc.lock_instructor_id(session, instructor_id)
         booking = _lock_booking(session, peek.booking_id)
         session.refresh(booking)
     return _lock_payment(session, payment_id), booking
 
 
 def _who(session: Session, payment: Payment) -> dict:
+    booking = session.get(Booking, payment.booking_id) if payment.booking_id else None
+    if booking is not None and payment.student_id is None:
+        return booking_svc.booking_recipient(session, booking)  # the details typed in the booking
     return booking_svc.recipient_for(session, payment.student_id, payment.contact_id)
 
 
@@ -222,12 +230,7 @@ def _close_checkout(session: Session, payment: Payment, *, release_voucher: bool
     if payment.status not in OPEN_STATUSES:
         return
     if payment.gateway_checkout_id and payment.gateway == gateway().name:
-        try:
-            gateway().expire_checkout(payment.gateway_checkout_id)
-        except PaymentGatewayError as exc:
-            # Carry on: if it is paid after all, the completion finds no live booking and refunds it.
-            audit.record_event(session, SYSTEM, "payment.expire_failed", subject_type="payment",
-                               subject_id=payment.id, severity="warning", details={"error": exc.message})
+        _expire_at_gateway_after_commit(session, payment.id, payment.gateway_checkout_id)
     payment.status = "expired"
     payment.manage_token = None
     session.add(payment)
@@ -235,6 +238,30 @@ def _close_checkout(session: Session, payment: Payment, *, release_voucher: bool
     if release_voucher and payment.booking_id:
         vouchers.release_redemption(session, payment.booking_id)
     audit.record_event(session, SYSTEM, "payment.checkout_expired", subject_type="payment", subject_id=payment.id)
+
+
+def _expire_at_gateway_after_commit(session: Session, payment_id: uuid.UUID, checkout_id: str) -> None:
+    """Close the checkout at the gateway once this transaction (which records it as expired) has
+    committed: the gateway is never called while its rows are locked, and a rolled-back change
+    closes nothing. A failure is recorded in its own short transaction; if the checkout is paid
+    after all, the completion finds no open payment for a live booking and refunds it."""
+    from sqlalchemy import event
+
+    if not session.info.get("gateway_expiry_hooks"):
+        event.listen(session, "after_commit", _run_gateway_expiries)
+        event.listen(session, "after_rollback", lambda s: s.info.pop("gateway_expiries", None))
+        session.info["gateway_expiry_hooks"] = True
+    session.info.setdefault("gateway_expiries", []).append((payment_id, checkout_id, gateway()))
+
+
+def _run_gateway_expiries(session: Session) -> None:
+    for payment_id, checkout_id, gw in session.info.pop("gateway_expiries", None) or []:
+        try:
+            gw.expire_checkout(checkout_id)
+        except PaymentGatewayError as exc:
+            with Session(session.get_bind()) as side, side.begin():
+                audit.record_event(side, SYSTEM, "payment.expire_failed", subject_type="payment",
+                                   subject_id=payment_id, severity="warning", details={"error": exc.message})
 
 
 def _extend_hold(session: Session, booking: Booking) -> datetime:
@@ -377,7 +404,7 @@ def start_booking_checkout(session: Session, actor: Actor, *, booking_id: uuid.U
     session.add(payment)
     session.flush()
     _link_redemption(session, booking.id, payment.id)
-    who = booking_svc.recipient_for(session, booking.student_id, booking.contact_id)
+    who = booking_svc.booking_recipient(session, booking)
     return _open_checkout(session, actor, payment, description=description, token=token,
                           metadata={"payment_id": str(payment.id), "booking_id": str(booking.id),
                                     "reference": booking_svc.booking_reference(booking)},
@@ -396,13 +423,34 @@ def _link_redemption(session: Session, booking_id: uuid.UUID, payment_id: uuid.U
 
 def _open_checkout(session: Session, actor: Actor, payment: Payment, *, description: str, token: str | None,
                    metadata: dict[str, str], email: str | None, booking_id: str | None) -> CheckoutStart:
+    """Intent, commit, gateway call, result: no row (or the audit head) is locked while the gateway is called.
+
+    The pending payment (and the stretched hold, the voucher use) is committed first; the gateway is
+    called with no transaction open, under the payment's idempotency key; the checkout is recorded
+    in a new short transaction (instructor, booking, payment locked in the house order).
+    """
     gw = gateway()
-    checkout: CheckoutSession = gw.create_checkout(
-        amount_cents=payment.amount_cents, description=description,
-        success_url=notify.public_url(result_path(CHECKOUT_ID_PLACEHOLDER, token=token)),
-        cancel_url=notify.public_url(result_path(CHECKOUT_ID_PLACEHOLDER, token=token, cancelled=True)),
-        expires_at=payment.checkout_expires_at, metadata=metadata, idempotency_key=f"checkout:{payment.id}",
-        customer_email=email)
+    payment_id, amount, expires_at = payment.id, payment.amount_cents, payment.checkout_expires_at
+    session.commit()
+    try:
+        checkout: CheckoutSession = gw.create_checkout(
+            amount_cents=amount, description=description,
+            success_url=notify.public_url(result_path(CHECKOUT_ID_PLACEHOLDER, token=token)),
+            cancel_url=notify.public_url(result_path(CHECKOUT_ID_PLACEHOLDER, token=token, cancelled=True)),
+            expires_at=expires_at, metadata=metadata, idempotency_key=f"checkout:{payment_id}",
+            customer_email=email)
+    except Exception:
+        session.rollback()
+        payment, _booking = _lock_for_payment(session, payment_id)  # nothing was opened: close the intent
+        if payment is not None and payment.status == "pending" and payment.gateway_checkout_id is None:
+            payment.status, payment.manage_token = "expired", None
+            session.add(payment)
+            session.flush()
+            if payment.booking_id:
+                vouchers.release_redemption(session, payment.booking_id)
+        session.commit()
+        raise
+    payment, _booking = _lock_for_payment(session, payment_id)
     payment.gateway_checkout_id = checkout.id
     payment.checkout_expires_at = checkout.expires_at
     payment.gateway_response = {"checkout_url": checkout.url, "test_mode": checkout.test_mode}

@@ -20,16 +20,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from nexdrive.models import Booking, BusinessSettings, Contact, Instructor, Profile, Service, Student, WaitlistEntry
-from nexdrive.services.core import clock
+from nexdrive.services.core import clock, events
 from nexdrive.services.core import access
 from nexdrive.services.core import audit
-from nexdrive.services.core import events
 from nexdrive.services.scheduling import availability
 from nexdrive.services.crm import contacts
 from nexdrive.services.scheduling import holidays
 from nexdrive.services.messaging import inbox
 from nexdrive.services.messaging import notify
 from nexdrive.services.identity.accounts import hash_token, new_token
+from nexdrive.formats import normalise_email
 from nexdrive.services.core.actors import Actor
 from nexdrive.services.scheduling.availability import Slot, SlotRules
 from nexdrive.errors import (
@@ -258,26 +258,23 @@ def _may_manage(session: Session, actor: Actor, booking: Booking, manage_token: 
     """Change or cancel: staff on their bookings, the student, a parent allowed to book, or the emailed link."""
     if manage_token and booking.manage_token_hash and hash_token(manage_token) == booking.manage_token_hash:
         return True
-    if actor.role in ("admin", "system"):
-        return True
-    if actor.role == "instructor":
-        return booking.instructor_id == actor.instructor_id
-    if booking.student_id is None:
-        return False
-    return actor.role in ("student", "parent") and access.may_book_for_student(session, actor, booking.student_id)
+    return access.may_change_booking(session, actor, booking)
 
 
 def may_view(session: Session, actor: Actor, booking: Booking, manage_token: str | None) -> bool:
-    if _may_manage(session, actor, booking, manage_token):
+    if manage_token and booking.manage_token_hash and hash_token(manage_token) == booking.manage_token_hash:
         return True
-    return (actor.role == "parent" and booking.student_id is not None
-            and access.can_access_student(session, actor, booking.student_id, "bookings"))
+    return access.may_read_booking(session, actor, booking)  # book-for is not read access (access.py)
 
 
 def booking_for(session: Session, actor: Actor, booking_id: uuid.UUID, manage_token: str | None,
                  *, lock: bool = False, manage: bool = True) -> Booking:
     query = select(Booking).where(Booking.id == booking_id)
-    if lock:
+    if lock:  # the house lock order: the instructor's advisory lock first, then the booking row
+        instructor_id = session.execute(sa.text("SELECT instructor_id FROM bookings WHERE id = :b"),
+                                        {"b": booking_id}).scalar()
+        if instructor_id is not None:
+            lock_instructor_id(session, instructor_id)
         query = query.with_for_update()
     booking = session.exec(query).first()
     allowed = booking is not None and (_may_manage if manage else may_view)(session, actor, booking, manage_token)
@@ -468,8 +465,47 @@ def reserve_slot(
 @dataclass
 class Reservation:
     booking: Booking
-    manage_token: str
+    manage_token: str | None  # None on a signed-in caller's retry: the link is never handed out twice
     summary: dict
+
+
+def _reserve_token(booking: Booking, idempotency_key: str) -> str:
+    """The manage link of a hold reserved with an idempotency key: the same key gives the same link."""
+    import base64
+    import hashlib
+    digest = hashlib.sha256(f"nexdrive-reserve:{booking.id}:{idempotency_key}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def _same_callers_hold(session: Session, actor: Actor, start: datetime, service_id: uuid.UUID,
+                       student_id: uuid.UUID | None, manage_token: str | None, idempotency_key: str | None
+                       ) -> tuple[Booking | None, str | None]:
+    """A live hold at this time made by this very caller, and the manage link to return with it.
+
+    Only proof of being the same caller counts: the hold's manage token, the idempotency key sent
+    with it, or the signed-in user who made it. Never a matching email, phone or contact.
+    """
+    live = select(Booking).where(Booking.start_time == start, Booking.status == "held",
+                                 Booking.hold_expires_at > sa.func.now(), Booking.service_id == service_id)
+    if idempotency_key:
+        keyed = session.exec(select(Booking).where(
+            Booking.reserve_key_hash == hash_token("reserve:" + idempotency_key))).first()
+        if keyed is not None:
+            if session.exec(live.where(Booking.id == keyed.id)).first() is None:
+                raise ValidationFailed("This idempotency key was already used for another reservation.",
+                                       field="idempotency_key")
+            return keyed, _reserve_token(keyed, idempotency_key)
+    if manage_token:
+        mine = session.exec(live.where(Booking.manage_token_hash == hash_token(manage_token))).first()
+        if mine is not None:
+            return mine, manage_token
+    if actor.role != "visitor" and actor.user_id is not None:
+        mine = session.exec(live.where(Booking.booked_by == actor.user_id,
+                                       Booking.student_id == student_id if student_id else
+                                       Booking.student_id.is_(None))).first()
+        if mine is not None:
+            return mine, None
+    return None, None
 
 
 def book_lesson(
@@ -488,12 +524,21 @@ def book_lesson(
     student_id: uuid.UUID | None = None,
     booked_via: str = "website",
     utm: contacts.Utm | None = None,
+    manage_token: str | None = None,
+    idempotency_key: str | None = None,
 ) -> Reservation:
     """Reserve for a person: a visitor gives their details; a signed-in student's come from their account.
 
-    The contact is created or updated in the same transaction (CRM). A retried request for the same
-    person and time returns the same hold (with a fresh manage link) instead of a conflict.
+    The contact is created or updated in the same transaction (CRM). A retry by the same caller
+    returns the same hold instead of a conflict: the same signed-in user (no manage link is handed
+    out again), the caller's own ``manage_token`` for that hold (it stays the same), or the same
+    ``idempotency_key`` (the same manage link, derived from the key). Matching an email or a phone
+    proves nothing: anyone else gets SlotUnavailable, and a manage link is never rotated here.
     """
+    if idempotency_key is not None:
+        idempotency_key = idempotency_key.strip()
+        if not 16 <= len(idempotency_key) <= 200:
+            raise ValidationFailed("The idempotency key must be 16 to 200 characters.", field="idempotency_key")
     pickup_address = _clean_text(pickup_address, "pickup_address", "pickup address", required=True)
     suburb = _clean_text(suburb, "suburb", "suburb", required=True)
     notes = _clean_text(notes, "notes", "note")
@@ -512,23 +557,34 @@ def book_lesson(
         if not email:
             raise ValidationFailed("Please enter your email address.", field="email")
     phone = contacts.normalise_au_mobile(phone)
+    # The house lock order: the instructor's lock before the contact row (payments take it before the
+    # rows they change too), so a reservation never waits for it while holding a row.
+    service = _service(session, service_id)
+    instructor = _choose_instructor(session, service, start_time.astimezone(UTC), instructor_id)
+    if _may_reserve(session, actor, instructor.id, student_id):
+        _lock_instructor(session, instructor)
+        instructor_id = instructor.id
     contact = contacts.record_contact(
         session, actor if actor.role != "parent" else Actor(role="system"), name=name, phone=phone, email=email,
         source={"voice_agent": "voice_agent", "sms": "sms", "phone": "phone"}.get(booked_via, "website"),
-        utm=utm, stage="qualified",
+        utm=utm, stage="qualified", trusted=actor.role != "visitor",
     )
 
     start = start_time.astimezone(UTC)
-    retry = session.exec(select(Booking).where(
-        Booking.contact_id == contact.id, Booking.start_time == start, Booking.status == "held",
-        Booking.hold_expires_at > sa.func.now(), Booking.service_id == _service(session, service_id).id)).first()
+    retry, token = _same_callers_hold(session, actor, start, service.id, student_id,
+                                      manage_token, idempotency_key)
     booking = retry or reserve_slot(
         session, actor, service_id=service_id, start_time=start, instructor_id=instructor_id,
         contact_id=contact.id, student_id=student_id, booked_via=booked_via,
         pickup_address=pickup_address, suburb=suburb, booking_notes=notes,
     )
-    token = new_token()
-    booking.manage_token_hash = hash_token(token)
+    if retry is None:  # a new hold: its manage link, and the details typed in it (migration 0009)
+        token = _reserve_token(booking, idempotency_key) if idempotency_key else new_token()
+        booking.manage_token_hash = hash_token(token)
+        booking.reserve_key_hash = hash_token("reserve:" + idempotency_key) if idempotency_key else None
+        booking.booker_name = " ".join((name or "").split()) or None
+        booking.booker_phone = phone
+        booking.booker_email = normalise_email(email) if email else None
     session.add(booking)
     session.flush()
     if retry is None:
@@ -548,8 +604,7 @@ def confirm_booking(session: Session, actor: Actor, booking_id: uuid.UUID, *,
         raise Forbidden("This booking is not yours.")
     if actor.role == "student" and booking.student_id not in (None, actor.student_id):
         raise Forbidden("This booking is not yours.")
-    if actor.role == "parent" and not (booking.student_id and access.may_book_for_student(session, actor,
-                                                                                         booking.student_id)):
+    if actor.role == "parent" and not access.may_change_booking(session, actor, booking):
         raise Forbidden("This booking is not yours.")
     # Compare-and-swap: only an unexpired hold becomes confirmed.
     confirmed = session.execute(
@@ -821,13 +876,26 @@ def recipient_for(session: Session, student_id: uuid.UUID | None, contact_id: uu
     return {}
 
 
+def booking_recipient(session: Session, booking: Booking) -> dict:
+    """Who hears about this booking: the learner it is for, else exactly the details typed in it.
+
+    A booking made without signing in (no student, booked by no user) is never sent to an account
+    or a contact that merely shares its phone or email.
+    """
+    if booking.student_id is None and (booking.booker_phone or booking.booker_email):
+        linked = recipient_for(session, None, booking.contact_id) if booking.booked_by else {}
+        return {"first_name": (booking.booker_name or "").split(" ")[0], "phone": booking.booker_phone,
+                "email": booking.booker_email, "user_id": linked.get("user_id")}
+    return recipient_for(session, booking.student_id, booking.contact_id)
+
+
 def booking_summary(session: Session, booking: Booking) -> dict:
     """Plain data for pages, the API and messages (no admin notes, nothing private)."""
     service = session.get(Service, booking.service_id)
     instructor_name = session.execute(sa.text(
         "SELECT p.first_name || ' ' || p.last_name FROM instructors i JOIN profiles p ON p.id = i.profile_id "
         "WHERE i.id = :i"), {"i": booking.instructor_id}).scalar() or "your instructor"
-    who = recipient_for(session, booking.student_id, booking.contact_id)
+    who = booking_recipient(session, booking)
     terms = cancellation_terms(session, booking) if booking.status in LIVE_STATUSES else None
     return {
         "id": str(booking.id), "reference": booking_reference(booking), "status": booking.status,
@@ -906,7 +974,7 @@ def list_my_bookings(session: Session, actor: Actor, *, status: str | None = Non
 # ─────────────────────────────────────────────────────────────────────────────
 
 def _notify(session: Session, booking: Booking, kind: str, **extra) -> None:
-    who = recipient_for(session, booking.student_id, booking.contact_id)
+    who = booking_recipient(session, booking)
     summary = booking_summary(session, booking)
     notify.booking_message(session, kind, booking=booking, summary=summary, recipient=who, **extra)
     inbox.booking_event(session, kind, booking=booking, summary=summary, recipient=who, **extra)

@@ -128,7 +128,7 @@ def queue_due_reminders(session: Session, now: datetime | None = None) -> list[Q
             if session.execute(sa.text("SELECT 1 FROM outbox_messages WHERE idempotency_key = :k"),
                                {"k": key}).first():
                 continue
-            who = booking_service.recipient_for(session, b.student_id, b.contact_id)
+            who = booking_service.booking_recipient(session, b)
             if not who.get("phone") or _sms_disabled(session, who.get("user_id"), kind):
                 continue
             summary = booking_service.booking_summary(session, b)

@@ -6,7 +6,7 @@ action and who is counted (``reserve|ip|203.0.113.7``, ``sign_up|contact|a@b.com
 in its own short transaction, so every worker sees the same count. Rows past
 ``expires_at`` are useless and purged nightly.
 
-Revision ID: 0008_edge_ratelimit
+Revision ID: 0008
 Revises: 0007
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_edge_ratelimit"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
