@@ -175,7 +175,7 @@ def validate_voucher(body: VoucherBody, request: Request) -> JSONResponse:
         actor = _optional_actor(session, request)
         ratelimit.enforce(session, "voucher", ip=client_ip(request))
         check = vouchers.check_voucher(session, body.code, service_id=body.service_id,
-                                       student_id=actor.student_id if actor.role == "student" else None)
+                                       student_id=actor.student_id if actor.is_student else None)
         if not check.code and not check.ok:
             raise ValidationFailed(check.message, field="code")
         return _data({"valid": check.ok, "message": check.message, "code": check.code,

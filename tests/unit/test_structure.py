@@ -57,3 +57,14 @@ def test_services_are_packages_not_loose_modules():
     for package in (p for p in SERVICES.iterdir() if p.is_dir() and p.name != "__pycache__"):
         init = package / "__init__.py"
         assert init.exists() and ast.get_docstring(ast.parse(init.read_text())), f"{package.name} says what it is"
+
+
+def test_roles_are_named_predicates_not_strings():
+    """Access rules read Actor.is_student, .sees_everything, ... never `actor.role == "..."` ladders."""
+    import re
+
+    ladder = re.compile(r"\b(?:actor|a|who)\.role\s*(?:==|!=|in|not in)\s")
+    found = [f"{p.relative_to(ROOT)}:{n}" for r in ("nexdrive/services", "webhooks", "jobs")
+             for p in sorted((ROOT / r).rglob("*.py")) if p.name != "actors.py"
+             for n, line in enumerate(p.read_text().splitlines(), 1) if ladder.search(line)]
+    assert found == []

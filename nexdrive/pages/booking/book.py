@@ -49,7 +49,7 @@ DETAIL_FIELDS = ("name", "phone", "email", "pickup_address", "suburb", "notes")
 
 
 def _profile_details(session, actor) -> dict:
-    if actor.role != "student":
+    if not actor.is_student:
         return {}
     row = session.execute(sa.text(
         "SELECT p.first_name, p.last_name, p.phone, p.email, p.address_line1, p.suburb FROM students s "
@@ -125,7 +125,7 @@ class BookingWidgetState(rx.State):
 
         def work(session, actor):
             return {"services": catalogue.list_services(session), "me": _profile_details(session, actor),
-                    "student": actor.role == "student"}
+                    "student": actor.is_student}
         data = await run_as_visitor_or_user(self, work)
         self.services = [{k: str(v if v is not None else "") for k, v in s.items()} for s in data["services"]]
         self.is_student = data["student"]
@@ -390,7 +390,7 @@ class BookingWidgetState(rx.State):
         def work(session, actor):
             ratelimit.enforce(session, "voucher", ip=actor.ip_address)
             return vouchers.check_voucher(session, code, service_id=service_id,
-                                          student_id=actor.student_id if actor.role == "student" else None)
+                                          student_id=actor.student_id if actor.is_student else None)
         try:
             check = await run_as_visitor_or_user(self, work)
         except ServiceError as exc:

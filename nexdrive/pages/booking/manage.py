@@ -86,7 +86,7 @@ class ManageBookingState(rx.State):
         booking_id, token = self._ids()
 
         def work(session, actor):
-            staff = actor.role in ("admin", "instructor")
+            staff = actor.is_staff
             if token and booking_id is None:
                 found = booking.booking_by_token(session, token)
                 return booking.get_booking(session, actor, found.id, manage_token=token), staff

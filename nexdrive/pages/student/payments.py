@@ -138,7 +138,7 @@ def _load(session, actor, wanted: str) -> dict:
     me = accounts.get_me(session, actor)
     learners: list[dict] = []
     student_id = actor.student_id
-    if actor.role == "parent":
+    if actor.is_parent:
         learners = [{"id": str(s["student_id"]), "name": s["name"]}
                     for s in (me.get("parent") or {}).get("students", [])
                     if (s.get("permissions") or {}).get("can_view_payments")]
@@ -151,7 +151,7 @@ def _load(session, actor, wanted: str) -> dict:
         "learners": learners, "student_id": str(student_id or ""),
         "payments": listed["items"],
         "mine": packages.my_packages(session, actor, student_id=student_id),
-        "offers": packages.list_packages(session, actor) if actor.role == "student" else [],
+        "offers": packages.list_packages(session, actor) if actor.is_student else [],
         "services": catalogue.list_services(session, online_only=False),
     }
 

@@ -95,15 +95,15 @@ PARENT_PERMISSIONS = (
 
 
 def require_signed_in(actor: Actor) -> None:
-    if actor.role == "system":
+    if actor.is_system:
         return
-    if actor.role == "visitor" or actor.user_id is None:
+    if actor.is_visitor or actor.user_id is None:
         raise AuthRequired("Please sign in to continue.")
 
 
 def parent_link(session: Session, actor: Actor, student_id: uuid.UUID) -> ParentStudentLink | None:
     """The acting parent's active link to this student, if the student lets parents see anything."""
-    if actor.role != "parent" or actor.parent_id is None:
+    if not actor.is_parent or actor.parent_id is None:
         return None
     return session.exec(
         select(ParentStudentLink)
@@ -117,18 +117,18 @@ def can_access_student(session: Session, actor: Actor, student_id: uuid.UUID, re
     """May ``actor`` see ``resource`` of this student? (No 401/403 distinction: see require_student.)"""
     if resource not in PARENT_RULES:
         raise ValueError(f"unknown resource {resource!r}")
-    if actor.role in ("admin", "system"):
+    if actor.sees_everything:
         return True
     if actor.user_id is None:
         return False
-    if actor.role == "student":
+    if actor.is_student:
         return actor.student_id is not None and actor.student_id == student_id
-    if actor.role == "instructor":
+    if actor.is_instructor:
         if resource not in INSTRUCTOR_RESOURCES or actor.instructor_id is None:
             return False
         owner = session.exec(select(Student.instructor_id).where(Student.id == student_id)).first()
         return owner is not None and owner == actor.instructor_id
-    if actor.role == "parent":
+    if actor.is_parent:
         link = parent_link(session, actor, student_id)
         return link is not None and any(getattr(link, flag) for flag in PARENT_RULES[resource])
     return False
@@ -160,7 +160,7 @@ def require_may_book(session: Session, actor: Actor, student_id: uuid.UUID) -> S
 
 def _staff_instructor(actor: Actor) -> uuid.UUID | None:
     """The instructor id to scope by, or None for admin/system (no scoping)."""
-    if actor.role in ("admin", "system"):
+    if actor.sees_everything:
         return None
     return actor.instructor_id
 
@@ -202,7 +202,7 @@ def _student_dict(session: Session, student: Student) -> dict[str, Any]:
 def get_student_record(session: Session, actor: Actor, student_id: uuid.UUID) -> dict[str, Any]:
     student = require_student(session, actor, student_id, "student")
     data = _student_dict(session, student)
-    if actor.role in ("admin", "system"):
+    if actor.sees_everything:
         data["referral_source"] = student.referral_source
         data["referral_detail"] = student.referral_detail
     return data
@@ -212,13 +212,13 @@ def list_students(session: Session, actor: Actor, *, limit: int = 50, offset: in
     require_signed_in(actor)
     limit, offset = _page(limit, offset)
     query = select(Student).order_by(Student.created_at, Student.id)
-    if actor.role in ("admin", "system"):
+    if actor.sees_everything:
         pass
-    elif actor.role == "instructor":
+    elif actor.is_instructor:
         query = query.where(Student.instructor_id == actor.instructor_id)
-    elif actor.role == "student":
+    elif actor.is_student:
         query = query.where(Student.id == actor.student_id)
-    elif actor.role == "parent":
+    elif actor.is_parent:
         query = query.where(Student.id.in_(linked_students(session, actor, "student")))
     else:
         raise Forbidden("You don't have access to student records.")
@@ -228,9 +228,9 @@ def list_students(session: Session, actor: Actor, *, limit: int = 50, offset: in
 def get_instructor_record(session: Session, actor: Actor, instructor_id: uuid.UUID) -> dict[str, Any]:
     """Admin: any; instructor: themselves; student: their assigned instructor (read); parent: no."""
     require_signed_in(actor)
-    allowed = (actor.role in ("admin", "system")
-               or (actor.role == "instructor" and actor.instructor_id == instructor_id))
-    if actor.role == "student" and actor.student_id:
+    allowed = (actor.sees_everything
+               or (actor.is_instructor and actor.instructor_id == instructor_id))
+    if actor.is_student and actor.student_id:
         allowed = session.exec(select(Student.instructor_id).where(Student.id == actor.student_id)).first() == instructor_id
     if not allowed:
         raise Forbidden("You don't have access to this instructor's record.")
@@ -238,7 +238,7 @@ def get_instructor_record(session: Session, actor: Actor, instructor_id: uuid.UU
     if instructor is None:
         raise NotFound("No such instructor.")
     profile = session.get(Profile, instructor.profile_id)
-    if actor.role == "student":
+    if actor.is_student:
         data = {k: getattr(instructor, k) for k in ("id", "bio", "transmission", "vehicle_make", "vehicle_model",
                                                      "accreditation_number", "accreditation_expiry")}
         data.update(first_name=profile.first_name, last_name=profile.last_name, phone=profile.phone)
@@ -255,7 +255,7 @@ def get_instructor_record(session: Session, actor: Actor, instructor_id: uuid.UU
 
 
 def _booking_dict(actor: Actor, booking: Booking) -> dict[str, Any]:
-    exclude = set() if actor.role in ("admin", "system", "instructor") else {"admin_notes"}
+    exclude = set() if actor.is_school else {"admin_notes"}
     return _plain(booking, exclude)
 
 
@@ -269,15 +269,15 @@ def may_read_booking(session: Session, actor: Actor, booking: Booking) -> bool:
     Book-for grants booking, not reading: a parent reads a learner's bookings with "Bookings"
     (can_view_bookings) on; with only "Book lessons for me", just the bookings they made themselves.
     """
-    if actor.role in ("admin", "system"):
+    if actor.sees_everything:
         return True
-    if actor.role == "instructor":
+    if actor.is_instructor:
         return booking.instructor_id == actor.instructor_id
     if booking.student_id is None or actor.user_id is None:
         return False
-    if actor.role == "student":
+    if actor.is_student:
         return booking.student_id == actor.student_id
-    if actor.role != "parent":
+    if not actor.is_parent:
         return False
     if can_access_student(session, actor, booking.student_id, "bookings"):
         return True
@@ -287,11 +287,11 @@ def may_read_booking(session: Session, actor: Actor, booking: Booking) -> bool:
 def may_change_booking(session: Session, actor: Actor, booking: Booking) -> bool:
     """Change, cancel or pay for one booking (without its manage link): staff on theirs, the student,
     a parent allowed to book for the learner, and only a booking they may read."""
-    if actor.role in ("admin", "system"):
+    if actor.sees_everything:
         return True
-    if actor.role == "instructor":
+    if actor.is_instructor:
         return booking.instructor_id == actor.instructor_id
-    if booking.student_id is None or actor.role not in ("student", "parent"):
+    if booking.student_id is None or not actor.is_family:
         return False
     return may_book_for_student(session, actor, booking.student_id) and may_read_booking(session, actor, booking)
 
@@ -300,7 +300,7 @@ def get_booking(session: Session, actor: Actor, booking_id: uuid.UUID) -> dict[s
     require_signed_in(actor)
     booking = session.get(Booking, booking_id)
     if booking is None or not _booking_visible(session, actor, booking):
-        if booking is None and actor.role in ("admin", "system"):
+        if booking is None and actor.sees_everything:
             raise NotFound("No such booking.")
         raise Forbidden("You don't have access to this booking.")
     return _booking_dict(actor, booking)
@@ -315,16 +315,16 @@ def list_bookings(session: Session, actor: Actor, *, student_id: uuid.UUID | Non
     if student_id is not None:
         require_student(session, actor, student_id, "bookings")
         query = query.where(Booking.student_id == student_id)
-    if actor.role == "instructor":
+    if actor.is_instructor:
         query = query.where(Booking.instructor_id == actor.instructor_id)
-    elif actor.role == "student":
+    elif actor.is_student:
         query = query.where(Booking.student_id == actor.student_id)
-    elif actor.role == "parent":
+    elif actor.is_parent:
         query = query.where(Booking.student_id.in_(linked_students(session, actor, "bookings")))
-    elif actor.role not in ("admin", "system"):
+    elif not actor.sees_everything:
         raise Forbidden("You don't have access to bookings.")
     rows = [_booking_dict(actor, b) for b in session.exec(query.limit(limit).offset(offset)).all()]
-    if actor.role in ("admin", "system", "instructor"):
+    if actor.is_school:
         for row in rows:
             row["possible_match"] = _possible_match(session, row)
     return rows
@@ -349,19 +349,19 @@ def _possible_match(session: Session, row: dict[str, Any]) -> str:
 
 def _lesson_dict(session: Session, actor: Actor, lesson: Lesson) -> dict[str, Any]:
     exclude: set[str] = set()
-    if actor.role == "parent" and not can_access_student(session, actor, lesson.student_id, "lesson_notes"):
+    if actor.is_parent and not can_access_student(session, actor, lesson.student_id, "lesson_notes"):
         exclude.add("comments")
-    if actor.role in ("parent", "student"):
+    if actor.is_family:
         exclude |= {"device_info", "gps_latitude", "gps_longitude"}
     return _plain(lesson, exclude)
 
 
 def _lesson_visible(session: Session, actor: Actor, lesson: Lesson) -> bool:
-    if actor.role in ("admin", "system"):
+    if actor.sees_everything:
         return True
-    if actor.role == "instructor":
+    if actor.is_instructor:
         return lesson.instructor_id == actor.instructor_id
-    if actor.role == "student":
+    if actor.is_student:
         return lesson.student_id == actor.student_id
     return can_access_student(session, actor, lesson.student_id, "lessons")
 
@@ -370,7 +370,7 @@ def get_lesson(session: Session, actor: Actor, lesson_id: uuid.UUID) -> dict[str
     require_signed_in(actor)
     lesson = session.get(Lesson, lesson_id)
     if lesson is None or not _lesson_visible(session, actor, lesson):
-        if lesson is None and actor.role in ("admin", "system"):
+        if lesson is None and actor.sees_everything:
             raise NotFound("No such lesson.")
         raise Forbidden("You don't have access to this lesson.")
     return _lesson_dict(session, actor, lesson)
@@ -384,13 +384,13 @@ def list_lessons(session: Session, actor: Actor, *, student_id: uuid.UUID | None
     if student_id is not None:
         require_student(session, actor, student_id, "lessons")
         query = query.where(Lesson.student_id == student_id)
-    if actor.role == "instructor":
+    if actor.is_instructor:
         query = query.where(Lesson.instructor_id == actor.instructor_id)
-    elif actor.role == "student":
+    elif actor.is_student:
         query = query.where(Lesson.student_id == actor.student_id)
-    elif actor.role == "parent":
+    elif actor.is_parent:
         query = query.where(Lesson.student_id.in_(linked_students(session, actor, "lessons")))
-    elif actor.role not in ("admin", "system"):
+    elif not actor.sees_everything:
         raise Forbidden("You don't have access to lessons.")
     return [_lesson_dict(session, actor, ln) for ln in session.exec(query.limit(limit).offset(offset)).all()]
 
@@ -411,15 +411,15 @@ def list_competencies(session: Session, actor: Actor, student_id: uuid.UUID) -> 
 def list_bridge_forms(session: Session, actor: Actor, student_id: uuid.UUID) -> list[dict[str, Any]]:
     require_student(session, actor, student_id, "bridge_forms")
     query = select(LessonBridgeForm).where(LessonBridgeForm.student_id == student_id)
-    if actor.role == "student":
+    if actor.is_student:
         query = query.where(LessonBridgeForm.is_visible_to_student.is_(True))
-    elif actor.role == "parent":
+    elif actor.is_parent:
         query = query.where(LessonBridgeForm.is_visible_to_parent.is_(True))
     return [_plain(r) for r in session.exec(query.order_by(LessonBridgeForm.created_at)).all()]
 
 
 def _payment_dict(actor: Actor, payment: Payment) -> dict[str, Any]:
-    exclude = set() if actor.role in ("admin", "system") else {"gateway_response", "gateway_checkout_id"}
+    exclude = set() if actor.sees_everything else {"gateway_response", "gateway_checkout_id"}
     return _plain(payment, exclude)
 
 
@@ -427,12 +427,12 @@ def get_payment(session: Session, actor: Actor, payment_id: uuid.UUID) -> dict[s
     require_signed_in(actor)
     payment = session.get(Payment, payment_id)
     visible = payment is not None and (
-        actor.role in ("admin", "system")
-        or (payment.student_id is not None and actor.role in ("student", "parent")
+        actor.sees_everything
+        or (payment.student_id is not None and actor.is_family
             and can_access_student(session, actor, payment.student_id, "payments"))
     )
     if not visible:
-        if payment is None and actor.role in ("admin", "system"):
+        if payment is None and actor.sees_everything:
             raise NotFound("No such payment.")
         raise Forbidden("You don't have access to this payment.")
     return _payment_dict(actor, payment)
@@ -442,18 +442,18 @@ def list_payments(session: Session, actor: Actor, *, student_id: uuid.UUID | Non
                   limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
     """Admin: all; student: own; parent: receipts of students who allow it; instructors: none."""
     require_signed_in(actor)
-    if actor.role == "instructor":
+    if actor.is_instructor:
         raise Forbidden("Payments are visible to the administrator and the student only.")
     limit, offset = _page(limit, offset)
     query = select(Payment).order_by(Payment.created_at.desc(), Payment.id)
     if student_id is not None:
         require_student(session, actor, student_id, "payments")
         query = query.where(Payment.student_id == student_id)
-    if actor.role == "student":
+    if actor.is_student:
         query = query.where(Payment.student_id == actor.student_id)
-    elif actor.role == "parent":
+    elif actor.is_parent:
         query = query.where(Payment.student_id.in_(linked_students(session, actor, "payments")))
-    elif actor.role not in ("admin", "system"):
+    elif not actor.sees_everything:
         raise Forbidden("You don't have access to payments.")
     return [_payment_dict(actor, p) for p in session.exec(query.limit(limit).offset(offset)).all()]
 
@@ -465,7 +465,7 @@ def list_payments(session: Session, actor: Actor, *, student_id: uuid.UUID | Non
 
 def _may_read_notes(actor: Actor) -> None:
     require_signed_in(actor)
-    if actor.role not in ("admin", "system", "instructor") or (actor.role == "instructor" and not actor.instructor_id):
+    if not actor.is_school or (actor.is_instructor and not actor.instructor_id):
         raise Forbidden("Private notes are for instructors only.")
 
 
@@ -473,7 +473,7 @@ def list_private_notes(session: Session, actor: Actor, *, student_id: uuid.UUID 
     """Admin: every note; an instructor: only the notes they wrote (whoever teaches the student now)."""
     _may_read_notes(actor)
     query = select(PrivateNote).order_by(PrivateNote.created_at, PrivateNote.id)
-    if actor.role == "instructor":
+    if actor.is_instructor:
         query = query.where(PrivateNote.instructor_id == actor.instructor_id)
     if student_id is not None:
         query = query.where(PrivateNote.student_id == student_id)
@@ -483,8 +483,8 @@ def list_private_notes(session: Session, actor: Actor, *, student_id: uuid.UUID 
 def get_private_note(session: Session, actor: Actor, note_id: uuid.UUID) -> dict[str, Any]:
     _may_read_notes(actor)
     note = session.get(PrivateNote, note_id)
-    if note is None or (actor.role == "instructor" and note.instructor_id != actor.instructor_id):
-        if note is None and actor.role in ("admin", "system"):
+    if note is None or (actor.is_instructor and note.instructor_id != actor.instructor_id):
+        if note is None and actor.sees_everything:
             raise NotFound("No such note.")
         raise Forbidden("Private notes are visible to their author only.")
     return _plain(note)
@@ -499,7 +499,7 @@ def read_audit_log(session: Session, actor: Actor, *, limit: int = 100, before_s
                    event_type: str | None = None, subject_id: uuid.UUID | None = None) -> list[dict[str, Any]]:
     """Newest first; page with ``before_seq`` (the smallest seq of the previous page)."""
     require_signed_in(actor)
-    if actor.role not in ("admin", "system"):
+    if not actor.sees_everything:
         raise Forbidden("The audit log is visible to the administrator only.")
     limit, _ = _page(limit, 0)
     query = select(AuditLog).order_by(AuditLog.seq.desc())

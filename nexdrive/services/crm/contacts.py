@@ -83,8 +83,8 @@ def record_contact(
     ``allow_landline``: a contact form, where we reply by phone, takes a landline; booking and SMS paths don't.
     """
     if trusted is None:
-        trusted = actor.role not in ("visitor",)
-    if actor.role == "parent":
+        trusted = not actor.is_visitor
+    if actor.is_parent:
         raise Forbidden("Parents cannot create contacts.")
     if stage not in _STAGE_RANK:
         raise ValidationFailed("Unknown lifecycle stage.", field="stage")

@@ -830,9 +830,9 @@ def reset_password(session: Session, token: str, new_password: str, *, ip: str |
 
 
 def _require_admin(actor: Actor) -> None:
-    if actor.role == "visitor" or actor.user_id is None and actor.role != "system":
+    if actor.is_visitor or actor.user_id is None and not actor.is_system:
         raise AuthRequired("Please sign in to continue.")
-    if actor.role not in ("admin", "system"):
+    if not actor.sees_everything:
         raise Forbidden("Only the administrator can do this.")
 
 
@@ -1026,9 +1026,9 @@ def invite_parent(session: Session, actor: Actor, *, email: str, relationship: s
     """A student invites a parent / supervisor by email (admin may on a student's behalf)."""
     if actor.user_id is None:
         raise AuthRequired("Please sign in to continue.")
-    if actor.role == "student":
+    if actor.is_student:
         student_id = actor.student_id
-    elif actor.role != "admin":
+    elif not actor.is_admin:
         raise Forbidden("Only the student can invite a parent or supervisor.")
     student = session.get(Student, student_id) if student_id else None
     if student is None:
@@ -1102,7 +1102,7 @@ def accept_parent_invitation(
     existing = _user_by_email(session, inv.email)
     issued: IssuedSession | None = None
     if actor.user_id is not None:
-        if actor.role != "parent" or actor.parent_id is None:
+        if not actor.is_parent or actor.parent_id is None:
             raise Forbidden("Only a parent account can accept this invitation. Sign out and open the link again.")
         user = session.get(User, actor.user_id)
         if user.email.lower() != inv.email.lower():
@@ -1164,14 +1164,14 @@ def _student_owned_link(session: Session, actor: Actor, link_id: uuid.UUID, *, p
         raise AuthRequired("Please sign in to continue.")
     link = session.get(ParentStudentLink, link_id)
     if link is None:
-        if actor.role == "admin":
+        if actor.is_admin:
             raise NotFound("No such parent link.")
         raise Forbidden("This parent link is not yours.")
-    if actor.role == "admin":
+    if actor.is_admin:
         return link
-    if actor.role == "student" and link.student_id == actor.student_id:
+    if actor.is_student and link.student_id == actor.student_id:
         return link
-    if parent_may and actor.role == "parent" and link.parent_id == actor.parent_id:
+    if parent_may and actor.is_parent and link.parent_id == actor.parent_id:
         return link
     raise Forbidden("Only the student can change what their parents can see.")
 
@@ -1208,7 +1208,7 @@ def revoke_parent_invitation(session: Session, actor: Actor, invitation_id: uuid
     if actor.user_id is None:
         raise AuthRequired("Please sign in to continue.")
     inv = session.get(ParentInvitation, invitation_id)
-    if inv is None or not (actor.role == "admin" or (actor.role == "student" and inv.student_id == actor.student_id)):
+    if inv is None or not (actor.is_admin or (actor.is_student and inv.student_id == actor.student_id)):
         raise Forbidden("This invitation is not yours.")
     if inv.accepted_at is not None:
         raise ValidationFailed("This invitation was already accepted; remove the parent link instead.")
@@ -1342,9 +1342,9 @@ def update_me(session: Session, actor: Actor, changes: dict[str, Any]) -> dict[s
     session.add(profile)
     role_row = None
     if role_fields & set(clean):
-        if actor.role == "student":
+        if actor.is_student:
             role_row = session.get(Student, actor.student_id)
-        elif actor.role == "parent":
+        elif actor.is_parent:
             role_row = session.get(Parent, actor.parent_id)
         elif actor.instructor_id:
             role_row = session.get(Instructor, actor.instructor_id)

@@ -525,7 +525,7 @@ def _alert_failure(session: Session, row: dict, reason: str) -> None:
 
 def delivery_report(session: Session, actor: Actor, *, since: datetime) -> dict:
     """For the owner's digest and the admin area: counts by status since ``since`` and what failed."""
-    if actor.role not in ("admin", "system"):
+    if not actor.sees_everything:
         raise Forbidden("Only the administrator can see delivery reports.")
     counts = dict(session.execute(sa.text(
         "SELECT status, count(*) FROM outbox_messages WHERE updated_at >= :since GROUP BY status"
@@ -543,7 +543,7 @@ def delivery_report(session: Session, actor: Actor, *, since: datetime) -> dict:
 
 def send_again(session: Session, actor: Actor, outbox_id: uuid.UUID) -> None:
     """The admin asks for a failed message to be tried again (fresh attempts, due now)."""
-    if actor.role != "admin":
+    if not actor.is_admin:
         raise Forbidden("Only the administrator can resend messages.")
     row = session.execute(sa.text("SELECT status FROM outbox_messages WHERE id = :id FOR UPDATE"),
                           {"id": outbox_id}).first()

@@ -34,7 +34,7 @@ CHANNEL_LABELS = {"sms": "SMS", "email": "Email", "in_app": "In-app"}
 
 def _require_admin(actor: Actor) -> None:
     require_signed_in(actor)
-    if actor.role not in ("admin", "system"):
+    if not actor.sees_everything:
         raise Forbidden("Only the administrator can see the outbox.")
 
 

@@ -38,12 +38,12 @@ CONSENT_SOURCES = ("booking_form", "enquiry_form", "account_settings", "admin", 
 # ─────────────────────────────────────────────────────────────────────────────
 
 def _whose(actor: Actor, user_id: uuid.UUID | None) -> uuid.UUID:
-    if actor.user_id is None and actor.role not in ("admin", "system"):
+    if actor.user_id is None and not actor.sees_everything:
         raise Forbidden("Please sign in to change your notifications.")
     target = user_id or actor.user_id
     if target is None:
         raise ValidationFailed("Whose preferences?", field="user_id")
-    if target != actor.user_id and actor.role not in ("admin", "system"):
+    if target != actor.user_id and not actor.sees_everything:
         raise Forbidden("You can only change your own notifications.")
     return target
 
@@ -133,9 +133,9 @@ def record_marketing_consent(session: Session, actor: Actor, *, channel: str, re
         raise ValidationFailed("Unknown consent source.", field="source")
     if not (consent_text or "").strip():
         raise ValidationFailed("Record the words the person agreed to.", field="consent_text")
-    if actor.role in ("student", "parent", "instructor") and recipient.lower() not in _own_addresses(session, actor):
+    if (actor.is_family or actor.is_instructor) and recipient.lower() not in _own_addresses(session, actor):
         raise Forbidden("You can only subscribe your own number or address.")
-    if actor.role in ("student", "parent", "instructor"):
+    if (actor.is_family or actor.is_instructor):
         user_id = actor.user_id
     if contact_id is None and user_id is None:
         contact_id = session.execute(sa.text(
@@ -167,9 +167,9 @@ def revoke_marketing_consent(session: Session, actor: Actor, *, channel: str, re
                              source: str) -> int:
     """Stop promotional messages to this address on this channel, at once; returns consents revoked."""
     recipient = normalise_recipient(channel, recipient) if channel == "email" else recipient
-    if actor.role in ("student", "parent", "instructor") and recipient.lower() not in _own_addresses(session, actor):
+    if (actor.is_family or actor.is_instructor) and recipient.lower() not in _own_addresses(session, actor):
         raise Forbidden("You can only unsubscribe your own number or address.")
-    if actor.role == "visitor":
+    if actor.is_visitor:
         raise Forbidden("Use the unsubscribe link in the message.")
     ids = list(session.execute(sa.text(
         "UPDATE marketing_consents SET revoked_at = GREATEST(now(), granted_at), revoked_source = :s "

@@ -661,20 +661,20 @@ def _may_see(session: Session, actor: Actor, student_id: uuid.UUID | None, booki
     """Admin: all; the student; a parent the student lets see payments; the holder of the booking's link."""
     if _token_matches(session, booking_id, manage_token):
         return True
-    if actor.role in ("admin", "system"):
+    if actor.sees_everything:
         return True
-    if actor.role in ("student", "parent") and actor.user_id is not None and student_id is not None:
+    if actor.is_family and actor.user_id is not None and student_id is not None:
         return access.can_access_student(session, actor, student_id, "payments")
     return False
 
 
 def _refuse(actor: Actor, exists: bool, manage_token: str | None, what: str = "invoice"):
     """AuthRequired for the signed-out (NotFound with a wrong link), NotFound for the admin, else Forbidden."""
-    if actor.role == "visitor" or (actor.user_id is None and actor.role != "system"):
+    if actor.is_visitor or (actor.user_id is None and not actor.is_system):
         if manage_token:
             raise NotFound(f"No such {what}.")  # a wrong link reveals nothing
         raise AuthRequired("Please sign in to download your invoice.")
-    if not exists and actor.role in ("admin", "system"):
+    if not exists and actor.sees_everything:
         raise NotFound(f"No such {what}.")
     raise Forbidden(f"You don't have access to this {what}.")
 
@@ -702,18 +702,18 @@ def list_invoices(session: Session, actor: Actor, *, student_id: uuid.UUID | Non
                   limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
     """Newest first. Admin: all; student: own; parent: students who let them see payments; instructors: none."""
     access.require_signed_in(actor)
-    if actor.role == "instructor":
+    if actor.is_instructor:
         raise Forbidden("Invoices are visible to the administrator and the student only.")
     limit, offset = max(1, min(int(limit), access.MAX_PAGE)), max(0, int(offset))
     query = select(Invoice).order_by(Invoice.issued_at.desc(), Invoice.seq.desc())
     if student_id is not None:
         access.require_student(session, actor, student_id, "payments")
         query = query.where(Invoice.student_id == student_id)
-    if actor.role == "student":
+    if actor.is_student:
         query = query.where(Invoice.student_id == actor.student_id)
-    elif actor.role == "parent":
+    elif actor.is_parent:
         query = query.where(Invoice.student_id.in_(access.linked_students(session, actor, "payments")))
-    elif actor.role not in ("admin", "system"):
+    elif not actor.sees_everything:
         raise Forbidden("You don't have access to invoices.")
     rows = session.exec(query.limit(limit).offset(offset)).all()
     payments = {p.id: p for p in session.exec(select(Payment).where(Payment.id.in_([r.payment_id for r in rows])))}

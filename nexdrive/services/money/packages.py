@@ -58,7 +58,7 @@ def package_view(session: Session, package: Package) -> dict:
 
 def list_packages(session: Session, actor: Actor, *, include_inactive: bool = False) -> list[dict]:
     """Packages on sale (public); the admin can also see retired ones."""
-    if include_inactive and actor.role not in ("admin", "system"):
+    if include_inactive and not actor.sees_everything:
         raise Forbidden("Only the administrator can see retired packages.")
     query = select(Package)
     if not include_inactive:
@@ -70,7 +70,7 @@ def save_package(session: Session, actor: Actor, *, package_id: uuid.UUID | None
                  description: str | None, total_credits: int, price_cents: int, valid_for_days: int | None,
                  service_ids: list[uuid.UUID | str] | None, is_active: bool = True) -> dict:
     """Create or change a package (admin). Bought packages keep the credits and expiry they were sold with."""
-    if actor.role not in ("admin", "system"):
+    if not actor.sees_everything:
         raise Forbidden("Only the administrator can change packages.")
     name = " ".join((name or "").split())
     if not name:
@@ -137,10 +137,10 @@ def my_packages(session: Session, actor: Actor, *, student_id: uuid.UUID | None 
     """A learner's packages with credits left and expiry (their own; staff and permitted parents by student_id)."""
     access.require_signed_in(actor)
     if student_id is None:
-        if actor.role != "student":
+        if not actor.is_student:
             raise ValidationFailed("Choose a learner.", field="student_id")
         student_id = actor.student_id
-    elif actor.role == "instructor":
+    elif actor.is_instructor:
         access.require_student(session, actor, student_id, "student")
     else:
         access.require_student(session, actor, student_id, "payments")

@@ -470,7 +470,7 @@ def _open_checkout(session: Session, actor: Actor, payment: Payment, *, descript
 def start_package_checkout(session: Session, actor: Actor, *, package_id: uuid.UUID) -> CheckoutStart:
     """A learner buys a package by card; the package is theirs when the payment completes."""
     access.require_signed_in(actor)
-    if actor.role != "student" or actor.student_id is None:
+    if not actor.is_student or actor.student_id is None:
         raise Forbidden("Packages are bought from the learner's own account.")
     package = session.get(Package, package_id)
     if package is None or not package.is_active:
@@ -815,7 +815,7 @@ def refund_payment(session: Session, actor: Actor, *, payment_id: uuid.UUID, amo
     Without an ``idempotency_key`` the refund is keyed on the payment's refunded total before it,
     so the same request retried (e.g. after a lost response) finds the refund it already made.
     """
-    if actor.role not in ("admin", "system"):
+    if not actor.sees_everything:
         raise Forbidden("Only the administrator can refund payments.")
     reason = _clean_reason(reason)
     if amount_cents is not None and (not isinstance(amount_cents, int) or isinstance(amount_cents, bool)):
@@ -982,9 +982,9 @@ def expire_stale_checkouts(session: Session, now: datetime | None = None) -> int
 # ─────────────────────────────────────────────────────────────────────────────
 
 def _may_see(session: Session, actor: Actor, payment: Payment) -> bool:
-    if actor.role in ("admin", "system"):
+    if actor.sees_everything:
         return True
-    if payment.student_id is None or actor.role not in ("student", "parent"):
+    if payment.student_id is None or not actor.is_family:
         return False
     return access.can_access_student(session, actor, payment.student_id, "payments")
 
@@ -1033,7 +1033,7 @@ def payment_view(session: Session, actor: Actor, payment: Payment) -> dict:
                      "reason": r.reason, "kind": r.kind, "status": r.status, "created_at": r.created_at,
                      "created_display": au_when(r.created_at)} for r in refunds],
     }
-    if actor.role in ("admin", "system"):
+    if actor.sees_everything:
         view.update({"gateway": payment.gateway, "gateway_payment_id": payment.gateway_payment_id,
                      "gateway_checkout_id": payment.gateway_checkout_id, "contact_id":
                      str(payment.contact_id) if payment.contact_id else None})
@@ -1046,7 +1046,7 @@ def get_payment(session: Session, actor: Actor, payment_id: uuid.UUID) -> dict:
     access.require_signed_in(actor)
     payment = session.get(Payment, payment_id)
     if payment is None or not _may_see(session, actor, payment):
-        if payment is None and actor.role in ("admin", "system"):
+        if payment is None and actor.sees_everything:
             raise NotFound("No such payment.")
         raise Forbidden("You don't have access to this payment.")
     return payment_view(session, actor, payment)
@@ -1056,7 +1056,7 @@ def list_payments(session: Session, actor: Actor, *, student_id: uuid.UUID | Non
                   limit: int = 50, cursor: str | None = None) -> dict:
     """Newest first. Admin: all; student: own; parent: learners who let them see payments; cursor paging."""
     access.require_signed_in(actor)
-    if actor.role == "instructor":
+    if actor.is_instructor:
         raise Forbidden("Payments are visible to the administrator and the student only.")
     limit = max(1, min(int(limit or 50), 200))
     query = select(Payment).where(Payment.status != "expired") if status is None else select(Payment)
@@ -1067,11 +1067,11 @@ def list_payments(session: Session, actor: Actor, *, student_id: uuid.UUID | Non
     if student_id is not None:
         access.require_student(session, actor, student_id, "payments")
         query = query.where(Payment.student_id == student_id)
-    if actor.role == "student":
+    if actor.is_student:
         query = query.where(Payment.student_id == actor.student_id)
-    elif actor.role == "parent":
+    elif actor.is_parent:
         query = query.where(Payment.student_id.in_(access.linked_students(session, actor, "payments")))
-    elif actor.role not in ("admin", "system"):
+    elif not actor.sees_everything:
         raise Forbidden("You don't have access to payments.")
     if cursor:
         try:
@@ -1096,8 +1096,8 @@ def payment_result(session: Session, actor: Actor, *, checkout_id: str, manage_t
     booking = session.get(Booking, payment.booking_id) if payment and payment.booking_id else None
     allowed = payment is not None and (
         (booking is not None and manage_token and booking.manage_token_hash == hash_token(manage_token))
-        or (actor.role != "visitor" and actor.user_id is not None and _may_see(session, actor, payment))
-        or (booking is not None and actor.role != "visitor" and booking_svc.may_view(session, actor, booking, None)))
+        or (not actor.is_visitor and actor.user_id is not None and _may_see(session, actor, payment))
+        or (booking is not None and not actor.is_visitor and booking_svc.may_view(session, actor, booking, None)))
     if not allowed:
         raise NotFound("We couldn't find that payment. If you were charged, your receipt is on its way by email.")
     status = payment.status
@@ -1140,7 +1140,7 @@ def payment_result(session: Session, actor: Actor, *, checkout_id: str, manage_t
 
 def revenue_summary(session: Session, actor: Actor, *, days: int = 30) -> dict:
     """Admin: money in, money back, net, per Canberra day (for a chart) and per method, over the last ``days``."""
-    if actor.role not in ("admin", "system"):
+    if not actor.sees_everything:
         raise Forbidden("Only the administrator can see revenue.")
     if not isinstance(days, int) or not 1 <= days <= 366:
         raise ValidationFailed("Choose between 1 and 366 days.", field="days")

@@ -50,7 +50,6 @@ DEFAULT_HOLD_MINUTES = 35  # outlives a 30-minute Stripe Checkout session (docs/
 MAX_RANGE_DAYS = 62
 ALTERNATIVES = 3
 LIVE_STATUSES = ("held", "confirmed")
-CUSTOMER_ROLES = ("visitor", "student", "parent")
 MAX_TEXT = 300
 
 
@@ -243,14 +242,14 @@ def check_eligibility(session: Session, service: Service, student_id: uuid.UUID 
 # ─────────────────────────────────────────────────────────────────────────────
 
 def _may_reserve(session: Session, actor: Actor, instructor_id: uuid.UUID, student_id: uuid.UUID | None) -> bool:
-    if actor.role in ("admin", "system"):
+    if actor.sees_everything:
         return True
-    if actor.role == "visitor":
+    if actor.is_visitor:
         return student_id is None  # visitors book as a contact, never in a student's name
-    if actor.role == "instructor":
+    if actor.is_instructor:
         return actor.instructor_id == instructor_id
     if student_id is None:
-        return actor.role == "student"
+        return actor.is_student
     return access.may_book_for_student(session, actor, student_id)  # students: own; parents: can_book_lessons
 
 
@@ -279,7 +278,7 @@ def booking_for(session: Session, actor: Actor, booking_id: uuid.UUID, manage_to
     booking = session.exec(query).first()
     allowed = booking is not None and (_may_manage if manage else may_view)(session, actor, booking, manage_token)
     if not allowed:
-        if booking is None or actor.role == "visitor":
+        if booking is None or actor.is_visitor:
             raise NotFound("No such booking.")  # don't confirm that a booking id exists
         raise Forbidden("This booking is not yours to change." if manage else "You don't have access to this booking.")
     return booking
@@ -427,7 +426,7 @@ def reserve_slot(
     if start_time.tzinfo is None:
         raise ValidationFailed("start_time must carry a time zone", field="start_time")
     service = _service(session, service_id)
-    if actor.role in CUSTOMER_ROLES and not service.is_bookable_online:
+    if (actor.is_visitor or actor.is_family) and not service.is_bookable_online:
         raise Forbidden("This lesson type is booked by phone. Please call us.")
     start = start_time.astimezone(UTC)
     instructor = _choose_instructor(session, service, start, instructor_id)
@@ -437,7 +436,7 @@ def reserve_slot(
 
     _lock_instructor(session, instructor)
     release_lapsed_holds(session, instructor.id)
-    _require_offered(session, instructor, service, start, staff=actor.role in ("admin", "instructor", "system"))
+    _require_offered(session, instructor, service, start, staff=actor.is_school)
     now = _now(session)
     buffer = _buffer(service, instructor.default_buffer_minutes)
     hold_minutes = hold_minutes or business_settings(session).hold_minutes or DEFAULT_HOLD_MINUTES
@@ -499,7 +498,7 @@ def _same_callers_hold(session: Session, actor: Actor, start: datetime, service_
         mine = session.exec(live.where(Booking.manage_token_hash == hash_token(manage_token))).first()
         if mine is not None:
             return mine, manage_token
-    if actor.role != "visitor" and actor.user_id is not None:
+    if not actor.is_visitor and actor.user_id is not None:
         mine = session.exec(live.where(Booking.booked_by == actor.user_id,
                                        Booking.student_id == student_id if student_id else
                                        Booking.student_id.is_(None))).first()
@@ -542,7 +541,7 @@ def book_lesson(
     pickup_address = _clean_text(pickup_address, "pickup_address", "pickup address", required=True)
     suburb = _clean_text(suburb, "suburb", "suburb", required=True)
     notes = _clean_text(notes, "notes", "note")
-    if actor.role == "student":
+    if actor.is_student:
         student_id = actor.student_id
     if student_id is not None:
         profile = session.exec(select(Profile).join(Student, Student.profile_id == Profile.id)
@@ -565,9 +564,9 @@ def book_lesson(
         _lock_instructor(session, instructor)
         instructor_id = instructor.id
     contact = contacts.record_contact(
-        session, actor if actor.role != "parent" else Actor(role="system"), name=name, phone=phone, email=email,
+        session, actor if not actor.is_parent else Actor(role="system"), name=name, phone=phone, email=email,
         source={"voice_agent": "voice_agent", "sms": "sms", "phone": "phone"}.get(booked_via, "website"),
-        utm=utm, stage="qualified", trusted=actor.role != "visitor",
+        utm=utm, stage="qualified", trusted=not actor.is_visitor,
     )
 
     start = start_time.astimezone(UTC)
@@ -600,11 +599,11 @@ def confirm_booking(session: Session, actor: Actor, booking_id: uuid.UUID, *,
     booking = session.get(Booking, booking_id)
     if booking is None:
         raise NotFound("No such booking.")
-    if actor.role == "instructor" and actor.instructor_id != booking.instructor_id:
+    if actor.is_instructor and actor.instructor_id != booking.instructor_id:
         raise Forbidden("This booking is not yours.")
-    if actor.role == "student" and booking.student_id not in (None, actor.student_id):
+    if actor.is_student and booking.student_id not in (None, actor.student_id):
         raise Forbidden("This booking is not yours.")
-    if actor.role == "parent" and not access.may_change_booking(session, actor, booking):
+    if actor.is_parent and not access.may_change_booking(session, actor, booking):
         raise Forbidden("This booking is not yours.")
     # Compare-and-swap: only an unexpired hold becomes confirmed.
     confirmed = session.execute(
@@ -655,7 +654,7 @@ def reschedule_booking(session: Session, actor: Actor, booking_id: uuid.UUID, ne
     booking = booking_for(session, actor, booking_id, manage_token)
     if booking.status != "confirmed":
         raise InvalidState("Only a confirmed upcoming lesson can be moved.")
-    staff = actor.role in ("admin", "instructor", "system")
+    staff = actor.is_school
     now = _now(session)
     policy = business_settings(session)
     if not staff and not _in_free_window(session, booking, now):
@@ -720,7 +719,7 @@ def cancel_booking(session: Session, actor: Actor, booking_id: uuid.UUID, *, rea
                              "This lesson was already cancelled.")  # a retried cancel changes nothing
     if booking.status not in ("held", "confirmed"):
         raise InvalidState("This lesson can no longer be cancelled.")
-    staff = actor.role in ("admin", "instructor", "system")
+    staff = actor.is_school
     if waive_fee and not staff:
         raise Forbidden("Only the school can waive a cancellation fee.")
     now = _now(session)
@@ -763,7 +762,7 @@ def cancel_booking(session: Session, actor: Actor, booking_id: uuid.UUID, *, rea
 def waive_cancellation_fee(session: Session, actor: Actor, booking_id: uuid.UUID) -> Booking:
     """The instructor or owner lets a late cancellation off."""
     booking = booking_for(session, actor, booking_id, None, lock=True)
-    if actor.role not in ("admin", "instructor", "system"):
+    if not actor.is_school:
         raise Forbidden("Only the school can waive a cancellation fee.")
     if booking.status != "cancelled":
         raise InvalidState("Only a cancelled lesson has a fee to waive.")
@@ -783,7 +782,7 @@ def waive_cancellation_fee(session: Session, actor: Actor, booking_id: uuid.UUID
 def mark_no_show(session: Session, actor: Actor, booking_id: uuid.UUID, *, note: str | None = None) -> Booking:
     """The learner didn't turn up: the school keeps the lesson fee."""
     booking = booking_for(session, actor, booking_id, None, lock=True)
-    if actor.role not in ("admin", "instructor", "system"):
+    if not actor.is_school:
         raise Forbidden("Only the instructor or the school can record a no-show.")
     if booking.status == "no_show":
         return booking
@@ -814,10 +813,10 @@ def join_waitlist(session: Session, actor: Actor, *, service_id: uuid.UUID | str
     if (time_start is None) != (time_end is None) or (time_start and time_end <= time_start):
         raise ValidationFailed("Choose a time range like 3 pm to 6 pm.", field="time_end")
     service = _service(session, service_id) if service_id else None
-    student_id = actor.student_id if actor.role == "student" else None
+    student_id = actor.student_id if actor.is_student else None
     contact = None
     if student_id is None:
-        if actor.role == "parent":
+        if actor.is_parent:
             raise Forbidden("Please join the waitlist from the learner's account.")
         contact = contacts.record_contact(session, actor, name=name, phone=contacts.normalise_au_mobile(phone),
                                           email=email, source="website", stage="lead")
@@ -939,13 +938,13 @@ def list_my_bookings(session: Session, actor: Actor, *, status: str | None = Non
     access.require_signed_in(actor)
     limit = max(1, min(int(limit or 20), 100))
     query = select(Booking).where(Booking.status != "expired")
-    if actor.role == "instructor":
+    if actor.is_instructor:
         query = query.where(Booking.instructor_id == actor.instructor_id)
-    elif actor.role == "student":
+    elif actor.is_student:
         query = query.where(Booking.student_id == actor.student_id)
-    elif actor.role == "parent":
+    elif actor.is_parent:
         query = query.where(Booking.student_id.in_(access.linked_students(session, actor, "bookings")))
-    elif actor.role not in ("admin", "system"):
+    elif not actor.sees_everything:
         raise Forbidden("You don't have access to bookings.")
     if status:
         query = query.where(Booking.status == status)

@@ -50,15 +50,15 @@ def _today(session: Session) -> date:
 
 def _instructor(session: Session, actor: Actor, instructor_id: uuid.UUID | str) -> Instructor:
     """The instructor whose schedule ``actor`` may edit (own only, or admin/system)."""
-    if actor.role not in ("admin", "system", "instructor"):
+    if not actor.is_school:
         raise Forbidden("You can only change your own availability.")
     try:
         instructor_id = uuid.UUID(str(instructor_id))
     except ValueError:
         raise NotFound("No such instructor.") from None
-    if actor.role in ("admin", "system"):
+    if actor.sees_everything:
         pass
-    elif actor.role == "instructor" and actor.instructor_id == instructor_id:
+    elif actor.is_instructor and actor.instructor_id == instructor_id:
         pass
     else:
         raise Forbidden("You can only change your own availability.")
@@ -71,9 +71,9 @@ def _instructor(session: Session, actor: Actor, instructor_id: uuid.UUID | str) 
 def whose_schedule(session: Session, actor: Actor, wanted: uuid.UUID | str | None = None) -> dict:
     """Which instructor's schedule to show: an instructor's own; for the administrator ``wanted``
     or else the owner-instructor. Returns ``{"id", "name"}``."""
-    if actor.role == "instructor":
+    if actor.is_instructor:
         wanted = actor.instructor_id
-    elif actor.role in ("admin", "system") and not wanted:
+    elif actor.sees_everything and not wanted:
         wanted = session.execute(sa.text("SELECT id FROM instructors WHERE status = 'active' "
                                          "ORDER BY is_owner DESC, created_at LIMIT 1")).scalar()
         if wanted is None:
