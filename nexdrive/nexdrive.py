@@ -9,7 +9,7 @@ from jobs.scheduler import scheduler_lifespan
 from nexdrive.adapters import describe_adapters
 from nexdrive.pages import register_pages
 from nexdrive.settings import get_settings
-from webhooks.app import build_api
+from nexdrive.http_app import build_api
 
 logger = logging.getLogger("nexdrive")
 

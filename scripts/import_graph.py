@@ -10,12 +10,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 LAYERS = {
     "nexdrive.pages": "pages", "nexdrive.components": "components", "nexdrive.state": "state",
-    "webhooks": "webhooks (API)", "jobs": "jobs", "nexdrive.data": "data (seed)",
+    "nexdrive.http_app": "http app", "nexdrive.api": "api", "webhooks": "webhooks", "jobs": "jobs", "nexdrive.data": "data (seed)",
     "nexdrive.adapters": "adapters", "nexdrive.models": "models",
 }
 
 
 def group(module: str) -> str | None:
+    if ".tests" in module:
+        return None  # tests beside a provider's webhook use the whole app
     if module.startswith("nexdrive.services."):
         return "services." + module.split(".")[2]
     for prefix, name in LAYERS.items():

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import uvicorn
 
-from webhooks.app import build_api
+from nexdrive.http_app import build_api
 
 
 def _free_port() -> int:

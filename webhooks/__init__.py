@@ -1,1 +1,5 @@
-"""FastAPI routers mounted into the Reflex app: webhooks and the public /api/v1."""
+"""Provider webhooks, one folder per provider (router, recorded payloads, tests): Stripe, Twilio, next Vapi.
+
+Each verifies the provider's signature on the raw body, records the event once (``core.inbound``) and calls
+the same service as every other caller.
+"""

@@ -15,9 +15,9 @@ from nexdrive.services.identity import accounts
 from nexdrive.services.identity.passwords import hash_password
 from nexdrive.settings import reset_settings
 from tests.factories import make_instructor, make_user
-from webhooks.accounts import SESSION_COOKIE
-from webhooks.accounts import router as accounts_router
-from webhooks.app import build_api
+from nexdrive.api.deps import SESSION_COOKIE
+from nexdrive.api.accounts import router as accounts_router
+from nexdrive.http_app import build_api
 
 PASSWORD = "kangaroo paddock sunrise"
 

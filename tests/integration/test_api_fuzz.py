@@ -17,7 +17,7 @@ from nexdrive.services.identity import accounts
 from nexdrive.services.identity.passwords import hash_password
 from tests.booking_helpers import only_instructor, open_instructor
 from tests.factories import make_user
-from webhooks.app import build_api
+from nexdrive.http_app import build_api
 
 BUDGET_SECONDS = 50
 MAX_EXAMPLES = 400

@@ -85,7 +85,7 @@ def test_demo_sign_in_refuses_an_account_that_is_not_a_demo_account(demo_school,
 def test_the_endpoint_is_404_without_demo_mode_and_signs_in_with_it(demo_school, demo_mode):
     from fastapi.testclient import TestClient
 
-    from webhooks.app import build_api
+    from nexdrive.http_app import build_api
 
     client = TestClient(build_api())
     body = {"email": accounts.DEMO_SIGN_IN_ACCOUNTS["instructor"]}

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from nexdrive.db import session_scope
 from nexdrive.settings import reset_settings
 from tests.factories import make_instructor
-from webhooks.app import build_api
+from nexdrive.http_app import build_api
 
 PASSWORD = "kangaroo paddock sunrise"
 OWN = "http://localhost:3000"  # PUBLIC_URL in tests

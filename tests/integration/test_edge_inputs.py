@@ -17,7 +17,7 @@ from nexdrive.services.core.actors import Actor
 from nexdrive.services.identity.passwords import hash_password
 from tests.booking_helpers import at, only_instructor, open_instructor, weekday_ahead
 from tests.factories import make_user
-from webhooks.app import build_api
+from nexdrive.http_app import build_api
 
 PASSWORD = "kangaroo paddock sunrise"
 TUESDAY = weekday_ahead(1)

@@ -217,7 +217,7 @@ def test_a_booking_made_by_the_school_does_not_alert_the_school(engine, people):
 def test_the_me_notifications_api_is_own_only(engine, people):
     from fastapi.testclient import TestClient
 
-    from webhooks.app import build_api
+    from nexdrive.http_app import build_api
 
     [theirs] = _post(engine, people["b"])
     with TestClient(build_api()) as client:

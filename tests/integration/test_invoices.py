@@ -38,7 +38,7 @@ from nexdrive.services.core.actors import SYSTEM, VISITOR, Actor
 from nexdrive.errors import Forbidden, NotFound
 from nexdrive.formats import BUSINESS_TZ, aud
 from tests.factories import make_instructor, make_service, make_student, make_user
-from webhooks.app import build_api
+from nexdrive.http_app import build_api
 
 UTC = timezone.utc
 ABN = "51824753556"

@@ -11,7 +11,7 @@ from nexdrive.services.identity import accounts
 from nexdrive.services.core import ratelimit
 from nexdrive.settings import reset_settings
 from tests.booking_helpers import only_instructor, open_instructor, weekday_ahead
-from webhooks.app import build_api
+from nexdrive.http_app import build_api
 
 TUESDAY = weekday_ahead(1)
 PASSWORD = "kangaroo paddock sunrise"

@@ -11,8 +11,8 @@ from nexdrive.services.identity import accounts
 from nexdrive.services.identity.accounts import AuthRequired
 from nexdrive.errors import ValidationFailed
 from tests.factories import make_user
-from webhooks.accounts import SESSION_COOKIE
-from webhooks.app import build_api
+from nexdrive.api.deps import SESSION_COOKIE
+from nexdrive.http_app import build_api
 
 IP = "203.0.113.8"
 NEW = "wattle creek morning"

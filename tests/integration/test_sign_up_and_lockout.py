@@ -13,7 +13,7 @@ from nexdrive.db import session_scope
 from nexdrive.models import OutboxMessage, User
 from nexdrive.services.identity import accounts
 from tests.factories import make_instructor
-from webhooks.app import build_api
+from nexdrive.http_app import build_api
 
 PASSWORD = "kangaroo paddock sunrise"
 

@@ -19,7 +19,7 @@ from nexdrive.adapters.sms import OutgoingSms, TwilioSms
 from nexdrive.services.messaging.message_templates import email_html
 from nexdrive.settings import Settings
 
-RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "twilio"
+RECORDED = Path(__file__).resolve().parents[2] / "webhooks" / "twilio" / "fixtures"
 SID, TOKEN = "AC" + "1" * 32, "0123456789abcdef0123456789abcdef"
 
 

@@ -68,3 +68,24 @@ def test_roles_are_named_predicates_not_strings():
              for p in sorted((ROOT / r).rglob("*.py")) if p.name != "actors.py"
              for n, line in enumerate(p.read_text().splitlines(), 1) if ladder.search(line)]
     assert found == []
+
+
+def test_async_handlers_do_no_blocking_database_work():
+    """An `async def` route that opens a session stalls every request on that worker: use a plain def
+    (FastAPI runs it in a thread) or run_in_threadpool around a nested function."""
+    found = []
+    for root in (ROOT / "nexdrive" / "api", ROOT / "webhooks"):
+        for path in sorted(root.rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if not isinstance(node, ast.AsyncFunctionDef):
+                    continue
+                stack = list(node.body)
+                while stack:
+                    child = stack.pop()
+                    if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                        continue  # a nested function is what run_in_threadpool runs
+                    if (isinstance(child, ast.Call) and isinstance(child.func, ast.Name)
+                            and child.func.id == "session_scope"):
+                        found.append(f"{path.relative_to(ROOT)}:{child.lineno} in {node.name}")
+                    stack.extend(ast.iter_child_nodes(child))
+    assert found == []

@@ -15,18 +15,18 @@ from fastapi.responses import JSONResponse, Response
 from nexdrive.db import session_scope
 from nexdrive.services.money import invoices
 from nexdrive.services.core.actors import Actor
-from webhooks.accounts import current_actor
-from webhooks.booking import _manage_token, _optional_actor
-from webhooks.edge import MAX_INT
-from webhooks.envelope import EnvelopeRoute
+from nexdrive.api.deps import manage_token_of, optional_actor
+from nexdrive.api.deps import current_actor
+from nexdrive.api.edge import MAX_INT
+from nexdrive.api.envelope import EnvelopeRoute
 
 router = APIRouter(tags=["invoices"], route_class=EnvelopeRoute)
 
 
 def _actor_and_token(session, request: Request) -> tuple[Actor, str | None]:
-    token = _manage_token(request)
+    token = manage_token_of(request)
     if token:
-        return _optional_actor(session, request), token
+        return optional_actor(session, request), token
     return current_actor(session, request)[0], None
 
 

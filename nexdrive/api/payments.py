@@ -1,9 +1,6 @@
-"""/api/v1 payments (architecture §4.2.7): the gateway webhook, checkout, history, refunds, packages, vouchers.
+"""/api/v1 payments (spec architecture §4.2.7): checkout, history, refunds, packages, vouchers.
 
-The webhook verifies Stripe's signature on the raw body (Stripe's own library and
-tolerance) before anything is read, answers 400 with nothing changed when it
-doesn't check out, and hands the event to ``payments.handle_gateway_event``
-(idempotent on the event id). Every rule lives in the services.
+Stripe's webhook is in ``webhooks/stripe/``. Every rule lives in the services.
 """
 from __future__ import annotations
 
@@ -13,26 +10,23 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import ConfigDict, Field
 
-from nexdrive.adapters import get_adapter
 from nexdrive.db import session_scope
 from nexdrive.services.money import packages
 from nexdrive.services.money import payments
 from nexdrive.services.core import ratelimit
 from nexdrive.services.money import vouchers
-from nexdrive.errors import ServiceError, ValidationFailed
-from webhooks.accounts import _data, _iso, client_ip, current_actor
-from webhooks.booking import _manage_token, _optional_actor
-from webhooks.edge import StrictInput
-from webhooks.envelope import EnvelopeRoute, error_envelope, service_error_response
+from nexdrive.errors import ValidationFailed
+from nexdrive.api.deps import manage_token_of, ok, optional_actor
+from nexdrive.api.deps import client_ip, current_actor, iso
+from nexdrive.api.edge import StrictInput
+from nexdrive.api.envelope import EnvelopeRoute
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["payments"], route_class=EnvelopeRoute)
-MAX_WEBHOOK_BYTES = 512 * 1024
 
 
 class _Strict(StrictInput):
@@ -57,61 +51,30 @@ class VoucherBody(_Strict):
     service_id: str = Field(..., max_length=100, description="Service id or slug")
 
 
-def _process_event(event: dict, provider: str) -> str:
-    try:
-        with session_scope() as session:
-            return payments.handle_gateway_event(session, event, provider=provider)
-    except Exception as exc:
-        with session_scope() as session:
-            payments.record_event_failure(session, provider, event, f"{exc.__class__.__name__}: {exc}")
-        raise
-
-
-@router.post("/payments/webhook", summary="Payment gateway webhook (Stripe)", include_in_schema=True)
-async def webhook(request: Request) -> JSONResponse:
-    raw = await request.body()
-    if len(raw) > MAX_WEBHOOK_BYTES:
-        return JSONResponse(status_code=413, content=error_envelope("PAYLOAD_TOO_LARGE", "The body is too large."))
-    gateway = get_adapter("payments")
-    try:
-        event = gateway.parse_webhook(raw, request.headers.get("stripe-signature"))
-    except ServiceError as exc:
-        return service_error_response(exc)
-    try:
-        result = await run_in_threadpool(_process_event, event, "stripe")
-    except ServiceError as exc:
-        return service_error_response(exc)
-    except Exception:
-        log.exception("payment webhook %s failed", event.get("id"))
-        # 500 makes Stripe retry later; the event was not marked processed.
-        return JSONResponse(status_code=500, content=error_envelope("WEBHOOK_FAILED", "Processing failed; retry."))
-    return JSONResponse({"received": True, "result": result})
-
-
 @router.post("/payments/checkout", summary="Pay for a booking (card, package, voucher or pay later)")
 def checkout(body: CheckoutBody, request: Request) -> JSONResponse:
     with session_scope() as session:
-        actor = _optional_actor(session, request)
+        actor = optional_actor(session, request)
         ratelimit.enforce(session, "confirm", ip=client_ip(request))
         started = payments.start_booking_checkout(
-            session, actor, booking_id=body.booking_id, manage_token=body.manage_token or _manage_token(request),
+            session, actor, booking_id=body.booking_id, manage_token=body.manage_token or manage_token_of(request),
             voucher_code=body.voucher_code, use_package=body.use_package, pay_later=body.pay_later)
-    return _data(started.as_dict())
+    return ok(started.as_dict())
 
 
 @router.get("/payments/result", summary="The outcome of a checkout (for the result page)")
 def result(request: Request, checkout: str = Query(..., max_length=200)) -> JSONResponse:
     with session_scope() as session:
-        actor = _optional_actor(session, request)
-        return _data(payments.payment_result(session, actor, checkout_id=checkout,
-                                             manage_token=_manage_token(request)))
+        actor = optional_actor(session, request)
+        return ok(payments.payment_result(session, actor, checkout_id=checkout,
+                                             manage_token=manage_token_of(request)))
 
 
 @router.get("/payments/summary", summary="Revenue summary (admin)")
 def summary(request: Request, days: int = Query(30, ge=1, le=366)) -> JSONResponse:
     with session_scope() as session:
         actor, _ = current_actor(session, request)
-        return _data(payments.revenue_summary(session, actor, days=days))
+        return ok(payments.revenue_summary(session, actor, days=days))
 
 
 @router.get("/payments", summary="Payment history")
@@ -127,7 +90,7 @@ def list_payments(
         actor, _ = current_actor(session, request)
         page = payments.list_payments(session, actor, student_id=student_id, status=status, limit=limit,
                                       cursor=page_cursor)
-    return JSONResponse({"data": jsonable_encoder(page["items"], custom_encoder={datetime: _iso}),
+    return JSONResponse({"data": jsonable_encoder(page["items"], custom_encoder={datetime: iso}),
                          "meta": {"cursor": page["next_cursor"], "has_more": page["next_cursor"] is not None}})
 
 
@@ -135,7 +98,7 @@ def list_payments(
 def get_payment(payment_id: uuid.UUID, request: Request) -> JSONResponse:
     with session_scope() as session:
         actor, _ = current_actor(session, request)
-        return _data(payments.get_payment(session, actor, payment_id))
+        return ok(payments.get_payment(session, actor, payment_id))
 
 
 @router.post("/payments/{payment_id}/refund", summary="Refund a payment, in full or in part (admin)")
@@ -143,15 +106,15 @@ def refund(payment_id: uuid.UUID, body: RefundBody, request: Request,
            idempotency_key: str | None = Header(None, max_length=100)) -> JSONResponse:
     with session_scope() as session:
         actor, _ = current_actor(session, request)
-        return _data(payments.refund_payment(session, actor, payment_id=payment_id, amount_cents=body.amount_cents,
+        return ok(payments.refund_payment(session, actor, payment_id=payment_id, amount_cents=body.amount_cents,
                                              reason=body.reason, idempotency_key=idempotency_key))
 
 
 @router.get("/packages", summary="Lesson packages on sale")
 def list_packages(request: Request) -> JSONResponse:
     with session_scope() as session:
-        actor = _optional_actor(session, request)
-        return _data(packages.list_packages(session, actor))
+        actor = optional_actor(session, request)
+        return ok(packages.list_packages(session, actor))
 
 
 @router.post("/packages/{package_id}/purchase", summary="Buy a package (card checkout)")
@@ -159,24 +122,24 @@ def purchase(package_id: uuid.UUID, request: Request) -> JSONResponse:
     with session_scope() as session:
         actor, _ = current_actor(session, request)
         started = payments.start_package_checkout(session, actor, package_id=package_id)
-    return _data(started.as_dict())
+    return ok(started.as_dict())
 
 
 @router.get("/me/packages", summary="My packages and credits left")
 def my_packages(request: Request, student_id: uuid.UUID | None = None) -> JSONResponse:
     with session_scope() as session:
         actor, _ = current_actor(session, request)
-        return _data(packages.my_packages(session, actor, student_id=student_id))
+        return ok(packages.my_packages(session, actor, student_id=student_id))
 
 
 @router.post("/vouchers/validate", summary="Check a voucher code for a lesson type")
 def validate_voucher(body: VoucherBody, request: Request) -> JSONResponse:
     with session_scope() as session:
-        actor = _optional_actor(session, request)
+        actor = optional_actor(session, request)
         ratelimit.enforce(session, "voucher", ip=client_ip(request))
         check = vouchers.check_voucher(session, body.code, service_id=body.service_id,
                                        student_id=actor.student_id if actor.is_student else None)
         if not check.code and not check.ok:
             raise ValidationFailed(check.message, field="code")
-        return _data({"valid": check.ok, "message": check.message, "code": check.code,
+        return ok({"valid": check.ok, "message": check.message, "code": check.code,
                       "discount_cents": check.discount_cents})

@@ -23,7 +23,6 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,13 +31,12 @@ from nexdrive.services.core import access
 from nexdrive.services.identity import accounts
 from nexdrive.services.core import ratelimit
 from nexdrive.services.identity.accounts import IssuedSession
-from nexdrive.services.core.actors import Actor
-from nexdrive.errors import Forbidden, ServiceError
+from nexdrive.errors import ServiceError
 from nexdrive.settings import get_settings
-from webhooks.edge import Offset, PageLimit, SaneDate, SeqNumber, StrictInput
-from webhooks.envelope import EnvelopeRoute
+from nexdrive.api.deps import SESSION_COOKIE, client_ip, client_ua, current_actor, ok, request_token
+from nexdrive.api.edge import Offset, PageLimit, SaneDate, SeqNumber, StrictInput
+from nexdrive.api.envelope import EnvelopeRoute
 
-SESSION_COOKIE = "nxd_session"
 
 
 router = APIRouter(tags=["accounts"], route_class=EnvelopeRoute)
@@ -47,63 +45,6 @@ router = APIRouter(tags=["accounts"], route_class=EnvelopeRoute)
 # ─────────────────────────────────────────────────────────────────────────────
 # Request helpers
 # ─────────────────────────────────────────────────────────────────────────────
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def _data(payload: Any, status_code: int = 200) -> JSONResponse:
-    return JSONResponse(status_code=status_code,
-                        content={"data": jsonable_encoder(payload, custom_encoder={datetime: _iso})})
-
-
-def client_ip(request: Request) -> str | None:
-    # The direct peer. Behind a reverse proxy run uvicorn with --proxy-headers and
-    # --forwarded-allow-ips so this is the real client (never trust the header blindly).
-    return accounts.clean_ip(request.client.host) if request.client else None
-
-
-def client_ua(request: Request) -> str | None:
-    ua = request.headers.get("user-agent")
-    return ua[:500] if ua else None
-
-
-def request_token(request: Request) -> tuple[str | None, str | None]:
-    """(token, how) where how is 'bearer' or 'cookie'."""
-    auth = request.headers.get("authorization", "")
-    if auth[:7].lower() == "bearer ":
-        token = auth[7:].strip()
-        return (token or None), "bearer"
-    token = request.cookies.get(SESSION_COOKIE)
-    return (token or None), ("cookie" if token else None)
-
-
-def _allowed_origins(request: Request) -> set[str]:
-    own = f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
-    return {*get_settings().allowed_origins, own}
-
-
-def _check_origin(request: Request, how: str | None) -> None:
-    """Cookie-authenticated state changes must come from our own pages (SameSite=Lax plus this)."""
-    if how != "cookie" or request.method in ("GET", "HEAD", "OPTIONS"):
-        return
-    origin = request.headers.get("origin")
-    if origin is None:
-        # Old browsers omit Origin on same-origin posts; a cross-site one still says so in Sec-Fetch-Site.
-        if request.headers.get("sec-fetch-site") == "cross-site":
-            raise Forbidden("This request came from another site and was refused.")
-        return
-    if origin == "null" or origin.rstrip("/") not in _allowed_origins(request):
-        raise Forbidden("This request came from another site and was refused.")
-
-
-def current_actor(session, request: Request) -> tuple[Actor, str]:
-    """The signed-in caller (AuthRequired otherwise) and the token they presented."""
-    token, how = request_token(request)
-    actor = accounts.actor_for_session_token(session, token, ip=client_ip(request), user_agent=client_ua(request))
-    _check_origin(request, how)
-    return actor, token
 
 
 def _set_session_cookie(response: Response, issued: IssuedSession) -> None:
@@ -122,7 +63,7 @@ def _signed_in_response(session, issued: IssuedSession, client: str, status_code
                                "session": {"expires_at": issued.expires_at}}
     if client == "api":
         payload["session"]["token"] = issued.token  # for Authorization: Bearer; browsers use the cookie
-    response = _data(payload, status_code)
+    response = ok(payload, status_code)
     if client != "api":
         _set_session_cookie(response, issued)
     return response
@@ -214,7 +155,7 @@ def sign_up(body: SignUpBody, request: Request) -> JSONResponse:
             session, email=body.email, password=body.password, first_name=body.first_name,
             last_name=body.last_name, phone=body.phone, date_of_birth=body.date_of_birth,
             instructor_id=body.instructor_id, ip=client_ip(request), user_agent=client_ua(request))
-    return _data({"message": accounts.SIGN_UP_MESSAGE}, 202)
+    return ok({"message": accounts.SIGN_UP_MESSAGE}, 202)
 
 
 @router.post("/auth/sign-in")
@@ -242,7 +183,7 @@ def sign_out(request: Request) -> JSONResponse:
     with session_scope() as session:
         actor, token = current_actor(session, request)
         accounts.sign_out(session, actor, token)
-    response = _data({"signed_out": True})
+    response = ok({"signed_out": True})
     _clear_session_cookie(response)
     return response
 
@@ -252,7 +193,7 @@ def sign_out_all(request: Request) -> JSONResponse:
     with session_scope() as session:
         actor, _ = current_actor(session, request)
         ended = accounts.sign_out_everywhere(session, actor)
-    response = _data({"signed_out": True, "sessions_ended": ended})
+    response = ok({"signed_out": True, "sessions_ended": ended})
     _clear_session_cookie(response)
     return response
 
@@ -261,7 +202,7 @@ def sign_out_all(request: Request) -> JSONResponse:
 def request_magic_link(body: EmailBody, request: Request) -> JSONResponse:
     with session_scope() as session:
         accounts.request_magic_link(session, email=body.email, ip=client_ip(request), user_agent=client_ua(request))
-    return _data({"message": _GENERIC_EMAIL_SENT}, 202)
+    return ok({"message": _GENERIC_EMAIL_SENT}, 202)
 
 
 def _page(title: str, inner: str, status_code: int = 200) -> HTMLResponse:
@@ -286,7 +227,7 @@ def describe_magic_link(token: str, request: Request) -> Response:
     with session_scope() as session:
         info = accounts.describe_magic_link(session, token)
     if not _wants_html(request):
-        return _data(info)
+        return ok(info)
     if not info["valid"]:
         why = {"used": "This link has already been used.", "expired": "This link has expired."}.get(
             info["reason"], "This link isn't valid.")
@@ -368,7 +309,7 @@ def forgot_password(body: EmailBody, request: Request) -> JSONResponse:
     with session_scope() as session:
         accounts.request_password_reset(session, email=body.email, ip=client_ip(request),
                                         user_agent=client_ua(request))
-    return _data({"message": _GENERIC_EMAIL_SENT}, 202)
+    return ok({"message": _GENERIC_EMAIL_SENT}, 202)
 
 
 @router.post("/auth/password/reset")
@@ -396,14 +337,14 @@ def change_password(body: ChangePasswordBody, request: Request) -> JSONResponse:
 def get_me(request: Request) -> JSONResponse:
     with session_scope() as session:
         actor, _ = current_actor(session, request)
-        return _data(accounts.get_me(session, actor))
+        return ok(accounts.get_me(session, actor))
 
 
 @router.patch("/me")
 def update_me(body: MeUpdateBody, request: Request) -> JSONResponse:
     with session_scope() as session:
         actor, _ = current_actor(session, request)
-        return _data(accounts.update_me(session, actor, body.model_dump(exclude_unset=True)))
+        return ok(accounts.update_me(session, actor, body.model_dump(exclude_unset=True)))
 
 
 # ─────────────────────────────────────────────────────────────────────────────
@@ -414,7 +355,7 @@ def update_me(body: MeUpdateBody, request: Request) -> JSONResponse:
 def _read(request: Request, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> JSONResponse:
     with session_scope() as session:
         actor, _ = current_actor(session, request)
-        return _data(fn(session, actor, *args, **kwargs))
+        return ok(fn(session, actor, *args, **kwargs))
 
 
 @router.get("/students/{student_id}")

@@ -14,9 +14,10 @@ from pydantic import ConfigDict
 
 from nexdrive.db import session_scope
 from nexdrive.services.messaging import inbox
-from webhooks.accounts import _data, current_actor
-from webhooks.edge import StrictInput
-from webhooks.envelope import EnvelopeRoute
+from nexdrive.api.deps import ok
+from nexdrive.api.deps import current_actor
+from nexdrive.api.edge import StrictInput
+from nexdrive.api.envelope import EnvelopeRoute
 
 router = APIRouter(tags=["notifications"], route_class=EnvelopeRoute)
 
@@ -33,18 +34,18 @@ def my_notifications(request: Request, unread_only: bool = False, limit: int = Q
         actor, _ = current_actor(session, request)
         page = inbox.list_notifications(session, actor, unread_only=unread_only, limit=limit, cursor=cursor)
         page["unread_count"] = inbox.unread_count(session, actor)
-        return _data(page)
+        return ok(page)
 
 
 @router.patch("/me/notifications/{notification_id}")
 def mark_my_notification(notification_id: str, body: NotificationPatch, request: Request) -> JSONResponse:
     with session_scope() as session:
         actor, _ = current_actor(session, request)
-        return _data(inbox.mark_read(session, actor, notification_id))
+        return ok(inbox.mark_read(session, actor, notification_id))
 
 
 @router.post("/me/notifications/read-all")
 def mark_all_my_notifications(request: Request) -> JSONResponse:
     with session_scope() as session:
         actor, _ = current_actor(session, request)
-        return _data({"marked": inbox.mark_all_read(session, actor)})
+        return ok({"marked": inbox.mark_all_read(session, actor)})

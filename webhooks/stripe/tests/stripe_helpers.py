@@ -1,6 +1,6 @@
 """Stripe in tests: signed webhook events from fixtures, and a local stub of Stripe's API.
 
-The stub serves recorded Stripe responses (tests/fixtures/stripe/api_*.json) over real
+The stub serves recorded Stripe responses (webhooks/stripe/fixtures/api_*.json) over real
 HTTP to the real stripe-python client, echoing the values of each request into them
 (ids, amounts, metadata) as Stripe does, and keeps every request so tests can check
 what was sent. Like Stripe, a repeated Idempotency-Key gets the first response again.
@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl
 
-FIXTURES = Path(__file__).parent / "fixtures" / "stripe"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 WEBHOOK_SECRET = "whsec_test_nexdrive_5f0c2b7e9a1d4c6b8e3f"
 API_KEY = "sk_test_51NexDriveTestKey000000000000"
 

@@ -23,13 +23,12 @@ from nexdrive.services.scheduling import catalogue
 from nexdrive.services.crm import contacts
 from nexdrive.services.scheduling import ics
 from nexdrive.services.core import ratelimit
-from nexdrive.services.identity.accounts import AuthRequired
-from nexdrive.services.core.actors import Actor
 from nexdrive.errors import ValidationFailed
 from nexdrive.formats import BUSINESS_TZ
-from webhooks.accounts import _data, client_ip, client_ua, current_actor, request_token
-from webhooks.edge import SaneDate, StrictInput
-from webhooks.envelope import EnvelopeRoute
+from nexdrive.api.deps import actor_for_manage, manage_token_of, ok, optional_actor
+from nexdrive.api.deps import client_ip, current_actor
+from nexdrive.api.edge import SaneDate, StrictInput
+from nexdrive.api.envelope import EnvelopeRoute
 
 router = APIRouter(tags=["booking"], route_class=EnvelopeRoute)
 
@@ -79,21 +78,6 @@ class CancelBody(_Strict):
     waive_fee: bool = False
 
 
-def _optional_actor(session, request: Request) -> Actor:
-    """The signed-in caller, or a visitor (a stale cookie must not block a public booking)."""
-    token, _ = request_token(request)
-    if not token:
-        return Actor(role="visitor", ip_address=client_ip(request), user_agent=client_ua(request))
-    try:
-        return current_actor(session, request)[0]
-    except AuthRequired:
-        return Actor(role="visitor", ip_address=client_ip(request), user_agent=client_ua(request))
-
-
-def _manage_token(request: Request) -> str | None:
-    return request.headers.get("x-manage-token") or request.query_params.get("token") or None
-
-
 @router.get("/booking/services", summary="List bookable services")
 def list_services() -> JSONResponse:
     with session_scope() as session:
@@ -123,7 +107,7 @@ def get_availability(
                          "same signed-in user (then manage_token is null).")
 def reserve(body: ReserveBody, request: Request) -> JSONResponse:
     with session_scope() as session:
-        actor = _optional_actor(session, request)
+        actor = optional_actor(session, request)
         ratelimit.enforce(session, "reserve", ip=client_ip(request),
                           contacts=(body.contact.email, body.contact.phone))
         start = booking.local_start(body.date, body.start_time)
@@ -132,20 +116,20 @@ def reserve(body: ReserveBody, request: Request) -> JSONResponse:
             name=body.contact.name, phone=body.contact.phone, email=body.contact.email,
             pickup_address=body.pickup_address, suburb=body.suburb, notes=body.notes, student_id=body.student_id,
             utm=contacts.Utm.clean(**body.utm.model_dump()) if body.utm else None,
-            manage_token=_manage_token(request), idempotency_key=request.headers.get("idempotency-key") or None,
+            manage_token=manage_token_of(request), idempotency_key=request.headers.get("idempotency-key") or None,
         )
         payload = {"reservation_id": str(result.booking.id), "expires_at": result.summary["hold_expires_at"],
                    "manage_token": result.manage_token, "booking_summary": result.summary}
-    return _data(payload, 201)
+    return ok(payload, 201)
 
 
 @router.post("/booking/confirm", summary="Confirm a reservation (pay later)")
 def confirm(body: ConfirmBody, request: Request) -> JSONResponse:
     with session_scope() as session:
-        actor = _optional_actor(session, request)
+        actor = optional_actor(session, request)
         ratelimit.enforce(session, "confirm", ip=client_ip(request))
         confirmed = booking.confirm_booking(session, actor, body.reservation_id, manage_token=body.manage_token)
-        return _data({"booking": booking.booking_summary(session, confirmed)})
+        return ok({"booking": booking.booking_summary(session, confirmed)})
 
 
 @router.get("/bookings", summary="List my bookings")
@@ -173,24 +157,17 @@ def upcoming(request: Request, limit: int = Query(5, ge=1, le=20)) -> JSONRespon
     return JSONResponse({"data": page["bookings"]})
 
 
-def _actor_for_manage(session, request: Request) -> tuple[Actor, str | None]:
-    token = _manage_token(request)
-    if token:
-        return _optional_actor(session, request), token
-    return current_actor(session, request)[0], None
-
-
 @router.get("/bookings/{booking_id}", summary="Booking detail")
 def get_booking(booking_id: uuid.UUID, request: Request) -> JSONResponse:
     with session_scope() as session:
-        actor, token = _actor_for_manage(session, request)
-        return _data(booking.get_booking(session, actor, booking_id, manage_token=token))
+        actor, token = actor_for_manage(session, request)
+        return ok(booking.get_booking(session, actor, booking_id, manage_token=token))
 
 
 @router.get("/bookings/{booking_id}/calendar.ics", summary="Add to calendar (.ics)")
 def calendar_file(booking_id: uuid.UUID, request: Request) -> Response:
     with session_scope() as session:
-        actor, token = _actor_for_manage(session, request)
+        actor, token = actor_for_manage(session, request)
         summary = booking.get_booking(session, actor, booking_id, manage_token=token)
     return Response(ics.booking_ics(summary), media_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{summary["reference"]}.ics"'})
@@ -199,20 +176,20 @@ def calendar_file(booking_id: uuid.UUID, request: Request) -> Response:
 @router.patch("/bookings/{booking_id}", summary="Reschedule a booking")
 def reschedule(booking_id: uuid.UUID, body: RescheduleBody, request: Request) -> JSONResponse:
     with session_scope() as session:
-        actor, token = _actor_for_manage(session, request)
+        actor, token = actor_for_manage(session, request)
         moved = booking.reschedule_booking(session, actor, booking_id, booking.local_start(body.date, body.start_time),
                                            manage_token=token)
-        return _data({"booking": booking.booking_summary(session, moved)})
+        return ok({"booking": booking.booking_summary(session, moved)})
 
 
 @router.post("/bookings/{booking_id}/cancel", summary="Cancel a booking under the cancellation policy")
 def cancel(booking_id: uuid.UUID, request: Request, body: CancelBody | None = None) -> JSONResponse:
     body = body or CancelBody()
     with session_scope() as session:
-        actor, token = _actor_for_manage(session, request)
+        actor, token = actor_for_manage(session, request)
         outcome = booking.cancel_booking(session, actor, booking_id, reason=body.reason, manage_token=token,
                                          waive_fee=body.waive_fee)
-        return _data({"booking": booking.booking_summary(session, outcome.booking), "message": outcome.message,
+        return ok({"booking": booking.booking_summary(session, outcome.booking), "message": outcome.message,
                       "cancellation_fee": {"amount": outcome.fee_cents, "currency": "AUD"}})
 
 
@@ -220,7 +197,7 @@ def cancel(booking_id: uuid.UUID, request: Request, body: CancelBody | None = No
 def no_show(booking_id: uuid.UUID, request: Request) -> JSONResponse:
     with session_scope() as session:
         actor, _ = current_actor(session, request)
-        return _data({"booking": booking.booking_summary(session, booking.mark_no_show(session, actor, booking_id))})
+        return ok({"booking": booking.booking_summary(session, booking.mark_no_show(session, actor, booking_id))})
 
 
 @router.post("/bookings/{booking_id}/waive-fee", summary="Waive a late-cancellation fee (instructor/admin)")
@@ -228,7 +205,7 @@ def waive_fee(booking_id: uuid.UUID, request: Request) -> JSONResponse:
     with session_scope() as session:
         actor, _ = current_actor(session, request)
         waived = booking.waive_cancellation_fee(session, actor, booking_id)
-        return _data({"booking": booking.booking_summary(session, waived)})
+        return ok({"booking": booking.booking_summary(session, waived)})
 
 
 class WaitlistBody(_Strict):
@@ -249,9 +226,9 @@ def join_waitlist(body: WaitlistBody, request: Request) -> JSONResponse:
         except ValueError:
             raise ValidationFailed("Use a time like 15:30.", field="time_start") from None
     with session_scope() as session:
-        actor = _optional_actor(session, request)
+        actor = optional_actor(session, request)
         ratelimit.enforce(session, "waitlist", ip=client_ip(request), contacts=(body.contact.email, body.contact.phone))
         entry = booking.join_waitlist(session, actor, service_id=body.service_id, preferred_day=body.preferred_day,
                                       time_start=hhmm(body.time_start), time_end=hhmm(body.time_end),
                                       name=body.contact.name, phone=body.contact.phone, email=body.contact.email)
-        return _data({"waitlist_id": str(entry.id), "status": entry.status}, 201)
+        return ok({"waitlist_id": str(entry.id), "status": entry.status}, 201)

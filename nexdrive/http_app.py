@@ -1,4 +1,5 @@
-"""The FastAPI sub-app: one place that assembles every router under /api/v1."""
+"""The FastAPI sub-app: one place that assembles every router under /api/v1 (ours in nexdrive/api/, the
+providers' webhooks in webhooks/<provider>/)."""
 from __future__ import annotations
 
 from fastapi import FastAPI
@@ -7,16 +8,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from nexdrive.api import accounts, booking, health, inbox, invoices, payments, preferences
 from nexdrive.settings import get_settings
-from webhooks import health
-from webhooks.edge import EdgeGuard, SecurityHeaders
-from webhooks.envelope import error_envelope
-from webhooks.accounts import router as accounts_router
-from webhooks.booking import router as booking_router
-from webhooks.invoices import router as invoices_router
-from webhooks.payments import router as payments_router
-from webhooks.sms import router as sms_router
-from webhooks.inbox import router as inbox_router
+from webhooks.stripe import router as stripe_webhook
+from webhooks.twilio import router as twilio_webhooks
+from nexdrive.api.edge import EdgeGuard, SecurityHeaders
+from nexdrive.api.envelope import error_envelope
 
 
 _STATUS_CODES = {400: "BAD_REQUEST", 401: "AUTH_REQUIRED", 403: "FORBIDDEN", 404: "NOT_FOUND",
@@ -44,13 +41,9 @@ def build_api() -> FastAPI:
         message = exc.detail if isinstance(exc.detail, str) else "Request failed."
         return JSONResponse(status_code=exc.status_code, content=error_envelope(code, message))
 
-    api.include_router(health.router, prefix="/api/v1")
-    api.include_router(accounts_router, prefix="/api/v1")
-    api.include_router(booking_router, prefix="/api/v1")
-    api.include_router(invoices_router, prefix="/api/v1")
-    api.include_router(payments_router, prefix="/api/v1")
-    api.include_router(sms_router, prefix="/api/v1")
-    api.include_router(inbox_router, prefix="/api/v1")
+    for module in (health, accounts, booking, invoices, payments, inbox, preferences,
+                   stripe_webhook, twilio_webhooks):
+        api.include_router(module.router, prefix="/api/v1")
     # Outermost last: security headers on every response, then the input guard and catch-all for /api/.
     api.add_middleware(EdgeGuard)
     # Only our own site (and CORS_ORIGINS) may read responses with credentials; Reflex adds the same

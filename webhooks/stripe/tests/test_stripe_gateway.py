@@ -14,7 +14,7 @@ import pytest
 from nexdrive.adapters.payments import LocalGateway, StripeGateway
 from nexdrive.errors import PaymentGatewayError, WebhookRejected
 from nexdrive.settings import Settings
-from tests.stripe_helpers import API_KEY, WEBHOOK_SECRET, StripeStub, event, sign
+from webhooks.stripe.tests.stripe_helpers import API_KEY, WEBHOOK_SECRET, StripeStub, event, sign
 
 SETTINGS = Settings(stripe_secret_key=API_KEY, stripe_webhook_secret=WEBHOOK_SECRET)
 

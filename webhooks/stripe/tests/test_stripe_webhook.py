@@ -22,7 +22,7 @@ from nexdrive.services.core.actors import VISITOR
 from nexdrive.settings import Settings
 from tests.api_server import serve_api
 from tests.payment_helpers import hold, lapse_hold, make_voucher, rows, scalar, school
-from tests.stripe_helpers import API_KEY, WEBHOOK_SECRET, StripeStub, event, sign, signed
+from webhooks.stripe.tests.stripe_helpers import API_KEY, WEBHOOK_SECRET, StripeStub, event, sign, signed
 
 WEBHOOK = "/api/v1/payments/webhook"
 
@@ -327,7 +327,7 @@ def test_cancelling_a_hold_with_an_open_checkout_closes_it_at_stripe(engine, sch
 
 def test_a_refund_that_fails_at_stripe_gives_the_amount_back_to_the_totals(api, engine, sch, stripe_stub):
     from tests.payment_helpers import admin
-    from tests.stripe_helpers import fixture
+    from webhooks.stripe.tests.stripe_helpers import fixture
     booking_id, token = hold(engine, sch)
     start = checkout(engine, booking_id, token)
     completed, _, pi = paid_events(start, sch["price"])

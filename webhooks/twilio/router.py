@@ -1,4 +1,4 @@
-"""Twilio webhooks (inbound SMS, delivery status) and the marketing unsubscribe link.
+"""Twilio webhooks: inbound SMS and delivery status (recorded payloads in ``webhooks/twilio/fixtures/``).
 
 Both Twilio endpoints check ``X-Twilio-Signature`` with the library's
 ``RequestValidator`` against the URL we gave Twilio — ``settings.public_url``
@@ -6,32 +6,30 @@ plus the path (and query) — never the Host the request claims. Without a
 Twilio auth token (offline mode) there is no number that could text us, so
 they refuse everything (403) rather than accept unsigned requests. Each
 callback is recorded once in ``webhook_events`` (provider 'twilio') in the same
-transaction as its effect: a replay changes nothing.
+transaction as its effect (``core.inbound``): a replay changes nothing. Database work runs off the
+event loop.
 """
 from __future__ import annotations
 
-import html
 import logging
 import uuid
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
 from starlette.background import BackgroundTask
 
 from nexdrive.adapters.sms import INBOUND_PATH, STATUS_PATH
 from nexdrive.db import get_engine, session_scope
 from nexdrive.services.core import inbound
 from nexdrive.services.messaging import dispatch
-from nexdrive.services.messaging import preferences
 from nexdrive.services.crm import sms_replies
-from nexdrive.errors import NotFound
 from nexdrive.settings import get_settings
-from webhooks.envelope import error_envelope
+from nexdrive.api.envelope import error_envelope
 
 log = logging.getLogger("nexdrive.webhooks.sms")
 router = APIRouter(tags=["sms"])
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
-UNSUBSCRIBE_PATH = "/marketing/unsubscribe"
 
 
 class _Refused(Exception):
@@ -83,14 +81,19 @@ async def sms_inbound(request: Request):
     if not sid:
         return JSONResponse(status_code=400, content=error_envelope("BAD_REQUEST", "MessageSid is missing."))
     event_id = f"inbound:{sid}"
-    with session_scope() as session:
-        if not inbound.claim(session, "twilio", event_id, "sms.inbound",
-                           {k: form.get(k) for k in ("MessageSid", "From", "To", "Body", "NumSegments")}):
-            return _twiml()  # a replay: already handled
-        result = sms_replies.handle_inbound_sms(session, from_number=form.get("From", ""),
-                                                body=form.get("Body", ""), message_sid=sid)
-        inbound.finish(session, "twilio", event_id)
-    background = BackgroundTask(_send_now, result.send_now) if result.send_now else None
+
+    def handle():
+        with session_scope() as session:
+            if not inbound.claim(session, "twilio", event_id, "sms.inbound",
+                                 {k: form.get(k) for k in ("MessageSid", "From", "To", "Body", "NumSegments")}):
+                return None  # a replay: already handled
+            result = sms_replies.handle_inbound_sms(session, from_number=form.get("From", ""),
+                                                    body=form.get("Body", ""), message_sid=sid)
+            inbound.finish(session, "twilio", event_id)
+            return result
+
+    result = await run_in_threadpool(handle)
+    background = BackgroundTask(_send_now, result.send_now) if result is not None and result.send_now else None
     return _twiml(background)
 
 
@@ -110,42 +113,15 @@ async def sms_status(request: Request):
     except ValueError:
         outbox_id = None
     event_id = f"status:{sid}:{status}"
-    with session_scope() as session:
-        if not inbound.claim(session, "twilio", event_id, "sms.status",
-                           {k: form.get(k) for k in ("MessageSid", "MessageStatus", "ErrorCode", "To")}):
-            return Response(status_code=204)
-        outcome = dispatch.record_sms_status(session, message_sid=sid, status=status,
-                                             error_code=form.get("ErrorCode"), outbox_id=outbox_id)
-        inbound.finish(session, "twilio", event_id, "processed" if outcome == "updated" else "ignored")
-    return Response(status_code=204)
 
-
-def _page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
-    return HTMLResponse(status_code=status_code, content=(
-        f'<!DOCTYPE html><html lang="en-AU"><head><meta charset="utf-8"><meta name="viewport" '
-        f'content="width=device-width, initial-scale=1"><title>{html.escape(title)} | NexDrive Academy</title></head>'
-        f'<body style="font-family:Arial,Helvetica,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem">'
-        f"<h1 style=\"font-size:1.4rem\">{html.escape(title)}</h1>{body}</body></html>"))
-
-
-@router.get(UNSUBSCRIBE_PATH)
-async def unsubscribe_form(token: str = ""):
-    """The link in a marketing email: one button (a link checker's GET must not unsubscribe anyone)."""
-    return _page("Unsubscribe from NexDrive Academy offers",
-                 '<p>Press the button to stop news and offers from NexDrive Academy by email. Messages about '
-                 'your lessons and payments still come.</p>'
-                 f'<form method="post" action="/api/v1{UNSUBSCRIBE_PATH}?token={html.escape(token, quote=True)}">'
-                 '<button type="submit" style="font-size:1rem;padding:.6rem 1.2rem">Unsubscribe</button></form>')
-
-
-@router.post(UNSUBSCRIBE_PATH)
-async def unsubscribe(token: str = ""):
-    """Also the RFC 8058 one-click target (List-Unsubscribe-Post)."""
-    try:
+    def record():
         with session_scope() as session:
-            preferences.unsubscribe_by_token(session, token)
-    except NotFound:
-        return _page("Link not valid", "<p>That unsubscribe link is not valid. Reply to any of our emails and "
-                                       "we will take you off the list.</p>", 404)
-    return _page("You're unsubscribed", "<p>You won't get news or offers from NexDrive Academy by email any "
-                                        "more. Messages about your lessons and payments still come.</p>")
+            if not inbound.claim(session, "twilio", event_id, "sms.status",
+                                 {k: form.get(k) for k in ("MessageSid", "MessageStatus", "ErrorCode", "To")}):
+                return
+            outcome = dispatch.record_sms_status(session, message_sid=sid, status=status,
+                                                 error_code=form.get("ErrorCode"), outbox_id=outbox_id)
+            inbound.finish(session, "twilio", event_id, "processed" if outcome == "updated" else "ignored")
+
+    await run_in_threadpool(record)
+    return Response(status_code=204)

@@ -25,7 +25,7 @@ from nexdrive.settings import get_settings, reset_settings
 from tests.booking_helpers import open_instructor
 from tests.factories import make_student, make_user
 from tests.notify_helpers import PUBLIC_URL, TWILIO_SID, TWILIO_TOKEN, deliveries, later, offline, outbox
-from webhooks.app import build_api
+from nexdrive.http_app import build_api
 
 INBOUND = "/api/v1/sms/inbound"
 STATUS = "/api/v1/sms/status"

@@ -1,0 +1,1 @@
+"""Twilio: inbound SMS and delivery status callbacks."""
