@@ -199,6 +199,43 @@ def _student_dict(session: Session, student: Student) -> dict[str, Any]:
     return data
 
 
+def may_see(session: Session, actor: Actor, *, student_id: uuid.UUID | None, resource: str,
+             instructor_id: uuid.UUID | None = None) -> bool:
+    """The one rule for a single row about a learner (a booking, lesson, payment): admin and system all;
+    an instructor the rows that are theirs; a learner or parent as ``can_access_student`` allows."""
+    if actor.sees_everything:
+        return True
+    if actor.is_instructor:
+        return instructor_id is not None and instructor_id == actor.instructor_id
+    if student_id is None or not actor.is_family:
+        return False
+    return can_access_student(session, actor, student_id, resource)
+
+
+def require_visible(actor: Actor, row: Any, visible: bool, what: str) -> Any:
+    """The row, or the refusal: only the office learns that an id does not exist."""
+    if row is None or not visible:
+        if row is None and actor.sees_everything:
+            raise NotFound(f"No such {what}.")
+        raise Forbidden(f"You don't have access to this {what}.")
+    return row
+
+
+def scope(session: Session, actor: Actor, query, *, student_col, instructor_col=None, resource: str, what: str):
+    """The one ladder for lists: only the rows this actor may see. Admin and system: all; instructor: their
+    own (where the rows have an instructor); learner: their own; parent: learners whose switch for
+    ``resource`` is on. Anyone else is refused."""
+    if actor.sees_everything:
+        return query
+    if actor.is_instructor and instructor_col is not None:
+        return query.where(instructor_col == actor.instructor_id)
+    if actor.is_student:
+        return query.where(student_col == actor.student_id)
+    if actor.is_parent:
+        return query.where(student_col.in_(linked_students(session, actor, resource)))
+    raise Forbidden(f"You don't have access to {what}.")
+
+
 def get_student_record(session: Session, actor: Actor, student_id: uuid.UUID) -> dict[str, Any]:
     student = require_student(session, actor, student_id, "student")
     data = _student_dict(session, student)
@@ -211,17 +248,8 @@ def get_student_record(session: Session, actor: Actor, student_id: uuid.UUID) ->
 def list_students(session: Session, actor: Actor, *, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
     require_signed_in(actor)
     limit, offset = _page(limit, offset)
-    query = select(Student).order_by(Student.created_at, Student.id)
-    if actor.sees_everything:
-        pass
-    elif actor.is_instructor:
-        query = query.where(Student.instructor_id == actor.instructor_id)
-    elif actor.is_student:
-        query = query.where(Student.id == actor.student_id)
-    elif actor.is_parent:
-        query = query.where(Student.id.in_(linked_students(session, actor, "student")))
-    else:
-        raise Forbidden("You don't have access to student records.")
+    query = scope(session, actor, select(Student).order_by(Student.created_at, Student.id), student_col=Student.id,
+                  instructor_col=Student.instructor_id, resource="student", what="student records")
     return [_student_dict(session, s) for s in session.exec(query.limit(limit).offset(offset)).all()]
 
 
@@ -255,12 +283,10 @@ def get_instructor_record(session: Session, actor: Actor, instructor_id: uuid.UU
 
 
 def _booking_dict(actor: Actor, booking: Booking) -> dict[str, Any]:
-    exclude = set() if actor.is_school else {"admin_notes"}
+    exclude = {"manage_token_hash", "reserve_key_hash"}  # secrets' hashes are nobody's business
+    if not actor.is_school:
+        exclude.add("admin_notes")
     return _plain(booking, exclude)
-
-
-def _booking_visible(session: Session, actor: Actor, booking: Booking) -> bool:
-    return may_read_booking(session, actor, booking)
 
 
 def may_read_booking(session: Session, actor: Actor, booking: Booking) -> bool:
@@ -269,19 +295,11 @@ def may_read_booking(session: Session, actor: Actor, booking: Booking) -> bool:
     Book-for grants booking, not reading: a parent reads a learner's bookings with "Bookings"
     (can_view_bookings) on; with only "Book lessons for me", just the bookings they made themselves.
     """
-    if actor.sees_everything:
+    if may_see(session, actor, student_id=booking.student_id, instructor_id=booking.instructor_id,
+               resource="bookings"):
         return True
-    if actor.is_instructor:
-        return booking.instructor_id == actor.instructor_id
-    if booking.student_id is None or actor.user_id is None:
-        return False
-    if actor.is_student:
-        return booking.student_id == actor.student_id
-    if not actor.is_parent:
-        return False
-    if can_access_student(session, actor, booking.student_id, "bookings"):
-        return True
-    return booking.booked_by == actor.user_id and may_book_for_student(session, actor, booking.student_id)
+    return (actor.is_parent and booking.student_id is not None and booking.booked_by == actor.user_id
+            and may_book_for_student(session, actor, booking.student_id))
 
 
 def may_change_booking(session: Session, actor: Actor, booking: Booking) -> bool:
@@ -299,10 +317,7 @@ def may_change_booking(session: Session, actor: Actor, booking: Booking) -> bool
 def get_booking(session: Session, actor: Actor, booking_id: uuid.UUID) -> dict[str, Any]:
     require_signed_in(actor)
     booking = session.get(Booking, booking_id)
-    if booking is None or not _booking_visible(session, actor, booking):
-        if booking is None and actor.sees_everything:
-            raise NotFound("No such booking.")
-        raise Forbidden("You don't have access to this booking.")
+    require_visible(actor, booking, booking is not None and may_read_booking(session, actor, booking), "booking")
     return _booking_dict(actor, booking)
 
 
@@ -315,14 +330,8 @@ def list_bookings(session: Session, actor: Actor, *, student_id: uuid.UUID | Non
     if student_id is not None:
         require_student(session, actor, student_id, "bookings")
         query = query.where(Booking.student_id == student_id)
-    if actor.is_instructor:
-        query = query.where(Booking.instructor_id == actor.instructor_id)
-    elif actor.is_student:
-        query = query.where(Booking.student_id == actor.student_id)
-    elif actor.is_parent:
-        query = query.where(Booking.student_id.in_(linked_students(session, actor, "bookings")))
-    elif not actor.sees_everything:
-        raise Forbidden("You don't have access to bookings.")
+    query = scope(session, actor, query, student_col=Booking.student_id, instructor_col=Booking.instructor_id,
+                  resource="bookings", what="bookings")
     rows = [_booking_dict(actor, b) for b in session.exec(query.limit(limit).offset(offset)).all()]
     if actor.is_school:
         for row in rows:
@@ -356,23 +365,12 @@ def _lesson_dict(session: Session, actor: Actor, lesson: Lesson) -> dict[str, An
     return _plain(lesson, exclude)
 
 
-def _lesson_visible(session: Session, actor: Actor, lesson: Lesson) -> bool:
-    if actor.sees_everything:
-        return True
-    if actor.is_instructor:
-        return lesson.instructor_id == actor.instructor_id
-    if actor.is_student:
-        return lesson.student_id == actor.student_id
-    return can_access_student(session, actor, lesson.student_id, "lessons")
-
-
 def get_lesson(session: Session, actor: Actor, lesson_id: uuid.UUID) -> dict[str, Any]:
     require_signed_in(actor)
     lesson = session.get(Lesson, lesson_id)
-    if lesson is None or not _lesson_visible(session, actor, lesson):
-        if lesson is None and actor.sees_everything:
-            raise NotFound("No such lesson.")
-        raise Forbidden("You don't have access to this lesson.")
+    require_visible(actor, lesson, lesson is not None and may_see(
+        session, actor, student_id=lesson.student_id, instructor_id=lesson.instructor_id, resource="lessons"),
+        "lesson")
     return _lesson_dict(session, actor, lesson)
 
 
@@ -384,14 +382,8 @@ def list_lessons(session: Session, actor: Actor, *, student_id: uuid.UUID | None
     if student_id is not None:
         require_student(session, actor, student_id, "lessons")
         query = query.where(Lesson.student_id == student_id)
-    if actor.is_instructor:
-        query = query.where(Lesson.instructor_id == actor.instructor_id)
-    elif actor.is_student:
-        query = query.where(Lesson.student_id == actor.student_id)
-    elif actor.is_parent:
-        query = query.where(Lesson.student_id.in_(linked_students(session, actor, "lessons")))
-    elif not actor.sees_everything:
-        raise Forbidden("You don't have access to lessons.")
+    query = scope(session, actor, query, student_col=Lesson.student_id, instructor_col=Lesson.instructor_id,
+                  resource="lessons", what="lessons")
     return [_lesson_dict(session, actor, ln) for ln in session.exec(query.limit(limit).offset(offset)).all()]
 
 

@@ -709,12 +709,7 @@ def list_invoices(session: Session, actor: Actor, *, student_id: uuid.UUID | Non
     if student_id is not None:
         access.require_student(session, actor, student_id, "payments")
         query = query.where(Invoice.student_id == student_id)
-    if actor.is_student:
-        query = query.where(Invoice.student_id == actor.student_id)
-    elif actor.is_parent:
-        query = query.where(Invoice.student_id.in_(access.linked_students(session, actor, "payments")))
-    elif not actor.sees_everything:
-        raise Forbidden("You don't have access to invoices.")
+    query = access.scope(session, actor, query, student_col=Invoice.student_id, resource="payments", what="invoices")
     rows = session.exec(query.limit(limit).offset(offset)).all()
     payments = {p.id: p for p in session.exec(select(Payment).where(Payment.id.in_([r.payment_id for r in rows])))}
     return [invoice_dict(r, payments.get(r.payment_id)) for r in rows]

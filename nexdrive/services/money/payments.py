@@ -982,11 +982,7 @@ def expire_stale_checkouts(session: Session, now: datetime | None = None) -> int
 # ─────────────────────────────────────────────────────────────────────────────
 
 def _may_see(session: Session, actor: Actor, payment: Payment) -> bool:
-    if actor.sees_everything:
-        return True
-    if payment.student_id is None or not actor.is_family:
-        return False
-    return access.can_access_student(session, actor, payment.student_id, "payments")
+    return access.may_see(session, actor, student_id=payment.student_id, resource="payments")
 
 
 def _student_name(session: Session, student_id: uuid.UUID | None, contact_id: uuid.UUID | None) -> str:
@@ -1045,10 +1041,7 @@ def payment_view(session: Session, actor: Actor, payment: Payment) -> dict:
 def get_payment(session: Session, actor: Actor, payment_id: uuid.UUID) -> dict:
     access.require_signed_in(actor)
     payment = session.get(Payment, payment_id)
-    if payment is None or not _may_see(session, actor, payment):
-        if payment is None and actor.sees_everything:
-            raise NotFound("No such payment.")
-        raise Forbidden("You don't have access to this payment.")
+    access.require_visible(actor, payment, payment is not None and _may_see(session, actor, payment), "payment")
     return payment_view(session, actor, payment)
 
 
@@ -1067,12 +1060,7 @@ def list_payments(session: Session, actor: Actor, *, student_id: uuid.UUID | Non
     if student_id is not None:
         access.require_student(session, actor, student_id, "payments")
         query = query.where(Payment.student_id == student_id)
-    if actor.is_student:
-        query = query.where(Payment.student_id == actor.student_id)
-    elif actor.is_parent:
-        query = query.where(Payment.student_id.in_(access.linked_students(session, actor, "payments")))
-    elif not actor.sees_everything:
-        raise Forbidden("You don't have access to payments.")
+    query = access.scope(session, actor, query, student_col=Payment.student_id, resource="payments", what="payments")
     if cursor:
         try:
             at, _, pid = cursor.partition("|")

@@ -938,14 +938,8 @@ def list_my_bookings(session: Session, actor: Actor, *, status: str | None = Non
     access.require_signed_in(actor)
     limit = max(1, min(int(limit or 20), 100))
     query = select(Booking).where(Booking.status != "expired")
-    if actor.is_instructor:
-        query = query.where(Booking.instructor_id == actor.instructor_id)
-    elif actor.is_student:
-        query = query.where(Booking.student_id == actor.student_id)
-    elif actor.is_parent:
-        query = query.where(Booking.student_id.in_(access.linked_students(session, actor, "bookings")))
-    elif not actor.sees_everything:
-        raise Forbidden("You don't have access to bookings.")
+    query = access.scope(session, actor, query, student_col=Booking.student_id,
+                         instructor_col=Booking.instructor_id, resource="bookings", what="bookings")
     if status:
         query = query.where(Booking.status == status)
     if upcoming:
