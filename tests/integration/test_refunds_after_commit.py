@@ -243,3 +243,49 @@ def test_stripe_refusing_a_refund_releases_the_reservation(engine, sch):
                 engine, "SELECT idempotency_key FROM refunds")
         finally:
             override("payments", None)
+
+
+class ExpiryWatch(FakeGateway):
+    def __init__(self, engine):
+        super().__init__(engine, pay_at_once=False)
+        self.expired: list[tuple[str, dict]] = []
+
+    def expire_checkout(self, checkout_id):
+        ref = checkout_id  # the checkout's payment has no intent yet: check by checkout id
+        free = {}
+        with self.engine.connect() as conn:
+            try:
+                with conn.begin():
+                    conn.execute(sa.text("SELECT id FROM payments WHERE gateway_checkout_id = :c FOR UPDATE NOWAIT"),
+                                 {"c": ref}).all()
+                free["payment"] = True
+            except sa.exc.OperationalError:
+                free["payment"] = False
+        self.expired.append((checkout_id, free))
+        return super().expire_checkout(checkout_id)
+
+
+def test_a_savepoint_released_mid_transaction_does_not_close_the_checkout_early(engine, sch):
+    """The after-commit hooks ignore a savepoint being released (queuing a message uses one):
+    switching an open card checkout to "pay later" closes the checkout at the gateway only after
+    that change commits, never while its rows are locked, and not at all if it rolls back."""
+    gw = ExpiryWatch(engine)
+    override("payments", gw)
+    try:
+        with session_scope(engine) as s:
+            s.execute(sa.text("UPDATE business_settings SET allow_pay_later = true"))
+        booking_id, token = hold(engine, sch)
+        with session_scope(engine) as s:
+            payments.start_booking_checkout(s, VISITOR, booking_id=booking_id, manage_token=token)
+        with pytest.raises(RuntimeError), session_scope(engine) as s:
+            payments.start_booking_checkout(s, VISITOR, booking_id=booking_id, manage_token=token, pay_later=True)
+            raise RuntimeError("something later in the same use case failed")
+        assert gw.expired == []
+        assert scalar(engine, "SELECT status FROM payments") == "pending"
+        with session_scope(engine) as s:
+            payments.start_booking_checkout(s, VISITOR, booking_id=booking_id, manage_token=token, pay_later=True)
+        [(checkout_id, free)] = gw.expired
+        assert free == {"payment": True} and scalar(engine, "SELECT status FROM payments") == "expired"
+        assert scalar(engine, "SELECT status FROM bookings WHERE id = :b", b=booking_id) == "confirmed"
+    finally:
+        override("payments", None)
