@@ -70,7 +70,8 @@ class JobSpec:
 JOBS: dict[str, JobSpec] = {spec.name: spec for spec in (
     JobSpec("outbox_dispatch", tasks.dispatch_outbox, "send queued SMS and e-mail (every 30 seconds)",
             cron={"second": "*/30"}, lookback=timedelta(minutes=2), misfire_grace_seconds=20),
-    JobSpec("release_holds", tasks.release_holds, "close lapsed checkouts, release lapsed booking holds (every 5 minutes)",
+    JobSpec("release_holds", tasks.release_holds,
+            "close lapsed checkouts, release lapsed booking holds, resend unanswered refunds (every 5 minutes)",
             cron={"minute": "*/5"}, lookback=timedelta(minutes=15), misfire_grace_seconds=240),
     JobSpec("reminders", tasks.reminders, "lesson reminders: the day before and 2 hours before (every 15 minutes)",
             cron={"minute": "*/15"}, lookback=timedelta(minutes=45), misfire_grace_seconds=600),

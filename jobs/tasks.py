@@ -59,7 +59,12 @@ def release_holds(engine: Engine, now: datetime | None) -> dict:
     with session_scope(engine) as session:
         expired = payments.expire_stale_checkouts(session, now)
     with session_scope(engine) as session:
-        return {"checkouts_expired": expired, "released": housekeeping.release_lapsed_holds(session, now)}
+        result = {"checkouts_expired": expired, "released": housekeeping.release_lapsed_holds(session, now)}
+    # Refunds a crash (or a gateway error) left pending after their commit: sent again, same key.
+    sent = payments.send_pending_refunds(engine, now)
+    if sent:
+        result["refunds_sent"] = sent
+    return result
 
 
 def reminders(engine: Engine, now: datetime | None) -> dict:

@@ -144,13 +144,17 @@ class StripeGateway:
 
     def refund(self, payment_ref: str, amount_cents: int, idempotency_key: str, *,
                reason: str | None = None) -> RefundResult:
+        # ``refund_key`` lets a webhook that arrives before the answer find our pending refund.
         params: dict[str, Any] = {"payment_intent": payment_ref, "amount": int(amount_cents),
-                                  "metadata": {"reason": (reason or "")[:450]}}
+                                  "metadata": {"reason": (reason or "")[:450], "refund_key": idempotency_key}}
         try:
             refund = self.client.v1.refunds.create(params=params, options={"idempotency_key": idempotency_key})
         except stripe.StripeError as exc:
+            # A card or request error is Stripe's definite "no"; anything else may be retried with the same key.
             raise PaymentGatewayError("The refund could not be sent to the payment provider. Nothing was "
-                                      "refunded; please try again.", provider_code=getattr(exc, "code", None)) from None
+                                      "refunded; please try again.", provider_code=getattr(exc, "code", None),
+                                      declined=isinstance(exc, (stripe.CardError, stripe.InvalidRequestError))
+                                      ) from None
         status = {"succeeded": "succeeded", "pending": "pending", "requires_action": "pending"}.get(
             refund.status, "failed")
         return RefundResult(id=refund.id, status=status, amount_cents=int(refund.amount))

@@ -28,8 +28,14 @@ Refunds
     Admin refunds (full or partial), and automatic ones: a paid lesson cancelled in time is
     refunded in full; a late cancellation keeps ``bookings.cancellation_fee_cents`` and
     refunds the rest; a fee waived later refunds the fee. Each refund is a ``refunds`` row
-    with an idempotency key that is also sent to the gateway, made under the payment's row
-    lock, so a retry never doubles and the total can never pass the amount paid (also a CHECK).
+    with an idempotency key that is also sent to the gateway. The use case records it as
+    ``pending`` under the payment's row lock and reserves its amount in
+    ``payments.refund_amount_cents``, so a retry never doubles and the total can never pass the
+    amount paid (also a CHECK). The gateway is called only after that transaction commits, with
+    no transaction open (``_send_refund``), and the answer recorded in a new short one; a
+    declined refund gives its amount back and alerts the administrator. A crash in between
+    leaves the pending row for ``send_pending_refunds`` (the ``release_holds`` job) to send
+    again under the same key.
 
 Lock order (avoids deadlocks with booking and cancelling), the same everywhere: the instructor's
 advisory lock -> booking row -> payment row -> package / voucher rows (the audit chain head last).
@@ -38,6 +44,7 @@ A path that locks a booking row takes the instructor lock first (``booking.booki
 """
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
@@ -54,7 +61,7 @@ from nexdrive.services.core import access
 from nexdrive.services.core import audit
 from nexdrive.services.core import events, inbound
 from nexdrive.services.money import invoices
-from nexdrive.services.messaging import notify
+from nexdrive.services.messaging import admin_alerts, notify
 from nexdrive.services.money import packages
 from nexdrive.services.money import vouchers
 from nexdrive.services.scheduling import booking as booking_svc
@@ -70,6 +77,7 @@ from nexdrive.errors import (
 )
 from nexdrive.formats import BUSINESS_TZ, au_date, au_when, aud
 
+log = logging.getLogger(__name__)
 UTC = timezone.utc
 CHECKOUT_MARGIN = timedelta(minutes=4)  # the checkout closes this long before the hold lapses
 MIN_CHECKOUT = timedelta(seconds=MIN_CHECKOUT_SECONDS) + timedelta(minutes=1)  # Stripe's 30 min + clock slack
@@ -249,12 +257,15 @@ def _expire_at_gateway_after_commit(session: Session, payment_id: uuid.UUID, che
 
     if not session.info.get("gateway_expiry_hooks"):
         event.listen(session, "after_commit", _run_gateway_expiries)
-        event.listen(session, "after_rollback", lambda s: s.info.pop("gateway_expiries", None))
+        event.listen(session, "after_rollback",
+                     lambda s: None if s.in_nested_transaction() else s.info.pop("gateway_expiries", None))
         session.info["gateway_expiry_hooks"] = True
     session.info.setdefault("gateway_expiries", []).append((payment_id, checkout_id, gateway()))
 
 
 def _run_gateway_expiries(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released: the transaction (and its locks) is still open
     for payment_id, checkout_id, gw in session.info.pop("gateway_expiries", None) or []:
         try:
             gw.expire_checkout(checkout_id)
@@ -764,7 +775,12 @@ def _gateway_for(payment: Payment):
 
 def _refund_locked(session: Session, actor: Actor, payment: Payment, booking: Booking | None, amount: int,
                    reason: str, *, kind: str, key: str, booking_status: bool = True) -> Refund:
-    """Refund ``amount`` of a locked payment through the gateway and record it. Same key -> same refund."""
+    """Record a refund of ``amount`` of a locked payment; the gateway is asked after commit. Same key -> same refund.
+
+    The refund is written ``pending`` and its amount reserved in the payment's totals in the
+    caller's transaction; ``_send_refund_after_commit`` sends it once that transaction commits.
+    A payment taken without a gateway has nothing to send: its refund is complete at once.
+    """
     existing = session.exec(select(Refund).where(Refund.idempotency_key == key)).first()
     if existing is not None:
         return existing
@@ -776,23 +792,184 @@ def _refund_locked(session: Session, actor: Actor, payment: Payment, booking: Bo
     if amount > refundable:
         raise ValidationFailed(f"At most {aud(refundable)} of this payment can still be refunded.",
                                field="amount_cents", refundable_cents=refundable)
-    gateway_refund_id, status = None, "succeeded"
+    status = "succeeded"
     if payment.gateway:
         if not payment.gateway_payment_id:
             raise InvalidState("This payment has no gateway reference to refund against.")
-        result = _gateway_for(payment).refund(payment.gateway_payment_id, amount, key, reason=reason)
-        if result.status == "failed":
-            raise InvalidState("The payment provider declined the refund. Nothing was refunded.")
-        gateway_refund_id, status = result.id, result.status
+        _gateway_for(payment)  # refuses a gateway this server can't reach, before anything is written
+        status = "pending"
     refund = Refund(payment_id=payment.id, amount_cents=amount, reason=reason, kind=kind,
-                    gateway_refund_id=gateway_refund_id, idempotency_key=key, status=status,
-                    created_by=actor.user_id)
+                    idempotency_key=key, status=status, created_by=actor.user_id)
     session.add(refund)
     _apply_refund_totals(session, payment, booking, amount, reason, booking_status=booking_status)
     audit.record_event(session, actor, "payment.refunded", subject_type="payment", subject_id=payment.id,
-                       details={"amount_cents": amount, "kind": kind, "reason": reason,
-                                "gateway_refund_id": gateway_refund_id})
+                       details={"amount_cents": amount, "kind": kind, "reason": reason, "status": status})
+    if status == "pending":
+        _send_refund_after_commit(session, refund.id)
     return refund
+
+
+# Sending refunds: never inside a use case's transaction.
+RESEND_AFTER = timedelta(minutes=5)  # a pending refund untouched this long is sent again by the job
+RESEND_WINDOW = timedelta(hours=23)  # Stripe remembers an idempotency key for 24 hours
+
+
+def _send_refund_after_commit(session: Session, refund_id: uuid.UUID) -> None:
+    """Send the refund once the caller's transaction commits (SQLAlchemy ``after_commit``).
+
+    Works for every caller (the admin's refund, a cancellation or fee waiver through the
+    ``booking.*`` events, a gateway event for a lapsed hold) without them knowing: the refund
+    row is committed with their change, then sent with no transaction open. A rollback sends
+    nothing (the row is gone with it); a crash before the hook runs leaves the row ``pending``
+    for ``send_pending_refunds``.
+    """
+    from sqlalchemy import event
+
+    if not session.info.get("refund_send_hooks"):
+        event.listen(session, "after_commit", _run_refund_sends)
+        event.listen(session, "after_rollback",
+                     lambda s: None if s.in_nested_transaction() else s.info.pop("refund_sends", None))
+        session.info["refund_send_hooks"] = True
+    session.info.setdefault("refund_sends", []).append(refund_id)
+
+
+def _run_refund_sends(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released: the transaction (and its locks) is still open
+    bind = session.get_bind()
+    for refund_id in session.info.pop("refund_sends", None) or []:
+        try:
+            _send_refund(bind, refund_id)
+        except Exception:  # never fail the caller's committed change; the job sends it again
+            log.exception("refund %s: sending failed; the release_holds job will retry", refund_id)
+
+
+def _send_refund(bind, refund_id: uuid.UUID, *, untouched_since: datetime | None = None) -> str:
+    """Claim, call, record: three steps, none holding a lock while the gateway is called.
+
+    The claim (a short transaction) touches the pending row, so the retry job leaves it alone
+    for ``RESEND_AFTER``; the gateway is called under the refund's own idempotency key, so a
+    second send is the same refund there. Returns 'sent', 'declined', 'error' or 'skipped'.
+    """
+    with Session(bind) as s, s.begin():
+        claim = s.execute(sa.text(
+            "UPDATE refunds SET updated_at = now() WHERE id = :r AND status = 'pending' "
+            "AND gateway_refund_id IS NULL AND kind <> 'gateway' "
+            "AND (CAST(:before AS timestamptz) IS NULL OR updated_at <= CAST(:before AS timestamptz)) "
+            "RETURNING payment_id, amount_cents, idempotency_key, reason"),
+            {"r": refund_id, "before": untouched_since}).first()
+        if claim is None:
+            return "skipped"  # already answered, or another sender has it
+        payment = s.get(Payment, claim.payment_id)
+        payment_ref = payment.gateway_payment_id
+        try:
+            gw, error = _gateway_for(payment), None
+        except InvalidState as exc:
+            gw, error = None, exc.message
+    result, declined = None, None
+    if gw is not None:
+        try:
+            result = gw.refund(payment_ref, claim.amount_cents, claim.idempotency_key, reason=claim.reason)
+        except PaymentGatewayError as exc:
+            if exc.details.get("declined"):
+                declined = exc.message
+            else:
+                error = exc.message
+        except Exception as exc:  # unknown: the refund may or may not exist at the gateway; resend the same key
+            error = f"{exc.__class__.__name__}: {exc}"[:300]
+    if result is not None and result.status == "failed":
+        result, declined = None, "The payment provider declined the refund."
+    with Session(bind) as s, s.begin():
+        if result is None and declined is None:
+            audit.record_event(s, SYSTEM, "payment.refund_send_failed", subject_type="payment",
+                               subject_id=claim.payment_id, severity="warning",
+                               details={"refund_id": str(refund_id), "error": error})
+            return "error"
+        _record_refund_result(s, refund_id, result=result, declined=declined)
+    return "sent" if result is not None else "declined"
+
+
+def _record_refund_result(session: Session, refund_id: uuid.UUID, *, result: Any = None,
+                          declined: str | None = None) -> None:
+    """The gateway's answer, in its own transaction (house lock order, then the refund row)."""
+    payment_id = session.execute(sa.text("SELECT payment_id FROM refunds WHERE id = :r"), {"r": refund_id}).scalar()
+    payment, booking = _lock_for_payment(session, payment_id)
+    refund = session.exec(select(Refund).where(Refund.id == refund_id).with_for_update()).one()
+    session.refresh(refund)
+    if result is not None:
+        twin = session.exec(select(Refund).where(Refund.gateway_refund_id == result.id, Refund.id != refund.id)).first()
+        if twin is not None:  # a webhook recorded this very refund first: it is already counted there
+            if refund.status == "pending":
+                _release_refund(session, payment, booking, refund, "cancelled")
+            return
+        if refund.gateway_refund_id is None:
+            refund.gateway_refund_id = result.id
+        if refund.status == "pending":
+            refund.status = result.status  # 'succeeded', or 'pending' until the gateway's refund.updated
+        session.add(refund)
+        session.flush()
+        audit.record_event(session, SYSTEM, "payment.refund_sent", subject_type="payment", subject_id=payment.id,
+                           details={"refund_id": str(refund.id), "gateway_refund_id": result.id,
+                                    "status": refund.status})
+        return
+    if refund.status != "pending":
+        return  # already settled (e.g. a refund.updated webhook got here first)
+    _release_refund(session, payment, booking, refund, "failed")
+    admin_alerts.alert_admins(
+        session, key=f"refund_declined:{refund.id}", notification_type="refund_declined",
+        subject=f"A refund of {aud(refund.amount_cents)} was declined",
+        body=(f"The payment provider declined the refund of {aud(refund.amount_cents)} for "
+              f"{payment.description or 'a payment'} (payment reference {payment.id.hex[:8].upper()}; "
+              f"reason given: {refund.reason}). {declined} Nothing was refunded and the amount can be "
+              f"refunded again from Payments. The customer may already have been told the refund is on "
+              f"its way, so please contact them."),
+        related_id=payment.id, template_data={"payment_id": str(payment.id), "refund_id": str(refund.id)})
+
+
+def _release_refund(session: Session, payment: Payment, booking: Booking | None, refund: Refund,
+                    status: str) -> None:
+    """A refund that didn't happen: give its amount back to the payment's totals."""
+    payment.refund_amount_cents = max(0, payment.refund_amount_cents - refund.amount_cents)
+    payment.status = ("completed" if payment.refund_amount_cents == 0 else "partially_refunded")
+    session.add(payment)
+    if booking is not None and booking.payment_id == payment.id:
+        booking.payment_status = "paid" if payment.refund_amount_cents == 0 else "partially_refunded"
+        session.add(booking)
+    refund.status = status
+    session.add(refund)
+    session.flush()
+    audit.record_event(session, SYSTEM, "payment.refund_failed", subject_type="payment", subject_id=payment.id,
+                       severity="warning", details={"refund_id": str(refund.id), "amount_cents": refund.amount_cents,
+                                                   "status": status})
+
+
+def send_pending_refunds(engine, now: datetime | None = None) -> int:
+    """The retry half of sending refunds (run by the ``release_holds`` job): send again every
+    ``pending`` refund the gateway never answered (a crash or an error after its commit), with the
+    same idempotency key, so it is refunded exactly once. One older than ``RESEND_WINDOW`` is not
+    sent blind (the gateway may have forgotten the key): the administrator is asked to check it.
+    Returns how many the gateway answered.
+    """
+    with Session(engine) as s, s.begin():
+        now = now or _now(s)
+        base = ("FROM refunds WHERE status = 'pending' AND gateway_refund_id IS NULL AND kind <> 'gateway' "
+                "AND updated_at <= :cutoff")
+        params = {"cutoff": now - RESEND_AFTER, "oldest": now - RESEND_WINDOW}
+        due = list(s.execute(sa.text(f"SELECT id {base} AND created_at > :oldest ORDER BY created_at LIMIT 100"),
+                             params).scalars())
+        for stuck in s.execute(sa.text(f"SELECT id, payment_id, amount_cents {base} AND created_at <= :oldest "
+                                       "ORDER BY created_at LIMIT 20"), params).all():
+            admin_alerts.alert_admins(
+                s, key=f"refund_unsent:{stuck.id}", notification_type="refund_unsent",
+                subject=f"A refund of {aud(stuck.amount_cents)} could not be confirmed",
+                body=(f"A refund of {aud(stuck.amount_cents)} (payment reference {stuck.payment_id.hex[:8].upper()}) "
+                      "was recorded but the payment provider never confirmed it. Please check the payment in the "
+                      "provider's dashboard before refunding it again."),
+                related_id=stuck.payment_id)
+    answered = 0
+    for refund_id in due:
+        answered += _send_refund(engine, refund_id, untouched_since=now - RESEND_AFTER) in ("sent", "declined")
+    return answered
 
 
 def _apply_refund_totals(session: Session, payment: Payment, booking: Booking | None, amount: int, reason: str,
@@ -858,6 +1035,13 @@ def _sync_gateway_refunds(session: Session, payment_id: uuid.UUID, charge: dict)
             continue
         if session.exec(select(Refund).where(Refund.gateway_refund_id == item["id"])).first() is not None:
             continue
+        ours = _our_refund(session, item)
+        if ours is not None and ours.payment_id == payment.id and ours.status == "pending":
+            ours.gateway_refund_id = item["id"]  # ours, reported before we recorded the gateway's answer
+            ours.status = "succeeded" if item.get("status") == "succeeded" else ours.status
+            session.add(ours)
+            session.flush()
+            continue
         amount = min(int(item.get("amount") or 0), payment.amount_cents - payment.refund_amount_cents)
         if amount > 0:
             _record_gateway_refund(session, payment, booking, amount, item["id"], item.get("status"))
@@ -867,6 +1051,16 @@ def _sync_gateway_refunds(session: Session, payment_id: uuid.UUID, charge: dict)
         if amount > 0:
             _record_gateway_refund(session, payment, booking, amount, None, "succeeded",
                                    key=f"gateway:{charge.get('id')}:{int(total)}")
+
+
+def _our_refund(session: Session, obj: dict) -> Refund | None:
+    """The refunds row a gateway refund object is about: by its id, else by the key we sent in its metadata."""
+    if obj.get("id"):
+        found = session.exec(select(Refund).where(Refund.gateway_refund_id == obj["id"])).first()
+        if found is not None:
+            return found
+    key = (obj.get("metadata") or {}).get("refund_key")
+    return session.exec(select(Refund).where(Refund.idempotency_key == key)).first() if key else None
 
 
 def _record_gateway_refund(session: Session, payment: Payment, booking: Booking | None, amount: int,
@@ -882,22 +1076,18 @@ def _record_gateway_refund(session: Session, payment: Payment, booking: Booking 
 
 def _refund_updated(session: Session, obj: dict) -> bool:
     """A refund's status changed at the gateway; a failed one gives the amount back to the totals."""
-    refund = session.exec(select(Refund).where(Refund.gateway_refund_id == obj.get("id"))).first()
+    refund = _our_refund(session, obj)
     if refund is None:
         return False
     payment, booking = _lock_for_payment(session, refund.payment_id)
     session.refresh(refund)
     status = {"succeeded": "succeeded", "pending": "pending", "failed": "failed", "canceled": "cancelled"}.get(
         obj.get("status"), refund.status)
+    if refund.gateway_refund_id is None and obj.get("id"):
+        refund.gateway_refund_id = obj["id"]  # the webhook came before our own record of the answer
     if status in ("failed", "cancelled") and refund.status in ("pending", "succeeded"):
-        payment.refund_amount_cents = max(0, payment.refund_amount_cents - refund.amount_cents)
-        payment.status = ("completed" if payment.refund_amount_cents == 0 else "partially_refunded")
-        session.add(payment)
-        if booking is not None and booking.payment_id == payment.id:
-            booking.payment_status = "paid" if payment.refund_amount_cents == 0 else "partially_refunded"
-            session.add(booking)
-        audit.record_event(session, SYSTEM, "payment.refund_failed", subject_type="payment", subject_id=payment.id,
-                           severity="warning", details={"refund_id": str(refund.id), "amount_cents": refund.amount_cents})
+        _release_refund(session, payment, booking, refund, status)
+        return True
     refund.status = status
     session.add(refund)
     session.flush()
@@ -1188,6 +1378,6 @@ def payment_options(session: Session, actor: Actor, *, booking_id: uuid.UUID, ma
 
 __all__ = [
     "CheckoutStart", "expire_stale_checkouts", "get_payment", "handle_gateway_event", "list_payments",
-    "payment_options", "payment_result", "refund_payment", "revenue_summary", "settle_cancellation",
-    "settle_fee_waiver", "start_booking_checkout", "start_package_checkout",
+    "payment_options", "payment_result", "refund_payment", "revenue_summary", "send_pending_refunds",
+    "settle_cancellation", "settle_fee_waiver", "start_booking_checkout", "start_package_checkout",
 ]
