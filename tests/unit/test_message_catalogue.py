@@ -109,7 +109,18 @@ SAMPLE = {
     "reply": "stop", "subject": "2 callers waiting for a call back", "text": "Something happened.",
     "amount_words": "AUD, no GST", "credits_used": 3, "credits_total": 5, "expires_on": "3/3/2027",
     "refund_display": "$20.00", "reason": "Lesson cancelled", "held_until": "Tue 3 March 2026, 10:00 am",
-    "test_mode": True, "discount_display": "$10.00",
+    "test_mode": True, "discount_display": "$10.00", "hours": 72, "booker": "Ava Nguyen", "date": "Tue 3 March 2026",
+    "time": "9:30 am", "who": "Ava", "what": "booking confirmation", "channel": "sms", "recipient": "+6141234\u2026",
+    "calls": [{"caller": "Sam Lee", "phone": "+61412000001", "called": "Mon 2 March 2026, 9:00 am",
+               "reason": "Prices", "call_back_at": ""}],
+    "broken": [{"chain": "audit_log", "seq": 3, "reason": "hash mismatch"}],
+    "day_label": "Tue 3 March 2026", "yesterday_label": "Mon 2 March 2026",
+    "lessons": {"taught": 1, "taught_minutes": 60, "no_shows": 0, "cancelled": 0,
+                "items": [{"time": "9:30 am", "learner": "Ava Nguyen", "service": "60-minute lesson",
+                           "instructor": "Jordan Ellis", "status": "completed"}]},
+    "takings": {"received": "$85.00", "payments": 1, "refunded": "$0.00", "net": "$85.00"},
+    "today": [], "new_leads": [], "failed_messages": {"count": 0, "total_failed": 0, "items": []},
+    "chain_heads": [{"chain": "audit_log", "seq": 3, "hash": "ab12"}],
 }
 
 

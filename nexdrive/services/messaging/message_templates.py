@@ -7,9 +7,13 @@ removed from the stored body after sending is gone from both. Messages are
 factual and always name the sender (docs/decisions/0009-messages-and-consent.md).
 
 ``NOTIFICATION_TYPES`` says which channels each type uses and whether a person
-may turn it off (``services/preferences.py``). The reminders' wording lives
-with the reminder job (``services/reminders.py``); they are listed here so
-preferences and the dispatcher know them.
+may turn it off (``services/preferences.py``). ``TEMPLATES`` is every message
+there is, by name: those types and the rest (account emails, payment refunds,
+replies to the school's SMS number, alerts to the administrators, in-app
+notices). Services never write a message's words themselves: they call
+``notify.queue_message`` (or :func:`render`) with a template name and plain data
+(tests/unit/test_message_catalogue.py checks it), so the SMS assistant and the
+voice agent can say the same things.
 """
 from __future__ import annotations
 
@@ -582,9 +586,20 @@ def render(kind: str, data: dict) -> Rendered:
     if template is None:
         raise ValueError(f"no template for {kind!r}")
     try:
-        return template.render({"kind": kind, **data})
+        return template.render({**data, "kind": kind})
     except KeyError as exc:
         raise ValueError(f"template {kind!r} needs {exc.args[0]!r}") from None
+
+
+def with_unsubscribe(text: str, *, sender: str, link: str) -> str:
+    """A marketing email's text with its opt-out (added when it is sent: the link is the recipient's own)."""
+    return (f"{text.rstrip()}\n\nYou are receiving this because you agreed to hear about offers from {sender}. "
+            f"Unsubscribe: {link}\n")
+
+
+def default_subject(sender: str) -> str:
+    """The subject of an email queued without one."""
+    return f"A message from {sender}"
 
 
 # ─────────────────────────────────────────────────────────────────────────────
