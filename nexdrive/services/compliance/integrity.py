@@ -51,10 +51,6 @@ class IntegrityResult:
         return not self.broken
 
 
-def _describe(r: ChainReport) -> str:
-    return f"{r.chain}: first broken record #{r.broken_seq} - {r.reason}"
-
-
 def run_integrity_check(session: Session, now: datetime | None = None) -> IntegrityResult:
     """Verify every chain; on a break, record it in the audit log and alert the administrators (once a day)."""
     reports = verify_all_chains(session)
@@ -65,11 +61,6 @@ def run_integrity_check(session: Session, now: datetime | None = None) -> Integr
         return result
     now = now or session.execute(sa.text("SELECT now()")).scalar_one()
     day = now.astimezone(BUSINESS_TZ).date().isoformat()
-    names = ", ".join(f"{r.chain} (record #{r.broken_seq})" for r in broken)
-    body = ("The nightly integrity check found a break in the tamper-evident records: "
-            + "; ".join(_describe(r) for r in broken)
-            + ". Records may have been changed or deleted outside the app. Please investigate before relying "
-              "on these records, and keep the recent daily digests: they hold the chain heads.")
     key = "integrity_alert:" + day + ":" + ",".join(f"{r.chain}#{r.broken_seq}" for r in broken)
     details = {"key": key, "broken": [{"chain": r.chain, "seq": r.broken_seq, "reason": r.reason} for r in broken]}
     already = session.execute(sa.text("SELECT 1 FROM audit_log WHERE event_type = 'integrity.chain_broken' "
@@ -77,7 +68,6 @@ def run_integrity_check(session: Session, now: datetime | None = None) -> Integr
     if not already:  # a re-run the same day records nothing new
         audit.record_event(session, SYSTEM, "integrity.chain_broken", severity="critical", details=details)
     result.alerts_queued = admin_alerts.alert_admins(
-        session, key=key, notification_type="integrity_alert",
-        subject=f"Integrity check failed: {names}", body=body,
+        session, key=key, notification_type="integrity_alert", data={"broken": details["broken"]},
         template_data={"broken": details["broken"]})
     return result

@@ -36,18 +36,7 @@ def follow_up_callbacks(session: Session, now: datetime | None = None) -> dict:
         return {"open": 0, "alerts_queued": 0}
     day = now.astimezone(BUSINESS_TZ).date().isoformat()
     digest = hashlib.sha256(",".join(c["call_id"] for c in calls).encode()).hexdigest()[:16]
-    lines = []
-    for c in calls:
-        line = f"{c['caller']} ({c['phone']}), called {c['called']}"
-        if c["reason"]:
-            line += f": {c['reason']}"
-        if c["call_back_at"]:
-            line += f". Asked to be called at {c['call_back_at']}"
-        lines.append(line)
-    n = len(calls)
-    subject = f"{n} caller{'s' if n != 1 else ''} waiting for a call back"
-    body = f"{subject}:\n" + "\n".join(f"- {line}" for line in lines)
     queued = admin_alerts.alert_admins(session, key=f"callback_followup:{day}:{digest}",
-                                       notification_type="callback_followup", subject=subject, body=body,
+                                       notification_type="callback_followup", data={"calls": calls},
                                        template_data={"call_ids": [c["call_id"] for c in calls]})
-    return {"open": n, "alerts_queued": queued}
+    return {"open": len(calls), "alerts_queued": queued}

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from nexdrive.models import Contact, OutboxMessage, Student, User
+from nexdrive.models import Contact, Student, User
 from nexdrive.models.crm import LIFECYCLE_STAGES
 from nexdrive.formats import e164_au_phone, format_au_phone, normalise_au_mobile, normalise_au_phone  # noqa: F401
 from nexdrive.formats import normalise_email  # noqa: F401
 from nexdrive.services.core.people import possible_matches  # noqa: F401 (staff see "possibly the same person")
 from nexdrive.services.core.actors import Actor
+from nexdrive.services.messaging import notify
 from nexdrive.errors import Forbidden, ValidationFailed
 
 # Stages only move forward on a new interaction (a booking never demotes an active student).
@@ -224,14 +225,10 @@ def record_enquiry(
     phone = normalise_au_phone(phone) if phone else None  # reply to what was typed, not to a stored contact
     email = normalise_email(email) if email else None
     same_as = possible_matches(session, phone=phone, email=email, exclude_contact_id=contact.id)
-    note = f"\nPossibly the same person as {', '.join(same_as)}.\n" if same_as else ""
     school = session.execute(sa.text("SELECT email FROM business_settings WHERE id = 1")).scalar()
     if school:
-        session.add(OutboxMessage(
-            channel="email", recipient=school, subject=f"New enquiry from {name}",
-            body=(f"{name} sent an enquiry through the website.\n\nPhone: {format_au_phone(phone)}\n"
-                  f"Email: {email or '-'}\n{note}\n{message}\n"),
-            template="enquiry_received", contact_id=contact.id, related_type="contact", related_id=contact.id,
-        ))
-        session.flush()
+        notify.queue_message(session, "enquiry_received", to={"email": school, "contact_id": contact.id},
+                             data={"name": name, "phone": format_au_phone(phone), "email": email,
+                                   "possible_matches": ", ".join(same_as), "message": message},
+                             related_type="contact", related_id=contact.id, template_data={})
     return contact

@@ -108,11 +108,15 @@ def _log(session: Session, conv: Conversation, *, direction: str, content: str, 
     session.flush()
 
 
-def _reply(session: Session, conv: Conversation, phone: str, who: dict, sid: str, text: str) -> uuid.UUID:
-    msg = notify.queue(session, channel="sms", recipient=phone, body=text, template=REPLY_TEMPLATE,
-                       user_id=who["user_id"], contact_id=who["contact_id"], related_type="conversation",
-                       related_id=conv.id, idempotency_key=f"{REPLY_TEMPLATE}:{sid}")
-    _log(session, conv, direction="outbound", content=text, sender_type="system")
+def _reply(session: Session, conv: Conversation, phone: str, who: dict, sid: str, reply: str,
+           data: dict) -> uuid.UUID:
+    """The automatic answer ``reply`` (message_templates.sms_reply), queued once per inbound message and logged."""
+    [msg] = notify.queue_message(
+        session, REPLY_TEMPLATE, to={"phone": phone, "user_id": who["user_id"], "contact_id": who["contact_id"]},
+        data={"reply": reply, "first_name": who.get("first_name"), **data},
+        idempotency_key={"sms": f"{REPLY_TEMPLATE}:{sid}"}, related_type="conversation", related_id=conv.id,
+        template_data={})
+    _log(session, conv, direction="outbound", content=msg.body, sender_type="system")
     return msg.id
 
 
@@ -133,34 +137,29 @@ def handle_inbound_sms(session: Session, *, from_number: str, body: str, message
     _log(session, conv, direction="inbound", content=(body or "")[:1600], sender_type="user",
          external_id=message_sid, intent=word.lower() or "message")
     school = _school(session)
+    data = {"school_phone": school["phone"], "school_email": school["email"], "website": school["website"]}
 
     if word in STOP_WORDS:
         revoked = _revoke(session, phone)
-        text = (f"{SENDER}: you won't get offers or news from us by SMS any more. Messages about your lessons "
-                "(confirmations and reminders) still come. Reply START to get offers again.")
+        reply = "stop"
         result = InboundResult("stop", conv.id)
         audit.record_event(session, SYSTEM, "marketing.sms_stop", subject_type="conversation", subject_id=conv.id,
                            details={"revoked": revoked})
     elif word in START_WORDS:
-        text = _start(session, phone, message_sid)
+        reply = _start(session, phone, message_sid)
         result = InboundResult("start", conv.id)
     elif word in HELP_WORDS:
-        contact = " or ".join(p for p in (f"call {school['phone']}" if school["phone"] else "",
-                                          f"email {school['email']}" if school["email"] else "") if p)
-        text = (f"{school['name']}, driving lessons in Canberra. For help {contact or 'reply to this message'}"
-                f"{(', ' + school['website']) if school['website'] else ''}. Reply STOP to stop offers.")
+        reply = "help"
         result = InboundResult("help", conv.id)
     elif word in YES_WORDS:
         booking = _confirm_attendance(session, phone)
         if booking is not None:
-            name = f" {who['first_name']}" if who.get("first_name") else ""
-            text = f"{SENDER}: thanks{name}, your lesson on {au_when(booking.start_time)} is confirmed. See you then."
+            reply, data["when"] = "confirmed", au_when(booking.start_time)
             result = InboundResult("confirm", conv.id, booking_id=booking.id)
         else:
-            text = (f"{SENDER}: we couldn't find a lesson for this number in the next two days. "
-                    f"We'll get back to you{(' - or call ' + school['phone']) if school['phone'] else ''}.")
+            reply = "no_booking"
             result = InboundResult("no_booking", conv.id, send_now=_hand_off(
-                session, conv, phone, who, message_sid, "Replied YES but has no lesson in the next 48 hours."))
+                session, conv, phone, who, message_sid, "no_lesson"))
     else:
         if who["contact_id"] is None and who["user_id"] is None and phone.startswith("+614"):
             # A new person texting: a lead in the CRM, so the owner sees who it is (architecture §5.3).
@@ -171,11 +170,11 @@ def handle_inbound_sms(session: Session, *, from_number: str, body: str, message
             session.add(conv)
         already = conv.status == "handoff_requested"
         result = InboundResult("handoff", conv.id, send_now=_hand_off(
-            session, conv, phone, who, message_sid, f"SMS from {_name(who, phone)} needs a reply."))
+            session, conv, phone, who, message_sid, "needs_reply"))
         if already:
             return result  # acknowledged once already; the owner will answer the thread
-        text = f"{SENDER}: thanks for your message. We'll reply as soon as we can."
-    result.send_now.append(_reply(session, conv, phone, who, message_sid, text))
+        reply = "received"
+    result.send_now.append(_reply(session, conv, phone, who, message_sid, reply, data))
     return result
 
 
@@ -193,13 +192,12 @@ def _start(session: Session, phone: str, sid: str) -> str:
                                                        MarketingConsent.recipient == phone,
                                                        MarketingConsent.revoked_at.is_(None))).first()
     if live is not None:
-        return f"{SENDER}: you're already getting our offers by SMS. Reply STOP to opt out."
+        return "start_already"
     before = session.exec(select(MarketingConsent).where(MarketingConsent.channel == "sms",
                                                          MarketingConsent.recipient == phone)
                           .order_by(MarketingConsent.granted_at.desc())).first()
     if before is None:
-        return (f"{SENDER}: you'll keep getting messages about your lessons. We only send offers to people "
-                "who ask for them when booking.")
+        return "start_not_needed"
     consent = MarketingConsent(channel="sms", recipient=phone, source="sms_start", contact_id=before.contact_id,
                                user_id=before.user_id,
                                consent_text=f"Replied START by SMS (message {sid}) after opting out.")
@@ -207,7 +205,7 @@ def _start(session: Session, phone: str, sid: str) -> str:
     session.flush()
     audit.record_event(session, SYSTEM, "marketing.consent_recorded", subject_type="marketing_consent",
                        subject_id=consent.id, details={"channel": "sms", "source": "sms_start"})
-    return f"{SENDER}: you'll get our offers by SMS again. Reply STOP to opt out."
+    return "start_again"
 
 
 def _confirm_attendance(session: Session, phone: str):
@@ -235,16 +233,18 @@ def _confirm_attendance(session: Session, phone: str):
     return booking
 
 
-def _hand_off(session: Session, conv: Conversation, phone: str, who: dict, sid: str, reason: str) -> list[uuid.UUID]:
-    """Flag the thread for the owner and put a notice in each admin's bell (once per inbound message)."""
-    conv.status, conv.handoff_reason = "handoff_requested", reason
+def _hand_off(session: Session, conv: Conversation, phone: str, who: dict, sid: str, why: str) -> list[uuid.UUID]:
+    """Flag the thread for the owner and put a notice in each admin's bell (once per inbound message).
+
+    ``why``: 'no_lesson' or 'needs_reply' (message_templates.sms_handoff)."""
+    data = {"who": _name(who, phone), "why": why}
+    conv.status, conv.handoff_reason = "handoff_requested", notify.render_message(session, "sms_handoff", data).in_app
     session.add(conv)
     session.flush()
     notices = []
     for (admin_id,) in session.execute(sa.text("SELECT id FROM users WHERE role = 'admin' AND status = 'active'")):
-        notice = notify.queue(session, channel="in_app", recipient=str(admin_id), user_id=admin_id,
-                              template="sms_handoff", subject=f"SMS from {_name(who, phone)}", body=reason,
-                              related_type="conversation", related_id=conv.id,
-                              idempotency_key=f"sms_handoff:{sid}:{admin_id}")
+        [notice] = notify.queue_message(session, "sms_handoff", to={"user_id": admin_id}, data=data,
+                                        idempotency_key={"in_app": f"sms_handoff:{sid}:{admin_id}"},
+                                        related_type="conversation", related_id=conv.id, template_data={})
         notices.append(notice.id)
     return notices

@@ -46,7 +46,6 @@ from nexdrive.models import (
     AuthSession,
     Instructor,
     MagicLink,
-    OutboxMessage,
     Parent,
     ParentInvitation,
     ParentStudentLink,
@@ -62,6 +61,7 @@ from nexdrive.services.core.ratelimit import clean_ip
 from nexdrive.services.core.access import PARENT_PERMISSIONS
 from nexdrive.services.core.actors import SYSTEM, Actor
 from nexdrive.services.core.audit import record_event
+from nexdrive.services.messaging import notify
 from nexdrive.errors import AuthRequired, RateLimited, Forbidden, InvalidState, NotFound, ServiceError, ValidationFailed
 from nexdrive.services.identity.passwords import (
     burn_verification_time,
@@ -210,13 +210,12 @@ def _mask_email(email: str) -> str:
     return (local[:1] + "\u2022" * max(1, len(local) - 1)) + "@" + domain
 
 
-def _queue_email(session: Session, *, to: str, subject: str, body: str, template: str,
-                 user_id: uuid.UUID | None = None, related_type: str | None = None,
-                 related_id: uuid.UUID | None = None) -> None:
-    """Into the transactional outbox; the dispatcher sends it (docs/decisions/0005-outbox-and-offline-adapters.md)."""
-    session.add(OutboxMessage(channel="email", recipient=to, subject=subject, body=body, template=template,
-                              user_id=user_id, related_type=related_type, related_id=related_id))
-    session.flush()
+def _queue_email(session: Session, template: str, *, to: str, data: dict, user_id: uuid.UUID | None = None,
+                 related_type: str | None = None, related_id: uuid.UUID | None = None) -> None:
+    """Email ``template`` (messaging.message_templates) into the transactional outbox; the dispatcher sends it
+    (docs/decisions/0005-outbox-and-offline-adapters.md)."""
+    notify.queue_message(session, template, to={"email": to, "user_id": user_id}, data=data,
+                         channels=("email",), related_type=related_type, related_id=related_id)
 
 
 def _side_engine(session: Session) -> sa.Engine:
@@ -484,16 +483,8 @@ def request_sign_up(
     existing = _user_by_email(session, email)
     if existing is not None:
         burn_verification_time(password)  # the new-account path spends the same on hashing
-        _queue_email(
-            session, to=existing.email, subject="Someone tried to sign up with your email",
-            template="sign_up_existing_account", user_id=existing.id,
-            body=("Hi,\n\nSomeone (hopefully you) just tried to create a NexDrive Academy account with this "
-                  "email address, but you already have one. Nothing has changed.\n\n"
-                  f"Sign in: {_public_url('/sign-in')}\n"
-                  f"Forgotten your password? Reset it: {_public_url('/forgot-password')}\n"
-                  "You can also sign in with a link sent to your email from the sign-in page.\n\n"
-                  "If it wasn't you, you can ignore this email.\n\n\u2014 NexDrive Academy, Canberra"),
-        )
+        _queue_email(session, "sign_up_existing_account", to=existing.email, user_id=existing.id,
+                     data={"sign_in_url": _public_url("/sign-in"), "forgot_url": _public_url("/forgot-password")})
         record_event(session, visitor, "SIGN_UP_EXISTING_EMAIL", subject_type="user", subject_id=existing.id,
                      severity="warning")
         return None
@@ -501,15 +492,9 @@ def request_sign_up(
                                     last_name=last_name, phone=phone, date_of_birth=date_of_birth,
                                     instructor_id=instructor_id)
     token = _create_link(session, user=user, purpose="sign_in", ttl=SIGN_UP_LINK_TTL, ip=ip)
-    _queue_email(
-        session, to=user.email, subject="Welcome to NexDrive Academy: confirm your email", template="sign_up_welcome",
-        user_id=user.id,
-        body=(f"Hi {first_name},\n\nThanks for creating your NexDrive Academy learner account. Use this link to "
-              f"confirm your email and sign in (it works once, within 24 hours):\n\n"
-              f"{_public_url(MAGIC_LINK_PATH + token)}\n\nYou can also sign in with your email and password at "
-              f"{_public_url('/sign-in')}.\n\nIf you didn't sign up, you can ignore this email.\n\n"
-              "\u2014 NexDrive Academy, Canberra"),
-    )
+    _queue_email(session, "sign_up_welcome", to=user.email, user_id=user.id,
+                 data={"first_name": first_name, "link": _public_url(MAGIC_LINK_PATH + token),
+                       "sign_in_url": _public_url("/sign-in")})
     record_event(session, visitor, "ACCOUNT_CREATED", subject_type="user", subject_id=user.id,
                  details={"role": "student", "student_id": str(student.id), "method": "self_sign_up"})
     return token
@@ -702,13 +687,7 @@ def request_magic_link(session: Session, *, email: str, ip: str | None = None,
     token = _create_link(session, user=user, purpose="sign_in", ttl=MAGIC_LINK_TTL, ip=ip)
     link = _public_url(MAGIC_LINK_PATH + token)
     minutes = int(MAGIC_LINK_TTL.total_seconds() // 60)
-    _queue_email(
-        session, to=user.email, subject="Your NexDrive Academy sign-in link", template="magic_link",
-        user_id=user.id,
-        body=(f"Hi,\n\nUse this link to sign in to NexDrive Academy. It works once and expires in "
-              f"{minutes} minutes:\n\n{link}\n\nIf you didn't ask for it, you can ignore this email.\n\n"
-              "\u2014 NexDrive Academy, Canberra"),
-    )
+    _queue_email(session, "magic_link", to=user.email, user_id=user.id, data={"link": link, "minutes": minutes})
     record_event(session, Actor(role="visitor", ip_address=ip, user_agent=user_agent), "MAGIC_LINK_REQUESTED",
                  subject_type="user", subject_id=user.id, details={"expires_in_minutes": minutes})
     return token
@@ -785,13 +764,7 @@ def request_password_reset(session: Session, *, email: str, ip: str | None = Non
     token = _create_link(session, user=user, purpose="reset_password", ttl=RESET_LINK_TTL, ip=ip)
     link = _public_url(RESET_LINK_PATH + token)
     minutes = int(RESET_LINK_TTL.total_seconds() // 60)
-    _queue_email(
-        session, to=user.email, subject="Reset your NexDrive Academy password", template="password_reset",
-        user_id=user.id,
-        body=(f"Hi,\n\nSomeone (hopefully you) asked to reset your NexDrive Academy password. This link "
-              f"works once and expires in {minutes} minutes:\n\n{link}\n\nIf it wasn't you, ignore this "
-              "email: your password stays the same.\n\n\u2014 NexDrive Academy, Canberra"),
-    )
+    _queue_email(session, "password_reset", to=user.email, user_id=user.id, data={"link": link, "minutes": minutes})
     record_event(session, Actor(role="visitor", ip_address=ip, user_agent=user_agent),
                  "PASSWORD_RESET_REQUESTED", subject_type="user", subject_id=user.id)
     return token
@@ -888,13 +861,9 @@ def create_staff_account(
         instructor_id = instructor.id
     token = _create_link(session, user=user, purpose="invite", ttl=STAFF_INVITE_TTL, ip=actor.ip_address)
     link = _public_url(RESET_LINK_PATH + token)
-    _queue_email(
-        session, to=email, subject="Your NexDrive Academy staff account", template="staff_invite", user_id=user.id,
-        body=(f"Hi {first_name},\n\nAn account has been created for you at NexDrive Academy "
-              f"({'instructor' if role == 'instructor' else 'administrator'}). Set your password here "
-              f"(the link works once and expires in {int(STAFF_INVITE_TTL.total_seconds() // 3600)} hours):"
-              f"\n\n{link}\n\n\u2014 NexDrive Academy, Canberra"),
-    )
+    _queue_email(session, "staff_invite", to=email, user_id=user.id,
+                 data={"first_name": first_name, "role": role, "link": link,
+                       "hours": int(STAFF_INVITE_TTL.total_seconds() // 3600)})
     record_event(session, actor, "ACCOUNT_CREATED", subject_type="user", subject_id=user.id,
                  details={"role": role, "instructor_id": str(instructor_id) if instructor_id else None,
                           "method": "admin"})
@@ -1048,13 +1017,9 @@ def invite_parent(session: Session, actor: Actor, *, email: str, relationship: s
     session.flush()
     profile = session.get(Profile, student.profile_id)
     name = f"{profile.first_name} {profile.last_name}" if profile else "Your learner"
-    _queue_email(
-        session, to=email, subject=f"{name} invited you to follow their driving lessons", template="parent_invite",
-        related_type="parent_invitation", related_id=invitation.id,
-        body=(f"Hi,\n\n{name} has invited you to follow their driving lessons with NexDrive Academy as their "
-              f"{relationship}. Accept within {PARENT_INVITE_TTL.days} days:\n\n"
-              f"{_public_url(PARENT_INVITE_PATH + token)}\n\n\u2014 NexDrive Academy, Canberra"),
-    )
+    _queue_email(session, "parent_invitation", to=email, related_type="parent_invitation", related_id=invitation.id,
+                 data={"learner_name": name, "relationship": relationship, "expires_days": PARENT_INVITE_TTL.days,
+                       "accept_url": _public_url(PARENT_INVITE_PATH + token)})
     record_event(session, actor, "PARENT_INVITED", subject_type="student", subject_id=student.id,
                  details={"invitation_id": str(invitation.id), "email": email, "relationship": relationship,
                           "permissions": perms})

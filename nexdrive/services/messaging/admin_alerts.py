@@ -41,12 +41,14 @@ def _lock(session: Session, key: str) -> None:
     session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "admin_alert:" + key})
 
 
-def alert_admins(session: Session, *, key: str, notification_type: str, subject: str, body: str,
-                 email_body: str | None = None, related_id: uuid.UUID | None = None,
-                 template_data: dict | None = None) -> int:
-    """Email and in-app note to every administrator, once per ``key``; returns how many were new."""
+def alert_admins(session: Session, *, key: str, notification_type: str, data: dict,
+                 related_id: uuid.UUID | None = None, template_data: dict | None = None) -> int:
+    """Email and in-app note to every administrator, once per ``key``; returns how many were new.
+
+    The words are template ``notification_type`` (message_templates) filled with ``data``."""
     _lock(session, key)
     added = 0
+    notice = notify.render_message(session, notification_type, data)
     for admin in admins(session):
         who = str(admin.user_id) if admin.user_id else (admin.email or "")
         if admin.email:
@@ -54,18 +56,19 @@ def alert_admins(session: Session, *, key: str, notification_type: str, subject:
             exists = session.execute(sa.text("SELECT 1 FROM outbox_messages WHERE idempotency_key = :k"),
                                      {"k": idem}).first()
             if not exists:
-                hello = f"Hi {admin.first_name},\n\n" if admin.first_name else ""
-                notify.queue(session, channel="email", recipient=admin.email, subject=subject,
-                             body=f"{hello}{email_body or body}\n\n{notify.SENDER}\n", template=notification_type,
-                             user_id=admin.user_id, related_type=notification_type, related_id=related_id,
-                             idempotency_key=idem, template_data=template_data)
+                notify.queue_message(session, notification_type, data=data, channels=("email",),
+                                     to={"email": admin.email, "user_id": admin.user_id,
+                                         "first_name": admin.first_name},
+                                     related_type=notification_type, related_id=related_id,
+                                     idempotency_key={"email": idem}, template_data=template_data or {})
                 added += 1
         if admin.user_id is not None:
             before = session.execute(sa.text(
                 "SELECT count(*) FROM notifications WHERE recipient_id = :u AND channel = 'in_app' AND triggered_by = :k"),
                 {"u": admin.user_id, "k": key}).scalar_one()
             inbox.post_notification(session, user_id=admin.user_id, notification_type=notification_type,
-                                    subject=subject, body=body, related_id=related_id, dedupe_key=key)
+                                    subject=notice.subject, body=notice.in_app, related_id=related_id,
+                                    dedupe_key=key)
             added += 0 if before else 1
     session.flush()
     return added

@@ -59,6 +59,8 @@ from nexdrive.errors import Forbidden, InvalidState, NotFound
 from nexdrive.services.messaging.message_templates import (
     NOTIFICATION_TYPES,
     SENDER,
+    default_subject,
+    with_unsubscribe,
     email_html,
     has_secret_link,
     redact_secret_links,
@@ -355,11 +357,10 @@ def build_email(engine: sa.Engine, row: dict):
     if row.get("is_marketing"):
         token = _unsubscribe_token(engine, row["recipient"])
         link = f"{public}/api/v1/marketing/unsubscribe?token={token}" if token else f"{public}/account"
-        text = (f"{text.rstrip()}\n\nYou are receiving this because you agreed to hear about offers from {sender}. "
-                f"Unsubscribe: {link}\n")
+        text = with_unsubscribe(text, sender=sender, link=link)
         headers["List-Unsubscribe"] = f"<{link}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    subject = row["subject"] or f"A message from {sender}"
+    subject = row["subject"] or default_subject(sender)
     return OutgoingEmail(outbox_id=row["id"], to=row["recipient"], subject=subject, text=text,
                          html=email_html(subject, text, footer=footer, sender=sender), attachments=_attachments(engine, row),
                          headers=headers)
@@ -507,20 +508,16 @@ def _alert_failure(session: Session, row: dict, reason: str) -> None:
         return  # never alert about an alert
     from nexdrive.services.messaging import notify
 
-    what = (row.get("template") or "message").replace("_", " ")
-    subject = f"Message not delivered: {what} to {_mask(str(row['recipient']))}"
-    body = (f"{SENDER} could not send a {row['channel'].upper() if row['channel'] == 'sms' else row['channel']} "
-            f"({what}) to {_mask(str(row['recipient']))}.\n\nReason: {reason}\n\n"
-            f"Open the Outbox in the admin area to send it again, or contact them another way.\n")
+    data = {"what": (row.get("template") or "message").replace("_", " "), "channel": row["channel"],
+            "recipient": _mask(str(row["recipient"])), "reason": reason}
     school = session.execute(sa.text("SELECT email FROM business_settings WHERE id = 1")).scalar()
-    common = dict(template=ALERT_TEMPLATE, subject=subject, body=body, related_type="outbox_message",
-                  related_id=row["id"])
+    common = dict(data=data, related_type="outbox_message", related_id=row["id"], template_data={})
     if school:
-        notify.queue(session, channel="email", recipient=school, idempotency_key=f"{ALERT_TEMPLATE}:{row['id']}:email",
-                     **common)
+        notify.queue_message(session, ALERT_TEMPLATE, to={"email": school}, channels=("email",),
+                             idempotency_key={"email": f"{ALERT_TEMPLATE}:{row['id']}:email"}, **common)
     for (admin_id,) in session.execute(sa.text("SELECT id FROM users WHERE role = 'admin' AND status = 'active'")):
-        notify.queue(session, channel="in_app", recipient=str(admin_id), user_id=admin_id,
-                     idempotency_key=f"{ALERT_TEMPLATE}:{row['id']}:in_app:{admin_id}", **common)
+        notify.queue_message(session, ALERT_TEMPLATE, to={"user_id": admin_id}, channels=("in_app",),
+                             idempotency_key={"in_app": f"{ALERT_TEMPLATE}:{row['id']}:in_app:{admin_id}"}, **common)
 
 
 def delivery_report(session: Session, actor: Actor, *, since: datetime) -> dict:

@@ -29,6 +29,7 @@ from nexdrive.models import Booking, Contact, Instructor, Notification, User
 from nexdrive.services.core.access import require_signed_in
 from nexdrive.services.core.actors import Actor
 from nexdrive.errors import NotFound, ValidationFailed
+from nexdrive.services.messaging.message_templates import render
 from nexdrive.formats import au_when
 
 IN_APP = "in_app"
@@ -174,21 +175,7 @@ def mark_all_read(session: Session, actor: Actor) -> int:
 # Booking events (called by services/booking.py next to the outbox messages)
 # ─────────────────────────────────────────────────────────────────────────────
 
-def _learner_text(kind: str, s: dict, extra: dict) -> tuple[str, str] | None:
-    if kind == "booking_confirmation":
-        return ("Lesson booked",
-                f"Your {s['service_name']} with {s['instructor_name']} is booked for {s['when']}. "
-                f"Reference {s['reference']}.")
-    if kind == "booking_rescheduled":
-        return ("Lesson moved",
-                f"Your {s['service_name']} has moved from {extra.get('previous', '')} to {s['when']}. "
-                f"Reference {s['reference']}.")
-    if kind == "booking_cancelled":
-        fee = extra.get("fee")
-        cost = f"A late-cancellation fee of {fee} applies." if fee else "There is no charge."
-        return ("Lesson cancelled",
-                f"Your {s['service_name']} on {s['when']} is cancelled. {cost} Reference {s['reference']}.")
-    return None
+_LEARNER_NOTICES = ("booking_confirmation", "booking_rescheduled", "booking_cancelled")
 
 
 def staff_user_ids(session: Session, instructor_id: uuid.UUID | None) -> list[uuid.UUID]:
@@ -211,10 +198,10 @@ def booking_event(session: Session, kind: str, *, booking: Booking, summary: dic
     """In-app notices for one booking event: the learner (if they have an account) and, for a new online
     booking, the instructor and the administrators. Retries post nothing twice (dedupe keys)."""
     version = f"{booking.reschedule_count}:{booking.status}"
-    text = _learner_text(kind, summary, extra)
+    text = render(kind, {**summary, **extra}) if kind in _LEARNER_NOTICES else None
     if text and recipient.get("user_id"):
-        post_notification(session, user_id=recipient["user_id"], notification_type=kind, subject=text[0],
-                          body=text[1], related_type="booking", related_id=booking.id,
+        post_notification(session, user_id=recipient["user_id"], notification_type=kind, subject=text.in_app_subject,
+                          body=text.in_app, related_type="booking", related_id=booking.id,
                           dedupe_key=f"{kind}:{booking.id}:{version}")
     if kind == "booking_confirmation" and booking.booked_via in ONLINE_CHANNELS:
         contact = session.get(Contact, booking.contact_id) if booking.contact_id else None
@@ -222,11 +209,8 @@ def booking_event(session: Session, kind: str, *, booking: Booking, summary: dic
         if booking.student_id is None and booking.booker_name:
             who = booking.booker_name  # the name typed in this booking, whoever shares its phone or email
         who = who or recipient.get("first_name") or "A learner"
-        where = ", ".join(p for p in (summary.get("pickup_address"), summary.get("suburb")) if p)
-        body = (f"{who} booked a {summary['service_name']} for {summary['when']} "
-                f"with {summary['instructor_name']}" + (f", pick-up {where}" if where else "")
-                + f". Reference {summary['reference']}.")
+        notice = render("booking_new", {**summary, "booker": who})
         for uid in staff_user_ids(session, booking.instructor_id):
-            post_notification(session, user_id=uid, notification_type="booking_new", subject="New online booking",
-                              body=body, related_type="booking", related_id=booking.id,
+            post_notification(session, user_id=uid, notification_type="booking_new", subject=notice.subject,
+                              body=notice.in_app, related_type="booking", related_id=booking.id,
                               dedupe_key=f"booking_new:{booking.id}")

@@ -7,14 +7,19 @@ removed from the stored body after sending is gone from both. Messages are
 factual and always name the sender (docs/decisions/0009-messages-and-consent.md).
 
 ``NOTIFICATION_TYPES`` says which channels each type uses and whether a person
-may turn it off (``services/preferences.py``). The reminders' wording lives
-with the reminder job (``services/reminders.py``); they are listed here so
-preferences and the dispatcher know them.
+may turn it off (``services/preferences.py``). ``TEMPLATES`` is every message
+there is, by name: those types and the rest (account emails, payment refunds,
+replies to the school's SMS number, alerts to the administrators, in-app
+notices). Services never write a message's words themselves: they call
+``notify.queue_message`` (or :func:`render`) with a template name and plain data
+(tests/unit/test_message_catalogue.py checks it), so the SMS assistant and the
+voice agent can say the same things.
 """
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from nexdrive.adapters.delivery import URL_PATTERN, LINK_REMOVED, has_secret_link, redact_secret_links  # noqa: F401
@@ -55,6 +60,8 @@ class Rendered:
     sms: str | None
     subject: str | None
     text: str | None
+    in_app: str | None = None  # the in-app notice (the bell), when the type has one
+    in_app_subject: str | None = None  # its title; the email subject when None
 
 
 def _hello(d: dict) -> str:
@@ -76,6 +83,11 @@ def _sign(d: dict) -> str:
     return f"\n{_sender(d)}\n{phone}"
 
 
+def _canberra(d: dict) -> str:
+    """How the account emails sign off."""
+    return f"\u2014 {_sender(d)}, Canberra"
+
+
 # ─────────────────────────────────────────────────────────────────────────────
 # One function per type: data (plain dict) -> Rendered
 # ─────────────────────────────────────────────────────────────────────────────
@@ -91,6 +103,9 @@ def booking_confirmation(d: dict) -> Rendered:
               f"When: {d['when']} (Canberra time)\nInstructor: {d['instructor_name']}\nPick-up: {_where(d)}\n"
               f"Reference: {d['reference']}\n\nTo reschedule or cancel: {manage}\n"
               f"Please bring your learner licence.\n{_sign(d)}"),
+        in_app_subject="Lesson booked",
+        in_app=(f"Your {d['service_name']} with {d['instructor_name']} is booked for {d['when']}. "
+                f"Reference {d['reference']}."),
     )
 
 
@@ -100,6 +115,9 @@ def booking_rescheduled(d: dict) -> Rendered:
         subject=f"Lesson moved to {d['when']}",
         text=(f"{_hello(d)}\n\nYour {d['service_name']} has moved.\n\nWas: {d.get('previous', '')}\n"
               f"Now: {d['when']} (Canberra time)\nPick-up: {_where(d)}\nReference: {d['reference']}\n{_sign(d)}"),
+        in_app_subject="Lesson moved",
+        in_app=(f"Your {d['service_name']} has moved from {d.get('previous', '')} to {d['when']}. "
+                f"Reference {d['reference']}."),
     )
 
 
@@ -111,6 +129,8 @@ def booking_cancelled(d: dict) -> Rendered:
         subject=f"Lesson cancelled: {d['when']}",
         text=(f"{_hello(d)}\n\nYour {d['service_name']} on {d['when']} is cancelled.{cost}\n"
               f"Reference: {d['reference']}\n\nTo book another time: {d.get('book_url', '')}\n{_sign(d)}"),
+        in_app_subject="Lesson cancelled",
+        in_app=f"Your {d['service_name']} on {d['when']} is cancelled.{cost} Reference {d['reference']}.",
     )
 
 
@@ -137,51 +157,94 @@ def bridge_form_ready(d: dict) -> Rendered:
     )
 
 
+def _what(d: dict) -> str:
+    return d.get("description") or "your lesson"
+
+
+def _test_note(d: dict) -> str:
+    return ("\n\nTest mode: this was a test payment through the offline gateway. No money was taken."
+            if d.get("test_mode") else "")
+
+
+def _amount(d: dict) -> str:
+    words = f" ({d['amount_words']})" if d.get("amount_words") else ""
+    return f"{d['amount_display']}{words}"
+
+
 def payment_received(d: dict) -> Rendered:
-    invoice = f"\nInvoice: {d['invoice_number']}" if d.get("invoice_number") else ""
-    link = f"\n\nYour invoice: {d['invoice_url']}" if d.get("invoice_url") else ""
+    discount = f"\nVoucher discount: {d['discount_display']}" if d.get("discount_display") else ""
     return Rendered(
         sms=None,
         subject=f"Payment received: {d['amount_display']}",
-        text=(f"{_hello(d)}\n\nThank you. {_sender(d)} received your payment of {d['amount_display']} "
-              f"for {d.get('description') or 'driving lessons'}.\n\nPaid: {d.get('paid_on', '')}"
-              f"{invoice}\nReference: {d.get('reference', '')}{link}\n{_sign(d)}"),
+        text=(f"{_hello(d)}\n\n{_sender(d)} has received your payment.\n\n"
+              f"Amount: {_amount(d)}{discount}\nFor: {_what(d)}\n"
+              f"Date: {d.get('paid_on', '')}\nPayment reference: {d.get('reference', '')}\n\n"
+              f"Your receipt is in your account under Payments.{_test_note(d)}\n{_sign(d)}"),
     )
 
 
 def payment_failed(d: dict) -> Rendered:
     retry = d.get("retry_url", "")
+    held = f" Your time is held until {d['held_until']}." if d.get("held_until") else ""
+    error = d.get("error")
     return Rendered(
-        sms=(f"{_sender(d)}: your payment of {d['amount_display']} for {d.get('description') or 'your lesson'} "
-             f"didn't go through. Nothing was charged. Try again: {retry}"),
-        subject=f"Payment didn't go through: {d['amount_display']}",
-        text=(f"{_hello(d)}\n\nYour payment of {d['amount_display']} for {d.get('description') or 'your lesson'} "
-              f"didn't go through, so nothing was charged.\n"
-              f"{('Reason given by the bank: ' + d['reason'] + chr(10)) if d.get('reason') else ''}"
-              f"\nTo try again: {retry}\n\nIf it keeps failing, reply to this email or call us.\n{_sign(d)}"),
+        sms=(f"{_sender(d)}: your card payment of {d['amount_display']} for {_what(d)} didn't go through."
+             f"{held} To try again: {retry}"),
+        subject="Your card payment didn't go through",
+        text=(f"{_hello(d)}\n\nYour card payment of {d['amount_display']} to {_sender(d)} for {_what(d)} "
+              f"didn't go through{': ' + error if error else '.'}\n{held.strip()}\n\n"
+              f"You can try again with the same or another card: {retry}\n{_sign(d)}"),
+    )
+
+
+def payment_refunded(d: dict) -> Rendered:
+    return Rendered(
+        sms=None,
+        subject=f"Refund of {d['refund_display']}",
+        text=(f"{_hello(d)}\n\n{_sender(d)} has refunded {d['refund_display']} of your payment of "
+              f"{d['amount_display']} for {_what(d)}.\nReason: {d.get('reason', '')}\n\n"
+              f"Banks usually show a card refund within 5-10 business days.{_test_note(d)}\n{_sign(d)}"),
+    )
+
+
+def payment_refunded_lapsed_hold(d: dict) -> Rendered:
+    test = " (test mode: no money was taken)" if d.get("test_mode") else ""
+    book = d.get("book_url", "")
+    return Rendered(
+        sms=(f"{_sender(d)}: your payment of {d['amount_display']} for the lesson on {d['when']} arrived after "
+             f"the time had gone, so we have refunded it in full{test}. Book another time: {book}"),
+        subject="Your payment has been refunded",
+        text=(f"{_hello(d)}\n\nYour payment of {d['amount_display']} to {_sender(d)} for the lesson on "
+              f"{d['when']} arrived after the hold on that time had lapsed, and the time had been booked by someone "
+              f"else (or the lesson was no longer booked). We have refunded the full {d['amount_display']} to your "
+              f"card{test}; banks usually show it within 5-10 business days.\n\n"
+              f"To book another time: {book}\n{_sign(d)}"),
     )
 
 
 def package_purchased(d: dict) -> Rendered:
-    expires = f"\nUse them by: {d['expires_on']}" if d.get("expires_on") else ""
+    expiry = f"Use them by {d['expires_on']}." if d.get("expires_on") else "They don't expire."
     return Rendered(
         sms=None,
         subject=f"Your {d['package_name']} package",
         text=(f"{_hello(d)}\n\nThank you for buying the {d['package_name']} package from {_sender(d)}.\n\n"
-              f"Lessons included: {d['credits']}\nPaid: {d['amount_display']}{expires}\n\n"
-              f"Book your lessons: {d.get('book_url', '')}\n{_sign(d)}"),
+              f"Lessons: {d['credits']}\nPaid: {_amount(d)}\n{expiry}\n\n"
+              f"Choose 'Use a package lesson' when you book: {d.get('book_url', '')}{_test_note(d)}\n{_sign(d)}"),
     )
 
 
 def package_low_credits(d: dict) -> Rendered:
     left = int(d["credits_remaining"])
-    lessons = "1 lesson" if left == 1 else f"{left} lessons"
+    lessons = f"{left} lesson{'s' if left != 1 else ''}" if left else "no lessons"
+    expiry = f" It expires on {d['expires_on']}." if d.get("expires_on") else ""
+    used = (f" ({d['credits_used']} of {d['credits_total']} used)"
+            if d.get("credits_total") is not None and d.get("credits_used") is not None else "")
+    buy = d.get("buy_url", "")
     return Rendered(
-        sms=(f"{_sender(d)}: you have {lessons} left in your {d['package_name']} package. "
-             f"Top up: {d.get('buy_url', '')}"),
-        subject=f"{lessons.capitalize()} left in your package",
-        text=(f"{_hello(d)}\n\nYou have {lessons} left in your {d['package_name']} package.\n\n"
-              f"To keep booking at the package price: {d.get('buy_url', '')}\n{_sign(d)}"),
+        sms=f"{_sender(d)}: you have {lessons} left in your {d['package_name']} package.{expiry} More lessons: {buy}",
+        subject=f"{lessons[0].upper() + lessons[1:]} left in your package",
+        text=(f"{_hello(d)}\n\nYou have {lessons} left in your {d['package_name']} package{used}.{expiry}\n\n"
+              f"To keep booking with a package, you can buy another at {buy}\n{_sign(d)}"),
     )
 
 
@@ -191,9 +254,9 @@ def parent_invitation(d: dict) -> Rendered:
         sms=(f"{_sender(d)}: {d['learner_name']} invited you to follow their driving lessons. "
              f"Accept within {days} days: {d.get('accept_url', '')}"),
         subject=f"{d['learner_name']} invited you to follow their driving lessons",
-        text=(f"Hello,\n\n{d['learner_name']} has invited you to follow their driving lessons with {_sender(d)}"
-              f"{(' as their ' + d['relationship']) if d.get('relationship') else ''}.\n\n"
-              f"Accept within {days} days: {d.get('accept_url', '')}\n{_sign(d)}"),
+        text=(f"Hi,\n\n{d['learner_name']} has invited you to follow their driving lessons with {_sender(d)}"
+              f"{(' as their ' + d['relationship']) if d.get('relationship') else ''}. Accept within {days} days:"
+              f"\n\n{d.get('accept_url', '')}\n\n{_canberra(d)}"),
     )
 
 
@@ -232,14 +295,235 @@ def certificate_ready(d: dict) -> Rendered:
 
 
 def waitlist_available(d: dict) -> Rendered:
+    book = d.get("book_url", "")
+    what = (f"a {d['service_name']} time you asked for is free: {d['when']}." if d.get("service_name")
+            else f"a lesson time has opened up on {d['when']}.")
+    hello = f"Hi {d['first_name']},\n\n" if d.get("first_name") else ""
     return Rendered(
-        sms=(f"{_sender(d)}: a lesson time has opened up on {d['when']}. Book it at {d.get('book_url', '')} "
-             "- first in gets it."),
-        subject=f"A lesson time opened up: {d['when']}",
-        text=(f"{_hello(d)}\n\nA lesson time you were waiting for has opened up: {d['when']} (Canberra time).\n\n"
-              f"Book it here: {d.get('book_url', '')}\n\nOthers on the waitlist have been told too; "
-              f"the first to book gets it.\n{_sign(d)}"),
+        sms=f"{_sender(d)}: {what} Book it at {book} - first in gets it.",
+        subject=f"A lesson time has opened up: {d['when']}",
+        text=(f"{hello}You asked to hear when a time like this frees up. {d.get('service_name') or 'A lesson'} on "
+              f"{d['when']} (Canberra time) is free now.\n\nBook it at {book} - the first person to book it "
+              f"gets it.\n{_sign(d)}"),
     )
+
+
+def booking_reminder(d: dict) -> Rendered:
+    """The reminder SMS the day before (``booking_reminder_24h``) and two hours before (``_2h``)."""
+    where = ", ".join(p for p in (d.get("pickup_address"), d.get("suburb")) if p)
+    pickup = f" Pick-up: {where}." if where else ""
+    lesson, who = d.get("service_name") or "driving lesson", d["instructor_name"]
+    if d.get("kind") == "booking_reminder_2h":
+        head = f"{_sender(d)}: your {lesson} starts at {d['time']} on {d['date']} with {who}."
+    else:
+        head = f"{_sender(d)}: reminder of your {lesson} on {d['date']} at {d['time']} (Canberra time) with {who}."
+    return Rendered(sms=f"{head}{pickup} Reply Y to confirm. Ref {d['reference']}.", subject=None, text=None)
+
+
+def booking_new(d: dict) -> Rendered:
+    """To the instructor and the administrators, in the app: someone booked online."""
+    where = ", ".join(p for p in (d.get("pickup_address"), d.get("suburb")) if p)
+    return Rendered(sms=None, subject="New online booking", text=None,
+                    in_app=(f"{d['booker']} booked a {d['service_name']} for {d['when']} "
+                            f"with {d['instructor_name']}" + (f", pick-up {where}" if where else "")
+                            + f". Reference {d['reference']}."))
+
+
+# ── Accounts (identity): emails only; links are secret and never stored beside the message ──
+
+def sign_up_welcome(d: dict) -> Rendered:
+    s = _sender(d)
+    return Rendered(
+        sms=None,
+        subject=f"Welcome to {s}: confirm your email",
+        text=(f"Hi {d['first_name']},\n\nThanks for creating your {s} learner account. Use this link to "
+              f"confirm your email and sign in (it works once, within 24 hours):\n\n"
+              f"{d['link']}\n\nYou can also sign in with your email and password at "
+              f"{d['sign_in_url']}.\n\nIf you didn't sign up, you can ignore this email.\n\n{_canberra(d)}"),
+    )
+
+
+def sign_up_existing_account(d: dict) -> Rendered:
+    return Rendered(
+        sms=None,
+        subject="Someone tried to sign up with your email",
+        text=(f"Hi,\n\nSomeone (hopefully you) just tried to create a {_sender(d)} account with this "
+              "email address, but you already have one. Nothing has changed.\n\n"
+              f"Sign in: {d['sign_in_url']}\n"
+              f"Forgotten your password? Reset it: {d['forgot_url']}\n"
+              "You can also sign in with a link sent to your email from the sign-in page.\n\n"
+              f"If it wasn't you, you can ignore this email.\n\n{_canberra(d)}"),
+    )
+
+
+def magic_link(d: dict) -> Rendered:
+    s = _sender(d)
+    return Rendered(
+        sms=None,
+        subject=f"Your {s} sign-in link",
+        text=(f"Hi,\n\nUse this link to sign in to {s}. It works once and expires in "
+              f"{d['minutes']} minutes:\n\n{d['link']}\n\nIf you didn't ask for it, you can ignore this email."
+              f"\n\n{_canberra(d)}"),
+    )
+
+
+def password_reset(d: dict) -> Rendered:
+    s = _sender(d)
+    return Rendered(
+        sms=None,
+        subject=f"Reset your {s} password",
+        text=(f"Hi,\n\nSomeone (hopefully you) asked to reset your {s} password. This link "
+              f"works once and expires in {d['minutes']} minutes:\n\n{d['link']}\n\nIf it wasn't you, ignore this "
+              f"email: your password stays the same.\n\n{_canberra(d)}"),
+    )
+
+
+def staff_invite(d: dict) -> Rendered:
+    s = _sender(d)
+    return Rendered(
+        sms=None,
+        subject=f"Your {s} staff account",
+        text=(f"Hi {d['first_name']},\n\nAn account has been created for you at {s} "
+              f"({'instructor' if d.get('role') == 'instructor' else 'administrator'}). Set your password here "
+              f"(the link works once and expires in {d['hours']} hours):"
+              f"\n\n{d['link']}\n\n{_canberra(d)}"),
+    )
+
+
+# ── The CRM: the website's enquiry form, replies to the school's SMS number ──
+
+def enquiry_received(d: dict) -> Rendered:
+    """To the school's address: an enquiry from the website."""
+    same = f"\nPossibly the same person as {d['possible_matches']}.\n" if d.get("possible_matches") else ""
+    return Rendered(
+        sms=None,
+        subject=f"New enquiry from {d['name']}",
+        text=(f"{d['name']} sent an enquiry through the website.\n\nPhone: {d.get('phone') or ''}\n"
+              f"Email: {d.get('email') or '-'}\n{same}\n{d['message']}\n"),
+    )
+
+
+def _sms_help(d: dict) -> str:
+    phone, email, web = d.get("school_phone"), d.get("school_email"), d.get("website")
+    contact = " or ".join(p for p in (f"call {phone}" if phone else "", f"email {email}" if email else "") if p)
+    return (f"{_sender(d)}, driving lessons in Canberra. For help {contact or 'reply to this message'}"
+            f"{(', ' + web) if web else ''}. Reply STOP to stop offers.")
+
+
+def sms_reply(d: dict) -> Rendered:
+    """The automatic answer to a text to the school's number; ``reply`` says which (DESIGN §3.10: STOP at once)."""
+    s, reply = _sender(d), d["reply"]
+    name = f" {d['first_name']}" if d.get("first_name") else ""
+    phone = d.get("school_phone")
+    texts = {
+        "stop": (f"{s}: you won't get offers or news from us by SMS any more. Messages about your lessons "
+                 "(confirmations and reminders) still come. Reply START to get offers again."),
+        "start_already": f"{s}: you're already getting our offers by SMS. Reply STOP to opt out.",
+        "start_not_needed": (f"{s}: you'll keep getting messages about your lessons. We only send offers to people "
+                             "who ask for them when booking."),
+        "start_again": f"{s}: you'll get our offers by SMS again. Reply STOP to opt out.",
+        "confirmed": f"{s}: thanks{name}, your lesson on {d.get('when', '')} is confirmed. See you then.",
+        "no_booking": (f"{s}: we couldn't find a lesson for this number in the next two days. "
+                       f"We'll get back to you{(' - or call ' + phone) if phone else ''}."),
+        "received": f"{s}: thanks for your message. We'll reply as soon as we can.",
+    }
+    if reply == "help":
+        return Rendered(sms=_sms_help(d), subject=None, text=None)
+    if reply not in texts:
+        raise KeyError("reply")
+    return Rendered(sms=texts[reply], subject=None, text=None)
+
+
+def sms_handoff(d: dict) -> Rendered:
+    """In the app, to each administrator: an SMS thread needs a person."""
+    why = {"no_lesson": "Replied YES but has no lesson in the next 48 hours.",
+           "needs_reply": f"SMS from {d['who']} needs a reply."}[d.get("why", "needs_reply")]
+    return Rendered(sms=None, subject=f"SMS from {d['who']}", text=None, in_app=why)
+
+
+# ── To the school's administrators: email (with a greeting) and a notice in the app ──
+
+def _to_admin(d: dict, subject: str, body: str, email_body: str | None = None) -> Rendered:
+    hello = f"Hi {d['first_name']},\n\n" if d.get("first_name") else ""
+    return Rendered(sms=None, subject=subject, text=f"{hello}{email_body or body}\n\n{_sender(d)}\n", in_app=body)
+
+
+def callback_followup(d: dict) -> Rendered:
+    lines = []
+    for c in d["calls"]:
+        line = f"{c['caller']} ({c['phone']}), called {c['called']}"
+        if c.get("reason"):
+            line += f": {c['reason']}"
+        if c.get("call_back_at"):
+            line += f". Asked to be called at {c['call_back_at']}"
+        lines.append(line)
+    n = len(lines)
+    subject = f"{n} caller{'s' if n != 1 else ''} waiting for a call back"
+    return _to_admin(d, subject, f"{subject}:\n" + "\n".join(f"- {line}" for line in lines))
+
+
+def integrity_alert(d: dict) -> Rendered:
+    broken = d["broken"]
+    names = ", ".join(f"{r['chain']} (record #{r['seq']})" for r in broken)
+    body = ("The nightly integrity check found a break in the tamper-evident records: "
+            + "; ".join(f"{r['chain']}: first broken record #{r['seq']} - {r['reason']}" for r in broken)
+            + ". Records may have been changed or deleted outside the app. Please investigate before relying "
+              "on these records, and keep the recent daily digests: they hold the chain heads.")
+    return _to_admin(d, f"Integrity check failed: {names}", body)
+
+
+def digest_email(d: dict) -> tuple[str, str]:
+    """The daily digest: (subject, plain-text e-mail body)."""
+    lines = [f"Daily summary for {d['day_label']} (Canberra time)", ""]
+    lessons = d["lessons"]
+    lines.append(f"YESTERDAY ({d['yesterday_label']})")
+    lines.append(f"Lessons taught: {lessons['taught']} ({lessons['taught_minutes'] / 60:g} h); "
+                 f"no-shows: {lessons['no_shows']}; cancelled: {lessons['cancelled']}")
+    for r in lessons["items"]:
+        lines.append(f"  {r['time']}  {r['learner']} - {r['service']} with {r['instructor']} [{r['status']}]")
+    t = d["takings"]
+    lines.append(f"Takings: {t['received']} from {t['payments']} payment(s); refunds {t['refunded']}; "
+                 f"net {t['net']}")
+    lines += ["", f"TODAY ({d['day_label']}): {len(d['today'])} lesson(s)"]
+    for r in d["today"]:
+        where = f", {r['suburb']}" if r["suburb"] else ""
+        lines.append(f"  {r['time']}  {r['learner']} - {r['service']} with {r['instructor']}{where}")
+    lines += ["", f"NEW LEADS: {len(d['new_leads'])}"]
+    for lead in d["new_leads"]:
+        reach = ", ".join(x for x in (lead["phone"], lead["email"]) if x)
+        lines.append(f"  {lead['name']} ({lead['source'] or 'unknown source'}){' - ' + reach if reach else ''}")
+    f = d["failed_messages"]
+    lines += ["", f"MESSAGES NOT SENT: {f['count']} yesterday, {f['total_failed']} failed in all"]
+    for m in f["items"]:
+        lines.append(f"  {m['channel']} to {m['recipient']} ({m['template']}): {m['error']}")
+    lines += ["", "AUDIT-CHAIN HEADS (keep this e-mail: it lets an auditor prove no record was rewritten later)"]
+    for h in d["chain_heads"]:
+        lines.append(f"  {h['chain']}  #{h['seq']}  {h['hash']}")
+    return f"Daily summary for {d['day_label']}", "\n".join(lines)
+
+
+def digest_summary(d: dict) -> str:
+    """The daily digest in one paragraph, for the in-app bell."""
+    t = d["takings"]
+    return (f"Yesterday: {d['lessons']['taught']} lesson(s) taught, {d['lessons']['no_shows']} no-show(s), "
+            f"{d['lessons']['cancelled']} cancelled; takings {t['received']} (refunds {t['refunded']}, "
+            f"net {t['net']}). Today: {len(d['today'])} lesson(s). New leads: {len(d['new_leads'])}. "
+            f"Failed messages: {d['failed_messages']['count']} yesterday, {d['failed_messages']['total_failed']} "
+            "in all.")
+
+
+def daily_digest(d: dict) -> Rendered:
+    subject, email = digest_email(d)
+    return _to_admin(d, subject, digest_summary(d), email_body=email)
+
+
+def delivery_failed(d: dict) -> Rendered:
+    """A message could not be delivered: to the school's address and each administrator's bell."""
+    what, to = d["what"], d["recipient"]
+    channel = "SMS" if d["channel"] == "sms" else d["channel"]
+    body = (f"{_sender(d)} could not send a {channel} ({what}) to {to}.\n\nReason: {d['reason']}\n\n"
+            f"Open the Outbox in the admin area to send it again, or contact them another way.\n")
+    return Rendered(sms=None, subject=f"Message not delivered: {what} to {to}", text=body, in_app=body)
 
 
 RENDERERS = {
@@ -260,13 +544,62 @@ RENDERERS = {
 }
 
 
+@dataclass(frozen=True)
+class MessageTemplate:
+    """One named message: the channels it goes out on, who it is for, and how it renders from plain data."""
+    name: str
+    channels: tuple[str, ...]
+    render: Callable[[dict], Rendered]
+    audience: str = "customer"  # 'customer' (names the sender) | 'staff' (the school's own people)
+
+
+_OTHER_TEMPLATES = (
+    MessageTemplate("booking_reminder_24h", ("sms",), booking_reminder),
+    MessageTemplate("booking_reminder_2h", ("sms",), booking_reminder),
+    MessageTemplate("payment_refunded", ("email",), payment_refunded),
+    MessageTemplate("payment_refunded_lapsed_hold", ("sms", "email"), payment_refunded_lapsed_hold),
+    MessageTemplate("sign_up_welcome", ("email",), sign_up_welcome),
+    MessageTemplate("sign_up_existing_account", ("email",), sign_up_existing_account),
+    MessageTemplate("magic_link", ("email",), magic_link),
+    MessageTemplate("password_reset", ("email",), password_reset),
+    MessageTemplate("staff_invite", ("email",), staff_invite),
+    MessageTemplate("sms_reply", ("sms",), sms_reply),
+    MessageTemplate("enquiry_received", ("email",), enquiry_received, "staff"),
+    MessageTemplate("booking_new", ("in_app",), booking_new, "staff"),
+    MessageTemplate("sms_handoff", ("in_app",), sms_handoff, "staff"),
+    MessageTemplate("callback_followup", ("email", "in_app"), callback_followup, "staff"),
+    MessageTemplate("integrity_alert", ("email", "in_app"), integrity_alert, "staff"),
+    MessageTemplate("daily_digest", ("email", "in_app"), daily_digest, "staff"),
+    MessageTemplate("delivery_failed", ("email", "in_app"), delivery_failed, "staff"),
+)
+
+# Every message there is, by name: the notification types above and the rest (accounts, replies, alerts).
+TEMPLATES: dict[str, MessageTemplate] = {
+    **{k: MessageTemplate(k, NOTIFICATION_TYPES[k].channels, fn) for k, fn in RENDERERS.items()},
+    **{t.name: t for t in _OTHER_TEMPLATES},
+}
+
+
 def render(kind: str, data: dict) -> Rendered:
+    """The one way a message's words are made: template ``kind`` filled with ``data``."""
+    template = TEMPLATES.get(kind)
+    if template is None:
+        raise ValueError(f"no template for {kind!r}")
     try:
-        return RENDERERS[kind](data)
+        return template.render({**data, "kind": kind})
     except KeyError as exc:
-        if kind not in RENDERERS:
-            raise ValueError(f"no template for {kind!r}") from None
         raise ValueError(f"template {kind!r} needs {exc.args[0]!r}") from None
+
+
+def with_unsubscribe(text: str, *, sender: str, link: str) -> str:
+    """A marketing email's text with its opt-out (added when it is sent: the link is the recipient's own)."""
+    return (f"{text.rstrip()}\n\nYou are receiving this because you agreed to hear about offers from {sender}. "
+            f"Unsubscribe: {link}\n")
+
+
+def default_subject(sender: str) -> str:
+    """The subject of an email queued without one."""
+    return f"A message from {sender}"
 
 
 # ─────────────────────────────────────────────────────────────────────────────

@@ -19,6 +19,7 @@ from nexdrive.services.messaging.message_templates import (
     LINK_REMOVED,
     NOTIFICATION_TYPES,
     SENDER,
+    TEMPLATES,
     has_secret_link,
     redact_secret_links,
     render,
@@ -26,7 +27,7 @@ from nexdrive.services.messaging.message_templates import (
 from nexdrive.settings import get_settings
 
 __all__ = ["LINK_REMOVED", "NOTIFICATION_TYPES", "SENDER", "booking_message", "business_facts", "has_secret_link",
-           "public_url", "queue", "queue_message", "redact_secret_links"]
+           "public_url", "queue", "queue_message", "redact_secret_links", "render_message"]
 
 
 def public_url(path: str) -> str:
@@ -91,35 +92,54 @@ def _safe_data(data: dict) -> dict:
     return out
 
 
-def queue_message(session: Session, kind: str, *, to: dict, data: dict, idempotency_key: str,
+def render_message(session: Session, kind: str, data: dict):
+    """Template ``kind`` (message_templates) filled with ``data`` and the sender from the business settings."""
+    return render(kind, {**business_facts(session), **data})
+
+
+def queue_message(session: Session, kind: str, *, to: dict, data: dict,
+                  idempotency_key: str | dict[str, str] | None = None,
                   channels: tuple[str, ...] | None = None, booking_id: uuid.UUID | None = None,
                   related_type: str | None = None, related_id: uuid.UUID | None = None,
-                  is_marketing: bool = False, send_after: datetime | None = None) -> list[OutboxMessage]:
-    """Render notification ``kind`` (message_templates) and queue it on each channel the type uses.
+                  is_marketing: bool = False, send_after: datetime | None = None,
+                  template_data: dict | None = None) -> list[OutboxMessage]:
+    """Render message ``kind`` (message_templates) and queue it on each channel the template uses.
 
     ``to``: {"user_id", "contact_id", "phone" (E.164), "email", "first_name"}; a channel without an address
-    is skipped. ``idempotency_key`` identifies the event; each channel appends its name to it. Preferences
-    and marketing consent are applied when the dispatcher sends (so a change made meanwhile counts).
+    (in-app: the user id) is skipped. ``idempotency_key`` identifies the event: a string gets each channel's
+    name appended, a dict gives each channel's key. Preferences and marketing consent are applied when the
+    dispatcher sends (so a change made meanwhile counts). ``template_data`` is what is stored beside the
+    message (default: the plain values of ``data``, never a secret link).
     """
-    spec = NOTIFICATION_TYPES.get(kind)
-    if spec is None:
+    template = TEMPLATES.get(kind)
+    if template is None:
         raise ValueError(f"unknown notification type {kind!r}")
     data = {"first_name": to.get("first_name"), **business_facts(session), **data}
     texts = render(kind, data)
-    stored = _safe_data(data)
+    stored = _safe_data(data) if template_data is None else template_data
     common = dict(template=kind, user_id=to.get("user_id"), contact_id=to.get("contact_id"), booking_id=booking_id,
                   related_type=related_type, related_id=related_id, template_data=stored,
                   is_marketing=is_marketing, send_after=send_after)
+
+    def key(channel: str) -> str | None:
+        if isinstance(idempotency_key, dict):
+            return idempotency_key.get(channel)
+        return f"{idempotency_key}:{channel}" if idempotency_key else None
+
     queued = []
-    for channel in spec.channels:
+    for channel in template.channels:
         if channels is not None and channel not in channels:
             continue
         if channel == "sms" and to.get("phone") and texts.sms:
             queued.append(queue(session, channel="sms", recipient=to["phone"], body=texts.sms,
-                                idempotency_key=f"{idempotency_key}:sms", **common))
+                                idempotency_key=key("sms"), **common))
         elif channel == "email" and to.get("email") and texts.text:
             queued.append(queue(session, channel="email", recipient=to["email"], subject=texts.subject,
-                                body=texts.text, idempotency_key=f"{idempotency_key}:email", **common))
+                                body=texts.text, idempotency_key=key("email"), **common))
+        elif channel == "in_app" and to.get("user_id") and (texts.in_app or texts.text):
+            queued.append(queue(session, channel="in_app", recipient=str(to["user_id"]),
+                                subject=texts.in_app_subject or texts.subject, body=texts.in_app or texts.text,
+                                idempotency_key=key("in_app"), **common))
     return queued
 
 

@@ -277,20 +277,11 @@ def _low_credits_message(session: Session, sp: StudentPackage, left: int) -> Non
 
     package = session.get(Package, sp.package_id)
     who = recipient_for(session, sp.student_id, None)
-    hello = f"Hi {who['first_name']}," if who.get("first_name") else "Hello,"
-    lessons = f"{left} lesson{'s' if left != 1 else ''}" if left else "no lessons"
-    expiry = f" It expires on {au_date(sp.expires_at)}." if sp.expires_at else ""
-    buy = notify.public_url("/packages")
-    sms = f"{notify.SENDER}: you have {lessons} left in your {package.name} package.{expiry} More lessons: {buy}"
-    body = (f"{hello}\n\nYou have {lessons} left in your {package.name} package "
-            f"({sp.credits_used} of {sp.credits_total} used).{expiry}\n\n"
-            f"To keep booking with a package, you can buy another at {buy}\n\n{notify.SENDER}\n")
-    common = dict(template="package_low_credits", user_id=who.get("user_id"), related_type="student_package",
-                  related_id=sp.id, template_data={"student_package_id": str(sp.id), "credits_left": left})
-    if who.get("phone"):
-        queue_once(session, channel="sms", recipient=who["phone"], body=sms,
-                   idempotency_key=f"package_low_credits:sms:{sp.id}:{sp.credits_used}", **common)
-    if who.get("email"):
-        queue_once(session, channel="email", recipient=who["email"], body=body,
-                   subject=f"{lessons[0].upper() + lessons[1:]} left in your package",
-                   idempotency_key=f"package_low_credits:email:{sp.id}:{sp.credits_used}", **common)
+    notify.queue_message(
+        session, "package_low_credits", to=who,
+        data={"credits_remaining": left, "package_name": package.name, "credits_used": sp.credits_used,
+              "credits_total": sp.credits_total, "expires_on": au_date(sp.expires_at) if sp.expires_at else None,
+              "buy_url": notify.public_url("/packages")},
+        idempotency_key={c: f"package_low_credits:{c}:{sp.id}:{sp.credits_used}" for c in ("sms", "email")},
+        related_type="student_package", related_id=sp.id,
+        template_data={"student_package_id": str(sp.id), "credits_left": left})

@@ -182,29 +182,17 @@ def _who(session: Session, payment: Payment) -> dict:
     return booking_svc.recipient_for(session, payment.student_id, payment.contact_id)
 
 
-def _hello(who: dict) -> str:
-    return f"Hi {who['first_name']}," if who.get("first_name") else "Hello,"
-
-
-def _test_note(payment: Payment) -> str:
-    return ("\n\nTest mode: this was a test payment through the offline gateway. No money was taken."
-            if payment.gateway == "local" else "")
-
-
-def _message(session: Session, payment: Payment, template: str, *, sms: str | None = None,
-             subject: str | None = None, body: str | None = None, key: str | None = None) -> None:
-    """SMS and/or email about a payment to the person who paid, once per key."""
+def _message(session: Session, payment: Payment, template: str, data: dict, key: str | None = None) -> None:
+    """SMS and/or email about a payment to the person who paid (message_templates ``template``), once per key."""
     who = _who(session, payment)
     key = key or str(payment.id)
-    common = dict(template=template, user_id=who.get("user_id"), contact_id=payment.contact_id,
-                  booking_id=payment.booking_id, related_type="payment", related_id=payment.id,
-                  template_data={"payment_id": str(payment.id), "amount_cents": payment.amount_cents})
-    if sms and who.get("phone"):
-        packages.queue_once(session, channel="sms", recipient=who["phone"], body=sms,
-                            idempotency_key=f"{template}:sms:{key}", **common)
-    if body and who.get("email"):
-        packages.queue_once(session, channel="email", recipient=who["email"], subject=subject, body=body,
-                            idempotency_key=f"{template}:email:{key}", **common)
+    notify.queue_message(
+        session, template, to={**who, "contact_id": payment.contact_id},
+        data={"amount_display": aud(payment.amount_cents), "description": payment.description,
+              "test_mode": payment.gateway == "local", **data},
+        idempotency_key={c: f"{template}:{c}:{key}" for c in ("sms", "email")}, booking_id=payment.booking_id,
+        related_type="payment", related_id=payment.id,
+        template_data={"payment_id": str(payment.id), "amount_cents": payment.amount_cents})
 
 
 # ─────────────────────────────────────────────────────────────────────────────
@@ -621,20 +609,13 @@ def _failed(session: Session, payment_id: uuid.UUID, *, payment_ref: str | None,
     session.flush()
     audit.record_event(session, SYSTEM, "payment.failed", subject_type="payment", subject_id=payment.id,
                        details={"error": (error or "")[:300], "event": event_id})
-    who = _who(session, payment)
-    what = payment.description or "your lesson"
     retry = (booking_svc.manage_url(payment.manage_token) if payment.manage_token
              else notify.public_url("/packages" if payment.package_id else "/student"))
-    held = ""
+    held = None
     if booking is not None and booking.status == "held" and booking.hold_expires_at:
-        held = f" Your time is held until {au_when(booking.hold_expires_at)}."
-    sms = (f"{notify.SENDER}: your card payment of {aud(payment.amount_cents)} for {what} didn't go through."
-           f"{held} To try again: {retry}")
-    body = (f"{_hello(who)}\n\nYour card payment of {aud(payment.amount_cents)} to {notify.SENDER} for {what} "
-            f"didn't go through{': ' + error if error else '.'}\n{held.strip()}\n\n"
-            f"You can try again with the same or another card: {retry}\n\n{notify.SENDER}\n")
-    _message(session, payment, "payment_failed", sms=sms, subject="Your card payment didn't go through",
-             body=body, key=str(payment.id))
+        held = au_when(booking.hold_expires_at)
+    _message(session, payment, "payment_failed", {"retry_url": retry, "held_until": held, "error": error or None},
+             key=str(payment.id))
 
 
 def _complete(session: Session, payment_id: uuid.UUID, *, payment_ref: str | None, amount_cents: int | None,
@@ -708,16 +689,10 @@ def _amount_words(session: Session) -> str:
 def _after_completed(session: Session, payment: Payment) -> None:
     """The receipt message and the invoice, in the same transaction as the completion."""
     invoices.issue_invoice(session, payment.id)
-    who = _who(session, payment)
-    what = payment.description or "your lesson"
-    discount = f"\nVoucher discount: {aud(payment.discount_cents)}" if payment.discount_cents else ""
-    body = (f"{_hello(who)}\n\n{notify.SENDER} has received your payment.\n\n"
-            f"Amount: {aud(payment.amount_cents)} ({_amount_words(session)}){discount}\nFor: {what}\n"
-            f"Date: {au_when(payment.completed_at or _now(session))}\nPayment reference: "
-            f"{payment.id.hex[:8].upper()}\n\nYour receipt is in your account under Payments."
-            f"{_test_note(payment)}\n\n{notify.SENDER}\n")
-    _message(session, payment, "payment_received", subject=f"Payment received: {aud(payment.amount_cents)}",
-             body=body)
+    _message(session, payment, "payment_received", {
+        "amount_words": _amount_words(session),
+        "discount_display": aud(payment.discount_cents) if payment.discount_cents else None,
+        "paid_on": au_when(payment.completed_at or _now(session)), "reference": payment.id.hex[:8].upper()})
 
 
 def _deliver_package(session: Session, payment: Payment, now: datetime) -> None:
@@ -727,13 +702,9 @@ def _deliver_package(session: Session, payment: Payment, now: datetime) -> None:
     audit.record_event(session, SYSTEM, "package.purchased", subject_type="student_package", subject_id=sp.id,
                        details={"package": package.name, "payment_id": str(payment.id)})
     invoices.issue_invoice(session, payment.id)
-    who = _who(session, payment)
-    expiry = f"Use them by {au_date(sp.expires_at)}." if sp.expires_at else "They don't expire."
-    body = (f"{_hello(who)}\n\nThank you for buying the {package.name} package from {notify.SENDER}.\n\n"
-            f"Lessons: {sp.credits_total}\nPaid: {aud(payment.amount_cents)} ({_amount_words(session)})\n{expiry}\n\n"
-            f"Choose 'Use a package lesson' when you book: {notify.public_url('/book')}"
-            f"{_test_note(payment)}\n\n{notify.SENDER}\n")
-    _message(session, payment, "package_purchased", subject=f"Your {package.name} package", body=body)
+    _message(session, payment, "package_purchased", {
+        "package_name": package.name, "credits": sp.credits_total, "amount_words": _amount_words(session),
+        "expires_on": au_date(sp.expires_at) if sp.expires_at else None, "book_url": notify.public_url("/book")})
 
 
 def _refund_undeliverable(session: Session, payment: Payment, booking: Booking, *, kind: str, reason: str) -> None:
@@ -743,18 +714,8 @@ def _refund_undeliverable(session: Session, payment: Payment, booking: Booking, 
     if refundable > 0:
         _refund_locked(session, SYSTEM, payment, booking, refundable, reason, kind=kind,
                        key=f"{kind}:{payment.id}", booking_status=False)
-    who = _who(session, payment)
-    when = au_when(booking.start_time)
-    test = " (test mode: no money was taken)" if payment.gateway == "local" else ""
-    sms = (f"{notify.SENDER}: your payment of {aud(payment.amount_cents)} for the lesson on {when} arrived after "
-           f"the time had gone, so we have refunded it in full{test}. Book another time: {notify.public_url('/book')}")
-    body = (f"{_hello(who)}\n\nYour payment of {aud(payment.amount_cents)} to {notify.SENDER} for the lesson on "
-            f"{when} arrived after the hold on that time had lapsed, and the time had been booked by someone else "
-            f"(or the lesson was no longer booked). We have refunded the full {aud(payment.amount_cents)} to your "
-            f"card{test}; banks usually show it within 5-10 business days.\n\n"
-            f"To book another time: {notify.public_url('/book')}\n\n{notify.SENDER}\n")
-    _message(session, payment, "payment_refunded_lapsed_hold", sms=sms, subject="Your payment has been refunded",
-             body=body)
+    _message(session, payment, "payment_refunded_lapsed_hold",
+             {"when": au_when(booking.start_time), "book_url": notify.public_url("/book")})
 
 
 # ─────────────────────────────────────────────────────────────────────────────
@@ -1017,11 +978,7 @@ def refund_payment(session: Session, actor: Actor, *, payment_id: uuid.UUID, amo
 
 
 def _refund_message(session: Session, payment: Payment, amount: int, reason: str, key: str) -> None:
-    who = _who(session, payment)
-    body = (f"{_hello(who)}\n\n{notify.SENDER} has refunded {aud(amount)} of your payment of "
-            f"{aud(payment.amount_cents)} for {payment.description or 'your lesson'}.\nReason: {reason}\n\n"
-            f"Banks usually show a card refund within 5-10 business days.{_test_note(payment)}\n\n{notify.SENDER}\n")
-    _message(session, payment, "payment_refunded", subject=f"Refund of {aud(amount)}", body=body, key=key)
+    _message(session, payment, "payment_refunded", {"refund_display": aud(amount), "reason": reason}, key=key)
 
 
 def _sync_gateway_refunds(session: Session, payment_id: uuid.UUID, charge: dict) -> None:

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from nexdrive.services.messaging import admin_alerts
+from nexdrive.services.messaging import message_templates
 from nexdrive.services.core import audit
 from nexdrive.formats import BUSINESS_TZ, au_date, au_time, au_when, aud
 
@@ -140,52 +141,20 @@ def build_daily_digest(session: Session, day: date) -> dict:
 
 
 def digest_summary(d: dict) -> str:
-    """One paragraph for the in-app bell."""
-    t = d["takings"]
-    return (f"Yesterday: {d['lessons']['taught']} lesson(s) taught, {d['lessons']['no_shows']} no-show(s), "
-            f"{d['lessons']['cancelled']} cancelled; takings {t['received']} (refunds {t['refunded']}, "
-            f"net {t['net']}). Today: {len(d['today'])} lesson(s). New leads: {len(d['new_leads'])}. "
-            f"Failed messages: {d['failed_messages']['count']} yesterday, {d['failed_messages']['total_failed']} "
-            "in all.")
+    """One paragraph for the in-app bell (the words: message_templates.digest_summary)."""
+    return message_templates.digest_summary(d)
 
 
 def render_digest(d: dict) -> tuple[str, str]:
-    """(subject, plain-text e-mail body)."""
-    lines = [f"Daily summary for {d['day_label']} (Canberra time)", ""]
-    lessons = d["lessons"]
-    lines.append(f"YESTERDAY ({d['yesterday_label']})")
-    lines.append(f"Lessons taught: {lessons['taught']} ({lessons['taught_minutes'] / 60:g} h); "
-                 f"no-shows: {lessons['no_shows']}; cancelled: {lessons['cancelled']}")
-    for r in lessons["items"]:
-        lines.append(f"  {r['time']}  {r['learner']} - {r['service']} with {r['instructor']} [{r['status']}]")
-    t = d["takings"]
-    lines.append(f"Takings: {t['received']} from {t['payments']} payment(s); refunds {t['refunded']}; "
-                 f"net {t['net']}")
-    lines += ["", f"TODAY ({d['day_label']}): {len(d['today'])} lesson(s)"]
-    for r in d["today"]:
-        where = f", {r['suburb']}" if r["suburb"] else ""
-        lines.append(f"  {r['time']}  {r['learner']} - {r['service']} with {r['instructor']}{where}")
-    lines += ["", f"NEW LEADS: {len(d['new_leads'])}"]
-    for lead in d["new_leads"]:
-        reach = ", ".join(x for x in (lead["phone"], lead["email"]) if x)
-        lines.append(f"  {lead['name']} ({lead['source'] or 'unknown source'}){' - ' + reach if reach else ''}")
-    f = d["failed_messages"]
-    lines += ["", f"MESSAGES NOT SENT: {f['count']} yesterday, {f['total_failed']} failed in all"]
-    for m in f["items"]:
-        lines.append(f"  {m['channel']} to {m['recipient']} ({m['template']}): {m['error']}")
-    lines += ["", "AUDIT-CHAIN HEADS (keep this e-mail: it lets an auditor prove no record was rewritten later)"]
-    for h in d["chain_heads"]:
-        lines.append(f"  {h['chain']}  #{h['seq']}  {h['hash']}")
-    return f"Daily summary for {d['day_label']}", "\n".join(lines)
+    """(subject, plain-text e-mail body) (the words: message_templates.digest_email)."""
+    return message_templates.digest_email(d)
 
 
 def send_daily_digest(session: Session, day: date | None = None, now: datetime | None = None) -> dict:
     """Build the digest for ``day`` (default: today in Canberra) and send it to the administrators once."""
     day = day or canberra_today(session, now)
     d = build_daily_digest(session, day)
-    subject, body = render_digest(d)
     d["messages_queued"] = admin_alerts.alert_admins(
-        session, key=f"daily_digest:{day.isoformat()}", notification_type="daily_digest", subject=subject,
-        body=digest_summary(d), email_body=body,
+        session, key=f"daily_digest:{day.isoformat()}", notification_type="daily_digest", data=d,
         template_data={"day": d["day"], "chain_heads": d["chain_heads"]})
     return d

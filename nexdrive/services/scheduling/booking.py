@@ -846,13 +846,10 @@ def offer_freed_slot(session: Session, booking: Booking, start: datetime, blocke
         entry.status, entry.notified_at, entry.offered_start_time = "notified", now, start
         session.add(entry)
         recipient = recipient_for(session, entry.student_id, entry.contact_id)
-        if recipient.get("phone"):
-            notify.queue(session, channel="sms", recipient=recipient["phone"], template="waitlist_available",
-                         body=(f"NexDrive Academy: a lesson time has opened up on {au_when(start)}. "
-                               f"Book it at {notify.public_url('/book')} - first in gets it."),
-                         contact_id=entry.contact_id, user_id=recipient.get("user_id"),
-                         related_type="waitlist", related_id=entry.id,
-                         idempotency_key=f"waitlist:{entry.id}:{start.isoformat()}")
+        notify.queue_message(session, "waitlist_available", to={**recipient, "contact_id": entry.contact_id},
+                             data={"when": au_when(start), "book_url": notify.public_url("/book")}, channels=("sms",),
+                             idempotency_key={"sms": f"waitlist:{entry.id}:{start.isoformat()}"},
+                             related_type="waitlist", related_id=entry.id, template_data={})
     session.flush()
     return len(entries)
 

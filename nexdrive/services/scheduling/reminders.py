@@ -79,18 +79,6 @@ def reminder_key(kind: str, booking_id: uuid.UUID, start: datetime) -> str:
     return f"{kind}:sms:{booking_id}:{start.astimezone(UTC).isoformat()}"
 
 
-def reminder_text(kind: str, summary: dict, start: datetime) -> str:
-    where = ", ".join(p for p in (summary.get("pickup_address"), summary.get("suburb")) if p)
-    pickup = f" Pick-up: {where}." if where else ""
-    lesson, who = summary["service_name"] or "driving lesson", summary["instructor_name"]
-    if kind == DAY_BEFORE:
-        head = (f"{notify.SENDER}: reminder of your {lesson} on {au_date(start)} at {au_time(start)} "
-                f"(Canberra time) with {who}.")
-    else:
-        head = f"{notify.SENDER}: your {lesson} starts at {au_time(start)} on {au_date(start)} with {who}."
-    return f"{head}{pickup} Reply Y to confirm. Ref {summary['reference']}."
-
-
 def _sms_disabled(session: Session, user_id: uuid.UUID | None, kind: str) -> bool:
     if user_id is None:
         return False
@@ -134,14 +122,14 @@ def queue_due_reminders(session: Session, now: datetime | None = None) -> list[Q
             summary = booking_service.booking_summary(session, b)
             try:
                 with session.begin_nested():  # a concurrent run queued it first: fine, skip
-                    notify.queue(session, channel="sms", recipient=who["phone"], template=kind,
-                                 body=reminder_text(kind, summary, b.start_time), user_id=who.get("user_id"),
-                                 contact_id=b.contact_id, booking_id=b.id, related_type="booking",
-                                 related_id=b.id, idempotency_key=key,
-                                 template_data={"booking_id": str(b.id), "reference": summary["reference"],
-                                                "start_at": summary["start_at"],
-                                                "due_at": due_at(kind, b.start_time).isoformat(),
-                                                "queued_for": now.isoformat()})
+                    notify.queue_message(
+                        session, kind, to={"phone": who["phone"], "user_id": who.get("user_id"),
+                                           "contact_id": b.contact_id},
+                        data={**summary, "date": au_date(b.start_time), "time": au_time(b.start_time)},
+                        idempotency_key={"sms": key}, booking_id=b.id, related_type="booking", related_id=b.id,
+                        template_data={"booking_id": str(b.id), "reference": summary["reference"],
+                                       "start_at": summary["start_at"], "due_at": due_at(kind, b.start_time).isoformat(),
+                                       "queued_for": now.isoformat()})
             except IntegrityError:
                 continue
             queued.append(QueuedReminder(kind, b.id, b.start_time, key))

@@ -105,21 +105,10 @@ def _offer(session: Session, entry: WaitlistEntry, service: Service, start: date
     entry.status, entry.notified_at, entry.offered_start_time = "notified", now, start
     session.add(entry)
     who = booking_service.recipient_for(session, entry.student_id, entry.contact_id)
-    when, book = au_when(start), notify.public_url("/book")
-    common = dict(template="waitlist_available", contact_id=entry.contact_id, user_id=who.get("user_id"),
-                  related_type="waitlist", related_id=entry.id,
-                  template_data={"waitlist_id": str(entry.id), "start_at": start.isoformat(),
-                                 "service_id": str(service.id)})
-    if who.get("phone"):
-        notify.queue(session, channel="sms", recipient=who["phone"],
-                     body=(f"{notify.SENDER}: a {service.name} time you asked for is free: {when}. "
-                           f"Book it at {book} - first in gets it."),
-                     idempotency_key=f"waitlist:{entry.id}:{start.isoformat()}", **common)
-    if who.get("email"):
-        hello = f"Hi {who['first_name']},\n\n" if who.get("first_name") else ""
-        notify.queue(session, channel="email", recipient=who["email"],
-                     subject=f"A lesson time has opened up: {when}",
-                     body=(f"{hello}You asked to hear when a time like this frees up. {service.name} on {when} "
-                           f"(Canberra time) is free now.\n\nBook it at {book} - the first person to book it "
-                           f"gets it.\n\n{notify.SENDER}\n"),
-                     idempotency_key=f"waitlist_email:{entry.id}:{start.isoformat()}", **common)
+    notify.queue_message(
+        session, "waitlist_available", to={**who, "contact_id": entry.contact_id},
+        data={"service_name": service.name, "when": au_when(start), "book_url": notify.public_url("/book")},
+        idempotency_key={"sms": f"waitlist:{entry.id}:{start.isoformat()}",
+                         "email": f"waitlist_email:{entry.id}:{start.isoformat()}"},
+        related_type="waitlist", related_id=entry.id,
+        template_data={"waitlist_id": str(entry.id), "start_at": start.isoformat(), "service_id": str(service.id)})
