@@ -23,7 +23,7 @@ from nexdrive.services.money import payments
 from nexdrive.services.scheduling import booking
 from nexdrive.settings import Settings
 from tests.payment_helpers import admin, hold, lapse_hold, rows, scalar, school
-from tests.stripe_helpers import API_KEY, WEBHOOK_SECRET, StripeStub
+from webhooks.stripe.tests.stripe_helpers import API_KEY, WEBHOOK_SECRET, StripeStub
 
 
 class FakeGateway(LocalGateway):

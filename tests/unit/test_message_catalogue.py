@@ -121,6 +121,7 @@ SAMPLE = {
     "takings": {"received": "$85.00", "payments": 1, "refunded": "$0.00", "net": "$85.00"},
     "today": [], "new_leads": [], "failed_messages": {"count": 0, "total_failed": 0, "items": []},
     "chain_heads": [{"chain": "audit_log", "seq": 3, "hash": "ab12"}],
+    "amount": "$105.00", "declined": "The card was closed.",
 }
 
 

@@ -472,6 +472,20 @@ def integrity_alert(d: dict) -> Rendered:
     return _to_admin(d, f"Integrity check failed: {names}", body)
 
 
+def refund_declined(d: dict) -> Rendered:
+    body = (f"The payment provider declined the refund of {d['amount']} for {d['description']} (payment reference "
+            f"{d['reference']}; reason given: {d['reason']}). {d['declined']} Nothing was refunded and the amount "
+            "can be refunded again from Payments. The customer may already have been told the refund is on its "
+            "way, so please contact them.")
+    return _to_admin(d, f"A refund of {d['amount']} was declined", body)
+
+
+def refund_unsent(d: dict) -> Rendered:
+    body = (f"A refund of {d['amount']} (payment reference {d['reference']}) was recorded but the payment provider "
+            "never confirmed it. Please check the payment in the provider's dashboard before refunding it again.")
+    return _to_admin(d, f"A refund of {d['amount']} could not be confirmed", body)
+
+
 def digest_email(d: dict) -> tuple[str, str]:
     """The daily digest: (subject, plain-text e-mail body)."""
     lines = [f"Daily summary for {d['day_label']} (Canberra time)", ""]
@@ -571,6 +585,8 @@ _OTHER_TEMPLATES = (
     MessageTemplate("integrity_alert", ("email", "in_app"), integrity_alert, "staff"),
     MessageTemplate("daily_digest", ("email", "in_app"), daily_digest, "staff"),
     MessageTemplate("delivery_failed", ("email", "in_app"), delivery_failed, "staff"),
+    MessageTemplate("refund_declined", ("email", "in_app"), refund_declined, "staff"),
+    MessageTemplate("refund_unsent", ("email", "in_app"), refund_unsent, "staff"),
 )
 
 # Every message there is, by name: the notification types above and the rest (accounts, replies, alerts).

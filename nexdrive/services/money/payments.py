@@ -878,12 +878,8 @@ def _record_refund_result(session: Session, refund_id: uuid.UUID, *, result: Any
     _release_refund(session, payment, booking, refund, "failed")
     admin_alerts.alert_admins(
         session, key=f"refund_declined:{refund.id}", notification_type="refund_declined",
-        subject=f"A refund of {aud(refund.amount_cents)} was declined",
-        body=(f"The payment provider declined the refund of {aud(refund.amount_cents)} for "
-              f"{payment.description or 'a payment'} (payment reference {payment.id.hex[:8].upper()}; "
-              f"reason given: {refund.reason}). {declined} Nothing was refunded and the amount can be "
-              f"refunded again from Payments. The customer may already have been told the refund is on "
-              f"its way, so please contact them."),
+        data={"amount": aud(refund.amount_cents), "description": payment.description or "a payment",
+              "reference": payment.id.hex[:8].upper(), "reason": refund.reason, "declined": declined},
         related_id=payment.id, template_data={"payment_id": str(payment.id), "refund_id": str(refund.id)})
 
 
@@ -922,10 +918,7 @@ def send_pending_refunds(engine, now: datetime | None = None) -> int:
                                        "ORDER BY created_at LIMIT 20"), params).all():
             admin_alerts.alert_admins(
                 s, key=f"refund_unsent:{stuck.id}", notification_type="refund_unsent",
-                subject=f"A refund of {aud(stuck.amount_cents)} could not be confirmed",
-                body=(f"A refund of {aud(stuck.amount_cents)} (payment reference {stuck.payment_id.hex[:8].upper()}) "
-                      "was recorded but the payment provider never confirmed it. Please check the payment in the "
-                      "provider's dashboard before refunding it again."),
+                data={"amount": aud(stuck.amount_cents), "reference": stuck.payment_id.hex[:8].upper()},
                 related_id=stuck.payment_id)
     answered = 0
     for refund_id in due:
