@@ -157,10 +157,10 @@ def test_the_manage_booking_page_is_accessible_on_a_phone(app_server, phone_page
     page.locator("#start-reschedule").click()
     page.locator("[id^='mtime-']").first.wait_for(timeout=30_000)  # the reschedule chips
     check(page, "manage-reschedule")
-    # The day chips are short ("Wed 16 Dec", the full date is their name) so several fit a row on a phone.
+    # The day chips are short ("Wed 16 Dec", the full date in their title) so several fit a row on a phone.
     chips = page.locator("[id^='mday-']")
     assert re.fullmatch(r"[A-Z][a-z]{2} \d{1,2} [A-Z][a-z]{2}", chips.first.inner_text().strip())
-    assert re.fullmatch(r"[A-Z][a-z]{2} \d{1,2} [A-Z][a-z]+ \d{4}", chips.first.get_attribute("aria-label"))
+    assert re.fullmatch(r"[A-Z][a-z]{2} \d{1,2} [A-Z][a-z]+ \d{4}", chips.first.get_attribute("title"))
     rows = page.evaluate("[...new Set([...document.querySelectorAll(\"[id^='mday-']\")].map(e => e.offsetTop))].length")
     assert rows <= -(-chips.count() // 3), f"{chips.count()} day chips take {rows} rows"
     assert page.locator("[id^='mday-'][aria-pressed='true']").count() == 1
