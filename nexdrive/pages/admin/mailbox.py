@@ -100,7 +100,6 @@ def _row(m: Mail) -> rx.Component:
             href="/admin/mailbox?id=" + m.id,
             display="flex", flex_direction="column", gap="0.25rem",
             padding="0.875rem 1rem", color="inherit", underline="none",
-            aria_label="Open the " + m.channel_label + " to " + m.recipient + ": " + m.subject,
         ),
         list_style="none",
         border_bottom=f"1px solid {rx.color('gray', 4)}",

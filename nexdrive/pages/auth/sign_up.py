@@ -107,7 +107,7 @@ def sign_up_page() -> rx.Component:
                 aria_label="Create your learner account",
                 width="100%",
             ),
-            rx.text("Already have an account? ", rx.link("Sign in", href="/sign-in"), size="2", as_="p"),
+            rx.text("Already have an account? ", rx.link("Sign in", href="/sign-in", underline="always"), size="2", as_="p"),
             rx.text("Parents and supervising drivers: ask your learner to invite you from their account.",
                     size="2", color=rx.color("gray", 11), as_="p"),
             max_width="34rem",

@@ -795,7 +795,7 @@ def review_step() -> rx.Component:
         payment_choice(),
         voucher_box(),
         amount_panel(),
-        rx.text("Free cancellation up to the notice period; see the ", rx.link("terms", href="/terms"), ".",
+        rx.text("Free cancellation up to the notice period; see the ", rx.link("terms", href="/terms", underline="always"), ".",
                 size="2", color=rx.color("gray", 11)),
         message_box(BookingWidgetState.form_error, id="confirm-error"),
         rx.flex(

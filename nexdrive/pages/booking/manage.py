@@ -44,6 +44,12 @@ def _flat(summary: dict) -> dict[str, str]:
     return out
 
 
+def _chip_day(iso: str) -> str:
+    """Mon 7 Dec: a reschedule day chip short enough for three or four a row on a phone."""
+    d = datetime.fromisoformat(iso)
+    return f"{d:%a} {d.day} {d:%b}"
+
+
 PAYMENT_LABELS = {"paid": "Paid", "package_credit": "Paid with a package credit", "refunded": "Refunded",
                   "partially_refunded": "Partly refunded", "deposit_paid": "Deposit paid", "waived": "No charge"}
 INVOICED = ("paid", "partially_refunded", "refunded")
@@ -149,7 +155,8 @@ class ManageBookingState(rx.State):
         result = await run_as_visitor_or_user(self, work)
         self._slots = {d["date"]: [{"start": t["start"], "label": t["label"], "start_at": t["start_at"]}
                                    for t in d["times"]] for d in result["slots"]}
-        self.days = [{"date": d["date"], "label": d["label"], "count": str(len(d["times"]))} for d in result["slots"]]
+        self.days = [{"date": d["date"], "label": d["label"], "short": _chip_day(d["date"]),
+                      "count": str(len(d["times"]))} for d in result["slots"]]
         first = self.booking.get("date") if self.booking.get("date") in self._slots else next(iter(self._slots), "")
         self._select(first)
 
@@ -283,8 +290,9 @@ def reschedule_panel() -> rx.Component:
                     on_click=ManageBookingState.move_to(a["start_at"]))), wrap="wrap")),
         rx.box(
             rx.hstack(rx.foreach(ManageBookingState.days, lambda d: rx.button(
-                d["label"], variant=rx.cond(ManageBookingState.selected_date == d["date"], "solid", "surface"),
+                d["short"], variant=rx.cond(ManageBookingState.selected_date == d["date"], "solid", "surface"),
                 size="2", id="mday-" + d["date"], on_click=ManageBookingState.choose_date(d["date"]),
+                title=d["label"], aria_pressed=rx.cond(ManageBookingState.selected_date == d["date"], "true", "false"),
                 flex="0 0 auto", min_height="44px")), spacing="2", padding_bottom="0.5rem", flex_wrap="wrap"),
             width="100%",  # the day chips wrap onto a second line on a phone instead of running off the edge
         ),

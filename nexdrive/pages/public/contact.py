@@ -147,7 +147,7 @@ def enquiry_form() -> rx.Component:
             submit_button("Send message", loading=ContactState.submitting, id="contact-submit",
                           loading_label="Sending\u2026"),
             rx.text("We use your details only to answer your enquiry. See our ",
-                    rx.link("privacy policy", href=brand.ROUTE_PRIVACY), ".", as_="p", size="1",
+                    rx.link("privacy policy", href=brand.ROUTE_PRIVACY, underline="always"), ".", as_="p", size="1",
                     color=rx.color("gray", 11)),
             spacing="4",
             width="100%",

@@ -120,7 +120,7 @@ def _terms_sections() -> list[tuple[str, str, tuple]]:
                 "never on a Sunday or ACT public holiday."),
         )),
         ("payment", "Prices and payment", (
-            _p("Prices are shown on our ", rx.link("Lessons & pricing", href=brand.ROUTE_LESSONS),
+            _p("Prices are shown on our ", rx.link("Lessons & pricing", href=brand.ROUTE_LESSONS, underline="always"),
                " page and at the time you book. The price you book at is the price you pay."),
             _policy_p(PolicyState.gst_note),
             _policy_p(PolicyState.payment_terms, id="terms-payment"),
