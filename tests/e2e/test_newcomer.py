@@ -106,7 +106,7 @@ def test_a_magic_link_is_read_in_the_mailbox_and_signs_the_learner_in(app_server
 def test_the_mailbox_is_for_the_admin_only(app_server, phone_page):
     demo_sign_in(phone_page, app_server, "instructor")
     phone_page.goto(app_server + "/admin/mailbox")
-    phone_page.wait_for_url(re.compile(r"/instructor/?$"), timeout=30_000)
+    phone_page.wait_for_url(re.compile(r"/instructor/?\?denied=admin$"), timeout=30_000)
     assert phone_page.locator("#mb-list").count() == 0
 
 
