@@ -88,7 +88,7 @@ def ensure_chromium() -> None:
 
 
 def workers() -> str:
-    """Test workers: one per core (each has its own PostgreSQL; the browser tests share one worker)."""
+    """Test workers: one per core (each has its own PostgreSQL)."""
     return str(max(2, min(os.cpu_count() or 2, 8)))
 
 
@@ -103,10 +103,19 @@ def run_tests(args: list[str]) -> int:
         # Python and the embedded PostgreSQL both read the faked clock; it keeps ticking from there.
         prefix = ["faketime", when if " " in when else f"{when} 10:00:00"]
         log(f"running the tests with the clock at {prefix[1]} (faketime)")
-    if not any(a == "-n" or a.startswith("-n") or a.startswith("--numprocesses") for a in args):
-        args = ["-n", workers(), "--dist", "loadgroup", *args]
     started = time.monotonic()
-    code = subprocess.call([*prefix, str(VENV_PY), "-m", "pytest", *args], env=venv_env())
+    if any(not a.startswith("-") for a in args):  # the caller named what to run: one pytest, as asked
+        code = subprocess.call([*prefix, str(VENV_PY), "-m", "pytest", *args], env=venv_env())
+    else:
+        # Everything but the browser in parallel (each worker its own PostgreSQL), then the browser tests
+        # on their own: one production build and one app server, not competing for the two cores.
+        parallel = [] if any(a.startswith(("-n", "--numprocesses")) for a in args) else ["-n", workers()]
+        code = subprocess.call([*prefix, str(VENV_PY), "-m", "pytest", *parallel, "--ignore=tests/e2e", *args],
+                               env=venv_env())
+        log(f"unit, integration and webhook tests: {time.monotonic() - started:.0f}s")
+        browser = time.monotonic()
+        code = subprocess.call([*prefix, str(VENV_PY), "-m", "pytest", "tests/e2e", *args], env=venv_env()) or code
+        log(f"browser tests: {time.monotonic() - browser:.0f}s")
     log(f"test suite wall time: {time.monotonic() - started:.0f}s")
     return code
 
