@@ -33,7 +33,9 @@ def build_api() -> FastAPI:
     async def _validation_error(_request, exc: RequestValidationError):
         details = [{"field": ".".join(str(p) for p in e.get("loc", ())[1:]), "message": e.get("msg")}
                    for e in exc.errors()]
-        return JSONResponse(status_code=422, content=error_envelope("VALIDATION_ERROR", "Some fields are not valid.", details))
+        return JSONResponse(
+            status_code=422, content=error_envelope("VALIDATION_ERROR", "Some fields are not valid.", details)
+        )
 
     @api.exception_handler(StarletteHTTPException)
     async def _http_error(_request, exc: StarletteHTTPException):

@@ -46,8 +46,8 @@ import sqlalchemy as sa  # noqa: E402
 from nexdrive import db as nxdb  # noqa: E402
 from nexdrive import migrations  # noqa: E402
 from nexdrive.models import AvailabilityRule, Instructor, Profile, Service, User  # noqa: E402
-from nexdrive.services.scheduling import booking
-from nexdrive.data import seed# noqa: E402
+from nexdrive.services.scheduling import booking  # noqa: E402
+from nexdrive.data import seed  # noqa: E402
 from nexdrive.services.core.actors import VISITOR  # noqa: E402
 from nexdrive.errors import HoldExpired, SlotUnavailable  # noqa: E402
 from nexdrive.formats import BUSINESS_TZ  # noqa: E402

@@ -44,7 +44,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from nexdrive import db as nxdb  # noqa: E402
 from nexdrive import migrations  # noqa: E402
-from nexdrive.data import seed# noqa: E402
+from nexdrive.data import seed  # noqa: E402
 
 
 def pct(values: list[float], p: float) -> float:
@@ -154,7 +154,9 @@ def run_backlog(url: str, engine, n: int, workers: int, batch: int, booking_id) 
 def check(engine, n: int) -> dict:
     with engine.connect() as conn:
         sent = conn.execute(sa.text("SELECT count(*) FROM outbox_messages WHERE status = 'sent'")).scalar()
-        delivered = conn.execute(sa.text("SELECT count(*), COALESCE(max(send_requests), 0) FROM offline_deliveries")).one()
+        delivered = conn.execute(
+            sa.text("SELECT count(*), COALESCE(max(send_requests), 0) FROM offline_deliveries")
+        ).one()
     return {"sent": sent, "delivered": delivered[0], "max_requests": delivered[1], "ok": sent == n == delivered[0]
             and delivered[1] == 1}
 

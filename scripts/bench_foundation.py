@@ -122,7 +122,12 @@ def main() -> int:
     pg_pid = int(pid_file.read_text().split()[0]) if pid_file.exists() else None
     results.append(("memory, idle: app processes (RSS)", f"{tree_rss_mb(proc.pid):.0f} MB"))
     if pg_pid:
-        results.append(("memory, idle: embedded PostgreSQL (RSS, shared pages counted per process)", f"{tree_rss_mb(pg_pid):.0f} MB"))
+        results.append(
+            (
+                "memory, idle: embedded PostgreSQL (RSS, shared pages counted per process)",
+                f"{tree_rss_mb(pg_pid):.0f} MB",
+            )
+        )
     for _ in range(200):
         urllib.request.urlopen(base + "/api/v1/health", timeout=5).read()
     results.append(("memory after 200 health requests: app processes", f"{tree_rss_mb(proc.pid):.0f} MB"))

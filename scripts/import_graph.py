@@ -9,9 +9,16 @@ import grimp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 LAYERS = {
-    "nexdrive.pages": "pages", "nexdrive.components": "components", "nexdrive.state": "state",
-    "nexdrive.http_app": "http app", "nexdrive.api": "api", "webhooks": "webhooks", "jobs": "jobs", "nexdrive.data": "data (seed)",
-    "nexdrive.adapters": "adapters", "nexdrive.models": "models",
+    "nexdrive.pages": "pages",
+    "nexdrive.components": "components",
+    "nexdrive.state": "state",
+    "nexdrive.http_app": "http app",
+    "nexdrive.api": "api",
+    "webhooks": "webhooks",
+    "jobs": "jobs",
+    "nexdrive.data": "data (seed)",
+    "nexdrive.adapters": "adapters",
+    "nexdrive.models": "models",
 }
 
 

@@ -52,8 +52,8 @@ from nexdrive.models import (  # noqa: E402
     Voucher,
     VoucherRedemption,
 )
-from nexdrive.services.money import invoices
-from nexdrive.data import seed# noqa: E402
+from nexdrive.services.money import invoices  # noqa: E402
+from nexdrive.data import seed  # noqa: E402
 from nexdrive.services.core.actors import SYSTEM  # noqa: E402
 from nexdrive.formats import BUSINESS_TZ  # noqa: E402
 

@@ -1,4 +1,5 @@
-"""The email port: SMTP (stdlib smtplib) when SMTP_URL is set, the outbox otherwise (docs/decisions/0005-outbox-and-offline-adapters.md).
+"""The email port: SMTP (stdlib smtplib) when SMTP_URL is set, the outbox otherwise
+(docs/decisions/0005-outbox-and-offline-adapters.md).
 
 ``SMTP_URL``: ``smtp://user:pass@host:587`` (STARTTLS when the server offers
 it; a password is never sent unencrypted to anything but this machine) or
@@ -151,13 +152,19 @@ class SmtpEmail:
             raise
         except smtplib.SMTPRecipientsRefused as exc:
             code, reason = next(iter(exc.recipients.values()))
-            raise SendFailed(f"SMTP refused {message.to}: {code} {_text(reason)}", permanent=code >= 500,
-                             code=code) from None
+            raise SendFailed(
+                f"SMTP refused {message.to}: {code} {_text(reason)}", permanent=code >= 500, code=code
+            ) from None
         except smtplib.SMTPAuthenticationError as exc:  # a configuration problem the owner can fix: retry
-            raise SendFailed(f"SMTP login failed: {exc.smtp_code} {_text(exc.smtp_error)}", code=exc.smtp_code) from None
+            raise SendFailed(
+                f"SMTP login failed: {exc.smtp_code} {_text(exc.smtp_error)}", code=exc.smtp_code
+            ) from None
         except smtplib.SMTPResponseException as exc:
-            raise SendFailed(f"SMTP error {exc.smtp_code}: {_text(exc.smtp_error)}",
-                             permanent=exc.smtp_code >= 500, code=exc.smtp_code) from None
+            raise SendFailed(
+                f"SMTP error {exc.smtp_code}: {_text(exc.smtp_error)}",
+                permanent=exc.smtp_code >= 500,
+                code=exc.smtp_code,
+            ) from None
         except (smtplib.SMTPException, OSError) as exc:
             raise SendFailed(f"SMTP server unreachable: {exc}") from None
         if refused:

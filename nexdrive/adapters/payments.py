@@ -1,4 +1,5 @@
-"""The payments port: Stripe Checkout in production, a local test-mode gateway offline (docs/decisions/0005-outbox-and-offline-adapters.md).
+"""The payments port: Stripe Checkout in production, a local test-mode gateway offline
+(docs/decisions/0005-outbox-and-offline-adapters.md).
 
 The service layer (``nexdrive.services.money.payments``) only talks to this Protocol.
 Both implementations report what happened as *gateway events* shaped like

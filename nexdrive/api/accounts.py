@@ -374,12 +374,16 @@ def student_lessons(student_id: uuid.UUID, request: Request, limit: PageLimit = 
 
 
 @router.get("/students/{student_id}/bookings")
-def student_bookings(student_id: uuid.UUID, request: Request, limit: PageLimit = 50, offset: Offset = 0) -> JSONResponse:
+def student_bookings(
+    student_id: uuid.UUID, request: Request, limit: PageLimit = 50, offset: Offset = 0
+) -> JSONResponse:
     return _read(request, access.list_bookings, student_id=student_id, limit=limit, offset=offset)
 
 
 @router.get("/students/{student_id}/payments")
-def student_payments(student_id: uuid.UUID, request: Request, limit: PageLimit = 50, offset: Offset = 0) -> JSONResponse:
+def student_payments(
+    student_id: uuid.UUID, request: Request, limit: PageLimit = 50, offset: Offset = 0
+) -> JSONResponse:
     return _read(request, access.list_payments, student_id=student_id, limit=limit, offset=offset)
 
 

@@ -75,7 +75,10 @@ def app_server(e2e_db_url: str):
                 log.flush()
                 raise RuntimeError("app exited during start-up:\n" + (ARTIFACTS / "app-server.log").read_text()[-4000:])
             try:
-                if httpx.get(base + "/ping", timeout=2).status_code == 200 and httpx.get(base + "/", timeout=5).status_code == 200:
+                if (
+                    httpx.get(base + "/ping", timeout=2).status_code == 200
+                    and httpx.get(base + "/", timeout=5).status_code == 200
+                ):
                     break
             except httpx.HTTPError:
                 pass

@@ -37,8 +37,9 @@ def check(page, name: str) -> None:
     page.evaluate("window.scrollTo(0, 0)")  # the sticky header at the top of the full-page shot
     page.screenshot(path=str(ARTIFACTS / f"axe-{name}-phone.png"), full_page=True)
     page.add_script_tag(path=str(AXE))
-    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
-                           WCAG_TAGS)
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})", WCAG_TAGS
+    )
     found = [
         {"rule": v["id"], "impact": v["impact"], "help": v["help"],
          "nodes": [{"target": n["target"], "summary": n.get("failureSummary", "")[:300]} for n in v["nodes"][:8]]}

@@ -265,8 +265,11 @@ def test_a_visitor_joins_the_waitlist(app_server, e2e_db_url, phone_page):
     page.locator("#wl-phone").fill("0412 555 606")
     page.locator("#waitlist-submit").click()
     page.locator("#waitlist-done").wait_for(timeout=30_000)
-    rows = _sql(e2e_db_url, """SELECT w.preferred_day, w.preferred_time_start::text, w.preferred_time_end::text, w.status
-                               FROM waitlist w JOIN contacts c ON c.id = w.contact_id WHERE c.phone = '+61412555606'""")
+    rows = _sql(
+        e2e_db_url,
+        """SELECT w.preferred_day, w.preferred_time_start::text, w.preferred_time_end::text, w.status
+                               FROM waitlist w JOIN contacts c ON c.id = w.contact_id WHERE c.phone = '+61412555606'""",
+    )
     assert [tuple(r) for r in rows] == [(2, "16:00:00", "19:00:00", "waiting")]
 
 

@@ -95,7 +95,9 @@ def build_world(s: Session) -> World:
     w.actors["other_student"] = actor_for_user(s, other.user_id)
     w.actors["parent_full"] = _parent(s, student)
     for perm in PARENT_PERMISSIONS:
-        w.actors["parent_no_" + perm.removeprefix("can_view_").removeprefix("can_")] = _parent(s, student, **{perm: False})
+        w.actors["parent_no_" + perm.removeprefix("can_view_").removeprefix("can_")] = _parent(
+            s, student, **{perm: False}
+        )
     w.actors["visitor"] = VISITOR
     w.ids.update(student=student.id, other=other.id, instructor_a=ins_a.id, instructor_b=ins_b.id)
     _records(s, w, "s", student, ins_a.id, service.id, 0)
@@ -131,11 +133,16 @@ T_SIDE = {"admin", "instructor_b", "other_student"}  # student T belongs to inst
 # action -> (call, the actors allowed). Everyone else is refused.
 MATRIX: dict[str, tuple] = {
     # the student's record
-    "student.read": (lambda s, a, i: access.get_student_record(s, a, i["student"]), S_STAFF | parents_except("progress")),
+    "student.read": (
+        lambda s, a, i: access.get_student_record(s, a, i["student"]),
+        S_STAFF | parents_except("progress"),
+    ),
     "other_student.read": (lambda s, a, i: access.get_student_record(s, a, i["other"]), T_SIDE),
     # bookings
-    "student.bookings": (lambda s, a, i: access.list_bookings(s, a, student_id=i["student"]),
-                         S_STAFF | parents_except("bookings")),
+    "student.bookings": (
+        lambda s, a, i: access.list_bookings(s, a, student_id=i["student"]),
+        S_STAFF | parents_except("bookings"),
+    ),
     "booking.read": (lambda s, a, i: access.get_booking(s, a, i["s_booking"]), S_STAFF | parents_except("bookings")),
     "other_booking.read": (lambda s, a, i: access.get_booking(s, a, i["t_booking"]), T_SIDE),
     "other_student.bookings": (lambda s, a, i: access.list_bookings(s, a, student_id=i["other"]), T_SIDE),
@@ -145,30 +152,41 @@ MATRIX: dict[str, tuple] = {
     "other_lesson.read": (lambda s, a, i: access.get_lesson(s, a, i["t_lesson"]), T_SIDE),
     "other_student.lessons": (lambda s, a, i: access.list_lessons(s, a, student_id=i["other"]), T_SIDE),
     # competencies
-    "student.competencies": (lambda s, a, i: access.list_competencies(s, a, i["student"]),
-                             S_STAFF | parents_except("progress")),
+    "student.competencies": (
+        lambda s, a, i: access.list_competencies(s, a, i["student"]),
+        S_STAFF | parents_except("progress"),
+    ),
     "other_student.competencies": (lambda s, a, i: access.list_competencies(s, a, i["other"]), T_SIDE),
     # bridge forms
-    "student.bridge_forms": (lambda s, a, i: access.list_bridge_forms(s, a, i["student"]),
-                             S_STAFF | parents_except("bridge_forms")),
+    "student.bridge_forms": (
+        lambda s, a, i: access.list_bridge_forms(s, a, i["student"]),
+        S_STAFF | parents_except("bridge_forms"),
+    ),
     "other_student.bridge_forms": (lambda s, a, i: access.list_bridge_forms(s, a, i["other"]), T_SIDE),
     # payments: never instructors
-    "student.payments": (lambda s, a, i: access.list_payments(s, a, student_id=i["student"]),
-                         {"admin", "student"} | parents_except("payments")),
-    "payment.read": (lambda s, a, i: access.get_payment(s, a, i["s_payment"]),
-                     {"admin", "student"} | parents_except("payments")),
+    "student.payments": (
+        lambda s, a, i: access.list_payments(s, a, student_id=i["student"]),
+        {"admin", "student"} | parents_except("payments"),
+    ),
+    "payment.read": (
+        lambda s, a, i: access.get_payment(s, a, i["s_payment"]),
+        {"admin", "student"} | parents_except("payments"),
+    ),
     "other_payment.read": (lambda s, a, i: access.get_payment(s, a, i["t_payment"]), {"admin", "other_student"}),
-    "payments.list": (lambda s, a, i: access.list_payments(s, a),
-                      {"admin", "student", "other_student"} | PARENTS),
+    "payments.list": (lambda s, a, i: access.list_payments(s, a), {"admin", "student", "other_student"} | PARENTS),
     # booking on the student's behalf
-    "student.book": (lambda s, a, i: access.require_may_book(s, a, i["student"]),
-                     S_STAFF | parents_except("book_lessons")),
+    "student.book": (
+        lambda s, a, i: access.require_may_book(s, a, i["student"]),
+        S_STAFF | parents_except("book_lessons"),
+    ),
     "other_student.book": (lambda s, a, i: access.require_may_book(s, a, i["other"]), T_SIDE),
     # private notes: the author instructor and the admin, by no path else
     "note_by_a.read": (lambda s, a, i: access.get_private_note(s, a, i["s_note"]), {"admin", "instructor_a"}),
     "note_by_b.read": (lambda s, a, i: access.get_private_note(s, a, i["t_note"]), {"admin", "instructor_b"}),
-    "private_notes.list": (lambda s, a, i: access.list_private_notes(s, a, student_id=i["student"]),
-                           {"admin", "instructor_a", "instructor_b"}),
+    "private_notes.list": (
+        lambda s, a, i: access.list_private_notes(s, a, student_id=i["student"]),
+        {"admin", "instructor_a", "instructor_b"},
+    ),
     # the audit log: admin, read only
     "audit_log.read": (lambda s, a, i: access.read_audit_log(s, a), {"admin"}),
     # instructors: own; students read their assigned instructor

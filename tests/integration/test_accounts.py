@@ -566,7 +566,11 @@ def test_sign_in_events_are_audited_with_actor_ip_and_user_agent_and_chain_verif
     for e in events(engine, "SIGN_IN") + events(engine, "SIGN_OUT"):
         assert e.actor_id == issued.user_id and e.ip_address == IP and e.user_agent == UA
     [failed] = events(engine, "SIGN_IN_FAILED")
-    assert failed.actor_id is None and failed.subject_id == issued.user_id and "password" not in str(failed.details).replace("wrong_password", "")
+    assert (
+        failed.actor_id is None
+        and failed.subject_id == issued.user_id
+        and "password" not in str(failed.details).replace("wrong_password", "")
+    )
     with session_scope(engine) as s:
         assert verify_chain(s, "audit_log", "audit_log").ok
 

@@ -62,7 +62,9 @@ def test_a_signed_lesson_cannot_be_changed_or_deleted(engine, records):
 
 def test_a_draft_lesson_can_be_edited_and_then_signed_once(engine, records):
     with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE lessons SET comments = 'good hill starts' WHERE id = :id"), {"id": records["draft"]})
+        conn.execute(
+            sa.text("UPDATE lessons SET comments = 'good hill starts' WHERE id = :id"), {"id": records["draft"]}
+        )
         conn.execute(sa.text("UPDATE lessons SET status = 'completed', signed_at = now() WHERE id = :id"),
                      {"id": records["draft"]})
     with pytest.raises(DBAPIError, match="append-only"):

@@ -269,7 +269,9 @@ def test_only_the_owner_of_a_booking_may_change_it(engine, school):
         with pytest.raises(Forbidden):
             booking.mark_no_show(s, _student(school), booking_id)
     with session_scope(engine) as s:
-        assert s.execute(sa.text("SELECT status FROM bookings WHERE id = :i"), {"i": booking_id}).scalar() == "confirmed"
+        assert (
+            s.execute(sa.text("SELECT status FROM bookings WHERE id = :i"), {"i": booking_id}).scalar() == "confirmed"
+        )
 
 
 def test_a_signed_in_student_books_without_typing_details_and_sees_it(engine, school):
@@ -354,7 +356,9 @@ def test_a_cancellation_offers_the_time_to_the_waitlist(engine, school):
     with session_scope(engine) as s:
         rows = dict(s.execute(sa.text("SELECT id, status FROM waitlist")).all())
         assert rows == {entry.id: "notified", other.id: "waiting"}
-        sms = s.execute(sa.text("SELECT recipient, body FROM outbox_messages WHERE template = 'waitlist_available'")).all()
+        sms = s.execute(
+            sa.text("SELECT recipient, body FROM outbox_messages WHERE template = 'waitlist_available'")
+        ).all()
         assert [m.recipient for m in sms] == ["+61400111222"] and "NexDrive Academy" in sms[0].body
 
 

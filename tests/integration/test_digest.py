@@ -86,7 +86,10 @@ def seeded(engine):
 
 
 def test_day_bounds_are_canberra_midnights():
-    assert digest.day_bounds(YESTERDAY) == (datetime(2026, 10, 3, 14, tzinfo=UTC), datetime(2026, 10, 4, 13, tzinfo=UTC))
+    assert digest.day_bounds(YESTERDAY) == (
+        datetime(2026, 10, 3, 14, tzinfo=UTC),
+        datetime(2026, 10, 4, 13, tzinfo=UTC),
+    )
     assert digest.day_bounds(date(2027, 4, 4)) == (datetime(2027, 4, 3, 13, tzinfo=UTC),
                                                   datetime(2027, 4, 4, 14, tzinfo=UTC))  # 25 hours
 

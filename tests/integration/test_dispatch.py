@@ -139,8 +139,13 @@ def test_a_provider_error_backs_off_then_fails_loudly_after_n_attempts(engine, c
     assert row.status == "failed" and row.attempts == 3 and "Gave up after 3 attempt(s)" in row.last_error
     assert any("FAILED" in r.getMessage() and r.levelno == logging.ERROR for r in caplog.records)
     with engine.connect() as conn:
-        alerts = conn.execute(sa.text("SELECT channel, recipient FROM outbox_messages WHERE template = 'delivery_failed' "
-                                      "AND related_id = :i ORDER BY channel"), {"i": msg_id}).all()
+        alerts = conn.execute(
+            sa.text(
+                "SELECT channel, recipient FROM outbox_messages WHERE template = 'delivery_failed' "
+                "AND related_id = :i ORDER BY channel"
+            ),
+            {"i": msg_id},
+        ).all()
     assert [a.channel for a in alerts] == ["email", "in_app"] and alerts[0].recipient == school
     # No more attempts, however late it gets (the run only sends the alerts).
     dispatch_due(engine, sms=flaky, email=email, now=later(600), max_attempts=3)

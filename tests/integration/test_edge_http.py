@@ -103,7 +103,9 @@ def test_cookie_writes_flagged_cross_site_without_origin_are_refused(client):
 
 def test_cookie_writes_from_our_own_pages_work(client):
     signed_up(client)
-    r = client.patch("/api/v1/me", json={"first_name": "Leigh"}, headers={"Origin": OWN, "Sec-Fetch-Site": "same-origin"})
+    r = client.patch(
+        "/api/v1/me", json={"first_name": "Leigh"}, headers={"Origin": OWN, "Sec-Fetch-Site": "same-origin"}
+    )
     assert r.status_code == 200, r.text
 
 

@@ -87,10 +87,14 @@ def test_a_rewritten_tail_is_caught_by_the_exported_head(chain_of_10):
     with session_scope(chain_of_10) as s:
         exported = audit.export_chain_heads(s)
     # Rewrite record 10 and re-hash it, and move the head too: the chain is self-consistent again.
-    _tamper(chain_of_10, """
+    _tamper(
+        chain_of_10,
+        """
         UPDATE audit_log SET details = '{"i": 999}' WHERE seq = 10;
         UPDATE audit_log SET record_hash = chain_record_hash(previous_hash, to_jsonb(audit_log.*)) WHERE seq = 10;
-        UPDATE chain_heads SET head_hash = (SELECT record_hash FROM audit_log WHERE seq = 10) WHERE chain = 'audit_log';""")
+        UPDATE chain_heads SET head_hash = (SELECT record_hash FROM audit_log WHERE seq = 10)
+        WHERE chain = 'audit_log';""",
+    )
     assert _verify(chain_of_10).ok  # undetectable from inside the database alone...
     with session_scope(chain_of_10) as s:
         problems = audit.check_exported_heads(s, exported)

@@ -33,7 +33,13 @@ from nexdrive.models import (
     VoucherRedemption,
 )
 from nexdrive.services.money import invoices
-from nexdrive.services.identity.accounts import PARENT_PERMISSIONS, AuthRequired, _issue_session, actor_for_user, hash_token
+from nexdrive.services.identity.accounts import (
+    PARENT_PERMISSIONS,
+    AuthRequired,
+    _issue_session,
+    actor_for_user,
+    hash_token,
+)
 from nexdrive.services.core.actors import SYSTEM, VISITOR, Actor
 from nexdrive.errors import Forbidden, NotFound
 from nexdrive.formats import BUSINESS_TZ, aud
@@ -446,9 +452,11 @@ def test_access_matrix_for_downloads(engine, world, owner):
         for actor_key in ACTORS:
             allowed = actor_key in OWNERS[owner]
             actor = actors[actor_key]
-            _expect(allowed, actor_key, lambda: invoices.invoice_pdf(s, actor, ids[f"{owner}_invoice"]))
-            _expect(allowed, actor_key, lambda: invoices.invoice_pdf_for_payment(s, actor, ids[f"{owner}_payment"]))
-            _expect(allowed, actor_key, lambda: invoices.invoice_pdf_for_booking(s, actor, ids[f"{owner}_booking"]))
+            _expect(allowed, actor_key, lambda actor=actor: invoices.invoice_pdf(s, actor, ids[f"{owner}_invoice"]))
+            _expect(allowed, actor_key,
+                    lambda actor=actor: invoices.invoice_pdf_for_payment(s, actor, ids[f"{owner}_payment"]))
+            _expect(allowed, actor_key,
+                    lambda actor=actor: invoices.invoice_pdf_for_booking(s, actor, ids[f"{owner}_booking"]))
 
 
 def test_the_manage_link_opens_the_invoice_of_its_booking_only(engine, world):

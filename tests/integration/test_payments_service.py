@@ -369,12 +369,18 @@ def test_admin_refunds_partial_then_the_rest_never_more_and_a_retry_does_not_dou
     payment_id = uuid.UUID(start.payment_id)
     with session_scope(engine) as s:
         view = payments.refund_payment(s, boss, payment_id=payment_id, amount_cents=3000, reason="Short lesson")
-    assert view["status"] == "partially_refunded" and view["refunded_cents"] == 3000 and view["refundable_cents"] == 5500
+    assert (
+        view["status"] == "partially_refunded" and view["refunded_cents"] == 3000 and view["refundable_cents"] == 5500
+    )
     before = snapshot(engine)
     with session_scope(engine) as s, pytest.raises(ValidationFailed) as err:
         payments.refund_payment(s, boss, payment_id=payment_id, amount_cents=5501, reason="Too much")
     assert "At most $55.00" in err.value.message and snapshot(engine) == before
-    for bad in (dict(amount_cents=0, reason="x"), dict(amount_cents=-5, reason="x"), dict(amount_cents=100, reason=" ")):
+    for bad in (
+        dict(amount_cents=0, reason="x"),
+        dict(amount_cents=-5, reason="x"),
+        dict(amount_cents=100, reason=" "),
+    ):
         with session_scope(engine) as s, pytest.raises(ValidationFailed):
             payments.refund_payment(s, boss, payment_id=payment_id, **bad)
     with session_scope(engine) as s, pytest.raises(Forbidden):

@@ -222,7 +222,7 @@ def assert_sound(slots: list[Slot], cal: InstructorCalendar, rules: SlotRules, d
         # (c) the day is open
         todays = [o for o in cal.overrides if o.day == d]
         opened = [o for o in todays if o.kind == "available"]
-        opened_at = lambda minute: any(minute in minute_range(o.start, o.end) for o in opened)  # noqa: E731
+        opened_at = lambda minute, opened=opened: any(minute in minute_range(o.start, o.end) for o in opened)  # noqa: E731
         has_rule = d not in rules.holidays and any(rule_applies(r, d) for r in cal.rules)
         assert has_rule or opened, f"{local}: no rule and no opening that day"
         if d in rules.holidays:
@@ -526,9 +526,12 @@ def test_a_block_in_the_repeated_hour_is_respected_in_real_time(block, lesson):
 def test_extra_hours_for_the_whole_day_win_over_a_part_day_block():
     """Found by the property test: an all-day 'available' override must also lift a part-day block."""
     day = date(2026, 1, 1)  # New Year's Day, opened by the override
-    cal = InstructorCalendar(uuid.uuid4(), rules=[WeeklyRule(stored_dow(day), time(0), time(0, 5))],
-                             overrides=[Override(day, "available", None, None), Override(day, "blocked", time(0), time(0, 5))],
-                             max_lessons_per_day=1)
+    cal = InstructorCalendar(
+        uuid.uuid4(),
+        rules=[WeeklyRule(stored_dow(day), time(0), time(0, 5))],
+        overrides=[Override(day, "available", None, None), Override(day, "blocked", time(0), time(0, 5))],
+        max_lessons_per_day=1,
+    )
     rules = SlotRules(duration_minutes=30, buffer_minutes=0, step_minutes=30,
                       earliest_start=LONG_AGO, last_day=date(2026, 12, 31),
                       holidays=frozenset({day}))

@@ -14,7 +14,15 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
 from nexdrive import adapters
-from nexdrive.adapters.storage import LocalStorage, ObjectMissing, S3Storage, Storage, StorageError, UnsafeKey, clean_key
+from nexdrive.adapters.storage import (
+    LocalStorage,
+    ObjectMissing,
+    S3Storage,
+    Storage,
+    StorageError,
+    UnsafeKey,
+    clean_key,
+)
 from nexdrive.settings import Settings
 
 UNSAFE_KEYS = ["", "../secret", "invoices/../../etc/passwd", "/etc/passwd", "a//b", "./a", "a/./b", ".hidden",
@@ -110,8 +118,11 @@ def test_s3_client_points_at_the_configured_endpoint(s3):
 
 def test_s3_put_sends_bucket_key_body_and_content_type(s3):
     store, stub = s3
-    stub.add_response("put_object", {"ETag": '"9b2cf535f27731c974343645a3985328"'},
-                      {"Bucket": "nexdrive-docs", "Key": KEY, "Body": b"%PDF-1.7 ...", "ContentType": "application/pdf"})
+    stub.add_response(
+        "put_object",
+        {"ETag": '"9b2cf535f27731c974343645a3985328"'},
+        {"Bucket": "nexdrive-docs", "Key": KEY, "Body": b"%PDF-1.7 ...", "ContentType": "application/pdf"},
+    )
     assert store.put(KEY, b"%PDF-1.7 ...", "application/pdf") == KEY
 
 
@@ -125,8 +136,13 @@ def test_s3_get_reads_the_body(s3):
 
 def test_s3_missing_object_is_object_missing(s3):
     store, stub = s3
-    stub.add_client_error("get_object", service_error_code="NoSuchKey", service_message="The specified key does not exist.",
-                          http_status_code=404, expected_params={"Bucket": "nexdrive-docs", "Key": KEY})
+    stub.add_client_error(
+        "get_object",
+        service_error_code="NoSuchKey",
+        service_message="The specified key does not exist.",
+        http_status_code=404,
+        expected_params={"Bucket": "nexdrive-docs", "Key": KEY},
+    )
     with pytest.raises(ObjectMissing):
         store.get(KEY)
 

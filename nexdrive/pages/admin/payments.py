@@ -98,9 +98,15 @@ def _short_day(iso: str) -> str:
 
 def summary_view(s: dict) -> dict:
     """``payments.revenue_summary``: totals as text, the by-day series in dollars for the chart, by method."""
-    days = [{"day": _short_day(str(d.get("date") or "")) or str(d.get("label") or ""), "net": round(int(d.get("net_cents") or 0) / 100, 2),
-             "gross": round(int(d.get("gross_cents") or 0) / 100, 2),
-             "refunds": round(int(d.get("refunded_cents") or 0) / 100, 2)} for d in s.get("by_day") or []]
+    days = [
+        {
+            "day": _short_day(str(d.get("date") or "")) or str(d.get("label") or ""),
+            "net": round(int(d.get("net_cents") or 0) / 100, 2),
+            "gross": round(int(d.get("gross_cents") or 0) / 100, 2),
+            "refunds": round(int(d.get("refunded_cents") or 0) / 100, 2),
+        }
+        for d in s.get("by_day") or []
+    ]
     methods = [{"method": METHOD_LABELS.get(str(m.get("method")), str(m.get("method") or "")),
                 "amount": str(m.get("gross_display") or aud(m.get("gross_cents"))), "count": str(m.get("count", ""))}
                for m in s.get("by_method") or []]

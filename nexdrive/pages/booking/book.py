@@ -515,10 +515,17 @@ def _alternatives() -> rx.Component:
 def time_step() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.button(rx.icon("arrow-left", size=16), "Lessons", variant="ghost", on_click=BookingWidgetState.back,
-                      id="back-to-services"),
+            rx.button(
+                rx.icon("arrow-left", size=16),
+                "Lessons",
+                variant="ghost",
+                on_click=BookingWidgetState.back,
+                id="back-to-services",
+            ),
             rx.text(BookingWidgetState.service_name + " · " + BookingWidgetState.service_price, weight="bold"),
-            align="center", spacing="3", wrap="wrap",
+            align="center",
+            spacing="3",
+            wrap="wrap",
         ),
         _alternatives(),
         rx.heading("Choose a day", as_="h2", size="5"),
@@ -528,54 +535,101 @@ def time_step() -> rx.Component:
             rx.hstack(*[rx.skeleton(height="4.5rem", width="3.8rem") for _ in range(6)], spacing="2"),
             rx.box(
                 rx.hstack(
-                    rx.foreach(BookingWidgetState.days, lambda d: rx.el.button(
-                        rx.vstack(
-                            rx.text(d["weekday"], size="1"),
-                            rx.text(d["day"], size="5", weight="bold"),
-                            rx.text(rx.cond(d["count"] == "0", "No times", d["count"] + " free"), size="1",
-                                    white_space="nowrap"),
-                            spacing="0", align="center",
+                    rx.foreach(
+                        BookingWidgetState.days,
+                        lambda d: rx.el.button(
+                            rx.vstack(
+                                rx.text(d["weekday"], size="1"),
+                                rx.text(d["day"], size="5", weight="bold"),
+                                rx.text(
+                                    rx.cond(d["count"] == "0", "No times", d["count"] + " free"),
+                                    size="1",
+                                    white_space="nowrap",
+                                ),
+                                spacing="0",
+                                align="center",
+                            ),
+                            id="day-" + d["date"],
+                            type="button",
+                            disabled=d["count"] == "0",
+                            aria_pressed=rx.cond(BookingWidgetState.selected_date == d["date"], "true", "false"),
+                            aria_label=d["label"]
+                            + ", "
+                            + rx.cond(d["count"] == "0", "no free times", d["count"] + " free times"),
+                            on_click=BookingWidgetState.choose_date(d["date"]),
+                            style={
+                                "min-width": "4rem",
+                                "padding": "0.5rem 0.25rem",
+                                "border-radius": "10px",
+                                "flex": "0 0 auto",
+                                "border": rx.cond(
+                                    BookingWidgetState.selected_date == d["date"],
+                                    f"2px solid {rx.color('accent', 9)}",
+                                    f"1px solid {rx.color('gray', 6)}",
+                                ),
+                                "background": rx.cond(
+                                    BookingWidgetState.selected_date == d["date"],
+                                    rx.color("accent", 3),
+                                    rx.color("gray", 1),
+                                ),
+                                "opacity": rx.cond(d["count"] == "0", "0.45", "1"),
+                                "cursor": rx.cond(d["count"] == "0", "not-allowed", "pointer"),
+                            },
                         ),
-                        id="day-" + d["date"], type="button",
-                        disabled=d["count"] == "0",
-                        aria_pressed=rx.cond(BookingWidgetState.selected_date == d["date"], "true", "false"),
-                        aria_label=d["label"] + ", " + rx.cond(d["count"] == "0", "no free times",
-                                                                 d["count"] + " free times"),
-                        on_click=BookingWidgetState.choose_date(d["date"]),
-                        style={"min-width": "4rem", "padding": "0.5rem 0.25rem", "border-radius": "10px",
-                               "flex": "0 0 auto",
-                               "border": rx.cond(BookingWidgetState.selected_date == d["date"],
-                                                 f"2px solid {rx.color('accent', 9)}", f"1px solid {rx.color('gray', 6)}"),
-                               "background": rx.cond(BookingWidgetState.selected_date == d["date"],
-                                                     rx.color("accent", 3), rx.color("gray", 1)),
-                               "opacity": rx.cond(d["count"] == "0", "0.45", "1"),
-                               "cursor": rx.cond(d["count"] == "0", "not-allowed", "pointer")},
-                    )),
-                    spacing="2", padding_bottom="0.5rem",
+                    ),
+                    spacing="2",
+                    padding_bottom="0.5rem",
                 ),
-                overflow_x="auto", width="100%", role="group", aria_label="Days",
+                overflow_x="auto",
+                width="100%",
+                role="group",
+                aria_label="Days",
             ),
         ),
-        rx.heading(rx.cond(BookingWidgetState.selected_day_label != "",
-                           "Times on " + BookingWidgetState.selected_day_label, "Times"), as_="h2", size="5"),
+        rx.heading(
+            rx.cond(
+                BookingWidgetState.selected_day_label != "",
+                "Times on " + BookingWidgetState.selected_day_label,
+                "Times",
+            ),
+            as_="h2",
+            size="5",
+        ),
         rx.cond(
             BookingWidgetState.times.length() > 0,
             rx.grid(
-                rx.foreach(BookingWidgetState.times, lambda t: rx.button(
-                    t["label"], variant="surface", size=rx.breakpoints(initial="2", sm="3"),
-                    id="time-" + t["start"].replace(":", ""), white_space="nowrap",
-                    on_click=BookingWidgetState.choose_time(t["start_at"], t["label"]),
-                    loading=BookingWidgetState.busy, width="100%",
-                )),
-                columns=rx.breakpoints(initial="3", sm="4", md="6"), gap="0.5rem", width="100%",
+                rx.foreach(
+                    BookingWidgetState.times,
+                    lambda t: rx.button(
+                        t["label"],
+                        variant="surface",
+                        size=rx.breakpoints(initial="2", sm="3"),
+                        id="time-" + t["start"].replace(":", ""),
+                        white_space="nowrap",
+                        on_click=BookingWidgetState.choose_time(t["start_at"], t["label"]),
+                        loading=BookingWidgetState.busy,
+                        width="100%",
+                    ),
+                ),
+                columns=rx.breakpoints(initial="3", sm="4", md="6"),
+                gap="0.5rem",
+                width="100%",
             ),
-            rx.cond(~BookingWidgetState.slots_loading,
-                    rx.text("No free times in the next four weeks for this lesson. Please call us on "
-                            + brand.phone_display() + " and we'll find a time.", id="no-times")),
+            rx.cond(
+                ~BookingWidgetState.slots_loading,
+                rx.text(
+                    "No free times in the next four weeks for this lesson. Please call us on "
+                    + brand.phone_display()
+                    + " and we'll find a time.",
+                    id="no-times",
+                ),
+            ),
         ),
         message_box(BookingWidgetState.form_error, id="booking-error"),
         waitlist_panel(),
-        spacing="3", width="100%", align="stretch",
+        spacing="3",
+        width="100%",
+        align="stretch",
     )
 
 
@@ -778,9 +832,16 @@ def review_step() -> rx.Component:
     s = BookingWidgetState.summary
     return rx.vstack(
         rx.heading("Check, pay and confirm", as_="h2", size="5"),
-        rx.callout(rx.text("We're holding this time for you until ", rx.text(BookingWidgetState.hold_until,
-                                                                              as_="span", weight="bold"), "."),
-                   icon="timer", color_scheme="blue", id="hold-note"),
+        rx.callout(
+            rx.text(
+                "We're holding this time for you until ",
+                rx.text(BookingWidgetState.hold_until, as_="span", weight="bold"),
+                ".",
+            ),
+            icon="timer",
+            color_scheme="blue",
+            id="hold-note",
+        ),
         rx.card(
             rx.vstack(
                 _row("Lesson", s["service_name"]),
@@ -788,53 +849,90 @@ def review_step() -> rx.Component:
                 _row("Instructor", s["instructor_name"]),
                 _row("Pick-up", s["pickup_address"] + ", " + s["suburb"]),
                 _row("Price", s["price_label"]),
-                spacing="2", width="100%",
+                spacing="2",
+                width="100%",
             ),
-            width="100%", id="booking-summary",
+            width="100%",
+            id="booking-summary",
         ),
         payment_choice(),
         voucher_box(),
         amount_panel(),
-        rx.text("Free cancellation up to the notice period; see the ", rx.link("terms", href="/terms", underline="always"), ".",
-                size="2", color=rx.color("gray", 11)),
+        rx.text(
+            "Free cancellation up to the notice period; see the ",
+            rx.link("terms", href="/terms", underline="always"),
+            ".",
+            size="2",
+            color=rx.color("gray", 11),
+        ),
         message_box(BookingWidgetState.form_error, id="confirm-error"),
         rx.flex(
             rx.button("Change time", variant="soft", size="3", on_click=BookingWidgetState.back, id="review-back"),
-            rx.button(rx.cond(BookingWidgetState.busy, "One moment…", BookingWidgetState.confirm_label), size="3",
-                      flex="1", min_height="44px", on_click=BookingWidgetState.confirm, id="confirm-booking",
-                      loading=BookingWidgetState.busy),
-            width="100%", gap="0.75rem", direction=rx.breakpoints(initial="column-reverse", sm="row"),
+            rx.button(
+                rx.cond(BookingWidgetState.busy, "One moment…", BookingWidgetState.confirm_label),
+                size="3",
+                flex="1",
+                min_height="44px",
+                on_click=BookingWidgetState.confirm,
+                id="confirm-booking",
+                loading=BookingWidgetState.busy,
+            ),
+            width="100%",
+            gap="0.75rem",
+            direction=rx.breakpoints(initial="column-reverse", sm="row"),
         ),
-        spacing="4", width="100%", align="stretch",
+        spacing="4",
+        width="100%",
+        align="stretch",
     )
 
 
 def book_page() -> rx.Component:
     return layout(
-        page_header("Book a driving lesson",
-                    "Choose a lesson, pick a free time (Canberra time) and confirm. It takes a couple of minutes.",
-                    kicker="Online booking", icon="calendar-check"),
+        page_header(
+            "Book a driving lesson",
+            "Choose a lesson, pick a free time (Canberra time) and confirm. It takes a couple of minutes.",
+            kicker="Online booking",
+            icon="calendar-check",
+        ),
         container(
             rx.card(
                 rx.vstack(
                     stepper(),
-                    rx.cond(BookingWidgetState.is_student,
-                            rx.text("Booking as ", rx.text(BookingWidgetState.student_name, as_="span",
-                                                            weight="bold"), ".", size="2", id="booking-as")),
+                    rx.cond(
+                        BookingWidgetState.is_student,
+                        rx.text(
+                            "Booking as ",
+                            rx.text(BookingWidgetState.student_name, as_="span", weight="bold"),
+                            ".",
+                            size="2",
+                            id="booking-as",
+                        ),
+                    ),
                     rx.match(
                         BookingWidgetState.step,
                         (0, service_step()),
                         (1, time_step()),
                         (2, details_step()),
                         (3, review_step()),
-                        rx.center(rx.spinner(size="3"), rx.text("One moment: opening your confirmation…"), padding="2rem",
-                                  role="status"),
+                        rx.center(
+                            rx.spinner(size="3"),
+                            rx.text("One moment: opening your confirmation…"),
+                            padding="2rem",
+                            role="status",
+                        ),
                     ),
-                    spacing="5", width="100%", align="stretch",
+                    spacing="5",
+                    width="100%",
+                    align="stretch",
                 ),
-                size=rx.breakpoints(initial="2", sm="4"), width="100%", max_width="52rem", margin_x="auto",
+                size=rx.breakpoints(initial="2", sm="4"),
+                width="100%",
+                max_width="52rem",
+                margin_x="auto",
             ),
-            padding_top="1.5rem", padding_bottom="4rem",
+            padding_top="1.5rem",
+            padding_bottom="4rem",
         ),
         active=ROUTE,
     )

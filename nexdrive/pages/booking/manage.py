@@ -25,7 +25,9 @@ from nexdrive.state.auth import run_as_visitor_or_user
 
 CONFIRMED_ROUTE = "/book/confirmed"
 CONFIRMED_TITLE = "Your lesson is booked | NexDrive Academy"
-CONFIRMED_DESCRIPTION = "Your NexDrive Academy driving lesson booking: the details, add it to your calendar, or change it."
+CONFIRMED_DESCRIPTION = (
+    "Your NexDrive Academy driving lesson booking: the details, add it to your calendar, or change it."
+)
 MANAGE_ROUTE = "/booking/manage"
 MANAGE_TITLE = "Manage your booking | NexDrive Academy"
 MANAGE_DESCRIPTION = "Reschedule or cancel your NexDrive Academy driving lesson."
@@ -189,7 +191,9 @@ class ManageBookingState(rx.State):
         except SlotUnavailable as exc:
             self.busy = False
             self.error = exc.message
-            self.alternatives = [{k: str(v) for k, v in a.items()} for a in exc.details.get("suggested_alternatives", [])]
+            self.alternatives = [
+                {k: str(v) for k, v in a.items()} for a in exc.details.get("suggested_alternatives", [])
+            ]
             yield ManageBookingState.load_times
             return
         except ServiceError as exc:
@@ -310,28 +314,62 @@ def cancel_panel() -> rx.Component:
         rx.heading("Cancel this lesson", as_="h3", size="4"),
         rx.cond(
             b["terms_free"] == "True",
-            rx.callout("Free cancellation: you're cancelling more than " + b["terms_notice_hours"]
-                       + " hours before the lesson, so there is no charge.", icon="circle-check",
-                       color_scheme="green", id="cancel-terms"),
-            rx.callout("Late cancellation: it's less than " + b["terms_notice_hours"]
-                       + " hours before the lesson, so "
-                       + rx.cond(b["terms_fee_cents"] == "0", "the lesson can't be rebooked online, but there is no fee.",
-                                 "a fee of " + b["terms_fee"] + " applies."),
-                       icon="triangle-alert", color_scheme="amber", id="cancel-terms"),
+            rx.callout(
+                "Free cancellation: you're cancelling more than "
+                + b["terms_notice_hours"]
+                + " hours before the lesson, so there is no charge.",
+                icon="circle-check",
+                color_scheme="green",
+                id="cancel-terms",
+            ),
+            rx.callout(
+                "Late cancellation: it's less than "
+                + b["terms_notice_hours"]
+                + " hours before the lesson, so "
+                + rx.cond(
+                    b["terms_fee_cents"] == "0",
+                    "the lesson can't be rebooked online, but there is no fee.",
+                    "a fee of " + b["terms_fee"] + " applies.",
+                ),
+                icon="triangle-alert",
+                color_scheme="amber",
+                id="cancel-terms",
+            ),
         ),
-        rx.cond(ManageBookingState.is_staff & (b["terms_free"] != "True") & (b["terms_fee_cents"] != "0"),
-                rx.checkbox("Waive the late-cancellation fee", checked=ManageBookingState.waive_fee,
-                            on_change=ManageBookingState.set_waive_fee, id="waive-fee")),
+        rx.cond(
+            ManageBookingState.is_staff & (b["terms_free"] != "True") & (b["terms_fee_cents"] != "0"),
+            rx.checkbox(
+                "Waive the late-cancellation fee",
+                checked=ManageBookingState.waive_fee,
+                on_change=ManageBookingState.set_waive_fee,
+                id="waive-fee",
+            ),
+        ),
         rx.el.label("Reason (optional)", html_for="cancel-reason", font_weight="600", font_size="var(--font-size-2)"),
-        rx.text_area(id="cancel-reason", value=ManageBookingState.reason, on_change=ManageBookingState.set_reason,
-                     placeholder="e.g. sick, exams", width="100%"),
+        rx.text_area(
+            id="cancel-reason",
+            value=ManageBookingState.reason,
+            on_change=ManageBookingState.set_reason,
+            placeholder="e.g. sick, exams",
+            width="100%",
+        ),
         rx.hstack(
             rx.button("Keep my lesson", variant="soft", on_click=ManageBookingState.show(""), size="3"),
-            rx.button(rx.cond(ManageBookingState.busy, "Cancelling…", "Cancel lesson"), color_scheme="red", size="3",
-                      on_click=ManageBookingState.cancel, loading=ManageBookingState.busy, id="confirm-cancel"),
-            spacing="3", wrap="wrap",
+            rx.button(
+                rx.cond(ManageBookingState.busy, "Cancelling…", "Cancel lesson"),
+                color_scheme="red",
+                size="3",
+                on_click=ManageBookingState.cancel,
+                loading=ManageBookingState.busy,
+                id="confirm-cancel",
+            ),
+            spacing="3",
+            wrap="wrap",
         ),
-        spacing="3", width="100%", align="stretch", id="cancel-panel",
+        spacing="3",
+        width="100%",
+        align="stretch",
+        id="cancel-panel",
     )
 
 

@@ -373,13 +373,19 @@ def refunded_view() -> rx.Component:
     """The payment arrived after the hold lapsed and the time had gone: refunded in full."""
     r = PayResultState.r
     return rx.vstack(
-        rx.hstack(rx.icon("undo-2", size=32, color=rx.color("amber", 9)),
-                  rx.heading("Payment refunded", as_="h1", id="page-title", size=rx.breakpoints(initial="7", sm="8")), align="center", spacing="3"),
+        rx.hstack(
+            rx.icon("undo-2", size=32, color=rx.color("amber", 9)),
+            rx.heading("Payment refunded", as_="h1", id="page-title", size=rx.breakpoints(initial="7", sm="8")),
+            align="center",
+            spacing="3",
+        ),
         test_banner(),
         rx.callout(r["message"], icon="info", color_scheme="amber", id="pay-refunded", width="100%"),
         payment_card(),
         button_link("Choose another time", "/book", icon="calendar-plus", size="3"),
-        spacing="4", width="100%", align="stretch",
+        spacing="4",
+        width="100%",
+        align="stretch",
     )
 
 
@@ -390,8 +396,11 @@ def pay_result_page() -> rx.Component:
             rx.vstack(
                 rx.cond(
                     PayResultState.loading,
-                    rx.vstack(rx.hstack(rx.spinner(), rx.text("Loading your payment…"), role="status"),
-                              rx.skeleton(height="12rem", width="100%"), width="100%"),
+                    rx.vstack(
+                        rx.hstack(rx.spinner(), rx.text("Loading your payment…"), role="status"),
+                        rx.skeleton(height="12rem", width="100%"),
+                        width="100%",
+                    ),
                     rx.cond(
                         r.contains("screen"),
                         rx.match(
@@ -401,14 +410,23 @@ def pay_result_page() -> rx.Component:
                             ("refunded", refunded_view()),
                             failed_view(),
                         ),
-                        rx.vstack(rx.heading("Payment", as_="h1", id="page-title", size=rx.breakpoints(initial="7", sm="8")),
-                                  message_box(PayResultState.error, id="pay-error"),
-                                  button_link("Book a lesson", "/book", size="3"), spacing="4", align="start"),
+                        rx.vstack(
+                            rx.heading("Payment", as_="h1", id="page-title", size=rx.breakpoints(initial="7", sm="8")),
+                            message_box(PayResultState.error, id="pay-error"),
+                            button_link("Book a lesson", "/book", size="3"),
+                            spacing="4",
+                            align="start",
+                        ),
                     ),
                 ),
-                spacing="4", width="100%", max_width="44rem", margin_x="auto", align="stretch",
+                spacing="4",
+                width="100%",
+                max_width="44rem",
+                margin_x="auto",
+                align="stretch",
             ),
-            padding_top="2rem", padding_bottom="4rem",
+            padding_top="2rem",
+            padding_bottom="4rem",
         ),
     )
 

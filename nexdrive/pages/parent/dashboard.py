@@ -9,7 +9,14 @@ import reflex as rx
 
 from nexdrive.components import brand
 from nexdrive.components.layout import layout
-from nexdrive.pages.account._display import role_home, BookingRow, LessonRow, booking_list, lesson_rows, upcoming_bookings
+from nexdrive.pages.account._display import (
+    role_home,
+    BookingRow,
+    LessonRow,
+    booking_list,
+    lesson_rows,
+    upcoming_bookings,
+)
 from nexdrive.services.core import access
 from nexdrive.services.identity import accounts
 from nexdrive.services.identity.accounts import AuthRequired

@@ -205,18 +205,45 @@ def details_card() -> rx.Component:
     email = brand.contact_email()
     return rx.card(
         rx.vstack(
-            rx.heading("Call, text or email", as_="h2", id="contact-details-title", size="5",
-                       color=rx.color("gray", 12)),
+            rx.heading(
+                "Call, text or email", as_="h2", id="contact-details-title", size="5", color=rx.color("gray", 12)
+            ),
             rx.el.address(
                 rx.vstack(
-                    _detail("phone", "Phone", rx.link(brand.phone_display(), href=brand.phone_href(), size="4",
-                                                      weight="bold", id="contact-phone-link")),
-                    _detail("mail", "Email", rx.link(email, href="mailto:" + email, size="3", word_break="break-all", id="contact-email-link")),
-                    _detail("map-pin", "Service area",
-                            rx.text(", ".join(brand.SERVICE_AREAS), as_="p", size="2", color=rx.color("gray", 12))),
-                    _detail("clock", "Replies",
-                            rx.text("Within one business day. We can't always answer during a lesson, so please "
-                                    "leave a message.", as_="p", size="2", color=rx.color("gray", 12))),
+                    _detail(
+                        "phone",
+                        "Phone",
+                        rx.link(
+                            brand.phone_display(),
+                            href=brand.phone_href(),
+                            size="4",
+                            weight="bold",
+                            id="contact-phone-link",
+                        ),
+                    ),
+                    _detail(
+                        "mail",
+                        "Email",
+                        rx.link(
+                            email, href="mailto:" + email, size="3", word_break="break-all", id="contact-email-link"
+                        ),
+                    ),
+                    _detail(
+                        "map-pin",
+                        "Service area",
+                        rx.text(", ".join(brand.SERVICE_AREAS), as_="p", size="2", color=rx.color("gray", 12)),
+                    ),
+                    _detail(
+                        "clock",
+                        "Replies",
+                        rx.text(
+                            "Within one business day. We can't always answer during a lesson, so please "
+                            "leave a message.",
+                            as_="p",
+                            size="2",
+                            color=rx.color("gray", 12),
+                        ),
+                    ),
                     spacing="4",
                     align="start",
                 ),

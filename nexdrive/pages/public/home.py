@@ -540,9 +540,16 @@ def contact() -> rx.Component:
                         color=rx.color("gray", 11),
                     ),
                     rx.flex(
-                        button_link("Call " + brand.phone_display(), brand.phone_href(), icon="phone", id="contact-call"),
-                        button_link("Send a message", brand.ROUTE_CONTACT, icon="message-square-text",
-                                    variant="outline", id="contact-message"),
+                        button_link(
+                            "Call " + brand.phone_display(), brand.phone_href(), icon="phone", id="contact-call"
+                        ),
+                        button_link(
+                            "Send a message",
+                            brand.ROUTE_CONTACT,
+                            icon="message-square-text",
+                            variant="outline",
+                            id="contact-message",
+                        ),
                         gap="0.75rem",
                         wrap="wrap",
                     ),

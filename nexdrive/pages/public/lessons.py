@@ -62,10 +62,17 @@ def group_services(services: list[dict]) -> list[ServiceGroup]:
     for s in services:
         group = groups.setdefault(s["category"], ServiceGroup(
             key=s["category"], label=s["category_label"], intro=CATEGORY_INTROS.get(s["category"], "")))
-        group.services.append(ServiceCard(
-            slug=s["slug"], name=s["name"], description=s["description"], duration=_duration(s["duration_minutes"]),
-            price=s["price"], eligibility_note=s["eligibility_note"], book_href=f"{brand.ROUTE_BOOK}?service={s['slug']}",
-        ))
+        group.services.append(
+            ServiceCard(
+                slug=s["slug"],
+                name=s["name"],
+                description=s["description"],
+                duration=_duration(s["duration_minutes"]),
+                price=s["price"],
+                eligibility_note=s["eligibility_note"],
+                book_href=f"{brand.ROUTE_BOOK}?service={s['slug']}",
+            )
+        )
     return list(groups.values())
 
 
@@ -246,15 +253,27 @@ def policy_section() -> rx.Component:
             rx.vstack(
                 section_heading("Every lesson includes", id="included-title"),
                 rx.el.ul(
-                    _included("car", "A dual-control car",
-                              "A modern automatic car with a second brake for the instructor, so you can learn calmly."),
-                    _included("map-pin", "Pick-up and drop-off",
-                              "From home, school, uni or work in the Canberra districts we cover."),
-                    _included("notebook-pen", "Your log book, kept up to date",
-                              "CBT&A tasks taught and assessed are recorded and signed, and the lesson counts "
-                              "towards your supervised hours."),
-                    _included("message-square-text", "A short summary",
-                              "What you covered and what to practise with your supervising driver before next time."),
+                    _included(
+                        "car",
+                        "A dual-control car",
+                        "A modern automatic car with a second brake for the instructor, so you can learn calmly.",
+                    ),
+                    _included(
+                        "map-pin",
+                        "Pick-up and drop-off",
+                        "From home, school, uni or work in the Canberra districts we cover.",
+                    ),
+                    _included(
+                        "notebook-pen",
+                        "Your log book, kept up to date",
+                        "CBT&A tasks taught and assessed are recorded and signed, and the lesson counts "
+                        "towards your supervised hours.",
+                    ),
+                    _included(
+                        "message-square-text",
+                        "A short summary",
+                        "What you covered and what to practise with your supervising driver before next time.",
+                    ),
                     display="flex",
                     flex_direction="column",
                     gap="1.25rem",
@@ -273,17 +292,29 @@ def policy_section() -> rx.Component:
                         align="center",
                     ),
                     rx.skeleton(
-                        rx.text(PolicyState.gst_note, as_="p", size="3", weight="medium", id="gst-note",
-                                color=rx.color("gray", 12)),
+                        rx.text(
+                            PolicyState.gst_note,
+                            as_="p",
+                            size="3",
+                            weight="medium",
+                            id="gst-note",
+                            color=rx.color("gray", 12),
+                        ),
                         loading=~PolicyState.policy_loaded,
                         min_height="1.5rem",
                         width="100%",
                     ),
-                    rx.text("You pay by card when you book, and you get a receipt by email.",
-                            as_="p", size="3", color=rx.color("gray", 11)),
+                    rx.text(
+                        "You pay by card when you book, and you get a receipt by email.",
+                        as_="p",
+                        size="3",
+                        color=rx.color("gray", 11),
+                    ),
                     policy_text(PolicyState.cancellation, id="cancellation-policy"),
-                    rx.cond(PolicyState.late_cancellation != "",
-                            policy_text(PolicyState.late_cancellation, lines=2, id="late-cancellation")),
+                    rx.cond(
+                        PolicyState.late_cancellation != "",
+                        policy_text(PolicyState.late_cancellation, lines=2, id="late-cancellation"),
+                    ),
                     rx.text(
                         "If the instructor has to cancel, or a lesson can't go ahead safely because of the "
                         "weather, you can move it to another time at no charge. ",

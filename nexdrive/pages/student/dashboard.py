@@ -6,7 +6,15 @@ import reflex as rx
 from nexdrive.components import brand
 from nexdrive.components.layout import layout
 from nexdrive.components.ui import button_link
-from nexdrive.pages.account._display import role_home, BookingRow, booking_list, competent_count, panel, stat, upcoming_bookings
+from nexdrive.pages.account._display import (
+    role_home,
+    BookingRow,
+    booking_list,
+    competent_count,
+    panel,
+    stat,
+    upcoming_bookings,
+)
 from nexdrive.services.core import access
 from nexdrive.services.identity import accounts
 from nexdrive.services.identity.accounts import AuthRequired

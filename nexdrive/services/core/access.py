@@ -259,7 +259,9 @@ def get_instructor_record(session: Session, actor: Actor, instructor_id: uuid.UU
     allowed = (actor.sees_everything
                or (actor.is_instructor and actor.instructor_id == instructor_id))
     if actor.is_student and actor.student_id:
-        allowed = session.exec(select(Student.instructor_id).where(Student.id == actor.student_id)).first() == instructor_id
+        allowed = (
+            session.exec(select(Student.instructor_id).where(Student.id == actor.student_id)).first() == instructor_id
+        )
     if not allowed:
         raise Forbidden("You don't have access to this instructor's record.")
     instructor = session.get(Instructor, instructor_id)

@@ -121,7 +121,9 @@ def _reply(session: Session, conv: Conversation, phone: str, who: dict, sid: str
 
 
 def _school(session: Session) -> dict:
-    row = session.execute(sa.text("SELECT business_name, phone, email, website FROM business_settings WHERE id = 1")).first()
+    row = session.execute(
+        sa.text("SELECT business_name, phone, email, website FROM business_settings WHERE id = 1")
+    ).first()
     if row is None:
         return {"name": SENDER, "phone": "", "email": "", "website": ""}
     return {"name": row.business_name or SENDER, "phone": row.phone or "", "email": row.email or "",

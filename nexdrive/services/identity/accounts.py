@@ -911,7 +911,10 @@ def set_user_role(session: Session, actor: Actor, user_id: uuid.UUID, role: str)
         raise NotFound("No such account.")
     if role not in ("instructor", "admin") or user.role not in ("instructor", "admin"):
         raise ValidationFailed("Only staff can move between instructor and administrator.", field="role")
-    if role == "instructor" and session.exec(select(Instructor.id).where(Instructor.user_id == user.id)).first() is None:
+    if (
+        role == "instructor"
+        and session.exec(select(Instructor.id).where(Instructor.user_id == user.id)).first() is None
+    ):
         raise ValidationFailed("This person has no instructor details yet.", field="role")
     if user.role == "admin" and role != "admin":
         admins = session.execute(sa.select(sa.func.count()).select_from(User).where(

@@ -71,7 +71,9 @@ def check_password_rules(password: str, *, email: str | None = None) -> None:
         )
     if email:
         local = email.lower().split("@", 1)[0]
-        if lowered in (email.lower(), local) or (len(local) >= 4 and lowered.startswith(local) and len(lowered) - len(local) <= 4):
+        if lowered in (email.lower(), local) or (
+            len(local) >= 4 and lowered.startswith(local) and len(lowered) - len(local) <= 4
+        ):
             raise ValidationFailed("Your password must not be based on your email address.", field="password")
     if "nexdrive" in lowered and len(lowered) <= len("nexdrive") + 4:
         raise ValidationFailed("Your password must not be based on the school's name.", field="password")

@@ -63,9 +63,13 @@ def alert_admins(session: Session, *, key: str, notification_type: str, data: di
                                      idempotency_key={"email": idem}, template_data=template_data or {})
                 added += 1
         if admin.user_id is not None:
-            before = session.execute(sa.text(
-                "SELECT count(*) FROM notifications WHERE recipient_id = :u AND channel = 'in_app' AND triggered_by = :k"),
-                {"u": admin.user_id, "k": key}).scalar_one()
+            before = session.execute(
+                sa.text(
+                    "SELECT count(*) FROM notifications "
+                    "WHERE recipient_id = :u AND channel = 'in_app' AND triggered_by = :k"
+                ),
+                {"u": admin.user_id, "k": key},
+            ).scalar_one()
             inbox.post_notification(session, user_id=admin.user_id, notification_type=notification_type,
                                     subject=notice.subject, body=notice.in_app, related_id=related_id,
                                     dedupe_key=key)

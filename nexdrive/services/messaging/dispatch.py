@@ -1,4 +1,5 @@
-"""The outbox dispatcher: sends queued SMS, email and in-app messages, once (docs/decisions/0005-outbox-and-offline-adapters.md).
+"""The outbox dispatcher: sends queued SMS, email and in-app messages, once
+(docs/decisions/0005-outbox-and-offline-adapters.md).
 
 Every message was written to ``outbox_messages`` in the transaction that caused
 it. :func:`dispatch_due` (scheduled every ~30 s, safe to run in any number of
@@ -361,9 +362,15 @@ def build_email(engine: sa.Engine, row: dict):
         headers["List-Unsubscribe"] = f"<{link}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     subject = row["subject"] or default_subject(sender)
-    return OutgoingEmail(outbox_id=row["id"], to=row["recipient"], subject=subject, text=text,
-                         html=email_html(subject, text, footer=footer, sender=sender), attachments=_attachments(engine, row),
-                         headers=headers)
+    return OutgoingEmail(
+        outbox_id=row["id"],
+        to=row["recipient"],
+        subject=subject,
+        text=text,
+        html=email_html(subject, text, footer=footer, sender=sender),
+        attachments=_attachments(engine, row),
+        headers=headers,
+    )
 
 
 def _unsubscribe_token(engine: sa.Engine, recipient: str) -> str | None:
@@ -532,9 +539,12 @@ def delivery_report(session: Session, actor: Actor, *, since: datetime) -> dict:
         "WHERE status = 'failed' AND updated_at >= :since AND template IS DISTINCT FROM :alert "
         "ORDER BY updated_at DESC LIMIT 50"
     ), {"since": since, "alert": ALERT_TEMPLATE}).mappings()]
-    stuck = session.execute(sa.text(
-        "SELECT count(*) FROM outbox_messages WHERE status = 'pending' AND next_attempt_at < now() - interval '10 minutes'"
-    )).scalar_one()
+    stuck = session.execute(
+        sa.text(
+            "SELECT count(*) FROM outbox_messages "
+            "WHERE status = 'pending' AND next_attempt_at < now() - interval '10 minutes'"
+        )
+    ).scalar_one()
     return {"counts": counts, "failed": failed, "overdue_pending": stuck}
 
 
@@ -590,11 +600,15 @@ def record_sms_status(session: Session, *, message_sid: str, status: str, error_
     if row["provider_message_id"] is None:
         # The sender died after Twilio accepted it: record the send now, so it is not sent again.
         body, redacted = _stored_body(row["body"])
-        session.execute(sa.text(
-            "UPDATE outbox_messages SET provider_message_id = :sid, status = CASE WHEN status IN ('sending', 'pending') "
-            "THEN 'sent' ELSE status END, sent_at = COALESCE(sent_at, now()), claimed_by = NULL, body = :body, "
-            "redacted_at = CASE WHEN :redacted THEN now() ELSE redacted_at END WHERE id = :id"
-        ), {"sid": message_sid, "id": row["id"], "body": body, "redacted": redacted})
+        session.execute(
+            sa.text(
+                "UPDATE outbox_messages SET provider_message_id = :sid, "
+                "status = CASE WHEN status IN ('sending', 'pending') "
+                "THEN 'sent' ELSE status END, sent_at = COALESCE(sent_at, now()), claimed_by = NULL, body = :body, "
+                "redacted_at = CASE WHEN :redacted THEN now() ELSE redacted_at END WHERE id = :id"
+            ),
+            {"sid": message_sid, "id": row["id"], "body": body, "redacted": redacted},
+        )
         log.warning("outbox %s: SID %s recorded from Twilio's status callback", row["id"], message_sid)
     current = _STATUS_RANK.get(row["provider_status"] or "", -1)
     if rank < current:

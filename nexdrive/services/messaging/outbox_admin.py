@@ -159,7 +159,9 @@ def retry_outbox_message(session: Session, actor: Actor, message_id: uuid.UUID |
     if row is None:
         raise NotFound("No such message.")
     if row.status != "failed":
-        raise InvalidState(f"Only a failed message can be retried; this one is {STATUS_LABELS.get(row.status, row.status).lower()}.")
+        raise InvalidState(
+            f"Only a failed message can be retried; this one is {STATUS_LABELS.get(row.status, row.status).lower()}."
+        )
     previous = {"attempts": row.attempts, "last_error": row.last_error}
     row.status = "pending"
     row.attempts = 0

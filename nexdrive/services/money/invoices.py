@@ -1,4 +1,5 @@
-"""Invoices and receipts (docs/decisions/0008-time-and-money-formats.md): gap-free numbers, GST, PDF through the storage adapter.
+"""Invoices and receipts (docs/decisions/0008-time-and-money-formats.md): gap-free numbers, GST, PDF through
+the storage adapter.
 
 Contract used by the payments service: ``issue_invoice(session, payment_id)`` is
 called in the same transaction that marks a payment completed, and is idempotent

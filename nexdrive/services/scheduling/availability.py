@@ -115,7 +115,8 @@ def wall_to_instant(d: date, t: time, *, fold: int = 0) -> datetime | None:
 
 
 def _window_end_instant(d: date, t: time) -> datetime:
-    """End of a window: midnight means the end of the day; a skipped time moves to the change; a repeated one is its last occurrence."""
+    """End of a window: midnight means the end of the day; a skipped time moves to the change; a repeated
+    one is its last occurrence."""
     if t == time(0, 0):
         return datetime.combine(d + timedelta(days=1), time(0), tzinfo=BUSINESS_TZ).astimezone(UTC)
     instant = wall_to_instant(d, t, fold=1)
@@ -303,11 +304,15 @@ def load_calendars(session: Session, instructor_ids: list[uuid.UUID] | None, fir
     if not cals:
         return cals
     ids = list(cals)
-    for r in session.execute(sa.text(
+    for r in session.execute(
+        sa.text(
             "SELECT instructor_id, day_of_week, start_time, end_time, effective_from, effective_until "
             "FROM availability_rules WHERE is_active AND instructor_id = ANY(:ids) "
-            "AND (effective_until IS NULL OR effective_until >= :a) AND (effective_from IS NULL OR effective_from <= :b)"),
-            {"ids": ids, "a": first, "b": last}):
+            "AND (effective_until IS NULL OR effective_until >= :a) "
+            "AND (effective_from IS NULL OR effective_from <= :b)"
+        ),
+        {"ids": ids, "a": first, "b": last},
+    ):
         cals[r.instructor_id].rules.append(WeeklyRule(r.day_of_week, r.start_time, r.end_time,
                                                       r.effective_from, r.effective_until))
     for r in session.execute(sa.text(

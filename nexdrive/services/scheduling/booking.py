@@ -199,7 +199,8 @@ def nearest_alternatives(session: Session, service: Service, around: datetime, *
 # ─────────────────────────────────────────────────────────────────────────────
 
 def _latest_competent(session: Session, student_id: uuid.UUID) -> dict[int, datetime]:
-    """task_number -> when the student's latest record for it became competent (only tasks whose latest is competent)."""
+    """task_number -> when the student's latest record for it became competent (only tasks whose latest is
+    competent)."""
     rows = session.execute(sa.text("""
         SELECT DISTINCT ON (t.task_number) t.task_number, sc.status, sc.status_changed_at
         FROM student_competencies sc JOIN competency_tasks t ON t.id = sc.task_id
@@ -356,8 +357,10 @@ def _require_offered(session: Session, instructor: Instructor, service: Service,
         return  # the school books by phone at any free time; the database still refuses overlaps
     if start < rules.earliest_start:
         hours = round((rules.earliest_start - now).total_seconds() / 3600)
-        raise BookingTooLate(f"Online bookings need at least {hours} hours' notice. For a sooner lesson, please call us.",
-                             start_time=start.isoformat())
+        raise BookingTooLate(
+            f"Online bookings need at least {hours} hours' notice. For a sooner lesson, please call us.",
+            start_time=start.isoformat(),
+        )
     day = start.astimezone(BUSINESS_TZ).date()
     if day > rules.last_day:
         raise BookingTooFar(f"Bookings open {(rules.last_day - now.astimezone(BUSINESS_TZ).date()).days} days ahead; "
@@ -832,14 +835,24 @@ def offer_freed_slot(session: Session, booking: Booking, start: datetime, blocke
     """Offer a freed time to the earliest matching waitlist entries (first to book it gets it)."""
     local = start.astimezone(BUSINESS_TZ)
     entries = session.exec(
-        select(WaitlistEntry).where(
+        select(WaitlistEntry)
+        .where(
             WaitlistEntry.status == "waiting",
             sa.or_(WaitlistEntry.instructor_id.is_(None), WaitlistEntry.instructor_id == booking.instructor_id),
-            sa.or_(WaitlistEntry.preferred_day.is_(None), WaitlistEntry.preferred_day == availability.dow(local.date())),
-            sa.or_(WaitlistEntry.preferred_time_start.is_(None),
-                   sa.and_(WaitlistEntry.preferred_time_start <= local.time().replace(tzinfo=None),
-                           WaitlistEntry.preferred_time_end > local.time().replace(tzinfo=None))),
-        ).order_by(WaitlistEntry.created_at).limit(ALTERNATIVES).with_for_update(skip_locked=True)
+            sa.or_(
+                WaitlistEntry.preferred_day.is_(None), WaitlistEntry.preferred_day == availability.dow(local.date())
+            ),
+            sa.or_(
+                WaitlistEntry.preferred_time_start.is_(None),
+                sa.and_(
+                    WaitlistEntry.preferred_time_start <= local.time().replace(tzinfo=None),
+                    WaitlistEntry.preferred_time_end > local.time().replace(tzinfo=None),
+                ),
+            ),
+        )
+        .order_by(WaitlistEntry.created_at)
+        .limit(ALTERNATIVES)
+        .with_for_update(skip_locked=True)
     ).all()
     now = _now(session)
     for entry in entries:
@@ -894,9 +907,13 @@ def booking_summary(session: Session, booking: Booking) -> dict:
     who = booking_recipient(session, booking)
     terms = cancellation_terms(session, booking) if booking.status in LIVE_STATUSES else None
     return {
-        "id": str(booking.id), "reference": booking_reference(booking), "status": booking.status,
-        "service_id": str(booking.service_id), "service_name": service.name if service else "",
-        "instructor_id": str(booking.instructor_id), "instructor_name": instructor_name,
+        "id": str(booking.id),
+        "reference": booking_reference(booking),
+        "status": booking.status,
+        "service_id": str(booking.service_id),
+        "service_name": service.name if service else "",
+        "instructor_id": str(booking.instructor_id),
+        "instructor_name": instructor_name,
         "student_id": str(booking.student_id) if booking.student_id else None,
         "learner_first_name": who.get("first_name", ""),
         "start_at": booking.start_time.astimezone(UTC).isoformat().replace("+00:00", "Z"),
@@ -905,14 +922,18 @@ def booking_summary(session: Session, booking: Booking) -> dict:
         "start": booking.start_time.astimezone(BUSINESS_TZ).strftime("%H:%M"),
         "when": au_when(booking.start_time, booking.end_time),
         "duration_minutes": booking.duration_minutes,
-        "pickup_address": booking.pickup_address or "", "suburb": booking.suburb or "",
-        "price": {"amount": booking.amount_cents, "currency": "AUD"}, "price_display": aud(booking.amount_cents),
-        # "(GST incl.)" only from a GST-registered business (docs/decisions/0008-time-and-money-formats.md): otherwise no GST is added.
-        "price_label": aud(booking.amount_cents) + (" (GST incl.)" if business_settings(session).gst_registered
-                                                    else ""),
+        "pickup_address": booking.pickup_address or "",
+        "suburb": booking.suburb or "",
+        "price": {"amount": booking.amount_cents, "currency": "AUD"},
+        "price_display": aud(booking.amount_cents),
+        # "(GST incl.)" only from a GST-registered business (docs/decisions/0008-time-and-money-formats.md):
+        # otherwise no GST is added.
+        "price_label": aud(booking.amount_cents)
+        + (" (GST incl.)" if business_settings(session).gst_registered else ""),
         "payment_status": booking.payment_status,
         "hold_expires_at": booking.hold_expires_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-        if booking.hold_expires_at else None,
+        if booking.hold_expires_at
+        else None,
         "cancellation_fee": {"amount": booking.cancellation_fee_cents, "currency": "AUD"},
         "cancellation_terms": terms,
         "notes": booking.booking_notes or "",
@@ -951,7 +972,9 @@ def list_my_bookings(session: Session, actor: Actor, *, status: str | None = Non
             at_dt, bid_uuid = datetime.fromisoformat(at), uuid.UUID(bid)
         except ValueError:
             raise ValidationFailed("That page link is not valid.", field="cursor") from None
-        query = query.where(sa.tuple_(Booking.start_time, Booking.id) > sa.tuple_(sa.literal(at_dt), sa.literal(bid_uuid)))
+        query = query.where(
+            sa.tuple_(Booking.start_time, Booking.id) > sa.tuple_(sa.literal(at_dt), sa.literal(bid_uuid))
+        )
     rows = session.exec(query.order_by(Booking.start_time, Booking.id).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]

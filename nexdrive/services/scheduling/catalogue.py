@@ -12,7 +12,9 @@ CATEGORY_LABELS = {"lesson": "Driving lessons", "assessment": "CBT&A reviews and
 ELIGIBILITY_NOTES = {
     "review_1": "Bookable once tasks 1–17 are signed off in your log book.",
     "review_2": "Bookable once Review 1 and tasks 18–22 are signed off.",
-    "final_drive": "Bookable once Review 2 is passed; needs 2 business days' notice, not on Sundays or public holidays.",
+    "final_drive": (
+        "Bookable once Review 2 is passed; needs 2 business days' notice, not on Sundays or public holidays."
+    ),
 }
 
 
@@ -37,7 +39,12 @@ def list_services(session: Session, *, online_only: bool = True) -> list[dict]:
 # ------------------------------------------------------------------ public website
 
 DEFAULT_NOTICE_HOURS = 24
-TRANSMISSION_LABELS = {"auto": "automatic", "automatic": "automatic", "manual": "manual", "both": "automatic and manual"}
+TRANSMISSION_LABELS = {
+    "auto": "automatic",
+    "automatic": "automatic",
+    "manual": "manual",
+    "both": "automatic and manual",
+}
 
 
 def _hours_text(hours: int) -> str:
@@ -112,7 +119,9 @@ def owner_instructor(session: Session) -> dict | None:
     if row is None:
         return None
     instructor, profile = row
-    vehicle = " ".join(str(p) for p in (instructor.vehicle_year, instructor.vehicle_make, instructor.vehicle_model) if p)
+    vehicle = " ".join(
+        str(p) for p in (instructor.vehicle_year, instructor.vehicle_make, instructor.vehicle_model) if p
+    )
     return {
         "first_name": profile.first_name or "",
         "name": " ".join(p for p in (profile.first_name, profile.last_name) if p),

@@ -123,13 +123,22 @@ def queue_due_reminders(session: Session, now: datetime | None = None) -> list[Q
             try:
                 with session.begin_nested():  # a concurrent run queued it first: fine, skip
                     notify.queue_message(
-                        session, kind, to={"phone": who["phone"], "user_id": who.get("user_id"),
-                                           "contact_id": b.contact_id},
+                        session,
+                        kind,
+                        to={"phone": who["phone"], "user_id": who.get("user_id"), "contact_id": b.contact_id},
                         data={**summary, "date": au_date(b.start_time), "time": au_time(b.start_time)},
-                        idempotency_key={"sms": key}, booking_id=b.id, related_type="booking", related_id=b.id,
-                        template_data={"booking_id": str(b.id), "reference": summary["reference"],
-                                       "start_at": summary["start_at"], "due_at": due_at(kind, b.start_time).isoformat(),
-                                       "queued_for": now.isoformat()})
+                        idempotency_key={"sms": key},
+                        booking_id=b.id,
+                        related_type="booking",
+                        related_id=b.id,
+                        template_data={
+                            "booking_id": str(b.id),
+                            "reference": summary["reference"],
+                            "start_at": summary["start_at"],
+                            "due_at": due_at(kind, b.start_time).isoformat(),
+                            "queued_for": now.isoformat(),
+                        },
+                    )
             except IntegrityError:
                 continue
             queued.append(QueuedReminder(kind, b.id, b.start_time, key))

@@ -249,7 +249,7 @@ def validate_windows(windows) -> list[tuple[int, time, time]]:
             problems.append({"field": items[MAX_WINDOWS_PER_DAY][2] + ".start",
                              "message": f"At most {MAX_WINDOWS_PER_DAY} blocks of hours on {DAY_NAMES[day]}."})
         real = sorted((s, e, f) for s, e, f in items if e > s)
-        for (s1, e1, _), (s2, e2, f2) in zip(real, real[1:]):
+        for (s1, e1, _), (s2, _e2, f2) in zip(real, real[1:]):
             if s2 < e1:
                 problems.append({"field": f2 + ".start",
                                  "message": f"This overlaps {wall_label(s1)} – {wall_label(e1)} on {DAY_NAMES[day]}."})
