@@ -43,8 +43,16 @@ def open_widget(page, base):
 
 
 def pick_first_time(page) -> str:
-    """Choose the 60-minute lesson and the first free time on the first day with times; returns its HHMM."""
+    """Choose the 60-minute lesson and the first free time on the first day with at least three free times
+    (the first day may have only one or two left, depending on the time of day the suite runs); returns
+    its HHMM."""
     page.locator("#service-standard-60").click()
+    page.locator("[id^='day-']").first.wait_for(timeout=30_000)
+    for chip in page.locator("[id^='day-']").all():
+        count = re.search(r"(\d+) free", chip.inner_text())
+        if count and int(count.group(1)) >= 3:
+            chip.click()
+            break
     first_time = page.locator("[id^='time-']").first
     first_time.wait_for(timeout=30_000)
     hhmm = first_time.get_attribute("id").removeprefix("time-")

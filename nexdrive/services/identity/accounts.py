@@ -669,6 +669,27 @@ def _create_link(session: Session, *, user: User, purpose: str, ttl: timedelta, 
     return token
 
 
+def _email_a_link(session: Session, *, kind: str, purpose: str, path: str, ttl, event: str, email: str,
+                  ip: str | None, user_agent: str | None, event_details: bool) -> str | None:
+    """Throttle, then email a single-use link to an active account; None (and no email) otherwise."""
+    ip = clean_ip(ip)
+    email = normalise_email(email)
+    _lock_throttle_keys(session, kind, email, ip)
+    _check_throttle(session, kind, email, ip)
+    _record_throttle(session, kind, email, ip)
+    user = _user_by_email(session, email)
+    if user is None or user.status != "active":
+        return None
+    token = _create_link(session, user=user, purpose=purpose, ttl=ttl, ip=ip)
+    minutes = int(ttl.total_seconds() // 60)
+    _queue_email(session, kind, to=user.email, user_id=user.id,
+                 data={"link": _public_url(path + token), "minutes": minutes})
+    record_event(session, Actor(role="visitor", ip_address=ip, user_agent=user_agent), event,
+                 subject_type="user", subject_id=user.id,
+                 details={"expires_in_minutes": minutes} if event_details else None)
+    return token
+
+
 def request_magic_link(session: Session, *, email: str, ip: str | None = None,
                        user_agent: str | None = None) -> str | None:
     """Email a single-use sign-in link. Answers the same for unknown emails.
@@ -676,21 +697,9 @@ def request_magic_link(session: Session, *, email: str, ip: str | None = None,
     Returns the raw token for the caller's tests/tools (None when no account);
     the API never returns it to the client.
     """
-    ip = clean_ip(ip)
-    email = normalise_email(email)
-    _lock_throttle_keys(session, "magic_link", email, ip)
-    _check_throttle(session, "magic_link", email, ip)
-    _record_throttle(session, "magic_link", email, ip)
-    user = _user_by_email(session, email)
-    if user is None or user.status != "active":
-        return None
-    token = _create_link(session, user=user, purpose="sign_in", ttl=MAGIC_LINK_TTL, ip=ip)
-    link = _public_url(MAGIC_LINK_PATH + token)
-    minutes = int(MAGIC_LINK_TTL.total_seconds() // 60)
-    _queue_email(session, "magic_link", to=user.email, user_id=user.id, data={"link": link, "minutes": minutes})
-    record_event(session, Actor(role="visitor", ip_address=ip, user_agent=user_agent), "MAGIC_LINK_REQUESTED",
-                 subject_type="user", subject_id=user.id, details={"expires_in_minutes": minutes})
-    return token
+    return _email_a_link(session, kind="magic_link", purpose="sign_in", path=MAGIC_LINK_PATH, ttl=MAGIC_LINK_TTL,
+                         event="MAGIC_LINK_REQUESTED", email=email, ip=ip, user_agent=user_agent,
+                         event_details=True)
 
 
 def _link_row(session: Session, token: str) -> MagicLink | None:
@@ -753,21 +762,9 @@ def consume_magic_link(session: Session, token: str, *, ip: str | None = None, u
 def request_password_reset(session: Session, *, email: str, ip: str | None = None,
                            user_agent: str | None = None) -> str | None:
     """Email a single-use reset link. Answers the same for unknown emails."""
-    ip = clean_ip(ip)
-    email = normalise_email(email)
-    _lock_throttle_keys(session, "password_reset", email, ip)
-    _check_throttle(session, "password_reset", email, ip)
-    _record_throttle(session, "password_reset", email, ip)
-    user = _user_by_email(session, email)
-    if user is None or user.status != "active":
-        return None
-    token = _create_link(session, user=user, purpose="reset_password", ttl=RESET_LINK_TTL, ip=ip)
-    link = _public_url(RESET_LINK_PATH + token)
-    minutes = int(RESET_LINK_TTL.total_seconds() // 60)
-    _queue_email(session, "password_reset", to=user.email, user_id=user.id, data={"link": link, "minutes": minutes})
-    record_event(session, Actor(role="visitor", ip_address=ip, user_agent=user_agent),
-                 "PASSWORD_RESET_REQUESTED", subject_type="user", subject_id=user.id)
-    return token
+    return _email_a_link(session, kind="password_reset", purpose="reset_password", path=RESET_LINK_PATH,
+                         ttl=RESET_LINK_TTL, event="PASSWORD_RESET_REQUESTED", email=email, ip=ip,
+                         user_agent=user_agent, event_details=False)
 
 
 def reset_password(session: Session, token: str, new_password: str, *, ip: str | None = None,
