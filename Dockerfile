@@ -26,6 +26,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s CMD curl -fsS http://
 # First administrator (no demo data here): run once against the same DATABASE_URL, open the printed link
 # to choose the password:
 #   docker run --rm -e DATABASE_URL=... -e PUBLIC_URL=https://book.example.com.au nexdrive \
-#     python -m nexdrive.cli create-owner --email owner@example.com.au --name "Jordan Ellis"
+#     python -m nexdrive.cli create-owner --email owner@example.com.au --name "Rob Harrison"
 # Migrate (and load reference data, never demo data) then serve.
 CMD ["sh", "-c", "python -m nexdrive.cli setup --no-demo && exec reflex run --env prod --single-port --frontend-port ${PORT} --backend-port ${PORT}"]

@@ -11,7 +11,7 @@
     python3 manage.py jobs list               # scheduled jobs and their next run (they run inside `run`)
     python3 manage.py jobs run reminders      # run a job's due run by hand (--force: run it regardless)
     python3 manage.py jobs serve              # the scheduler on its own, in the foreground
-    python3 manage.py create-owner --email owner@example.com.au --name "Jordan Ellis"
+    python3 manage.py create-owner --email owner@example.com.au --name "Rob Harrison"
                                      # first administrator of a fresh install: prints a set-password link
 
 Stdlib only: it runs before the virtualenv exists.
