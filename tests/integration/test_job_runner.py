@@ -149,6 +149,7 @@ def test_a_claimed_run_is_not_run_again_and_is_recorded(engine):
     assert manual.status == "ok" and manual.due_at == now + timedelta(minutes=2)
 
 
+@pytest.mark.pg_timer
 def test_a_failing_job_is_recorded_and_a_busy_one_is_skipped(engine, monkeypatch):
     def boom(_engine, _now):
         raise RuntimeError("the printer is on fire")
