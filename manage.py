@@ -100,12 +100,18 @@ def run_tests(args: list[str]) -> int:
         when = args[i + 1].replace("T", " ")
         args = args[:i] + args[i + 2:]
         ensure_apt_tool("faketime", "faketime")
-        # Python and the embedded PostgreSQL both read the faked clock; it keeps ticking from there.
-        prefix = ["faketime", when if " " in when else f"{when} 10:00:00"]
+        # Python, the embedded PostgreSQL and every child process read the same faked clock: one offset from
+        # now (libfaketime's "start at" mode would start each process's clock afresh), ticking from there.
+        import datetime as _dt
+
+        target = _dt.datetime.fromisoformat(when if " " in when else f"{when} 10:00:00")
+        offset = int(target.timestamp() - time.time())
+        prefix = ["faketime", "-f", f"{offset:+d}"]
         # libfaketime stalls PostgreSQL's own timers (a lock_timeout never fires): the few tests that wait for
         # one are marked pg_timer and run in the normal suite only.
         args = ["-m", "not pg_timer", *args]
-        log(f"running the tests with the clock at {prefix[1]} (faketime); leaving out the pg_timer tests")
+        log(f"running the tests with the clock at {target} local time (faketime {offset:+d} s); "
+            "leaving out the pg_timer tests")
     started = time.monotonic()
     named = [a for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or args[i - 1] not in ("-m", "-k"))]
     if named:  # the caller named what to run: one pytest, as asked
