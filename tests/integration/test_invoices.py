@@ -133,7 +133,7 @@ def test_numbers_are_gap_free_and_unique_under_concurrent_payments(engine, store
             with session_scope(engine) as s:
                 s.execute(sa.text("UPDATE payments SET status = 'completed' WHERE id = :id"), {"id": ids[i]})
                 barrier.wait(timeout=60)  # everyone races for the counter together
-                number = invoices.issue_invoice(s, ids[i]).invoice_number
+                number = invoices.issue_invoice(s, ids[i], now=ISSUE_DAY).invoice_number
                 if i % 4 == 1:
                     raise RollBackOnPurpose(number)
                 return number
@@ -168,7 +168,7 @@ def test_the_same_payment_completed_twice_at_once_gets_one_invoice(engine, store
     def issue(_):
         with session_scope(engine) as s:
             barrier.wait(timeout=30)
-            return invoices.issue_invoice(s, pid).invoice_number
+            return invoices.issue_invoice(s, pid, now=ISSUE_DAY).invoice_number
 
     with ThreadPoolExecutor(2) as pool:
         numbers = list(pool.map(issue, range(2)))
@@ -413,13 +413,13 @@ def world(engine, store):
         for key, who in (("s", student), ("t", other), ("h", hidden)):
             booking = lesson(s, instructor, service, student=who)
             payment = pay(s, 6500, student=who, booking=booking)
-            invoice = invoices.issue_invoice(s, payment.id)
+            invoice = invoices.issue_invoice(s, payment.id, now=ISSUE_DAY)
             ids.update({f"{key}_invoice": invoice.id, f"{key}_payment": payment.id, f"{key}_booking": booking.id})
         visitor_booking = lesson(s, instructor, service, contact=contact)
         visitor_booking.manage_token_hash = hash_token("secret-manage-token")
         s.add(visitor_booking)
         v_payment = pay(s, 6500, booking=visitor_booking, contact=contact)
-        ids.update(v_invoice=invoices.issue_invoice(s, v_payment.id).id, v_payment=v_payment.id,
+        ids.update(v_invoice=invoices.issue_invoice(s, v_payment.id, now=ISSUE_DAY).id, v_payment=v_payment.id,
                    v_booking=visitor_booking.id, pending_payment=pay(s, 6500, student=student, status="pending").id,
                    student=student.id, other=other.id)
         users = {"student": s.get(User, student.user_id), "other_student": s.get(User, other.user_id),

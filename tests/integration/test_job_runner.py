@@ -102,6 +102,7 @@ def test_two_processes_running_the_job_at_the_same_due_times_send_each_reminder_
     assert sorted(keys) == sorted(expected)  # 12 reminders, each exactly once
 
 
+@pytest.mark.real_timers
 def test_two_real_schedulers_fire_together_and_only_one_runs_each_due_job(engine, db_url):
     """Two `manage.py jobs serve` processes (APScheduler, real clock) on one database."""
     procs = [subprocess.Popen([PYTHON, "-m", "nexdrive.cli", "jobs", "serve", "--only", "outbox_dispatch"],
@@ -149,7 +150,7 @@ def test_a_claimed_run_is_not_run_again_and_is_recorded(engine):
     assert manual.status == "ok" and manual.due_at == now + timedelta(minutes=2)
 
 
-@pytest.mark.pg_timer
+@pytest.mark.real_timers
 def test_a_failing_job_is_recorded_and_a_busy_one_is_skipped(engine, monkeypatch):
     def boom(_engine, _now):
         raise RuntimeError("the printer is on fire")

@@ -26,14 +26,14 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from nexdrive.models import Booking, Contact, Instructor, Notification, User
+from nexdrive.services.core import paging
 from nexdrive.services.core.access import require_signed_in
 from nexdrive.services.core.actors import Actor
-from nexdrive.errors import NotFound, ValidationFailed
+from nexdrive.errors import NotFound
 from nexdrive.services.messaging.message_templates import render
 from nexdrive.formats import au_when
 
 IN_APP = "in_app"
-MAX_PAGE = 100
 MAX_SUBJECT = 200
 MAX_BODY = 2000
 ONLINE_CHANNELS = ("website", "sms", "voice_agent")  # booked by the learner themselves, not by the school
@@ -123,24 +123,12 @@ def list_notifications(session: Session, actor: Actor, *, unread_only: bool = Fa
                        cursor: str | None = None) -> dict[str, Any]:
     """The actor's notifications, newest first; ``next_cursor`` fetches the next page."""
     own = _own(actor)
-    limit = max(1, min(int(limit or 20), MAX_PAGE))
+    limit = paging.page_size(limit, 20)
     query = select(Notification).where(own)
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
-    if cursor:
-        at, _, nid = cursor.partition("|")
-        try:
-            at_dt, nid_uuid = datetime.fromisoformat(at), uuid.UUID(nid)
-        except ValueError:
-            raise ValidationFailed("That page link is not valid.", field="cursor") from None
-        query = query.where(sa.tuple_(Notification.created_at, Notification.id)
-                            < sa.tuple_(sa.literal(at_dt), sa.literal(nid_uuid)))
-    rows = list(session.exec(query.order_by(Notification.created_at.desc(), Notification.id.desc())
-                             .limit(limit + 1)).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {"items": _items(session, rows),
-            "next_cursor": f"{rows[-1].created_at.isoformat()}|{rows[-1].id}" if more else None}
+    return paging.newest_first(session, query, Notification, cursor=cursor, limit=limit,
+                               to_item=lambda rows: _items(session, rows))
 
 
 def unread_count(session: Session, actor: Actor) -> int:

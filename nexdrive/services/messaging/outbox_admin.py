@@ -18,14 +18,13 @@ from sqlmodel import Session, select
 
 from nexdrive.models import OutboxMessage
 from nexdrive.models.comms import OUTBOX_CHANNELS, OUTBOX_STATUSES
-from nexdrive.services.core import audit
+from nexdrive.services.core import audit, paging
 from nexdrive.services.core.access import require_signed_in
 from nexdrive.services.core.actors import Actor
 from nexdrive.formats import format_au_phone
 from nexdrive.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from nexdrive.formats import au_when
 
-MAX_PAGE = 100
 PREVIEW_CHARS = 140
 STATUS_LABELS = {"pending": "Pending", "sending": "Sending", "sent": "Sent", "failed": "Failed",
                  "suppressed": "Suppressed"}
@@ -111,7 +110,7 @@ def list_outbox(session: Session, actor: Actor, *, status: str | None = None, ch
         raise ValidationFailed("Choose a status from the list.", field="status")
     if channel and channel not in OUTBOX_CHANNELS:
         raise ValidationFailed("Choose a channel from the list.", field="channel")
-    limit = max(1, min(int(limit or 50), MAX_PAGE))
+    limit = paging.page_size(limit, 50)
     query = select(OutboxMessage)
     if status:
         query = query.where(OutboxMessage.status == status)
@@ -123,20 +122,8 @@ def list_outbox(session: Session, actor: Actor, *, status: str | None = None, ch
             raise ValidationFailed("That search is too long.", field="search")
         query = query.where(sa.or_(*[OutboxMessage.recipient.ilike(_like(t), escape="\\")
                                      for t in _search_terms(search)]))
-    if cursor:
-        at, _, mid = cursor.partition("|")
-        try:
-            at_dt, mid_uuid = datetime.fromisoformat(at), uuid.UUID(mid)
-        except ValueError:
-            raise ValidationFailed("That page link is not valid.", field="cursor") from None
-        query = query.where(sa.tuple_(OutboxMessage.created_at, OutboxMessage.id)
-                            < sa.tuple_(sa.literal(at_dt), sa.literal(mid_uuid)))
-    rows = list(session.exec(query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-                             .limit(limit + 1)).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {"items": [message_dict(m) for m in rows],
-            "next_cursor": f"{rows[-1].created_at.isoformat()}|{rows[-1].id}" if more else None}
+    return paging.newest_first(session, query, OutboxMessage, cursor=cursor, limit=limit,
+                               to_item=lambda rows: [message_dict(m) for m in rows])
 
 
 def get_outbox_message(session: Session, actor: Actor, message_id: uuid.UUID | str) -> dict[str, Any]:
@@ -245,7 +232,7 @@ def list_mailbox(session: Session, actor: Actor, *, limit: int = 50) -> dict[str
     """What the offline adapters 'sent' (and what is queued for them), newest first. Admin only, and only
     while email or SMS runs offline."""
     channels = _require_mailbox(actor)
-    limit = max(1, min(int(limit or 50), MAX_PAGE))
+    limit = paging.page_size(limit, 50)
     rows = session.exec(select(OutboxMessage)
                         .where(OutboxMessage.channel.in_(channels), OutboxMessage.status.in_(MAILBOX_STATUSES))
                         .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(limit)).all()
