@@ -146,4 +146,6 @@ def test_a_contractor_instructor_cannot_reach_the_admin_pages(app_server, office
     for path in ("/admin", "/admin/students", "/admin/contacts", "/admin/figures?figure=revenue&period=month"):
         page.goto(app_server + path)
         page.wait_for_url(lambda url: "/admin" not in url, timeout=30_000)
+        page.get_by_role("heading", level=1).first.wait_for(timeout=30_000)
+        page.wait_for_timeout(500)
         assert page.locator("#admin-figures, #learner-table, #contact-table, #figure-table").count() == 0

@@ -153,7 +153,7 @@ def contacts_page() -> rx.Component:
         rx.cond(st.creating, panel("New contact", "new-contact-panel",
                                    contact_form(st.errors, st.busy, st.create, submit="Save contact",
                                                 form_id="new-contact-form"))),
-        rx.cond(st.loaded, rx.cond(
+        rx.cond(st.loaded & (st.error == ""), rx.cond(
             st.view == "pipeline", pipeline_board(st.columns, VIEW_ROUTE),
             rx.vstack(panel("Find contacts", "contact-filters", search),
                       rx.text(rx.text(st.total, as_="span", weight="bold", id="contact-total"), " contacts", size="2"),

@@ -44,9 +44,9 @@ class LearnersState(rx.State):
         q, ins, status, last, offset = self.q, self.instructor, self.status, self.last_lesson, self.offset
 
         def work(session, actor):
+            choices = learners.instructor_choices(session, actor, active_only=False)  # the office's page
             return (learners.search_learners(session, actor, q=q, instructor_id=ins or None, status=status,
-                                             last_lesson=last, limit=PAGE, offset=offset),
-                    learners.instructor_choices(session, actor, active_only=False))
+                                             last_lesson=last, limit=PAGE, offset=offset), choices)
         try:
             found, choices = await run_as_actor(self, work)
         except AuthRequired:
@@ -127,7 +127,7 @@ def students_page() -> rx.Component:
         page_title("Learners", "Search by name, email or phone; filter by instructor, status or last lesson."),
         message_box(st.error),
         panel("Find learners", "learner-filters", filters),
-        rx.cond(st.loaded, rx.vstack(
+        rx.cond(st.loaded & (st.error == ""), rx.vstack(
             rx.text(rx.text(st.total, as_="span", weight="bold", id="learner-total"), " learners", size="2"),
             table, pager(st.offset, st.total, PAGE, st.prev_page, st.next_page, id="learner-pager"),
             width="100%", spacing="3"),
