@@ -14,6 +14,9 @@ import reflex as rx
 from nexdrive.pages.account import notifications as account_notifications
 from nexdrive.pages.account import settings as account_settings
 from nexdrive.pages.admin import dashboard as admin_dashboard
+from nexdrive.pages.admin import contacts as admin_contacts
+from nexdrive.pages.admin import figures as admin_figures
+from nexdrive.pages.admin import students as admin_students
 from nexdrive.pages.admin import mailbox as admin_mailbox
 from nexdrive.pages.admin import outbox as admin_outbox
 from nexdrive.pages.admin import packages as admin_packages
@@ -111,6 +114,16 @@ PAGES: tuple[PageSpec, ...] = (
         admin_dashboard.DESCRIPTION,
         tuple(admin_dashboard.ON_LOAD),
     ),
+    PageSpec(admin_figures.ROUTE, admin_figures.figure_list_page, admin_figures.TITLE, admin_figures.DESCRIPTION,
+             tuple(admin_figures.ON_LOAD)),
+    PageSpec(admin_students.ROUTE, admin_students.students_page, admin_students.TITLE, admin_students.DESCRIPTION,
+             tuple(admin_students.ON_LOAD)),
+    PageSpec(admin_students.VIEW_ROUTE, admin_students.learner_page, admin_students.VIEW_TITLE,
+             admin_students.VIEW_DESCRIPTION, tuple(admin_students.VIEW_ON_LOAD)),
+    PageSpec(admin_contacts.ROUTE, admin_contacts.contacts_page, admin_contacts.TITLE, admin_contacts.DESCRIPTION,
+             tuple(admin_contacts.ON_LOAD)),
+    PageSpec(admin_contacts.VIEW_ROUTE, admin_contacts.contact_page, admin_contacts.VIEW_TITLE,
+             admin_contacts.VIEW_DESCRIPTION, tuple(admin_contacts.VIEW_ON_LOAD)),
     PageSpec(admin_outbox.ROUTE, admin_outbox.outbox_page, admin_outbox.TITLE, admin_outbox.DESCRIPTION,
              tuple(admin_outbox.ON_LOAD)),
     PageSpec(admin_mailbox.ROUTE, admin_mailbox.mailbox_page, admin_mailbox.TITLE, admin_mailbox.DESCRIPTION,

@@ -67,7 +67,7 @@ PAGES = [
     ("student", "/student", "student", "#upcoming-list"),
     ("parent", "/parent", "parent", "h2"),
     ("instructor", "/instructor", "instructor", "#today-count"),
-    ("admin", "/admin", "admin", "#admin-students"),
+    ("admin", "/admin", "admin", "#admin-figures"),
     ("account", "/account", "parent", "#acc-new-password"),
     ("mailbox", "/admin/mailbox", "admin", "#mb-list"),
     ("outbox", "/admin/outbox", "admin", "#ob-search"),

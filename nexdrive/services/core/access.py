@@ -158,6 +158,27 @@ def require_may_book(session: Session, actor: Actor, student_id: uuid.UUID) -> S
     return require_student(session, actor, student_id, "book")
 
 
+def require_admin(actor: Actor) -> None:
+    """The owner's office only (admin, or the app itself): the dashboard, the learner admin, the CRM.
+
+    An instructor (a contractor included), a learner or a parent is refused; a visitor must sign in."""
+    require_signed_in(actor)
+    if not actor.sees_everything:
+        raise Forbidden("Only the administrator can do this.")
+
+
+def learner_scope(actor: Actor) -> uuid.UUID | None:
+    """Lists of learners: None = every learner (admin); an instructor's id = only their own learners.
+
+    Learners and parents use their own pages, never these lists."""
+    require_signed_in(actor)
+    if actor.sees_everything:
+        return None
+    if actor.is_instructor and actor.instructor_id is not None:
+        return actor.instructor_id
+    raise Forbidden("You don't have access to the list of learners.")
+
+
 def _staff_instructor(actor: Actor) -> uuid.UUID | None:
     """The instructor id to scope by, or None for admin/system (no scoping)."""
     if actor.sees_everything:
@@ -510,7 +531,8 @@ __all__ = [
     "PARENT_PERMISSIONS", "PARENT_RULES", "RESOURCES", "can_access_student", "can_view_student", "get_booking",
     "get_instructor_record", "get_lesson", "get_payment", "get_private_note", "get_student_record",
     "list_bookings", "list_bridge_forms", "list_competencies", "list_lessons", "list_payments",
-    "list_private_notes", "list_students", "may_book_for_student", "may_change_booking", "may_read_booking",
+    "learner_scope", "list_private_notes", "list_students", "may_book_for_student", "may_change_booking",
+    "may_read_booking",
     "parent_link", "read_audit_log",
-    "require_may_book", "require_signed_in", "require_student",
+    "require_admin", "require_may_book", "require_signed_in", "require_student",
 ]

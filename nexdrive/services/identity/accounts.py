@@ -868,6 +868,44 @@ def create_staff_account(
 
 
 @dataclass(frozen=True)
+class StudentInvitation:
+    user_id: uuid.UUID
+    student_id: uuid.UUID
+    token: str  # emailed choose-your-password link token (for tests/tools; never shown)
+
+
+def invite_student(session: Session, actor: Actor, *, email: str, first_name: str, last_name: str,
+                   phone: str | None = None, instructor_id: uuid.UUID | None = None) -> StudentInvitation:
+    """The office enrols someone: a learner account without a password, and an email with a link to
+    choose one (the same link as a staff invitation). Refused when the email already has an account."""
+    _require_admin(actor)
+    email = normalise_email(email)
+    first_name = _clean_name(first_name, "first_name", "first name")
+    last_name = _clean_name(last_name, "last_name", "last name")
+    phone = _clean_phone(phone)
+    if _user_by_email(session, email) is not None:
+        raise EmailTaken("An account with this email already exists.", field="email")
+    chosen = _default_instructor_id(session, instructor_id)
+    user = User(email=email, role="student")
+    session.add(user)
+    session.flush()
+    profile = Profile(user_id=user.id, first_name=first_name, last_name=last_name, email=email, phone=phone,
+                      role="student")
+    session.add(profile)
+    session.flush()
+    student = Student(user_id=user.id, profile_id=profile.id, instructor_id=chosen)
+    session.add(student)
+    session.flush()
+    token = _create_link(session, user=user, purpose="invite", ttl=STAFF_INVITE_TTL, ip=actor.ip_address)
+    _queue_email(session, "student_invite", to=email, user_id=user.id,
+                 data={"first_name": first_name, "link": _public_url(RESET_LINK_PATH + token),
+                       "hours": int(STAFF_INVITE_TTL.total_seconds() // 3600)})
+    record_event(session, actor, "ACCOUNT_CREATED", subject_type="user", subject_id=user.id,
+                 details={"role": "student", "student_id": str(student.id), "method": "admin_invite"})
+    return StudentInvitation(user_id=user.id, student_id=student.id, token=token)
+
+
+@dataclass(frozen=True)
 class OwnerCreated:
     user_id: uuid.UUID
     token: str  # the one-time set-your-password link's token

@@ -390,6 +390,18 @@ def staff_invite(d: dict) -> Rendered:
     )
 
 
+def student_invite(d: dict) -> Rendered:
+    """A prospect the office enrolled: their learner account, and a link to choose a password."""
+    s = _sender(d)
+    return Rendered(
+        sms=None,
+        subject=f"Your {s} learner account",
+        text=(f"Hi {d['first_name']},\n\nWelcome to {s}. We've set up your learner account, where you can "
+              f"book lessons and follow your progress. Choose your password here (the link works once and "
+              f"expires in {d['hours']} hours):\n\n{d['link']}\n\n{_canberra(d)}"),
+    )
+
+
 # ── The CRM: the website's enquiry form, replies to the school's SMS number ──
 
 def enquiry_received(d: dict) -> Rendered:
@@ -577,6 +589,7 @@ _OTHER_TEMPLATES = (
     MessageTemplate("magic_link", ("email",), magic_link),
     MessageTemplate("password_reset", ("email",), password_reset),
     MessageTemplate("staff_invite", ("email",), staff_invite),
+    MessageTemplate("student_invite", ("email",), student_invite),
     MessageTemplate("sms_reply", ("sms",), sms_reply),
     MessageTemplate("enquiry_received", ("email",), enquiry_received, "staff"),
     MessageTemplate("booking_new", ("in_app",), booking_new, "staff"),

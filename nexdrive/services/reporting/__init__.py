@@ -1,4 +1,4 @@
 """Summaries for the owner: the daily digest.
 
-Public modules: digest.
+Public modules: digest, kpis.
 """

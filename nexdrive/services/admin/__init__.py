@@ -1,0 +1,5 @@
+"""The owner's office: learners (search, the admin's view of one learner, archive, transfer) and the
+CRM screens (contacts, pipeline, interactions, create and edit, convert a prospect, merge on purpose).
+
+Public modules: learners, contacts.
+"""
