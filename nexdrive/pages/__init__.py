@@ -13,6 +13,7 @@ import reflex as rx
 
 from nexdrive.pages.account import notifications as account_notifications
 from nexdrive.pages.account import settings as account_settings
+from nexdrive.pages.admin import audit as admin_audit
 from nexdrive.pages.admin import dashboard as admin_dashboard
 from nexdrive.pages.admin import mailbox as admin_mailbox
 from nexdrive.pages.admin import outbox as admin_outbox
@@ -113,6 +114,8 @@ PAGES: tuple[PageSpec, ...] = (
     ),
     PageSpec(admin_outbox.ROUTE, admin_outbox.outbox_page, admin_outbox.TITLE, admin_outbox.DESCRIPTION,
              tuple(admin_outbox.ON_LOAD)),
+    PageSpec(admin_audit.ROUTE, admin_audit.audit_page, admin_audit.TITLE, admin_audit.DESCRIPTION,
+             tuple(admin_audit.ON_LOAD)),
     PageSpec(admin_mailbox.ROUTE, admin_mailbox.mailbox_page, admin_mailbox.TITLE, admin_mailbox.DESCRIPTION,
              tuple(admin_mailbox.ON_LOAD)),
     PageSpec(admin_payments.ROUTE, admin_payments.admin_payments_page, admin_payments.TITLE,
