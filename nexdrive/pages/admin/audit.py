@@ -251,7 +251,7 @@ def _event(row: AuditRow) -> rx.Component:
             justify="between", wrap="wrap", gap="0.5rem", width="100%",
         ),
         rx.text("By ", rx.text(row.actor, as_="span", weight="medium"),
-                rx.cond(row.actor_role != "", rx.fragment(" (", row.actor_role, ")")),
+                rx.cond((row.actor_role != "") & (row.actor_role != "system"), rx.fragment(" (", row.actor_role, ")")),
                 rx.cond(row.subject_type != "", rx.fragment(" \u00b7 ", row.subject_type, " ", row.subject_id)),
                 as_="p", size="2", overflow_wrap="anywhere", class_name="au-actor"),
         rx.text(row.details, as_="p", size="1", color=muted, font_family="monospace", overflow_wrap="anywhere"),
