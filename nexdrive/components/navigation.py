@@ -62,7 +62,8 @@ DESKTOP_ABOUT_ITEMS: tuple[NavItem, ...] = tuple(i for i in ABOUT_ITEMS if i.hre
 
 # Shortcuts for the signed-in user's role (money pages), shown next to the portals and in the drawer.
 ROLE_ITEMS: dict[str, tuple[NavItem, ...]] = {
-    "admin": (NavItem("Payments", "/admin/payments", "receipt"), NavItem("Packages", "/admin/packages", "package")),
+    "admin": (NavItem("Payments", "/admin/payments", "receipt"), NavItem("Packages", "/admin/packages", "package"),
+              NavItem("Audit trail", "/admin/audit", "shield-check")),
     "student": (NavItem("Payments", "/student/payments", "receipt"),),
     "parent": (NavItem("Payments", "/student/payments", "receipt"),),
 }

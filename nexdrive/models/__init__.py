@@ -26,6 +26,7 @@ from nexdrive.models.compliance import (
     StudentCompetency,
 )
 from nexdrive.models.crm import Contact
+from nexdrive.models.logbook import SupervisedDrive
 from nexdrive.models.lessons import Lesson, LessonBridgeForm, PrivateNote, SelfAssessment
 from nexdrive.models.payments import (
     Invoice,
@@ -104,6 +105,7 @@ __all__ = [
     "Signature",
     "Student",
     "StudentCompetency",
+    "SupervisedDrive",
     "StudentPackage",
     "UPDATED_AT_TABLES",
     "User",

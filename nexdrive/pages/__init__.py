@@ -13,6 +13,7 @@ import reflex as rx
 
 from nexdrive.pages.account import notifications as account_notifications
 from nexdrive.pages.account import settings as account_settings
+from nexdrive.pages.admin import audit as admin_audit
 from nexdrive.pages.admin import dashboard as admin_dashboard
 from nexdrive.pages.admin import contacts as admin_contacts
 from nexdrive.pages.admin import figures as admin_figures
@@ -126,6 +127,8 @@ PAGES: tuple[PageSpec, ...] = (
              admin_contacts.VIEW_DESCRIPTION, tuple(admin_contacts.VIEW_ON_LOAD)),
     PageSpec(admin_outbox.ROUTE, admin_outbox.outbox_page, admin_outbox.TITLE, admin_outbox.DESCRIPTION,
              tuple(admin_outbox.ON_LOAD)),
+    PageSpec(admin_audit.ROUTE, admin_audit.audit_page, admin_audit.TITLE, admin_audit.DESCRIPTION,
+             tuple(admin_audit.ON_LOAD)),
     PageSpec(admin_mailbox.ROUTE, admin_mailbox.mailbox_page, admin_mailbox.TITLE, admin_mailbox.DESCRIPTION,
              tuple(admin_mailbox.ON_LOAD)),
     PageSpec(admin_payments.ROUTE, admin_payments.admin_payments_page, admin_payments.TITLE,

@@ -14,6 +14,8 @@ competencies       all      own students                own         can_view_pro
 bridge forms       all      own students                own*        can_view_bridge_forms*
 payments           all      \u2014                           own         can_view_payments
 private notes      all      notes they wrote            never       never
+log-book drives    all      own students (read)         own         can_view_progress; enter: linked parent;
+                                                                    confirm: the parent who supervised
 audit log          read     \u2014                           \u2014           \u2014
 book lessons for   all      own students                self        can_book_lessons
 =================  =======  ==========================  ==========  ==========================================
@@ -49,6 +51,7 @@ from nexdrive.models import (
     Profile,
     Student,
     StudentCompetency,
+    SupervisedDrive,
 )
 from nexdrive.services.core.actors import Actor
 from nexdrive.services.core.people import possible_matches
@@ -66,15 +69,18 @@ PARENT_RULES: dict[str, tuple[str, ...]] = {
     "bridge_forms": ("can_view_bridge_forms",),
     "payments": ("can_view_payments",),
     "book": ("can_book_lessons",),
+    "logbook": ("can_view_progress",),  # the log book is part of the learner's progress
 }
 # resources an instructor may see for their own students
-INSTRUCTOR_RESOURCES = {"student", "bookings", "lessons", "lesson_notes", "competencies", "bridge_forms", "book"}
+INSTRUCTOR_RESOURCES = {"student", "bookings", "lessons", "lesson_notes", "competencies", "bridge_forms", "book",
+                        "logbook"}
 RESOURCES = tuple(PARENT_RULES)
 
 _LABELS = {
     "student": "this student's record", "bookings": "these bookings", "lessons": "these lessons",
     "lesson_notes": "these lesson notes", "competencies": "this student's progress",
     "bridge_forms": "these bridge forms", "payments": "these payments", "book": "booking for this student",
+    "logbook": "this learner's log book",
 }
 
 # What a student can let each linked parent see or do (one switch each on parent_student_links).
@@ -506,6 +512,40 @@ def get_private_note(session: Session, actor: Actor, note_id: uuid.UUID) -> dict
 
 
 # ─────────────────────────────────────────────────────────────────────────────
+# Log book (supervised practice drives): read as "logbook"; entered by the learner or a linked parent;
+# changed only by whoever entered it; confirmed only by the linked parent who supervised it
+# ─────────────────────────────────────────────────────────────────────────────
+
+
+def may_enter_drives(session: Session, actor: Actor, student_id: uuid.UUID) -> bool:
+    """The learner themselves, or a parent whose active link lets them see the log book."""
+    if actor.is_student:
+        return actor.student_id is not None and actor.student_id == student_id
+    if actor.is_parent:
+        return can_access_student(session, actor, student_id, "logbook")
+    return False
+
+
+def may_change_drive(session: Session, actor: Actor, drive: SupervisedDrive) -> bool:
+    """Edit or delete: only the person who entered the drive, while they may still enter drives for the learner."""
+    return (actor.user_id is not None and drive.entered_by_user_id == actor.user_id
+            and may_enter_drives(session, actor, drive.student_id))
+
+
+def may_confirm_drive(session: Session, actor: Actor, drive: SupervisedDrive) -> bool:
+    """Only the linked parent named as the supervisor, from their own account, while the link is active."""
+    return (actor.is_parent and actor.parent_id is not None and drive.supervisor_parent_id == actor.parent_id
+            and parent_link(session, actor, drive.student_id) is not None)
+
+
+def require_audit_reader(actor: Actor) -> None:
+    """The audit trail (and verifying every chain) is for the administrator."""
+    require_signed_in(actor)
+    if not actor.sees_everything:
+        raise Forbidden("The audit log is visible to the administrator only.")
+
+
+# ─────────────────────────────────────────────────────────────────────────────
 # Audit log: admin, read only (no function here or anywhere updates or deletes it)
 # ─────────────────────────────────────────────────────────────────────────────
 
@@ -532,7 +572,7 @@ __all__ = [
     "get_instructor_record", "get_lesson", "get_payment", "get_private_note", "get_student_record",
     "list_bookings", "list_bridge_forms", "list_competencies", "list_lessons", "list_payments",
     "learner_scope", "list_private_notes", "list_students", "may_book_for_student", "may_change_booking",
-    "may_read_booking",
+    "may_read_booking", "may_change_drive", "may_confirm_drive", "may_enter_drives", "require_audit_reader",
     "parent_link", "read_audit_log",
     "require_admin", "require_may_book", "require_signed_in", "require_student",
 ]
