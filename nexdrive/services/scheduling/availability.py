@@ -32,6 +32,9 @@ UTC = timezone.utc
 SLOT_STEP_MINUTES = 30
 # Statuses that count towards the instructor's lessons for the day.
 DAY_COUNT_STATUSES = ("held", "confirmed", "in_progress", "completed")
+# A booking blocks at most this long (CHECK ck_bookings_blocks_within_a_day, migration 0012), so a query for
+# bookings overlapping [lo, hi) may also ask start_time > lo - MAX_BLOCK and read only the rows near the range.
+MAX_BLOCK = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -322,9 +325,9 @@ def load_calendars(session: Session, instructor_ids: list[uuid.UUID] | None, fir
     lo, hi = _local_day_bounds(first - timedelta(days=1), last + timedelta(days=1))
     for r in session.execute(sa.text(
             "SELECT id, instructor_id, start_time, blocked_until, scheduled_date, status FROM bookings "
-            "WHERE instructor_id = ANY(:ids) AND start_time < :hi AND blocked_until > :lo "
+            "WHERE instructor_id = ANY(:ids) AND start_time < :hi AND start_time > :lo_start AND blocked_until > :lo "
             "AND (status IN ('confirmed','in_progress','completed') OR (status = 'held' AND hold_expires_at > now()))"),
-            {"ids": ids, "lo": lo, "hi": hi}):
+            {"ids": ids, "lo": lo, "hi": hi, "lo_start": lo - MAX_BLOCK}):
         cal = cals[r.instructor_id]
         if r.status in ("held", "confirmed", "in_progress"):
             cal.busy.append(Busy(r.start_time, r.blocked_until, r.id))
