@@ -134,8 +134,30 @@ def _minutes(t: time) -> int:
     return t.hour * 60 + t.minute
 
 
-def windows_for_day(cal: InstructorCalendar, d: date, holidays: frozenset[date]) -> list[tuple[int, int]]:
-    """Working windows of one day as (start, end) minutes after local midnight (1440 = midnight)."""
+def _plain_offset(d: date) -> timedelta | None:
+    """The day's UTC offset when it holds for the whole day (no daylight-saving change), else None.
+
+    On such a day every wall-clock time exists exactly once, so ``wall_to_instant(d, t)`` is simply
+    ``d t - offset``: one zoneinfo lookup per day instead of two per grid point.
+    """
+    start = datetime.combine(d, time(0), tzinfo=BUSINESS_TZ).utcoffset()
+    end = datetime.combine(d + timedelta(days=1), time(0), tzinfo=BUSINESS_TZ).utcoffset()
+    noon = datetime.combine(d, time(12), tzinfo=BUSINESS_TZ).utcoffset()
+    return start if start == end == noon else None
+
+
+def _overrides_by_day(cal: InstructorCalendar) -> dict[date, list[Override]]:
+    by_day: dict[date, list[Override]] = defaultdict(list)
+    for o in cal.overrides:
+        by_day[o.day].append(o)
+    return by_day
+
+
+def windows_for_day(cal: InstructorCalendar, d: date, holidays: frozenset[date],
+                    todays: list[Override] | None = None) -> list[tuple[int, int]]:
+    """Working windows of one day as (start, end) minutes after local midnight (1440 = midnight).
+
+    ``todays``: that day's overrides when the caller has grouped them already."""
     windows: list[tuple[int, int]] = []
     is_holiday = d in holidays
     if not is_holiday:
@@ -147,7 +169,8 @@ def windows_for_day(cal: InstructorCalendar, d: date, holidays: frozenset[date])
             if r.effective_until and d > r.effective_until:
                 continue
             windows.append((_minutes(r.start), _minutes(r.end) or 1440))
-    todays = [o for o in cal.overrides if o.day == d]
+    if todays is None:
+        todays = [o for o in cal.overrides if o.day == d]
     for o in todays:
         if o.kind == "blocked":
             if o.start is None:
@@ -200,6 +223,20 @@ class _BusyIndex:
         return i > 0 and self.max_end[i - 1] > start
 
 
+def could_be_free(cal: InstructorCalendar, start: datetime, duration: timedelta,
+                  ignore_booking_id: uuid.UUID | None = None) -> bool:
+    """A cheap first test (no grid): False when the instructor certainly can't take a lesson at ``start``:
+    inactive, the day's lessons full, or a booking in the way."""
+    if not cal.active:
+        return False
+    day = start.astimezone(BUSINESS_TZ).date()
+    if len(cal.booked_on.get(day, set()) - {ignore_booking_id}) >= cal.max_lessons_per_day:
+        return False
+    end = start + duration
+    return not any(b.start < end and start < b.blocked_until and (b.booking_id is None or b.booking_id !=
+                                                                 ignore_booking_id) for b in cal.busy)
+
+
 def compute_slots(cal: InstructorCalendar, rules: SlotRules, date_from: date, date_to: date,
                   *, ignore_booking_id: uuid.UUID | None = None) -> list[Slot]:
     """Every bookable start for one instructor between two local dates (inclusive)."""
@@ -213,6 +250,8 @@ def compute_slots(cal: InstructorCalendar, rules: SlotRules, date_from: date, da
     if cal.accreditation_expiry is not None:
         last = min(last, cal.accreditation_expiry)
     slots: list[Slot] = []
+    overrides = _overrides_by_day(cal)
+    step = timedelta(minutes=rules.step_minutes)
     d = first
     while d <= last:
         day = d
@@ -222,9 +261,24 @@ def compute_slots(cal: InstructorCalendar, rules: SlotRules, date_from: date, da
         already = len(cal.booked_on.get(day, set()) - {ignore_booking_id})
         if already >= cal.max_lessons_per_day:
             continue
-        blocks = _blocked_instants(cal, day)
-        for w_start, w_end in windows_for_day(cal, day, rules.holidays):
+        todays = overrides.get(day, [])
+        windows = windows_for_day(cal, day, rules.holidays, todays)
+        if not windows:
+            continue
+        blocks = _blocked_instants(cal, day, todays)
+        offset = _plain_offset(day)
+        for w_start, w_end in windows:
             end_limit = _window_end_instant(day, time(w_end // 60, w_end % 60) if w_end < 1440 else time(0))
+            if offset is not None:  # an ordinary day: the grid in UTC directly, every time exists once
+                start = datetime.combine(day, time(0), tzinfo=UTC) - offset + timedelta(minutes=w_start)
+                for _ in range(w_start, w_end, rules.step_minutes):
+                    end = start + duration
+                    if (end <= end_limit and start >= rules.earliest_start
+                            and not busy.overlaps(start, start + blocked)
+                            and not any(start < b_end and b_start < end for b_start, b_end in blocks)):
+                        slots.append(Slot(cal.instructor_id, start, end))
+                    start += step
+                continue
             seen: set[datetime] = set()
             m = w_start
             while m < w_end:
@@ -255,12 +309,15 @@ def _wall_start_instant(d: date, minute: int) -> datetime:
     return instant
 
 
-def _blocked_instants(cal: InstructorCalendar, d: date) -> list[tuple[datetime, datetime]]:
+def _blocked_instants(cal: InstructorCalendar, d: date, todays: list[Override] | None = None
+                      ) -> list[tuple[datetime, datetime]]:
     """Part-day blocks of one day as real-time ranges, from the first occurrence of the start to the last
     of the end, so a repeated wall-clock hour is blocked both times; extra hours still win over blocks."""
-    if any(o.day == d and o.start is None and o.kind == "available" for o in cal.overrides):
+    if todays is None:
+        todays = [o for o in cal.overrides if o.day == d]
+    if any(o.start is None and o.kind == "available" for o in todays):
         return []  # extra hours for the whole day open it all, part-day blocks included
-    todays = [o for o in cal.overrides if o.day == d and o.start is not None]
+    todays = [o for o in todays if o.start is not None]
     pieces: list[tuple[int, int]] = []
     for o in todays:
         if o.kind == "blocked":
