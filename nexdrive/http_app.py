@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -46,6 +47,9 @@ def build_api() -> FastAPI:
     for module in (health, accounts, booking, invoices, payments, inbox, preferences,
                    stripe_webhook, twilio_webhooks):
         api.include_router(module.router, prefix="/api/v1")
+    # Innermost: gzip bodies over 1 KB for clients that accept it (availability JSON shrinks ~25x; in
+    # production this app wraps the pages' assets too). Bodies already encoded and event streams pass as is.
+    api.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     # Outermost last: security headers on every response, then the input guard and catch-all for /api/.
     api.add_middleware(EdgeGuard)
     # Only our own site (and CORS_ORIGINS) may read responses with credentials; Reflex adds the same

@@ -196,14 +196,24 @@ def availability_by_day(session: Session, *, service_ref: uuid.UUID | str, date_
     service = _service(session, service_ref)
     slots = find_slots(session, service=service, date_from=date_from, date_to=date_to,
                        instructor_id=instructor_id, ignore_booking_id=ignore_booking_id)
-    days: dict[str, dict] = {}
+    # Each day once (its date and label), each time once (several free instructors share it); a label is
+    # formatted once per time, not once per instructor free then.
+    days: dict[date, dict] = {}
+    last_start, times = None, None
     for slot in slots:
-        view = slot_view(slot)
-        day = days.setdefault(view["date"], {"date": view["date"], "label": au_date(slot.start), "times": []})
-        if day["times"] and day["times"][-1]["start"] == view["start"]:
-            day["times"][-1]["instructor_ids"].append(view["instructor_id"])  # several instructors free
+        if slot.start == last_start:
+            times[-1]["instructor_ids"].append(str(slot.instructor_id))
             continue
-        day["times"].append({**view, "available": True, "instructor_ids": [view["instructor_id"]]})
+        last_start = slot.start
+        local, local_end = slot.local_start, slot.local_end
+        day = days.get(local.date())
+        if day is None:
+            day = days[local.date()] = {"date": local.date().isoformat(), "label": au_date(slot.start), "times": []}
+        times = day["times"]
+        times.append({"start": local.strftime("%H:%M"), "end": local_end.strftime("%H:%M"),
+                      "start_at": slot.start.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                      "label": au_time(slot.start), "available": True,
+                      "instructor_ids": [str(slot.instructor_id)]})
     return {"service_id": str(service.id), "timezone": "Australia/Sydney",
             "date_from": date_from.isoformat(), "date_to": date_to.isoformat(), "slots": list(days.values())}
 
