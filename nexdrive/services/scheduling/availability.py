@@ -17,6 +17,7 @@ applies, so what we offer is exactly what ``reserve_slot`` can take.
 from __future__ import annotations
 
 import bisect
+import functools
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -134,6 +135,7 @@ def _minutes(t: time) -> int:
     return t.hour * 60 + t.minute
 
 
+@functools.lru_cache(maxsize=4096)
 def _plain_offset(d: date) -> timedelta | None:
     """The day's UTC offset when it holds for the whole day (no daylight-saving change), else None.
 
@@ -265,12 +267,13 @@ def compute_slots(cal: InstructorCalendar, rules: SlotRules, date_from: date, da
         windows = windows_for_day(cal, day, rules.holidays, todays)
         if not windows:
             continue
-        blocks = _blocked_instants(cal, day, todays)
         offset = _plain_offset(day)
+        midnight = None if offset is None else datetime.combine(day, time(0), tzinfo=UTC) - offset
+        blocks = _blocked_instants(cal, day, todays, midnight)
         for w_start, w_end in windows:
-            end_limit = _window_end_instant(day, time(w_end // 60, w_end % 60) if w_end < 1440 else time(0))
-            if offset is not None:  # an ordinary day: the grid in UTC directly, every time exists once
-                start = datetime.combine(day, time(0), tzinfo=UTC) - offset + timedelta(minutes=w_start)
+            if midnight is not None:  # an ordinary day: the grid in UTC directly, every time exists once
+                end_limit = midnight + timedelta(minutes=w_end)
+                start = midnight + timedelta(minutes=w_start)
                 for _ in range(w_start, w_end, rules.step_minutes):
                     end = start + duration
                     if (end <= end_limit and start >= rules.earliest_start
@@ -279,6 +282,7 @@ def compute_slots(cal: InstructorCalendar, rules: SlotRules, date_from: date, da
                         slots.append(Slot(cal.instructor_id, start, end))
                     start += step
                 continue
+            end_limit = _window_end_instant(day, time(w_end // 60, w_end % 60) if w_end < 1440 else time(0))
             seen: set[datetime] = set()
             m = w_start
             while m < w_end:
@@ -309,10 +313,12 @@ def _wall_start_instant(d: date, minute: int) -> datetime:
     return instant
 
 
-def _blocked_instants(cal: InstructorCalendar, d: date, todays: list[Override] | None = None
-                      ) -> list[tuple[datetime, datetime]]:
+def _blocked_instants(cal: InstructorCalendar, d: date, todays: list[Override] | None = None,
+                      midnight: datetime | None = None) -> list[tuple[datetime, datetime]]:
     """Part-day blocks of one day as real-time ranges, from the first occurrence of the start to the last
-    of the end, so a repeated wall-clock hour is blocked both times; extra hours still win over blocks."""
+    of the end, so a repeated wall-clock hour is blocked both times; extra hours still win over blocks.
+
+    ``midnight``: the day's start in UTC when its offset holds all day (see ``_plain_offset``)."""
     if todays is None:
         todays = [o for o in cal.overrides if o.day == d]
     if any(o.start is None and o.kind == "available" for o in todays):
@@ -326,6 +332,8 @@ def _blocked_instants(cal: InstructorCalendar, d: date, todays: list[Override] |
         if o.kind == "available":
             for cut in [(_minutes(o.start), _minutes(o.end) or 1440)]:
                 pieces = _subtract(pieces, cut)
+    if midnight is not None:
+        return [(midnight + timedelta(minutes=a), midnight + timedelta(minutes=b)) for a, b in _merge(pieces)]
     return [(_wall_start_instant(d, a),
              _window_end_instant(d, time(b // 60, b % 60) if b < 1440 else time(0))) for a, b in _merge(pieces)]
 
