@@ -75,7 +75,11 @@ def database_url() -> str:
 
 
 def make_engine(url: str, **kwargs) -> Engine:
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping: it costs a round trip on every session_scope. A connection the server dropped fails
+    # that one request, and SQLAlchemy then discards the whole pool (a disconnect invalidates it), so
+    # the next request reconnects; pool_recycle retires connections before idle timeouts elsewhere bite.
+    kwargs.setdefault("pool_pre_ping", False)
+    kwargs.setdefault("pool_recycle", 1800)
     if kwargs.get("poolclass") is None:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -13,6 +14,7 @@ from nexdrive.settings import get_settings
 from webhooks.stripe import router as stripe_webhook
 from webhooks.twilio import router as twilio_webhooks
 from nexdrive.api.edge import EdgeGuard, SecurityHeaders
+from nexdrive.api.static_delivery import StaticDelivery
 from nexdrive.api.envelope import error_envelope
 
 
@@ -46,6 +48,11 @@ def build_api() -> FastAPI:
     for module in (health, accounts, booking, invoices, payments, inbox, preferences, logbook,
                    stripe_webhook, twilio_webhooks):
         api.include_router(module.router, prefix="/api/v1")
+    # Innermost: gzip bodies over 1 KB for clients that accept it (availability JSON shrinks ~25x; in
+    # production this app wraps the pages' assets too). Bodies already encoded and event streams pass as is.
+    api.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
+    # The production build's pages without a trailing-slash redirect; hashed assets cached for a year.
+    api.add_middleware(StaticDelivery)
     # Outermost last: security headers on every response, then the input guard and catch-all for /api/.
     api.add_middleware(EdgeGuard)
     # Only our own site (and CORS_ORIGINS) may read responses with credentials; Reflex adds the same

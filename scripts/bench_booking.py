@@ -1,24 +1,38 @@
 #!/usr/bin/env python3
-"""Booking benchmark: availability time and reservation throughput on a realistic calendar.
+"""Booking benchmark: availability and reservations, in-process and over HTTP, on realistic calendars.
 
-    .venv/bin/python scripts/bench_booking.py          # or: python3 manage.py bench-booking
-    .venv/bin/python scripts/bench_booking.py --clients 16 --seconds 10 --reps 30
+    python3 manage.py bench-booking                       # everything (about 10-15 minutes on 2 cores)
+    python3 manage.py bench-booking --phases demo,s10 --reps 200 --samples 200 --no-http
 
 Starts its own embedded PostgreSQL in a temporary directory, migrates a fresh
-database, loads the reference data, and builds a school of 10 instructors
-working Monday-Saturday 07:30-18:00 for the next 8 weeks: a 12:00-12:30 lunch
-block on some days, a day off most weeks, about two thirds of the lesson time
-already booked, and a few live holds. Then it measures:
+database, loads the reference data, and measures three calendars:
 
-* availability: ``booking.availability_by_day`` (what the REST API and the
-  booking widget call) for 1 instructor and for all 10 over 56 days — p50, p95,
-  max of ``--reps`` runs, each in a fresh session as a request would be;
-* reservations: first one client alone (the cost of a booking without
-  queueing), then ``--clients`` threads, each a visitor doing book_lesson (hold)
-  then confirm_booking in two transactions, as the widget does, on random
-  offered times for ``--seconds`` seconds — completed bookings per second,
-  conflicts (someone else got there first: SlotUnavailable), p50/p95 latency;
-  afterwards ``booking.overlapping_pairs`` must be 0 for every instructor.
+* ``demo`` — the demo school exactly as ``manage.py serve --demo`` loads it
+  (its real instructor, hours and lessons): availability of a 60-minute lesson
+  for 8 weeks, and reserve + confirm by one client;
+* ``s10`` — a synthetic school of 10 instructors working Monday-Saturday
+  07:30-18:00 for the next 8 weeks (lunch blocks, days off, about two thirds of
+  the time already booked, a few live holds) with ``--history`` past lessons
+  (default 100,000; ten years of them) behind it: availability for 1 and for
+  all 10 instructors, reserve + confirm by one client, ``--clients-one`` clients
+  on one instructor, and ``--clients-many`` clients booking "any instructor";
+* ``s50`` — the same school grown to 50 instructors (the past lessons stay):
+  availability for all 50.
+
+Availability is timed ``--reps`` times (default 200) per case, each in a fresh
+session as a request would be; in-process through ``booking.availability_by_day``
+(what the REST API and the widget call) and, unless ``--no-http``, through
+``GET /api/v1/booking/availability`` served by uvicorn in a separate process
+(one worker, as in production), with the body's size on the wire and
+uncompressed. Reservations are made as the widget does: a hold
+(``book_lesson`` / ``POST /booking/reserve``) then a confirmation in a second
+transaction, on random offered times, until at least ``--samples`` attempts
+(default 200) are timed; when the free times run out the benchmark's own
+bookings are cancelled and another round starts (rounds are timed, the resets
+are not). Every attempt is counted: booked, conflict (someone else got there
+first, or the daily limit filled), hold expired, error. p50/p95 are over
+successful bookings (and over all reserve attempts). After every round
+``booking.overlapping_pairs`` must be 0 for every instructor.
 
 A benchmark prints figures; it does not pass or fail (except that it says so
 loudly if it ever finds overlapping bookings). Everything it creates is deleted
@@ -27,9 +41,12 @@ when it finishes.
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
 import random
 import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -41,6 +58,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from nexdrive import db as nxdb  # noqa: E402
@@ -54,12 +72,12 @@ from nexdrive.formats import BUSINESS_TZ  # noqa: E402
 from nexdrive.services.scheduling.holidays import is_act_public_holiday  # noqa: E402
 
 UTC = timezone.utc
-INSTRUCTORS = 10
 DAYS = 56
 DAY_START, DAY_END = time(7, 30), time(18, 0)
 LESSON_MIX = [(60, 0.6), (90, 0.25), (120, 0.15)]  # what is already booked
 BOOKED_SHARE = 0.55  # chance of booking each free half-hour: ~65% of working time ends up in lessons
 FIRST_NAMES = ["Ava", "Ben", "Chloe", "Dev", "Ella", "Finn", "Grace", "Hugo", "Isla", "Jack", "Kai", "Lily"]
+BENCH_EMAIL = "@bench.invalid"
 
 
 def pct(values: list[float], p: float) -> float:
@@ -69,16 +87,18 @@ def pct(values: list[float], p: float) -> float:
 
 
 def summary_ms(values: list[float]) -> str:
+    if not values:
+        return "n/a"
     ms = [v * 1000 for v in values]
-    return f"p50 {pct(ms, 50):7.1f} ms   p95 {pct(ms, 95):7.1f} ms   max {max(ms):7.1f} ms"
+    return f"p50 {pct(ms, 50):7.1f} ms   p95 {pct(ms, 95):7.1f} ms   max {max(ms):7.1f} ms   (n={len(ms)})"
 
 
 # ─────────────────────────────────────────────────────────────────────────────
-# A realistic school
+# Calendars
 # ─────────────────────────────────────────────────────────────────────────────
 
-def build_school(engine, rng: random.Random, first: date) -> dict:
-    """10 instructors, their hours, days off, lunch blocks and ~2/3 of their time booked (bulk SQL)."""
+def build_school(engine, rng: random.Random, first: date, count: int) -> dict:
+    """``count`` instructors, their hours, days off, lunch blocks and ~2/3 of their time booked (bulk SQL)."""
     days = [first + timedelta(days=i) for i in range(DAYS)]
     with nxdb.session_scope(engine) as s:
         s.execute(sa.text("UPDATE business_settings SET booking_horizon_days = :h, min_booking_notice_hours = 24 "
@@ -88,13 +108,13 @@ def build_school(engine, rng: random.Random, first: date) -> dict:
                     for m, _ in LESSON_MIX}
         bench_service = s.execute(sa.text("SELECT id FROM services WHERE slug = 'standard-60'")).scalar()
         instructors = []
-        for n in range(INSTRUCTORS):
+        for n in range(count):
             email = f"instructor{n}-{uuid.uuid4().hex[:6]}@bench.invalid"
             user = User(email=email, role="instructor")
             s.add(user)
             s.flush()
             profile = Profile(user_id=user.id, first_name=FIRST_NAMES[n % len(FIRST_NAMES)], last_name=f"Bench{n}",
-                              email=email, phone=f"+614000000{n:02d}", role="instructor")
+                              email=email, phone=f"+6140000{n:04d}", role="instructor")
             s.add(profile)
             s.flush()
             inst = Instructor(user_id=user.id, profile_id=profile.id, adi_number=f"ADI{n:05d}",
@@ -152,21 +172,98 @@ def build_school(engine, rng: random.Random, first: date) -> dict:
             "duration_minutes, buffer_minutes, status, hold_expires_at, amount_cents, booked_via, payment_status) "
             "VALUES (:id, :i, :svc, :d, :s, :e, :m, 15, :status, :exp, 8500, 'phone', 'unpaid')"), rows)
         s.execute(sa.text("ANALYZE"))
-        working = sum(
-            (630 - (30 if any(o["d"] == day and o["i"] == iid and o["s"] for o in overrides) else 0))
-            for iid in instructors for day in days
-            if day.isoweekday() != 7 and not is_act_public_holiday(day)
-            and not any(o["d"] == day and o["i"] == iid and o["s"] is None for o in overrides))
+        lunches = {(o["i"], o["d"]) for o in overrides if o["s"] is not None}
+        days_off = {(o["i"], o["d"]) for o in overrides if o["s"] is None}
+        working = sum(630 - (30 if (iid, day) in lunches else 0)
+                      for iid in instructors for day in days
+                      if day.isoweekday() != 7 and not is_act_public_holiday(day) and (iid, day) not in days_off)
     return {"occupancy": sum(r["m"] for r in rows) / working, "instructors": instructors,
             "service": bench_service, "bookings": len(rows),
             "holds": sum(r["status"] == "held" for r in rows), "overrides": len(overrides), "days": days}
+
+
+def add_history(engine, instructors: list, count: int, before: date) -> None:
+    """``count`` completed lessons in the past, shared by these instructors, about ten years of them (bulk SQL)."""
+    if count <= 0:
+        return
+    with nxdb.session_scope(engine) as s:
+        svc = s.execute(sa.text("SELECT id FROM services WHERE slug = 'standard-60'")).scalar()
+        per = max(1, count // len(instructors))
+        gap_minutes = max(60 + 15, int(10 * 365 * 24 * 60 / per))  # spread each one's lessons over ten years
+        t0 = datetime.combine(before - timedelta(days=3), time(9), tzinfo=BUSINESS_TZ).astimezone(UTC)
+        s.execute(sa.text("""
+            INSERT INTO bookings (id, instructor_id, service_id, scheduled_date, start_time, end_time,
+                                  duration_minutes, buffer_minutes, status, amount_cents, booked_via, payment_status)
+            SELECT gen_random_uuid(), (:ids)[1 + g % :n], :svc, (t AT TIME ZONE 'Australia/Sydney')::date,
+                   t, t + interval '60 minutes', 60, 15, 'completed', 8500, 'phone', 'paid'
+            FROM generate_series(0, :count - 1) AS g,
+                 LATERAL (SELECT :t0 - make_interval(mins => (g / :n) * :gap) AS t) AS x
+        """), {"ids": list(instructors), "n": len(instructors), "svc": svc, "count": count, "t0": t0,
+               "gap": gap_minutes})
+        s.execute(sa.text("ANALYZE bookings"))
+
+
+def set_active(engine, instructors: list) -> None:
+    """Only these instructors take bookings (the others are made inactive)."""
+    with nxdb.session_scope(engine) as s:
+        s.execute(sa.text("UPDATE instructors SET status = CASE WHEN id = ANY(:ids) THEN 'active' "
+                          "ELSE 'inactive' END"), {"ids": list(instructors)})
+
+
+def cancel_bench_bookings(engine) -> int:
+    """Free the times the benchmark's clients took, for another round."""
+    with nxdb.session_scope(engine) as s:
+        return s.execute(sa.text(
+            "UPDATE bookings SET status = 'cancelled', hold_expires_at = NULL, cancelled_at = now() "
+            "WHERE status IN ('held', 'confirmed') AND booker_email LIKE :e"), {"e": "%" + BENCH_EMAIL}).rowcount
+
+
+def overlaps(engine) -> int:
+    with nxdb.session_scope(engine) as s:
+        ids = s.execute(sa.text("SELECT id FROM instructors")).scalars().all()
+        return sum(booking.overlapping_pairs(s, iid) for iid in ids)
+
+
+# ─────────────────────────────────────────────────────────────────────────────
+# The API in its own process
+# ─────────────────────────────────────────────────────────────────────────────
+
+class ApiServer:
+    """uvicorn serving the app's HTTP API (one worker) in a separate process, on the benchmark's database."""
+
+    def __init__(self, url: str, data_dir: Path):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "DATABASE_URL": url, "NEXDRIVE_DATA_DIR": str(data_dir),
+               "NEXDRIVE_RATE_LIMITS": "reserve=off,confirm=off"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "nexdrive.http_app:build_api", "--factory", "--host", "127.0.0.1",
+             "--port", str(self.port), "--log-level", "warning", "--no-access-log"], cwd=str(ROOT), env=env)
+        for _ in range(300):
+            try:
+                if httpx.get(self.base + "/api/v1/health", timeout=1).status_code < 500:
+                    return
+            except httpx.HTTPError:
+                pass
+            clock.sleep(0.1)
+        raise RuntimeError("the API server did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
 
 
 # ─────────────────────────────────────────────────────────────────────────────
 # Measurements
 # ─────────────────────────────────────────────────────────────────────────────
 
-def time_availability(engine, service_id, first: date, last: date, instructor_id, reps: int) -> tuple[list[float], int]:
+def time_availability(engine, service_id, first: date, last: date, instructor_id, reps: int
+                      ) -> tuple[list[float], int]:
     timings, n = [], 0
     for _ in range(reps):
         t0 = clock.perf_counter()
@@ -178,178 +275,306 @@ def time_availability(engine, service_id, first: date, last: date, instructor_id
     return timings, n
 
 
-def run_clients(engine, service_id, first: date, last: date, clients: int, seconds: float, seed_: int) -> dict:
-    with nxdb.session_scope(engine) as s:
-        svc = s.get(Service, service_id)
-        pool = [sl.start for sl in booking.find_slots(s, service=svc, date_from=first, date_to=last)]
-    # One entry per free instructor at each time; the widget books "any instructor". Clients share what
-    # they learn (a booked time loses an entry, a refused one is dropped), as fresh availability would.
-    pool.sort()
-    lock = threading.Lock()
-    stats = {"booked": 0, "conflicts": 0, "expired": 0, "errors": 0, "reserve": [], "confirm": [], "total": []}
-    counter = iter(range(10**9))
-    deadline = clock.monotonic() + seconds
-    barrier = threading.Barrier(clients)
-
-    def client(k: int) -> None:
-        rng = random.Random(seed_ * 1000 + k)
-        barrier.wait()
-        while clock.monotonic() < deadline:
-            with lock:
-                if not pool:
-                    break
-                n = next(counter)
-                start = rng.choice(pool)
+def http_availability(base: str, service_id, first: date, last: date, reps: int) -> dict:
+    """GET /booking/availability as a browser would (gzip accepted): timings, failures, body sizes."""
+    params = {"service_id": str(service_id), "date_from": first.isoformat(), "date_to": last.isoformat()}
+    timings, failures, wire, raw = [], 0, 0, 0
+    with httpx.Client(base_url=base, timeout=30, headers={"Accept-Encoding": "gzip"}) as client:
+        client.get("/api/v1/booking/availability", params=params)  # warm
+        for _ in range(reps):
             t0 = clock.perf_counter()
-            try:
-                with nxdb.session_scope(engine) as s:
-                    r = booking.book_lesson(
-                        s, VISITOR, service_id=service_id, start_time=start,
-                        name=f"{FIRST_NAMES[n % len(FIRST_NAMES)]} Bench{n}", phone=f"04{n % 10**8:08d}",
-                        email=f"client{n}@bench.invalid", pickup_address=f"{n % 200 + 1} Bench St",
-                        suburb="Belconnen")
-                    bid, token = r.booking.id, r.manage_token
-                t1 = clock.perf_counter()
-                with nxdb.session_scope(engine) as s:
-                    booking.confirm_booking(s, VISITOR, bid, manage_token=token)
-                t2 = clock.perf_counter()
-                with lock:
-                    if start in pool:
-                        pool.remove(start)
-                    stats["booked"] += 1
-                    stats["reserve"].append(t1 - t0)
-                    stats["confirm"].append(t2 - t1)
-                    stats["total"].append(t2 - t0)
-            except SlotUnavailable:
-                with lock:
-                    pool[:] = [p for p in pool if p != start]
-                    stats["conflicts"] += 1
-                    stats["reserve"].append(clock.perf_counter() - t0)
-            except HoldExpired:
-                with lock:
-                    stats["expired"] += 1
-            except Exception as exc:  # report, keep going
-                with lock:
-                    stats["errors"] += 1
-                    if stats["errors"] <= 3:
-                        print(f"  ! client error: {exc.__class__.__name__}: {exc}", flush=True)
+            r = client.get("/api/v1/booking/availability", params=params)
+            body = r.content
+            timings.append(clock.perf_counter() - t0)
+            if r.status_code != 200:
+                failures += 1
+                continue
+            wire, raw = r.num_bytes_downloaded, len(body)
+    return {"timings": timings, "failures": failures, "wire": wire, "raw": raw,
+            "gzip_would_be": len(gzip.compress(body, 6))}
 
-    threads = [threading.Thread(target=client, args=(k,), daemon=True) for k in range(clients)]
-    t0 = clock.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    stats["elapsed"] = clock.monotonic() - t0
-    stats["pool"] = len(set(pool))
+
+def free_pool(engine, service_id, first: date, last: date, instructor_id=None) -> list[tuple[datetime, uuid.UUID]]:
+    with nxdb.session_scope(engine) as s:
+        return sorted((sl.start, sl.instructor_id) for sl in booking.find_slots(
+            s, service=s.get(Service, service_id), date_from=first, date_to=last, instructor_id=instructor_id))
+
+
+class InProcess:
+    """book_lesson then confirm_booking, each in its own transaction, as the widget does."""
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    def book(self, _k, service_id, start: datetime, instructor_id, n: int) -> str:
+        try:
+            with nxdb.session_scope(self.engine) as s:
+                r = booking.book_lesson(
+                    s, VISITOR, service_id=service_id, start_time=start, instructor_id=instructor_id,
+                    name=f"{FIRST_NAMES[n % len(FIRST_NAMES)]} Bench{n}", phone=f"04{n % 10**8:08d}",
+                    email=f"client{n}{BENCH_EMAIL}", pickup_address=f"{n % 200 + 1} Bench St", suburb="Belconnen")
+                bid, token = r.booking.id, r.manage_token
+            with nxdb.session_scope(self.engine) as s:
+                booking.confirm_booking(s, VISITOR, bid, manage_token=token)
+            return "booked"
+        except SlotUnavailable:
+            return "conflict"
+        except HoldExpired:
+            return "expired"
+
+
+class OverHttp:
+    """POST /booking/reserve then POST /booking/confirm, one HTTP client (keep-alive) per benchmark client."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.clients: dict[int, httpx.Client] = {}
+
+    def book(self, k, service_id, start: datetime, instructor_id, n: int) -> str:
+        client = self.clients.get(k)
+        if client is None:
+            client = self.clients[k] = httpx.Client(base_url=self.base, timeout=60)
+        local = start.astimezone(BUSINESS_TZ)
+        body = {"service_id": str(service_id), "date": local.date().isoformat(), "start_time": local.strftime("%H:%M"),
+                "contact": {"name": f"{FIRST_NAMES[n % len(FIRST_NAMES)]} Bench{n}", "phone": f"04{n % 10**8:08d}",
+                            "email": f"client{n}{BENCH_EMAIL}"},
+                "pickup_address": f"{n % 200 + 1} Bench St", "suburb": "Belconnen"}
+        if instructor_id is not None:
+            body["instructor_id"] = str(instructor_id)
+        r = client.post("/api/v1/booking/reserve", json=body)
+        if r.status_code == 409:
+            return "conflict"
+        if r.status_code != 201:
+            raise RuntimeError(f"reserve: HTTP {r.status_code} {r.text[:200]}")
+        data = r.json()["data"]
+        r = client.post("/api/v1/booking/confirm", json={"reservation_id": data["reservation_id"],
+                                                         "manage_token": data["manage_token"]})
+        if r.status_code == 409:
+            return "expired"
+        if r.status_code != 200:
+            raise RuntimeError(f"confirm: HTTP {r.status_code} {r.text[:200]}")
+        return "booked"
+
+    def close(self) -> None:
+        for c in self.clients.values():
+            c.close()
+
+
+def run_clients(engine, way, service_id, first: date, last: date, clients: int, samples: int, seed_: int,
+                *, instructor_id=None, any_instructor: bool = True, max_seconds: float = 120.0) -> dict:
+    """``clients`` threads booking random offered times until ``samples`` attempts are timed (in rounds)."""
+    stats = {"booked": 0, "conflicts": 0, "expired": 0, "errors": 0, "reserve": [], "total": [], "elapsed": 0.0,
+             "rounds": 0, "overlaps": 0}
+    counter = iter(range(10**9))
+    lock = threading.Lock()
+    began = clock.monotonic()
+    while stats["booked"] + stats["conflicts"] + stats["expired"] + stats["errors"] < samples:
+        if clock.monotonic() - began > max_seconds:
+            break
+        pool = free_pool(engine, service_id, first, last, instructor_id)
+        if not pool:
+            if stats["rounds"] and cancel_bench_bookings(engine):
+                continue
+            break
+        stats["rounds"] += 1
+        barrier = threading.Barrier(clients)
+        attempts_left = [samples - (stats["booked"] + stats["conflicts"] + stats["expired"] + stats["errors"])]
+
+        def client(k: int, pool: list, barrier: threading.Barrier, attempts_left: list) -> None:
+            rng = random.Random(seed_ * 1000 + k + 7919 * stats["rounds"])
+            barrier.wait()
+            while True:
+                with lock:
+                    if not pool or attempts_left[0] <= 0:
+                        return
+                    attempts_left[0] -= 1
+                    n = next(counter)
+                    start, iid = rng.choice(pool)
+                t0 = clock.perf_counter()
+                try:
+                    outcome = way.book(k, service_id, start, None if any_instructor else iid, n)
+                except Exception as exc:  # report, keep going
+                    outcome = "error"
+                    if stats["errors"] < 3:
+                        print(f"  ! client error: {exc.__class__.__name__}: {exc}", flush=True)
+                took = clock.perf_counter() - t0
+                with lock:
+                    if outcome == "booked":
+                        stats["booked"] += 1
+                        stats["total"].append(took)
+                        for i, (st, _) in enumerate(pool):
+                            if st == start:
+                                del pool[i]
+                                break
+                    elif outcome == "conflict":
+                        stats["conflicts"] += 1
+                        pool[:] = [p for p in pool if p[0] != start]
+                    elif outcome == "expired":
+                        stats["expired"] += 1
+                    else:
+                        stats["errors"] += 1
+                    stats["reserve"].append(took)
+
+        threads = [threading.Thread(target=client, args=(k, pool, barrier, attempts_left), daemon=True)
+                   for k in range(clients)]
+        t0 = clock.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        stats["elapsed"] += clock.monotonic() - t0
+        stats["overlaps"] += overlaps(engine)
+        cancel_bench_bookings(engine)
     return stats
+
+
+def clients_line(res: dict) -> str:
+    attempts = res["booked"] + res["conflicts"] + res["expired"] + res["errors"]
+    rate = res["booked"] / res["elapsed"] if res["elapsed"] else 0.0
+    return (f"{rate:6.1f} bookings/s   {res['booked']} booked, {res['conflicts']} conflicts, {res['expired']} "
+            f"expired, {res['errors']} errors of {attempts} attempts in {res['elapsed']:.1f} s "
+            f"({res['rounds']} rounds); overlaps {res['overlaps']}")
 
 
 # ─────────────────────────────────────────────────────────────────────────────
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--reps", type=int, default=30, help="availability runs per case (default 30)")
-    ap.add_argument("--clients", type=int, default=16, help="concurrent booking clients (default 16)")
-    ap.add_argument("--seconds", type=float, default=10.0, help="how long the clients book (default 10)")
-    ap.add_argument("--baseline-seconds", type=float, default=3.0,
-                    help="a single client first, for the cost of one booking without queueing (default 3; 0 = skip)")
+    ap.add_argument("--phases", default="demo,s10,s50", help="which calendars (default demo,s10,s50)")
+    ap.add_argument("--reps", type=int, default=200, help="availability requests per case (default 200)")
+    ap.add_argument("--samples", type=int, default=200, help="reservation attempts per client case (default 200)")
+    ap.add_argument("--history", type=int, default=100_000, help="past lessons behind the synthetic school")
+    ap.add_argument("--clients-one", type=int, default=10, help="clients booking one instructor (default 10)")
+    ap.add_argument("--clients-many", type=int, default=50, help="clients booking any of 10 (default 50)")
+    ap.add_argument("--no-http", action="store_true", help="in-process only")
     ap.add_argument("--seed", type=int, default=2026, help="random seed for the calendar and the clients")
     args = ap.parse_args()
+    phases = set(args.phases.split(","))
     rng = random.Random(args.seed)
     began = clock.monotonic()
+    rows: list[tuple[str, str]] = []
+
+    def say(key: str, value: str) -> None:
+        rows.append((key, value))
+        print(f"  {key:<58} {value}", flush=True)
 
     # Short path: the server's unix socket lives in the data dir (108-byte limit).
     tmp = Path(tempfile.mkdtemp(prefix="nxbb-", dir="/tmp"))
     os.chmod(tmp, 0o777)
     pgdata = tmp / "data"
-    engine = None
+    engine = server = None
     try:
         print("[bench-booking] starting an embedded PostgreSQL and migrating a fresh database ...", flush=True)
         url = nxdb.start_embedded_postgres(pgdata, "nexdrive_bench")
-        engine = nxdb.make_engine(url, pool_size=args.clients + 4, max_overflow=args.clients)
+        engine = nxdb.make_engine(url, pool_size=max(args.clients_one, args.clients_many) + 4, max_overflow=10)
         nxdb.set_engine(engine)
         migrations.upgrade(engine)
         with nxdb.session_scope(engine) as s:
             seed.load_reference_data(s)
-
+        if not args.no_http:
+            server = ApiServer(url, tmp / "app")
         today = datetime.now(BUSINESS_TZ).date()
-        first = today + timedelta(days=2)  # clear of the 24-hour notice
-        last = first + timedelta(days=DAYS - 1)
-        print("[bench-booking] building 10 instructors x 8 weeks of calendar ...", flush=True)
-        t0 = clock.monotonic()
-        school = build_school(engine, rng, first)
-        build_secs = clock.monotonic() - t0
-        one = school["instructors"][0]
 
-        print(f"[bench-booking] availability, {args.reps} runs each ...", flush=True)
-        time_availability(engine, school["service"], first, last, None, 2)  # warm caches and the pool
-        avail_one, n_one = time_availability(engine, school["service"], first, last, one, args.reps)
-        avail_all, n_all = time_availability(engine, school["service"], first, last, None, args.reps)
-        with nxdb.session_scope(engine) as s:
-            n_slots_all = len(booking.find_slots(s, service=s.get(Service, school["service"]),
-                                                 date_from=first, date_to=last))
+        if "demo" in phases:
+            print("[bench-booking] demo school ...", flush=True)
+            with nxdb.session_scope(engine) as s:
+                seed.load_demo_data(s)
+                svc = s.execute(sa.text("SELECT id FROM services WHERE slug = 'standard-60'")).scalar()
+                s.execute(sa.text("ANALYZE"))
+            first, last = today, today + timedelta(days=DAYS - 1)
+            t, n = time_availability(engine, svc, first, last, None, args.reps)
+            say(f"demo: free 60-min starts, {first} .. {last}", str(n))
+            say("demo: availability in-process", summary_ms(t))
+            if server:
+                h = http_availability(server.base, svc, first, last, args.reps)
+                say("demo: availability over HTTP", summary_ms(h["timings"]) + f", {h['failures']} failed")
+                say("demo: availability body", f"{h['raw'] / 1024:.1f} KB JSON, {h['wire'] / 1024:.1f} KB on the "
+                                               f"wire (gzip would be {h['gzip_would_be'] / 1024:.1f} KB)")
+                way = OverHttp(server.base)
+                res = run_clients(engine, way, svc, first, last, 1, args.samples, args.seed)
+                way.close()
+                say("demo: reserve+confirm over HTTP, 1 client", clients_line(res))
+                say("  successful bookings", summary_ms(res["total"]))
 
-        base = None
-        if args.baseline_seconds > 0:
-            print(f"[bench-booking] 1 client booking for {args.baseline_seconds:.0f} s ...", flush=True)
-            base = run_clients(engine, school["service"], first, last, 1, args.baseline_seconds, args.seed + 1)
-        print(f"[bench-booking] {args.clients} clients booking for {args.seconds:.0f} s ...", flush=True)
-        res = run_clients(engine, school["service"], first, last, args.clients, args.seconds, args.seed)
+        if phases & {"s10", "s50"}:
+            first = today + timedelta(days=2)  # clear of the 24-hour notice
+            last = first + timedelta(days=DAYS - 1)
+            count = 50 if "s50" in phases else 10
+            print(f"[bench-booking] building {count} instructors x 8 weeks of calendar, {args.history} past "
+                  "lessons ...", flush=True)
+            t0 = clock.monotonic()
+            school = build_school(engine, rng, first, count)
+            ten = school["instructors"][:10]
+            add_history(engine, ten, args.history, first)
+            svc = school["service"]
+            say("synthetic school", f"{count} instructors, {DAYS} days ({first} .. {last}), Mon-Sat 07:30-18:00; "
+                                    f"{school['bookings']} lessons booked ({school['holds']} live holds, "
+                                    f"{school['occupancy']:.0%} of working time); {args.history} past lessons "
+                                    f"(on the first 10); built in {clock.monotonic() - t0:.0f} s")
 
-        with nxdb.session_scope(engine) as s:
-            overlaps = {iid: booking.overlapping_pairs(s, iid) for iid in school["instructors"]}
-            live = s.execute(sa.text("SELECT count(*) FROM bookings WHERE status IN ('held','confirmed')")).scalar()
-            over_limit = s.execute(sa.text(
-                "SELECT count(*) FROM (SELECT instructor_id, scheduled_date FROM bookings "
-                "WHERE status IN ('held','confirmed') AND booked_via = 'website' "
-                "GROUP BY 1, 2) w JOIN LATERAL (SELECT count(*) AS n FROM bookings b WHERE "
-                "b.instructor_id = w.instructor_id AND b.scheduled_date = w.scheduled_date AND "
-                "b.status IN ('held','confirmed')) c ON true JOIN instructors i ON i.id = w.instructor_id "
-                "WHERE c.n > i.max_lessons_per_day")).scalar()
+            if "s10" in phases:
+                print("[bench-booking] 10 instructors ...", flush=True)
+                set_active(engine, ten)
+                t, n = time_availability(engine, svc, first, last, ten[0], args.reps)
+                say(f"s10: availability in-process, 1 instructor ({n} times)", summary_ms(t))
+                t, n = time_availability(engine, svc, first, last, None, args.reps)
+                say(f"s10: availability in-process, 10 instructors ({n} times)", summary_ms(t))
+                if server:
+                    h = http_availability(server.base, svc, first, last, args.reps)
+                    say("s10: availability over HTTP, 10 instructors",
+                        summary_ms(h["timings"]) + f", {h['failures']} failed")
+                    say("s10: availability body", f"{h['raw'] / 1024:.1f} KB JSON, {h['wire'] / 1024:.1f} KB on "
+                                                  "the wire")
+                res = run_clients(engine, InProcess(engine), svc, first, last, 1, args.samples, args.seed,
+                                  instructor_id=ten[0], any_instructor=False)
+                say("s10: reserve+confirm in-process, 1 client, 1 instructor", clients_line(res))
+                say("  reserve (book_lesson, every attempt)", summary_ms(res["reserve"]))
+                say("  reserve + confirm, successful bookings", summary_ms(res["total"]))
+                if server:
+                    way = OverHttp(server.base)
+                    res = run_clients(engine, way, svc, first, last, 1, args.samples, args.seed,
+                                      instructor_id=ten[0], any_instructor=False)
+                    say("s10: reserve+confirm over HTTP, 1 client", clients_line(res))
+                    say("  reserve + confirm, successful bookings", summary_ms(res["total"]))
+                    res = run_clients(engine, way, svc, first, last, args.clients_one, args.samples, args.seed,
+                                      instructor_id=ten[0], any_instructor=False)
+                    say(f"s10: over HTTP, {args.clients_one} clients on one instructor", clients_line(res))
+                    say("  reserve (every attempt)", summary_ms(res["reserve"]))
+                    say("  reserve + confirm, successful bookings", summary_ms(res["total"]))
+                    res = run_clients(engine, way, svc, first, last, args.clients_many, max(args.samples, 400),
+                                      args.seed)
+                    say(f"s10: over HTTP, {args.clients_many} clients, any of 10 instructors", clients_line(res))
+                    say("  reserve (every attempt)", summary_ms(res["reserve"]))
+                    say("  reserve + confirm, successful bookings", summary_ms(res["total"]))
+                    way.close()
 
-        # ── report ──────────────────────────────────────────────────────────
-        attempts = res["booked"] + res["conflicts"] + res["expired"] + res["errors"]
-        note = ("conflicts = SlotUnavailable: another client took that time, or an overlapping one, "
-                "after the free times were listed")
-        rows = [
-            ("calendar", f"{INSTRUCTORS} instructors, {DAYS} days ({first} .. {last}), Mon-Sat 07:30-18:00"),
-            ("", f"{school['bookings']} lessons already booked ({school['holds']} live holds): "
-                 f"{school['occupancy']:.0%} of working time, plus 15-min buffers"),
-            ("", f"{school['overrides']} blocks (days off, lunch breaks); built in {build_secs:.1f} s"),
-            ("", f"free 60-min starts: {n_one} for instructor 1, {n_slots_all} slots across all 10 "
-                 f"({n_all} distinct times)"),
-            ("availability_by_day, 1 instructor, 56 days", summary_ms(avail_one)),
-            ("availability_by_day, 10 instructors, 56 days", summary_ms(avail_all)),
-            *([] if base is None else [
-                (f"reserve+confirm, 1 client, {base['elapsed']:.1f} s",
-                 f"{base['booked'] / base['elapsed']:.1f} bookings/s  ({base['booked']} booked, "
-                 f"{base['conflicts']} conflicts)"),
-                ("  reserve + confirm, successful bookings",
-                 summary_ms(base["total"]) if base["total"] else "n/a")]),
-            (f"reserve+confirm, {args.clients} clients, {res['elapsed']:.1f} s",
-             f"{res['booked'] / res['elapsed']:.1f} bookings/s  ({res['booked']} booked, {res['conflicts']} conflicts, "
-             f"{res['expired']} expired, {res['errors']} errors of {attempts} attempts; "
-             f"{res['pool']} free times left)"),
-            ("  reserve latency (book_lesson, incl. conflicts)",
-             summary_ms(res["reserve"]) if res["reserve"] else "n/a"),
-            ("  confirm latency (confirm_booking)", summary_ms(res["confirm"]) if res["confirm"] else "n/a"),
-            ("  reserve + confirm, successful bookings", summary_ms(res["total"]) if res["total"] else "n/a"),
-            ("overlapping live bookings afterwards", f"{sum(overlaps.values())} (per instructor: "
-                                                     f"{sorted(set(overlaps.values()))}); live bookings {live}"),
-            ("instructor-days over the daily limit via the website", str(over_limit)),
-        ]
-        width = max(len(k) for k, _ in rows)
-        print(f"\nNexDrive booking benchmark ({os.cpu_count()} cores, this machine; seed {args.seed})")
+            if "s50" in phases:
+                print("[bench-booking] 50 instructors ...", flush=True)
+                set_active(engine, school["instructors"])
+                t, n = time_availability(engine, svc, first, last, None, args.reps)
+                say(f"s50: availability in-process, 50 instructors ({n} times)", summary_ms(t))
+                if server:
+                    h = http_availability(server.base, svc, first, last, args.reps)
+                    say("s50: availability over HTTP, 50 instructors",
+                        summary_ms(h["timings"]) + f", {h['failures']} failed")
+                    say("s50: availability body", f"{h['raw'] / 1024:.1f} KB JSON, {h['wire'] / 1024:.1f} KB on "
+                                                  "the wire")
+
+        total_overlaps = overlaps(engine)
+        print(f"\nNexDrive booking benchmark ({os.cpu_count()} cores, this machine; seed {args.seed}; "
+              f"{clock.monotonic() - began:.0f} s)")
+        width = max(len(k) for k, _ in rows) if rows else 10
         for k, v in rows:
             print(f"  {k:<{width}}  {v}")
-        print(f"  {'total run time':<{width}}  {clock.monotonic() - began:.0f} s")
-        print(f"  ({note})")
-        if any(overlaps.values()):
+        print("  (conflicts = SlotUnavailable: another client took that time, or an overlapping one, or the "
+              "day's limit filled, after the free times were listed)")
+        if total_overlaps or any("overlaps 0" not in v for k, v in rows if "bookings/s" in v):
             print("\n!! OVERLAPPING BOOKINGS FOUND: the double-booking guarantee is broken")
             return 1
         return 0
     finally:
+        if server is not None:
+            server.stop()
         nxdb.set_engine(None)
         if engine is not None:
             engine.dispose()

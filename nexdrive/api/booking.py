@@ -15,7 +15,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from nexdrive.db import session_scope
 from nexdrive.services.scheduling import booking
@@ -85,7 +85,36 @@ def list_services() -> JSONResponse:
     return JSONResponse({"data": {"services": services}, "services": services})
 
 
-@router.get("/booking/availability", summary="Available slots (Canberra time)")
+class TimeOut(BaseModel):
+    start: str = Field(..., description="Canberra wall-clock start, HH:MM")
+    end: str = Field(..., description="Canberra wall-clock end, HH:MM")
+    start_at: str = Field(..., description="The start as an instant (UTC, ISO 8601)")
+    label: str = Field(..., description="The start for people, e.g. 9:30 am")
+    available: bool = True
+    instructor_ids: list[str] = Field(..., description="Instructors free then; reserve without one = the first")
+
+
+class DayOut(BaseModel):
+    date: str = Field(..., description="Canberra date, YYYY-MM-DD")
+    label: str = Field(..., description="The date for people, e.g. Tue 3 March 2026")
+    times: list[TimeOut]
+
+
+class AvailabilityMeta(BaseModel):
+    service_id: str
+    timezone: str = "Australia/Sydney"
+    date_from: str
+    date_to: str
+
+
+class AvailabilityOut(BaseModel):
+    """Days with free times, each sent once (gzip-compressed when the client accepts it)."""
+    data: AvailabilityMeta
+    slots: list[DayOut]
+
+
+@router.get("/booking/availability", summary="Available slots (Canberra time)",
+            responses={200: {"model": AvailabilityOut, "description": "Days with their free times"}})
 def get_availability(
     service_id: str = Query(..., description="Service id or slug"),
     instructor_id: uuid.UUID | None = None,
@@ -98,7 +127,8 @@ def get_availability(
     with session_scope() as session:
         result = booking.availability_by_day(session, service_ref=service_id, date_from=date_from, date_to=date_to,
                                              instructor_id=instructor_id)
-    return JSONResponse({"data": result, "slots": result["slots"]})
+    slots = result.pop("slots")
+    return JSONResponse({"data": result, "slots": slots})
 
 
 @router.post("/booking/reserve", status_code=201, summary="Reserve a slot (a short hold)",

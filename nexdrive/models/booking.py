@@ -61,6 +61,10 @@ class Booking(SQLModel, table=True):
         sa.Index("idx_bookings_scheduled_date", "scheduled_date"),
         sa.Index("idx_bookings_start_time", "start_time"),
         sa.Index("idx_bookings_status", "status"),
+        # Calendars: an instructor's bookings near a time range (migration 0012).
+        sa.Index("ix_bookings_instructor_start", "instructor_id", "start_time"),
+        sa.Index("ix_bookings_held_instructor", "instructor_id", "hold_expires_at",
+                 postgresql_where=sa.text("status = 'held'")),
         # For the job that releases lapsed holds.
         sa.Index(
             "idx_bookings_hold_expires_at",
@@ -78,6 +82,8 @@ class Booking(SQLModel, table=True):
         check("status <> 'held' OR hold_expires_at IS NOT NULL", "hold_expiry"),
         check("cancellation_fee_cents >= 0", "cancellation_fee_cents"),
         check("reschedule_count >= 0", "reschedule_count"),
+        # A booking blocks at most a day, so calendar queries can bound start_time from below (0012).
+        check("blocked_until <= start_time + interval '1 day'", "blocks_within_a_day"),
         sa.Index("uq_bookings_manage_token_hash", "manage_token_hash", unique=True,
                  postgresql_where=sa.text("manage_token_hash IS NOT NULL")),
         sa.Index("uq_bookings_reserve_key_hash", "reserve_key_hash", unique=True,

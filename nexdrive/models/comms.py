@@ -262,6 +262,7 @@ class OutboxMessage(SQLModel, table=True):
         sa.Index(
             "ix_outbox_messages_pending_next_attempt",
             "next_attempt_at",
+            "id",  # the claim's ORDER BY (migration 0012)
             postgresql_where=sa.text("status = 'pending'"),
         ),
         sa.Index("ix_outbox_messages_status_created", "status", "created_at"),

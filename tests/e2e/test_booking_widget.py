@@ -69,7 +69,21 @@ def fill_details(page, name, phone, email, pickup="10 Test Street", suburb="Belc
 
 
 def test_a_visitor_books_a_lesson_end_to_end(app_server, e2e_db_url, page):
+    # Issue 17: the page is served at its own address (no redirect to a trailing slash) and the build's
+    # hashed assets are cached for a year; the public pages and every sitemap entry answer without a redirect.
+    responses = []
+    page.on("response", lambda r: responses.append(r))
     open_widget(page, app_server + "")
+    document = next(r for r in responses if r.request.resource_type == "document")
+    assert document.status == 200 and document.request.redirected_from is None and document.url.endswith("/book")
+    assets = [r for r in responses if "/assets/" in r.url and r.url.endswith((".js", ".css"))]
+    assert assets and all(r.headers.get("cache-control") == "public, max-age=31536000, immutable" for r in assets)
+    sitemap = httpx.get(app_server + "/sitemap.xml")
+    paths = {"/", "/lessons", "/about", "/book"} | {
+        re.sub(r"^https?://[^/]+", "", loc) or "/" for loc in re.findall(r"<loc>([^<]+)</loc>", sitemap.text)}
+    for path in sorted(paths):
+        r = httpx.get(app_server + path, follow_redirects=False)
+        assert r.status_code == 200, (path, r.status_code, r.headers.get("location"))
     page.screenshot(path=str(ARTIFACTS / "book-1-services.png"), full_page=True)
     pick_first_time(page)
     page.screenshot(path=str(ARTIFACTS / "book-2-times.png"), full_page=True)

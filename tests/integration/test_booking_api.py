@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -65,6 +66,22 @@ def test_services_and_availability_are_public(api, school):
         422, "VALIDATION_ERROR")
     envelope(httpx.get(api + "/api/v1/booking/availability", params={"service_id": "no-such-lesson"}),
              404, "NOT_FOUND")
+
+
+def test_availability_is_sent_once_and_gzipped(api, school):
+    """Issue 17: each day and time once (no second copy of the list), compressed for clients that accept it."""
+    params = {"service_id": school["slug"], "date_from": TUESDAY.isoformat(),
+              "date_to": (TUESDAY + timedelta(days=13)).isoformat()}
+    r = httpx.get(api + "/api/v1/booking/availability", params=params, headers={"Accept-Encoding": "gzip"})
+    assert r.status_code == 200 and r.headers["content-encoding"] == "gzip"
+    body = r.json()
+    assert r.num_bytes_downloaded < len(r.content) / 4
+    assert "slots" not in body["data"] and body["data"]["service_id"] == school["service"]
+    time_ = body["slots"][0]["times"][0]
+    assert set(time_) == {"start", "end", "start_at", "label", "available", "instructor_ids"}
+    assert body["slots"][0]["label"] and time_["label"] == "8:00 am"
+    plain = httpx.get(api + "/api/v1/booking/availability", params=params, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.json() == body
 
 
 def test_reserve_confirm_and_a_replayed_confirm_changes_nothing(api, engine, school):

@@ -27,6 +27,11 @@ def now(session=None) -> datetime:
     return datetime.now(UTC)
 
 
+def is_pinned() -> bool:
+    """True while a test or a job has pinned the clock (then ``now`` asks no database)."""
+    return _pinned is not None
+
+
 def today(session=None) -> date:
     """Today's date in Canberra."""
     return now(session).astimezone(BUSINESS_TZ).date()

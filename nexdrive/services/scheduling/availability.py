@@ -17,6 +17,7 @@ applies, so what we offer is exactly what ``reserve_slot`` can take.
 from __future__ import annotations
 
 import bisect
+import functools
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -32,6 +33,9 @@ UTC = timezone.utc
 SLOT_STEP_MINUTES = 30
 # Statuses that count towards the instructor's lessons for the day.
 DAY_COUNT_STATUSES = ("held", "confirmed", "in_progress", "completed")
+# A booking blocks at most this long (CHECK ck_bookings_blocks_within_a_day, migration 0012), so a query for
+# bookings overlapping [lo, hi) may also ask start_time > lo - MAX_BLOCK and read only the rows near the range.
+MAX_BLOCK = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -131,8 +135,31 @@ def _minutes(t: time) -> int:
     return t.hour * 60 + t.minute
 
 
-def windows_for_day(cal: InstructorCalendar, d: date, holidays: frozenset[date]) -> list[tuple[int, int]]:
-    """Working windows of one day as (start, end) minutes after local midnight (1440 = midnight)."""
+@functools.lru_cache(maxsize=4096)
+def _plain_offset(d: date) -> timedelta | None:
+    """The day's UTC offset when it holds for the whole day (no daylight-saving change), else None.
+
+    On such a day every wall-clock time exists exactly once, so ``wall_to_instant(d, t)`` is simply
+    ``d t - offset``: one zoneinfo lookup per day instead of two per grid point.
+    """
+    start = datetime.combine(d, time(0), tzinfo=BUSINESS_TZ).utcoffset()
+    end = datetime.combine(d + timedelta(days=1), time(0), tzinfo=BUSINESS_TZ).utcoffset()
+    noon = datetime.combine(d, time(12), tzinfo=BUSINESS_TZ).utcoffset()
+    return start if start == end == noon else None
+
+
+def _overrides_by_day(cal: InstructorCalendar) -> dict[date, list[Override]]:
+    by_day: dict[date, list[Override]] = defaultdict(list)
+    for o in cal.overrides:
+        by_day[o.day].append(o)
+    return by_day
+
+
+def windows_for_day(cal: InstructorCalendar, d: date, holidays: frozenset[date],
+                    todays: list[Override] | None = None) -> list[tuple[int, int]]:
+    """Working windows of one day as (start, end) minutes after local midnight (1440 = midnight).
+
+    ``todays``: that day's overrides when the caller has grouped them already."""
     windows: list[tuple[int, int]] = []
     is_holiday = d in holidays
     if not is_holiday:
@@ -144,7 +171,8 @@ def windows_for_day(cal: InstructorCalendar, d: date, holidays: frozenset[date])
             if r.effective_until and d > r.effective_until:
                 continue
             windows.append((_minutes(r.start), _minutes(r.end) or 1440))
-    todays = [o for o in cal.overrides if o.day == d]
+    if todays is None:
+        todays = [o for o in cal.overrides if o.day == d]
     for o in todays:
         if o.kind == "blocked":
             if o.start is None:
@@ -197,6 +225,20 @@ class _BusyIndex:
         return i > 0 and self.max_end[i - 1] > start
 
 
+def could_be_free(cal: InstructorCalendar, start: datetime, duration: timedelta,
+                  ignore_booking_id: uuid.UUID | None = None) -> bool:
+    """A cheap first test (no grid): False when the instructor certainly can't take a lesson at ``start``:
+    inactive, the day's lessons full, or a booking in the way."""
+    if not cal.active:
+        return False
+    day = start.astimezone(BUSINESS_TZ).date()
+    if len(cal.booked_on.get(day, set()) - {ignore_booking_id}) >= cal.max_lessons_per_day:
+        return False
+    end = start + duration
+    return not any(b.start < end and start < b.blocked_until and (b.booking_id is None or b.booking_id !=
+                                                                 ignore_booking_id) for b in cal.busy)
+
+
 def compute_slots(cal: InstructorCalendar, rules: SlotRules, date_from: date, date_to: date,
                   *, ignore_booking_id: uuid.UUID | None = None) -> list[Slot]:
     """Every bookable start for one instructor between two local dates (inclusive)."""
@@ -210,6 +252,8 @@ def compute_slots(cal: InstructorCalendar, rules: SlotRules, date_from: date, da
     if cal.accreditation_expiry is not None:
         last = min(last, cal.accreditation_expiry)
     slots: list[Slot] = []
+    overrides = _overrides_by_day(cal)
+    step = timedelta(minutes=rules.step_minutes)
     d = first
     while d <= last:
         day = d
@@ -219,8 +263,25 @@ def compute_slots(cal: InstructorCalendar, rules: SlotRules, date_from: date, da
         already = len(cal.booked_on.get(day, set()) - {ignore_booking_id})
         if already >= cal.max_lessons_per_day:
             continue
-        blocks = _blocked_instants(cal, day)
-        for w_start, w_end in windows_for_day(cal, day, rules.holidays):
+        todays = overrides.get(day, [])
+        windows = windows_for_day(cal, day, rules.holidays, todays)
+        if not windows:
+            continue
+        offset = _plain_offset(day)
+        midnight = None if offset is None else datetime.combine(day, time(0), tzinfo=UTC) - offset
+        blocks = _blocked_instants(cal, day, todays, midnight)
+        for w_start, w_end in windows:
+            if midnight is not None:  # an ordinary day: the grid in UTC directly, every time exists once
+                end_limit = midnight + timedelta(minutes=w_end)
+                start = midnight + timedelta(minutes=w_start)
+                for _ in range(w_start, w_end, rules.step_minutes):
+                    end = start + duration
+                    if (end <= end_limit and start >= rules.earliest_start
+                            and not busy.overlaps(start, start + blocked)
+                            and not any(start < b_end and b_start < end for b_start, b_end in blocks)):
+                        slots.append(Slot(cal.instructor_id, start, end))
+                    start += step
+                continue
             end_limit = _window_end_instant(day, time(w_end // 60, w_end % 60) if w_end < 1440 else time(0))
             seen: set[datetime] = set()
             m = w_start
@@ -252,12 +313,17 @@ def _wall_start_instant(d: date, minute: int) -> datetime:
     return instant
 
 
-def _blocked_instants(cal: InstructorCalendar, d: date) -> list[tuple[datetime, datetime]]:
+def _blocked_instants(cal: InstructorCalendar, d: date, todays: list[Override] | None = None,
+                      midnight: datetime | None = None) -> list[tuple[datetime, datetime]]:
     """Part-day blocks of one day as real-time ranges, from the first occurrence of the start to the last
-    of the end, so a repeated wall-clock hour is blocked both times; extra hours still win over blocks."""
-    if any(o.day == d and o.start is None and o.kind == "available" for o in cal.overrides):
+    of the end, so a repeated wall-clock hour is blocked both times; extra hours still win over blocks.
+
+    ``midnight``: the day's start in UTC when its offset holds all day (see ``_plain_offset``)."""
+    if todays is None:
+        todays = [o for o in cal.overrides if o.day == d]
+    if any(o.start is None and o.kind == "available" for o in todays):
         return []  # extra hours for the whole day open it all, part-day blocks included
-    todays = [o for o in cal.overrides if o.day == d and o.start is not None]
+    todays = [o for o in todays if o.start is not None]
     pieces: list[tuple[int, int]] = []
     for o in todays:
         if o.kind == "blocked":
@@ -266,6 +332,8 @@ def _blocked_instants(cal: InstructorCalendar, d: date) -> list[tuple[datetime, 
         if o.kind == "available":
             for cut in [(_minutes(o.start), _minutes(o.end) or 1440)]:
                 pieces = _subtract(pieces, cut)
+    if midnight is not None:
+        return [(midnight + timedelta(minutes=a), midnight + timedelta(minutes=b)) for a, b in _merge(pieces)]
     return [(_wall_start_instant(d, a),
              _window_end_instant(d, time(b // 60, b % 60) if b < 1440 else time(0))) for a, b in _merge(pieces)]
 
@@ -322,9 +390,9 @@ def load_calendars(session: Session, instructor_ids: list[uuid.UUID] | None, fir
     lo, hi = _local_day_bounds(first - timedelta(days=1), last + timedelta(days=1))
     for r in session.execute(sa.text(
             "SELECT id, instructor_id, start_time, blocked_until, scheduled_date, status FROM bookings "
-            "WHERE instructor_id = ANY(:ids) AND start_time < :hi AND blocked_until > :lo "
+            "WHERE instructor_id = ANY(:ids) AND start_time < :hi AND start_time > :lo_start AND blocked_until > :lo "
             "AND (status IN ('confirmed','in_progress','completed') OR (status = 'held' AND hold_expires_at > now()))"),
-            {"ids": ids, "lo": lo, "hi": hi}):
+            {"ids": ids, "lo": lo, "hi": hi, "lo_start": lo - MAX_BLOCK}):
         cal = cals[r.instructor_id]
         if r.status in ("held", "confirmed", "in_progress"):
             cal.busy.append(Busy(r.start_time, r.blocked_until, r.id))

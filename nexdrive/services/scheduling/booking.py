@@ -62,8 +62,27 @@ def business_settings(session: Session) -> BusinessSettings:
     return row if row is not None else BusinessSettings()
 
 
+def _per_transaction(session: Session) -> dict:
+    """Memo for the session's current transaction (PostgreSQL's now() and xact locks last as long as it)."""
+    tx = session.get_transaction()
+    memo = session.info.get("nexdrive.booking.tx")
+    if tx is None or memo is None or memo[0] is not tx:
+        memo = (tx, {})
+        if tx is not None:
+            session.info["nexdrive.booking.tx"] = memo
+    return memo[1]
+
+
 def _now(session: Session) -> datetime:
-    return clock.now(session)
+    """The transaction's time (one round trip per transaction, not one per call)."""
+    if clock.is_pinned():
+        return clock.now(session)
+    memo = _per_transaction(session)
+    if "now" not in memo:
+        value = clock.now(session)
+        _per_transaction(session)["now"] = value  # the first query may have begun the transaction
+        return value
+    return memo["now"]
 
 
 def _service(session: Session, service_ref: uuid.UUID | str) -> Service:
@@ -131,9 +150,15 @@ def slot_rules(session: Session, service: Service, *, buffer_minutes: int, now: 
 
 def find_slots(session: Session, *, service: Service, date_from: date, date_to: date,
                instructor_id: uuid.UUID | None = None, ignore_booking_id: uuid.UUID | None = None,
-               now: datetime | None = None) -> list[Slot]:
-    """Every offered start in the range, for one instructor or all of them, sorted by time."""
+               now: datetime | None = None, at: datetime | None = None) -> list[Slot]:
+    """Every offered start in the range, for one instructor or all of them, sorted by time.
+
+    ``at``: only the slots starting at this instant, computed only for the instructors who could be free
+    then (their day not full, no booking at that instant)."""
     cals = availability.load_calendars(session, [instructor_id] if instructor_id else None, date_from, date_to)
+    if at is not None:
+        cals = {i: c for i, c in cals.items()
+                if availability.could_be_free(c, at, timedelta(minutes=service.duration_minutes), ignore_booking_id)}
     defaults = dict(session.execute(sa.text("SELECT id, default_buffer_minutes FROM instructors "
                                             "WHERE id = ANY(:ids)"), {"ids": list(cals)}).all()) if cals else {}
     slots: list[Slot] = []
@@ -142,9 +167,10 @@ def find_slots(session: Session, *, service: Service, date_from: date, date_to: 
         buf = _buffer(service, defaults.get(cal.instructor_id, 15))
         if buf not in base_rules:
             base_rules[buf] = slot_rules(session, service, buffer_minutes=buf, now=now)
-        slots += availability.compute_slots(cal, base_rules[buf], date_from, date_to,
-                                            ignore_booking_id=ignore_booking_id)
-    slots.sort(key=lambda s: (s.start, str(s.instructor_id)))
+        found = availability.compute_slots(cal, base_rules[buf], date_from, date_to,
+                                           ignore_booking_id=ignore_booking_id)
+        slots += found if at is None else [s for s in found if s.start == at]
+    slots.sort(key=lambda s: (s.start, s.instructor_id.int))  # the same order as by str(id), cheaper
     return slots
 
 
@@ -170,14 +196,24 @@ def availability_by_day(session: Session, *, service_ref: uuid.UUID | str, date_
     service = _service(session, service_ref)
     slots = find_slots(session, service=service, date_from=date_from, date_to=date_to,
                        instructor_id=instructor_id, ignore_booking_id=ignore_booking_id)
-    days: dict[str, dict] = {}
+    # Each day once (its date and label), each time once (several free instructors share it); a label is
+    # formatted once per time, not once per instructor free then.
+    days: dict[date, dict] = {}
+    last_start, times = None, None
     for slot in slots:
-        view = slot_view(slot)
-        day = days.setdefault(view["date"], {"date": view["date"], "label": au_date(slot.start), "times": []})
-        if day["times"] and day["times"][-1]["start"] == view["start"]:
-            day["times"][-1]["instructor_ids"].append(view["instructor_id"])  # several instructors free
+        if slot.start == last_start:
+            times[-1]["instructor_ids"].append(str(slot.instructor_id))
             continue
-        day["times"].append({**view, "available": True, "instructor_ids": [view["instructor_id"]]})
+        last_start = slot.start
+        local, local_end = slot.local_start, slot.local_end
+        day = days.get(local.date())
+        if day is None:
+            day = days[local.date()] = {"date": local.date().isoformat(), "label": au_date(slot.start), "times": []}
+        times = day["times"]
+        times.append({"start": local.strftime("%H:%M"), "end": local_end.strftime("%H:%M"),
+                      "start_at": slot.start.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                      "label": au_time(slot.start), "available": True,
+                      "instructor_ids": [str(slot.instructor_id)]})
     return {"service_id": str(service.id), "timezone": "Australia/Sydney",
             "date_from": date_from.isoformat(), "date_to": date_to.isoformat(), "slots": list(days.values())}
 
@@ -306,16 +342,32 @@ def release_lapsed_holds(session: Session, instructor_id: uuid.UUID) -> int:
     return result.rowcount or 0
 
 
+def _already_locked(session: Session, instructor_id: uuid.UUID) -> bool:
+    """True if this transaction holds the instructor's lock already (it lasts until commit or rollback)."""
+    locks = _per_transaction(session).setdefault("locks", set())
+    return instructor_id in locks
+
+
+def _mark_locked(session: Session, instructor_id: uuid.UUID) -> None:
+    _per_transaction(session).setdefault("locks", set()).add(instructor_id)
+
+
 def _lock_instructor(session: Session, instructor: Instructor) -> None:
     # Serialise changes per instructor: the constraint alone deadlocks under load, and the
     # daily limit is only safe to check while no one else can add a lesson that day.
+    if _already_locked(session, instructor.id):
+        return
     session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": instructor.lock_key})
+    _mark_locked(session, instructor.id)
 
 
 def lock_instructor_id(session: Session, instructor_id: uuid.UUID) -> None:
     """The same per-instructor lock, by id (payments take it before the booking row; see payments.py)."""
+    if _already_locked(session, instructor_id):
+        return
     session.execute(sa.text("SELECT pg_advisory_xact_lock(lock_key) FROM instructors WHERE id = :i"),
                     {"i": instructor_id})
+    _mark_locked(session, instructor_id)
 
 
 def revive_lapsed_hold(session: Session, booking: Booking) -> bool:
@@ -346,11 +398,12 @@ def revive_lapsed_hold(session: Session, booking: Booking) -> bool:
 
 
 def _require_offered(session: Session, instructor: Instructor, service: Service, start: datetime,
-                     *, ignore_booking_id: uuid.UUID | None = None, staff: bool = False) -> None:
+                     *, ignore_booking_id: uuid.UUID | None = None, staff: bool = False,
+                     rules: SlotRules | None = None) -> None:
     """The slot must be one the engine offers right now (staff may book any free time)."""
     now = _now(session)
     buffer = _buffer(service, instructor.default_buffer_minutes)
-    rules = slot_rules(session, service, buffer_minutes=buffer, now=now)
+    rules = rules or slot_rules(session, service, buffer_minutes=buffer, now=now)
     if start <= now:
         raise BookingTooLate("That time has already passed.", start_time=start.isoformat())
     if staff:
@@ -390,8 +443,7 @@ def _choose_instructor(session: Session, service: Service, start: datetime, inst
             raise NotFound("No such instructor.", field="instructor_id")
         return instructor
     day = start.astimezone(BUSINESS_TZ).date()
-    free = [s.instructor_id for s in find_slots(session, service=service, date_from=day, date_to=day)
-            if s.start == start]
+    free = [s.instructor_id for s in find_slots(session, service=service, date_from=day, date_to=day, at=start)]
     chosen = session.get(Instructor, free[0]) if free else session.exec(
         select(Instructor).where(Instructor.status == "active").order_by(Instructor.is_owner.desc(),
                                                                          Instructor.created_at)).first()
@@ -436,13 +488,15 @@ def reserve_slot(
     if not _may_reserve(session, actor, instructor.id, student_id):
         raise Forbidden("You cannot book for this instructor or student.")
     check_eligibility(session, service, student_id, start)
+    # Everything that doesn't depend on the instructor's bookings is read before the lock.
+    now = _now(session)
+    buffer = _buffer(service, instructor.default_buffer_minutes)
+    rules = slot_rules(session, service, buffer_minutes=buffer, now=now)
+    hold_minutes = hold_minutes or business_settings(session).hold_minutes or DEFAULT_HOLD_MINUTES
 
     _lock_instructor(session, instructor)
     release_lapsed_holds(session, instructor.id)
-    _require_offered(session, instructor, service, start, staff=actor.is_school)
-    now = _now(session)
-    buffer = _buffer(service, instructor.default_buffer_minutes)
-    hold_minutes = hold_minutes or business_settings(session).hold_minutes or DEFAULT_HOLD_MINUTES
+    _require_offered(session, instructor, service, start, staff=actor.is_school, rules=rules)
     end = start + timedelta(minutes=service.duration_minutes)
     booking = Booking(
         instructor_id=instructor.id, service_id=service.id, student_id=student_id, contact_id=contact_id,
@@ -589,11 +643,12 @@ def book_lesson(
         booking.booker_email = normalise_email(email) if email else None
     session.add(booking)
     session.flush()
-    if retry is None:
+    summary = booking_summary(session, booking)
+    if retry is None:  # last: appending to the audit chain locks its head until the commit
         audit.record_event(session, actor, "booking.reserved", subject_type="booking", subject_id=booking.id,
                            details={"start": start.isoformat(), "service": str(booking.service_id),
                                     "via": booked_via})
-    return Reservation(booking, token, booking_summary(session, booking))
+    return Reservation(booking, token, summary)
 
 
 def confirm_booking(session: Session, actor: Actor, booking_id: uuid.UUID, *,
@@ -621,8 +676,6 @@ def confirm_booking(session: Session, actor: Actor, booking_id: uuid.UUID, *,
         raise HoldExpired("The hold on this time has lapsed; please choose a time again.",
                           suggested_alternatives=nearest_alternatives(
                               session, session.get(Service, booking.service_id), booking.start_time))
-    audit.record_event(session, actor, "booking.confirmed", subject_type="booking", subject_id=booking.id,
-                       details={"start": booking.start_time.isoformat()})
     if booking.contact_id:
         session.execute(sa.text("UPDATE contacts SET lifecycle_stage = 'enrolled' WHERE id = :c "
                                 "AND lifecycle_stage IN ('prospect','lead','qualified','lost')"),
@@ -633,6 +686,9 @@ def confirm_booking(session: Session, actor: Actor, booking_id: uuid.UUID, *,
         session.add(booking)
         session.flush()
     _notify(session, booking, "booking_confirmation", manage_url=manage_url(manage_token))
+    # Last: appending to the audit chain locks its head until the commit.
+    audit.record_event(session, actor, "booking.confirmed", subject_type="booking", subject_id=booking.id,
+                       details={"start": booking.start_time.isoformat()})
     return booking
 
 

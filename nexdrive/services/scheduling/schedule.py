@@ -338,9 +338,10 @@ def _lesson_rows(session: Session, instructor_id: uuid.UUID, lo: datetime, hi: d
         LEFT JOIN students st ON st.id = b.student_id
         LEFT JOIN profiles p ON p.id = st.profile_id
         LEFT JOIN contacts c ON c.id = b.contact_id
-        WHERE b.instructor_id = :i AND b.start_time < :hi AND b.end_time > :lo
+        WHERE b.instructor_id = :i AND b.start_time < :hi AND b.start_time > :lo_start AND b.end_time > :lo
           AND (b.status = ANY(:st)) AND NOT (b.status = 'held' AND b.hold_expires_at <= now())
-        ORDER BY b.start_time"""), {"i": instructor_id, "lo": lo, "hi": hi, "st": list(statuses)}).all()
+        ORDER BY b.start_time"""), {"i": instructor_id, "lo": lo, "hi": hi, "st": list(statuses),
+                                    "lo_start": lo - availability.MAX_BLOCK}).all()
     out = []
     for r in rows:
         local = r.start_time.astimezone(BUSINESS_TZ)
