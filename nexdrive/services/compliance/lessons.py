@@ -371,13 +371,14 @@ def sign_lesson(session: Session, actor: Actor, lesson_id: uuid.UUID, *, signatu
         session, signer_id=signer_id, signer_role=role, document_type="lesson", document_id=lesson.id,
         document_sha256=digest, image=image, device_time=device_time, ip_address=actor.ip_address,
         user_agent=actor.user_agent, gps=gps, device_info=device_info, storage=storage)
+    signed_at = clock.now(session)  # read before the row changes (a query would flush it half-done)
     if role == "instructor":
         lesson.instructor_signature_id = signature.id
         lesson.status = "pending_student_signature"
     else:
         lesson.student_signature_id = signature.id
         lesson.status = "completed"
-        lesson.signed_at = clock.now(session)
+        lesson.signed_at = signed_at
     session.add(lesson)
     session.flush()
     if role == "student":
@@ -471,8 +472,9 @@ def _resolve_disputes(session: Session, actor: Actor, correction: Lesson) -> Non
     original = session.get(Lesson, correction.correction_of)
     disputes = session.exec(select(LessonDispute).where(LessonDispute.lesson_id == original.id,
                                                         LessonDispute.resolved_at.is_(None))).all()
+    now = clock.now(session)
     for d in disputes:
-        d.resolved_at = clock.now(session)
+        d.resolved_at = now
         d.resolved_by_lesson_id = correction.id
         session.add(d)
     if original.status == "disputed":
