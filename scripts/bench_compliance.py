@@ -177,13 +177,17 @@ def main() -> int:
         if args.chain:
             print(f"[bench-compliance] appending {args.chain:,} competency records ...", flush=True)
             t0 = clock.monotonic()
-            with engine.begin() as conn:
-                conn.execute(sa.text("""
-                    INSERT INTO student_competencies (student_id, task_id, instructor_id, status, transmission,
-                                                      status_changed_at)
-                    SELECT :s, (SELECT id FROM competency_tasks WHERE task_number = 1), :i, 'taught', 'auto',
-                           now() - make_interval(days => 400)
-                    FROM generate_series(1, :n)"""), {"s": stu.student_id, "i": ins.instructor_id, "n": args.chain})
+            left = args.chain
+            while left > 0:  # batches: one transaction updating the chain head 100,000 times crawls
+                batch = min(2000, left)
+                left -= batch
+                with engine.begin() as conn:
+                    conn.execute(sa.text("""
+                        INSERT INTO student_competencies (student_id, task_id, instructor_id, status, transmission,
+                                                          status_changed_at)
+                        SELECT :s, (SELECT id FROM competency_tasks WHERE task_number = 1), :i, 'taught', 'auto',
+                               now() - make_interval(days => 400)
+                        FROM generate_series(1, :n)"""), {"s": stu.student_id, "i": ins.instructor_id, "n": batch})
             print(f"  appended in {clock.monotonic() - t0:.1f} s")
             t0 = clock.perf_counter()
             with nxdb.session_scope(engine) as s:
