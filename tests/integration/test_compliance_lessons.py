@@ -261,3 +261,72 @@ def test_bad_signatures_are_refused_and_change_nothing(engine, school, image):
     with session_scope(engine) as s:
         assert _count(s, "signatures") == 0
         assert lessons.get_lesson(s, school.instructor, draft["id"])["status"] == "draft"
+
+
+def test_the_whole_path_to_the_final_drive_and_certificate_eligibility(engine, school):
+    from nexdrive.services.core.holidays import is_business_day
+
+    start = monday()
+    with session_scope(engine) as s:
+        _through_stage_1(s, school, start)  # the last task passes on day 10
+        signed(s, school, start + timedelta(days=12), assessed=[101])
+        signed(s, school, start + timedelta(days=13), taught=[18, 19, 20, 21, 22])
+        signed(s, school, start + timedelta(days=14), assessed=[18, 20, 21])
+        signed(s, school, start + timedelta(days=15), assessed=[19, 22])
+        signed(s, school, start + timedelta(days=17), assessed=[102])
+        eligibility = competencies.certificate_eligibility(s, school.instructor, school.student_id)
+        assert eligibility["missing_tasks"] == [] and eligibility["missing_reviews"] == []
+        assert eligibility["final_drive_done"] is False and eligibility["eligible"] is False
+    sunday = start + timedelta(days=20)
+    drive = start + timedelta(days=22)
+    while not is_business_day(drive.date()):
+        drive += timedelta(days=1)
+    with session_scope(engine) as s:
+        with pytest.raises(NotEligible) as exc:
+            record(s, school, drive, assessed=[23])
+        assert [b["rule"] for b in exc.value.details["blocked_by"]["23"]] == ["AUDIT_UNIT_NOT_NOTIFIED"]
+        with pytest.raises(Forbidden):
+            competencies.record_audit_unit_notice(s, school.student, school.student_id, planned_date=drive.date())
+    with session_scope(engine) as s:
+        competencies.record_audit_unit_notice(s, school.instructor, school.student_id, planned_date=drive.date(),
+                                              notified_at=start + timedelta(days=18), reference="AU-123")
+    with session_scope(engine) as s:
+        with pytest.raises(NotEligible) as exc:
+            record(s, school, sunday, assessed=[23])
+        assert "FINAL_DRIVE_SUNDAY" in [b["rule"] for b in exc.value.details["blocked_by"]["23"]]
+        with pytest.raises(NotEligible, match="at least 45 minutes"):
+            record(s, school, drive, assessed=[23], minutes=40)
+        signed(s, school, drive, assessed=[23], minutes=60)
+        eligibility = competencies.certificate_eligibility(s, school.admin, school.student_id)
+        assert eligibility["eligible"] is True and eligibility["hours_checked"] is False
+        short = competencies.certificate_eligibility(s, school.admin, school.student_id,
+                                                     hours={"met": False, "missing": ["20 night hours"]})
+        assert short["eligible"] is False and short["hours_missing"] == ["20 night hours"]
+        matrix = competencies.student_matrix(s, school.student, school.student_id)
+        assert (matrix.competent, matrix.total, matrix.reviews_passed) == (23, 23, [101, 102])
+
+
+def test_a_lesson_from_a_booking_takes_its_times_and_links_it_once(engine, school):
+    from nexdrive.models import Booking
+    from tests.factories import make_service
+
+    start = monday()
+    with session_scope(engine) as s:
+        service = make_service(s)
+        booking = Booking(instructor_id=school.instructor_id, student_id=school.student_id, service_id=service.id,
+                          scheduled_date=start.date(), start_time=start, end_time=start + timedelta(minutes=90),
+                          duration_minutes=90, status="confirmed", amount_cents=8500)
+        s.add(booking)
+        s.flush()
+        booking_id = booking.id
+    with session_scope(engine) as s:
+        lesson = lessons.record_lesson(s, school.instructor, student_id=school.student_id, booking_id=booking_id,
+                                       competencies_taught=[1])
+        assert (lesson["start_time"], lesson["total_minutes"], lesson["booking_id"]) == (start, 90, booking_id)
+        assert s.get(Booking, booking_id).lesson_id == lesson["id"]
+    with session_scope(engine) as s:
+        with pytest.raises(InvalidState, match="already recorded"):
+            lessons.record_lesson(s, school.instructor, student_id=school.student_id, booking_id=booking_id)
+        with pytest.raises(ValidationFailed, match="not this learner"):
+            lessons.record_lesson(s, school.other_instructor, student_id=school.other_student_id,
+                                  booking_id=booking_id)

@@ -577,6 +577,11 @@ def record_audit_unit_notice(session: Session, actor: Actor, student_id: uuid.UU
         raise ValidationFailed("The notice time needs a time zone.", field="notified_at")
     if notified_at > now + timedelta(minutes=5):
         raise ValidationFailed("A notice can't be recorded before it was given.", field="notified_at")
+    if notified_at < now - timedelta(days=730):
+        raise ValidationFailed("That notice is too long ago to record here.", field="notified_at")
+    today = now.astimezone(BUSINESS_TZ).date()
+    if not today - timedelta(days=365) <= planned_date <= today + timedelta(days=730):
+        raise ValidationFailed("The planned date of the final drive is out of range.", field="planned_date")
     if reference is not None and len(reference) > 200:
         raise ValidationFailed("The reference is at most 200 characters.", field="reference")
     notice = FinalDriveNotice(student_id=student.id, planned_date=planned_date, notified_at=notified_at,
