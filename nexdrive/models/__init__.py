@@ -27,7 +27,15 @@ from nexdrive.models.compliance import (
 )
 from nexdrive.models.crm import Contact
 from nexdrive.models.logbook import SupervisedDrive
-from nexdrive.models.lessons import Lesson, LessonBridgeForm, PrivateNote, SelfAssessment
+from nexdrive.models.lessons import (
+    FinalDriveNotice,
+    Lesson,
+    LessonBridgeForm,
+    LessonCounter,
+    LessonDispute,
+    PrivateNote,
+    SelfAssessment,
+)
 from nexdrive.models.payments import (
     Invoice,
     InvoiceCounter,
@@ -75,10 +83,13 @@ __all__ = [
     "CompetencyTask",
     "Contact",
     "Conversation",
+    "FinalDriveNotice",
     "Instructor",
     "Invoice",
     "InvoiceCounter",
     "JobRun",
+    "LessonCounter",
+    "LessonDispute",
     "Lesson",
     "LessonBridgeForm",
     "MagicLink",

@@ -122,6 +122,7 @@ SAMPLE = {
     "today": [], "new_leads": [], "failed_messages": {"count": 0, "total_failed": 0, "items": []},
     "chain_heads": [{"chain": "audit_log", "seq": 3, "hash": "ab12"}],
     "amount": "$105.00", "declined": "The card was closed.",
+    "learner": "Ava Nguyen", "instructor": "Jordan Ellis", "lesson_number": 4, "lesson_date": "Tue 3 March 2026",
 }
 
 
