@@ -26,7 +26,15 @@ from nexdrive.models.compliance import (
     StudentCompetency,
 )
 from nexdrive.models.crm import Contact
-from nexdrive.models.lessons import Lesson, LessonBridgeForm, PrivateNote, SelfAssessment
+from nexdrive.models.lessons import (
+    FinalDriveNotice,
+    Lesson,
+    LessonBridgeForm,
+    LessonCounter,
+    LessonDispute,
+    PrivateNote,
+    SelfAssessment,
+)
 from nexdrive.models.payments import (
     Invoice,
     InvoiceCounter,
@@ -74,10 +82,13 @@ __all__ = [
     "CompetencyTask",
     "Contact",
     "Conversation",
+    "FinalDriveNotice",
     "Instructor",
     "Invoice",
     "InvoiceCounter",
     "JobRun",
+    "LessonCounter",
+    "LessonDispute",
     "Lesson",
     "LessonBridgeForm",
     "MagicLink",

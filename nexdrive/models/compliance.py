@@ -152,6 +152,9 @@ class Signature(SQLModel, table=True):
     previous_hash: Optional[str] = trigger_filled_field(sa.Text)
     record_hash: Optional[str] = trigger_filled_field(sa.Text)
     created_at: datetime = created_at_field()
+    # Migration 0010: what was signed (SHA-256 of the document's canonical content) and the device's clock.
+    document_sha256: Optional[str] = text_field()
+    device_time: Optional[datetime] = ts_field()
 
 
 class AuditLog(SQLModel, table=True):

@@ -59,6 +59,7 @@ class Lesson(SQLModel, table=True):
         check("lesson_number > 0", "lesson_number"),
         check("odo_end IS NULL OR odo_start IS NULL OR odo_end >= odo_start", "odometer"),
         check("correction_of IS NULL OR correction_reason IS NOT NULL", "correction_reason"),
+        check_in("transmission", ("manual", "auto")),
     )
 
     id: uuid.UUID = uuid_pk()
@@ -95,6 +96,55 @@ class Lesson(SQLModel, table=True):
     # No updated_at: append-only once signed.
     correction_of: Optional[uuid.UUID] = fk_field("lessons.id")
     correction_reason: Optional[str] = text_field()
+    # Migration 0010: the device-made id (offline sync: the same id twice is one lesson) and the car.
+    client_id: Optional[uuid.UUID] = Field(default=None, sa_column=sa.Column(sa.Uuid, nullable=True, unique=True))
+    transmission: str = text_field(nullable=False, default="auto")
+
+
+class LessonCounter(SQLModel, table=True):
+    """The last lesson number given to a student (migration 0010): incremented in the recording
+    transaction, so numbers are gap-free under concurrency."""
+
+    __tablename__ = "lesson_counters"
+    __table_args__ = (check("last_number >= 0", "last_number"),)
+
+    student_id: uuid.UUID = Field(sa_column=sa.Column(sa.Uuid, sa.ForeignKey("students.id"), primary_key=True,
+                                                      nullable=False))
+    last_number: int = int_field(nullable=False, default=0)
+
+
+class LessonDispute(SQLModel, table=True):
+    """A learner's dispute of a signed lesson; a signed correction resolves it (migration 0010)."""
+
+    __tablename__ = "lesson_disputes"
+    __table_args__ = (
+        sa.Index("uq_lesson_disputes_open", "lesson_id", unique=True,
+                 postgresql_where=sa.text("resolved_at IS NULL")),
+    )
+
+    id: uuid.UUID = uuid_pk()
+    lesson_id: uuid.UUID = fk_field("lessons.id", nullable=False)
+    student_id: uuid.UUID = fk_field("students.id", nullable=False)
+    raised_by: uuid.UUID = fk_field("users.id", nullable=False, index=False)
+    reason: str = text_field(nullable=False)
+    raised_at: datetime = ts_field(nullable=False, server_now=True)
+    resolved_by_lesson_id: Optional[uuid.UUID] = fk_field("lessons.id", index=False)
+    resolved_at: Optional[datetime] = ts_field()
+    created_at: datetime = created_at_field()
+
+
+class FinalDriveNotice(SQLModel, table=True):
+    """When the government audit unit was told of a learner's final drive (migration 0010)."""
+
+    __tablename__ = "final_drive_notices"
+
+    id: uuid.UUID = uuid_pk()
+    student_id: uuid.UUID = fk_field("students.id", nullable=False)
+    planned_date: date = date_field(nullable=False)
+    notified_at: datetime = ts_field(nullable=False)
+    reference: Optional[str] = text_field()
+    recorded_by: Optional[uuid.UUID] = fk_field("users.id", index=False)
+    created_at: datetime = created_at_field()
 
 
 class LessonBridgeForm(SQLModel, table=True):

@@ -389,6 +389,34 @@ def list_lessons(session: Session, actor: Actor, *, student_id: uuid.UUID | None
     return [_lesson_dict(session, actor, ln) for ln in session.exec(query.limit(limit).offset(offset)).all()]
 
 
+def may_record_lessons_for(session: Session, actor: Actor, student_id: uuid.UUID) -> bool:
+    """Record (or correct) a lesson for this learner: the office, or the learner's own instructor."""
+    if actor.sees_everything:
+        return True
+    return actor.is_instructor and can_access_student(session, actor, student_id, "lessons")
+
+
+def is_lesson_instructor(actor: Actor, lesson: Lesson) -> bool:
+    """The instructor who gave the lesson (drafts are theirs alone to edit and sign)."""
+    return actor.is_instructor and actor.instructor_id is not None and actor.instructor_id == lesson.instructor_id
+
+
+def is_lesson_learner(actor: Actor, lesson: Lesson) -> bool:
+    """The learner the lesson was for, signed in as themselves (signing, disputing)."""
+    return actor.is_student and actor.student_id is not None and actor.student_id == lesson.student_id
+
+
+def may_see_lesson(session: Session, actor: Actor, lesson: Lesson) -> bool:
+    """One lesson (and its signatures): admin all, instructor theirs, learner own, parent per switch."""
+    return may_see(session, actor, student_id=lesson.student_id, instructor_id=lesson.instructor_id,
+                   resource="lessons")
+
+
+def lesson_dict(session: Session, actor: Actor, lesson: Lesson) -> dict[str, Any]:
+    """A lesson shaped for this viewer (comments per the parent's switch; no device data for family)."""
+    return _lesson_dict(session, actor, lesson)
+
+
 # ─────────────────────────────────────────────────────────────────────────────
 # Competencies, bridge forms, payments
 # ─────────────────────────────────────────────────────────────────────────────
@@ -510,7 +538,9 @@ __all__ = [
     "PARENT_PERMISSIONS", "PARENT_RULES", "RESOURCES", "can_access_student", "can_view_student", "get_booking",
     "get_instructor_record", "get_lesson", "get_payment", "get_private_note", "get_student_record",
     "list_bookings", "list_bridge_forms", "list_competencies", "list_lessons", "list_payments",
+    "is_lesson_instructor", "is_lesson_learner", "lesson_dict",
     "list_private_notes", "list_students", "may_book_for_student", "may_change_booking", "may_read_booking",
+    "may_record_lessons_for", "may_see_lesson",
     "parent_link", "read_audit_log",
     "require_may_book", "require_signed_in", "require_student",
 ]

@@ -472,6 +472,13 @@ def integrity_alert(d: dict) -> Rendered:
     return _to_admin(d, f"Integrity check failed: {names}", body)
 
 
+def lesson_disputed(d: dict) -> Rendered:
+    body = (f"{d['learner']} disputes lesson {d['lesson_number']} of {d['lesson_date']} with {d['instructor']}: "
+            f"\"{d['reason']}\". The lesson is marked disputed until a correction signed by the instructor and "
+            "the learner resolves it.")
+    return _to_admin(d, f"Lesson {d['lesson_number']} of {d['learner']} is disputed", body)
+
+
 def refund_declined(d: dict) -> Rendered:
     body = (f"The payment provider declined the refund of {d['amount']} for {d['description']} (payment reference "
             f"{d['reference']}; reason given: {d['reason']}). {d['declined']} Nothing was refunded and the amount "
@@ -587,6 +594,7 @@ _OTHER_TEMPLATES = (
     MessageTemplate("delivery_failed", ("email", "in_app"), delivery_failed, "staff"),
     MessageTemplate("refund_declined", ("email", "in_app"), refund_declined, "staff"),
     MessageTemplate("refund_unsent", ("email", "in_app"), refund_unsent, "staff"),
+    MessageTemplate("lesson_disputed", ("email", "in_app"), lesson_disputed, "staff"),
 )
 
 # Every message there is, by name: the notification types above and the rest (accounts, replies, alerts).

@@ -26,6 +26,7 @@ from nexdrive.services.core import audit
 from nexdrive.services.scheduling import availability
 from nexdrive.services.crm import contacts
 from nexdrive.services.scheduling import holidays
+from nexdrive.services.compliance import competencies
 from nexdrive.services.messaging import inbox
 from nexdrive.services.messaging import notify
 from nexdrive.services.identity.accounts import hash_token, new_token
@@ -198,44 +199,35 @@ def nearest_alternatives(session: Session, service: Service, around: datetime, *
 # Eligibility (docs/decisions/0004-cbta-rules.md)
 # ─────────────────────────────────────────────────────────────────────────────
 
-def _latest_competent(session: Session, student_id: uuid.UUID) -> dict[int, datetime]:
-    """task_number -> when the student's latest record for it became competent (only tasks whose latest is
-    competent)."""
-    rows = session.execute(sa.text("""
-        SELECT DISTINCT ON (t.task_number) t.task_number, sc.status, sc.status_changed_at
-        FROM student_competencies sc JOIN competency_tasks t ON t.id = sc.task_id
-        WHERE sc.student_id = :s ORDER BY t.task_number, sc.seq DESC"""), {"s": student_id}).all()
-    return {r.task_number: r.status_changed_at for r in rows if r.status == "competent"}
-
-
 def check_eligibility(session: Session, service: Service, student_id: uuid.UUID | None, start: datetime) -> None:
-    """Raise NotEligible with a plain reason when the log book doesn't allow this review or final drive yet."""
+    """Raise NotEligible with a plain reason when the log book doesn't allow this review or final drive yet.
+
+    The rules are compliance's (``competencies.eligibility_for_booking``): the same ones the lesson record
+    enforces, per the learner's transmission, counting only tasks whose latest signed status is competent."""
     kind = service.eligibility_kind
     if kind is None:
         return
     if student_id is None:
         raise NotEligible(f"{service.name} needs your log-book progress checked first. Please sign in "
                           "to book it, or book a standard lesson.", eligibility=kind)
-    done = _latest_competent(session, student_id)
-    gap = timedelta(hours=business_settings(session).review_min_gap_hours)
-    if kind in ("review_1", "review_2"):
-        needed = list(range(1, 18)) if kind == "review_1" else [101, *range(18, 23)]
-        missing = [n for n in needed if n not in done]
-        if missing:
-            names = ", ".join("Review 1" if n == 101 else f"task {n}" for n in missing[:6])
-            more = f" and {len(missing) - 6} more" if len(missing) > 6 else ""
-            raise NotEligible(f"{service.name} can be booked once {names}{more} "
-                              f"{'is' if len(missing) == 1 else 'are'} signed off in your log book.",
-                              eligibility=kind, missing=missing)
-        last = max(done[n] for n in needed)
-        if start < last + gap:
-            ready = (last + gap).astimezone(BUSINESS_TZ)
-            raise NotEligible(f"{service.name} must be at least {gap.total_seconds() / 3600:.0f} hours after the "
-                              f"last task it covers: the earliest start is {au_when(ready)}.",
-                              eligibility=kind, earliest=ready.isoformat())
-    elif kind == "final_drive" and 102 not in done:
+    result = competencies.eligibility_for_booking(session, student_id, kind, start)
+    if result.ok:
+        return
+    if result.rule == "REVIEW_GAP":
+        gap = business_settings(session).review_min_gap_hours
+        ready = result.earliest.astimezone(BUSINESS_TZ)
+        raise NotEligible(f"{service.name} must be at least {gap} hours after the "
+                          f"last task it covers: the earliest start is {au_when(ready)}.",
+                          eligibility=kind, earliest=ready.isoformat())
+    missing = list(result.missing)
+    if kind == "final_drive":
         raise NotEligible("The final drive can be booked once Review 2 is signed off in your log book.",
-                          eligibility=kind, missing=[102])
+                          eligibility=kind, missing=missing)
+    names = ", ".join("Review 1" if n == 101 else "Review 2" if n == 102 else f"task {n}" for n in missing[:6])
+    more = f" and {len(missing) - 6} more" if len(missing) > 6 else ""
+    raise NotEligible(f"{service.name} can be booked once {names}{more} "
+                      f"{'is' if len(missing) == 1 else 'are'} signed off in your log book.",
+                      eligibility=kind, missing=missing)
 
 
 # ─────────────────────────────────────────────────────────────────────────────
