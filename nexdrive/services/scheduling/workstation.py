@@ -178,15 +178,16 @@ def snapshot(session: Session, actor: Actor, *, days: int = DAYS) -> dict[str, A
     contacts = _contacts(session, {b.contact_id for b in bookings if b.contact_id and not b.student_id})
     services = _service_names(session)
     rows = [_lesson_row(b, people=people, contacts=contacts, services=services) for b in bookings]
-    upcoming = [r for r in rows if r["day"] == today.isoformat() and r["end"] > now.isoformat()
-                and not r["lesson_id"]]
-    next_id = upcoming[0]["booking_id"] if upcoming else ""
+    upcoming = [b for b in bookings if b.scheduled_date == today and b.end_time > now and not b.lesson_id
+                and b.status != "completed"]
+    next_id = str(upcoming[0].id) if upcoming else ""
     snapshots = {str(sid): learner_snapshot(session, actor, sid) for sid in people}
     me = session.execute(sa.text("SELECT p.first_name || ' ' || p.last_name FROM instructors i "
                                  "JOIN profiles p ON p.id = i.profile_id WHERE i.id = :i"),
                          {"i": actor.instructor_id}).scalar() or ""
     return {
-        "generated_at": now.isoformat(), "instructor_name": me, "today": today.isoformat(), "today_label": au_date(today),
+        "generated_at": now.isoformat(), "instructor_name": me, "today": today.isoformat(),
+        "today_label": au_date(today),
         "next_booking_id": next_id, "lessons": rows,
         "learners": sorted(({"student_id": str(sid), "name": p["name"], "phone": e164_au_phone(p["phone"]),
                              "transmission": p["transmission"]} for sid, p in people.items()),
