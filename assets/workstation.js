@@ -166,7 +166,7 @@
   function renderHome() {
     var today = $("ws-today"), week = $("ws-week");
     if (!today || !week) return;
-    if ($("ws-date")) $("ws-date").textContent = snap ? snap.today_label : "";
+    if ($("ws-date")) $("ws-date").textContent = snap ? "G'day, " + String(snap.instructor_name || "").split(" ")[0] + ". " + snap.today_label : "";
     if (!snap) {
       today.innerHTML = '<p class="ws-muted" data-ws="1">' + (st.fetched ?
         "No copy of your week on this phone yet. Open this page once with a connection." : "Loading today’s lessons…") + "</p>";
