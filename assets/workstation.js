@@ -215,7 +215,11 @@
              esc(r.client_id) + '">Fix and sign again</a><button type="button" class="ws-btn" onclick="window.ws.discard(\'' +
              esc(r.client_id) + "')\">Delete</button></div></div>");
     });
-    list.innerHTML = h.join("");
+    var html = h.join("");
+    if (list.getAttribute("data-html") !== String(html.length) + ":" + n || !list.firstChild) {
+      list.innerHTML = html;
+      list.setAttribute("data-html", String(html.length) + ":" + n);
+    }
     var btn = $("ws-send-now");
     if (btn) { btn.disabled = st.syncing || !pending; btn.style.display = pending ? "" : "none"; }
   }
@@ -245,7 +249,7 @@
     }
     return { client_id: uuid(), booking_id: l ? l.booking_id : "", student_id: sid,
              learner_name: l ? l.learner_name : (learner ? learner.name : "Learner"), service: l ? l.service : "Lesson",
-             day: day, start: start, end: end, suburb: l ? l.suburb : "", odo_start: "", odo_end: "",
+             day: day, day_label: l ? l.day_label : snap.today_label, start: start, end: end, suburb: l ? l.suburb : "", odo_start: "", odo_end: "",
              transmission: (learnerSnap(sid) || {}).transmission || (learner || {}).transmission || "auto",
              tasks: {}, comments: "", went_well: "", practise: "", focus: "", next_lesson: "", bridge_edited: {} };
   }
@@ -290,7 +294,7 @@
   function renderDetails() {
     var f = st.form, s = learnerSnap(f.student_id), h = ['<div data-ws="1">'];
     h.push('<h2 style="font-size:20px;margin:4px 0" id="ws-learner">' + esc(f.learner_name) + "</h2>");
-    h.push('<p class="ws-muted">' + esc(f.service) + " · " + esc(f.day) + (f.booking_id ? "" : " · no booking") + "</p>");
+    h.push('<p class="ws-muted">' + esc(f.service) + " · " + esc(f.day_label || f.day) + (f.booking_id ? "" : " · no booking") + "</p>");
     h.push('<div class="ws-row">' + field("ws-start", "Start", f.start, 'type="time" step="300"') + field("ws-end", "Finish", f.end, 'type="time" step="300"') + "</div>");
     h.push(field("ws-suburb", "Suburb", f.suburb, 'autocomplete="off" maxlength="100"'));
     h.push('<div class="ws-row">' + field("ws-odo-start", "Odometer start (km)", f.odo_start, 'inputmode="numeric" pattern="[0-9]*" autocomplete="off"') +
@@ -335,7 +339,7 @@
       var ns = Object.keys(f.tasks).filter(function (k) { return f.tasks[k] === m[0]; }).map(Number).sort(function (a, b) { return a - b; });
       if (ns.length) parts.push(m[1] + ": " + ns.map(taskName).join(", "));
     });
-    return '<div data-ws="1" class="ws-card"><p><strong>' + esc(f.learner_name) + "</strong> · " + esc(f.day) + " " + esc(f.start) + "–" + esc(f.end) +
+    return '<div data-ws="1" class="ws-card"><p><strong>' + esc(f.learner_name) + "</strong> · " + esc(f.day_label || f.day) + " " + esc(f.start) + "–" + esc(f.end) +
       (f.suburb ? " · " + esc(f.suburb) : "") + "</p>" + (parts.length ? "<p>" + esc(parts.join(" · ")) + "</p>" : "<p>No tasks marked.</p>") +
       (f.comments ? '<p class="ws-muted">' + esc(f.comments) + "</p>" : "") + "</div>";
   }
@@ -416,7 +420,7 @@
       signed_at: new Date().toISOString(), offline: !navigator.onLine
     };
     var rec = { client_id: f.client_id, payload: payload, form: f, state: "pending", error: "", learner_name: f.learner_name,
-                when: f.day + " " + f.start, saved_at: new Date().toISOString() };
+                when: (f.day_label || f.day) + " " + f.start, saved_at: new Date().toISOString() };
     putRecord(rec).then(function () {
       st.result = { state: "saved" };
       ws.clearPad("sig-instructor"); ws.clearPad("sig-learner");
@@ -431,7 +435,7 @@
   };
   function renderDone() {
     var r = st.result || { state: "saved" }, f = st.form, h = ['<div data-ws="1" id="ws-done-body">'];
-    h.push('<h2 style="font-size:22px">Lesson signed</h2><p>' + esc(f.learner_name) + " · " + esc(f.day) + " " + esc(f.start) + "–" + esc(f.end) + "</p>");
+    h.push('<h2 style="font-size:22px">Lesson signed</h2><p>' + esc(f.learner_name) + " · " + esc(f.day_label || f.day) + " " + esc(f.start) + "–" + esc(f.end) + "</p>");
     if (r.state === "sent") h.push('<p id="ws-done-state" data-state="sent"><strong>Sent ✓</strong> The lesson is in the learner’s log book.</p>');
     else if (r.state === "refused") h.push('<p id="ws-done-state" data-state="refused" class="ws-error"><strong>Not accepted:</strong> ' + esc(r.error) +
       '</p><p><a class="ws-btn primary" style="display:inline-flex;align-items:center" href="' + RECORD + "/?draft=" + esc(f.client_id) + '">Fix and sign again</a></p>');

@@ -158,7 +158,8 @@ def learner_snapshot(session: Session, actor: Actor, student_id: uuid.UUID) -> d
     names = {t["n"]: t["name"] for t in tasks}
     current = [f"{t['n']}. {t['name']}" for t in tasks
                if t["status"] in ("taught", "assessed", "not_yet_competent")][:4]
-    upcoming = [f"{n}. {names.get(n, '')}" for n in matrix["next_tasks"]][:3]
+    working = {t["n"] for t in tasks if t["status"] in ("taught", "assessed", "not_yet_competent")}
+    upcoming = [f"{n}. {names.get(n, '')}" for n in matrix["next_tasks"] if n not in working][:3]
     focus, self_assessment = _focus_and_self_assessment(session, student_id)
     summary = matrix["summary"]
     return {"student_id": str(student_id), "transmission": matrix["transmission"], "tasks": tasks,
@@ -299,8 +300,11 @@ def submit_lesson(session: Session, actor: Actor, record: dict[str, Any]) -> dic
                                    signer_role="instructor", device_time=device_time)
     if not record.get("learner_signature"):
         raise ValidationFailed("The learner's signature is missing.", field="learner_signature")
-    signed = lesson_records.sign_lesson(session, actor, lesson_id, signature_image=record["learner_signature"],
-                                        signer_role="student", device_time=device_time)
+    # No autoflush inside: sign_lesson sets status 'completed' and then reads the clock (a query) before
+    # setting signed_at; an autoflush between the two would update a signed row (append-only trigger).
+    with session.no_autoflush:
+        signed = lesson_records.sign_lesson(session, actor, lesson_id, signature_image=record["learner_signature"],
+                                            signer_role="student", device_time=device_time)
     exists = session.exec(select(LessonBridgeForm.id).where(LessonBridgeForm.lesson_id == lesson_id)).first()
     if exists is None:
         session.add(LessonBridgeForm(
