@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from nexdrive.api import accounts, booking, health, inbox, invoices, payments, preferences
+from nexdrive.api import accounts, booking, health, inbox, invoices, lessons, payments, preferences
 from nexdrive.api import workstation
 from nexdrive.settings import get_settings
 from webhooks.stripe import router as stripe_webhook
@@ -44,7 +44,7 @@ def build_api() -> FastAPI:
         message = exc.detail if isinstance(exc.detail, str) else "Request failed."
         return JSONResponse(status_code=exc.status_code, content=error_envelope(code, message))
 
-    for module in (health, accounts, booking, invoices, payments, inbox, preferences, workstation,
+    for module in (health, accounts, booking, invoices, payments, inbox, preferences, lessons, workstation,
                    stripe_webhook, twilio_webhooks):
         api.include_router(module.router, prefix="/api/v1")
     # Outermost last: security headers on every response, then the input guard and catch-all for /api/.

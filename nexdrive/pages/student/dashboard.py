@@ -10,11 +10,11 @@ from nexdrive.pages.account._display import (
     role_home,
     BookingRow,
     booking_list,
-    competent_count,
     panel,
     stat,
     upcoming_bookings,
 )
+from nexdrive.services.compliance import competencies as cbta
 from nexdrive.services.core import access
 from nexdrive.services.identity import accounts
 from nexdrive.services.identity.accounts import AuthRequired
@@ -33,8 +33,9 @@ TOTAL_TASKS = 23
 def _load(session, actor) -> dict:
     me = accounts.get_me(session, actor)
     bookings = access.list_bookings(session, actor, limit=200)
-    competencies = access.list_competencies(session, actor, actor.student_id) if actor.student_id else []
-    return {"me": me, "bookings": bookings, "competencies": competencies}
+    # Distinct tasks 1-23 competent in the learner's transmission (reviews are not tasks): never "24 of 23".
+    progress = cbta.progress(session, actor, actor.student_id) if actor.student_id else {"competent": 0}
+    return {"me": me, "bookings": bookings, "progress": progress}
 
 
 class StudentHomeState(rx.State):
@@ -61,7 +62,7 @@ class StudentHomeState(rx.State):
         me = data["me"]
         self.first_name = (me.get("profile") or {}).get("first_name") or ""
         self.upcoming = upcoming_bookings(data["bookings"])
-        self.competent = competent_count(data["competencies"])
+        self.competent = data["progress"]["competent"]
         self.parents = len((me.get("student") or {}).get("parent_links") or [])
         self.loaded = True
 

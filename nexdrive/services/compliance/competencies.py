@@ -371,6 +371,14 @@ def load_catalogue(session: Session) -> Catalogue:
     return Catalogue(tasks)
 
 
+def task_list(session: Session, actor: Actor) -> list[dict]:
+    """The catalogue for any signed-in person: number, name, category, prerequisites, kind."""
+    access.require_signed_in(actor)
+    return [{"task_number": t.number, "name": t.name, "category": t.category, "kind": t.kind,
+             "prerequisites": list(t.prerequisites), "covers": list(t.covers), "is_review": t.kind == "review",
+             "is_final_drive": t.kind == "final_drive"} for t in load_catalogue(session).ordered]
+
+
 def load_rules(session: Session) -> Rules:
     s = session.get(BusinessSettings, 1)
     if s is None:
@@ -605,5 +613,5 @@ __all__ = [
     "assess_blockers", "build_matrix", "certificate_eligibility", "check_can_assess", "compute_matrix",
     "eligibility_for_booking", "fold", "is_competent", "lesson_blockers", "load_catalogue", "load_events",
     "load_rules", "matrix_dict", "notice_given", "progress", "raise_if_blocked", "record_audit_unit_notice",
-    "review_opens_at", "status_for", "student_matrix",
+    "review_opens_at", "status_for", "student_matrix", "task_list",
 ]
