@@ -20,7 +20,8 @@ STYLE = """
 .ws-btn[aria-pressed=true]{background:var(--accent-9);color:white;border-color:var(--accent-9)}
 .ws-btn.primary{background:var(--accent-9);color:white;border-color:var(--accent-9)}
 .ws-btn:disabled{opacity:.45;cursor:not-allowed}
-.ws-card{border:1px solid var(--gray-5);border-radius:12px;padding:12px;margin:0 0 12px;background:var(--color-panel-solid)}
+.ws-card{border:1px solid var(--gray-5);border-radius:12px;padding:12px;margin:0 0 12px;
+ background:var(--color-panel-solid)}
 .ws-card.next{border:2px solid var(--accent-9)}
 .ws-row{display:flex;gap:8px;flex-wrap:wrap;align-items:center}
 .ws-muted{color:var(--gray-11);font-size:14px}
@@ -28,7 +29,8 @@ STYLE = """
 .ws-task .ws-btn{flex:1}
 .ws-lock{color:var(--amber-11);font-size:13px}
 .ws-field{display:flex;flex-direction:column;gap:4px;margin:0 0 10px}
-.ws-field input,.ws-field textarea{font-size:16px;min-height:44px;padding:8px;border:1px solid var(--gray-7);border-radius:8px}
+.ws-field input,.ws-field textarea{font-size:16px;min-height:44px;padding:8px;border:1px solid var(--gray-7);
+ border-radius:8px}
 .ws-field label{font-weight:600}
 .ws-banner{border-radius:10px;padding:10px;margin:0 0 12px;background:var(--amber-3);border:1px solid var(--amber-7)}
 .ws-error{color:var(--red-11)}
