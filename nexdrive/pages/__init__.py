@@ -26,6 +26,7 @@ from nexdrive.pages.auth import forgot_password, magic_link, reset_password, sig
 from nexdrive.pages.booking import book, manage, pay_result
 from nexdrive.pages.instructor import availability as instructor_availability
 from nexdrive.pages.instructor import dashboard as instructor_dashboard
+from nexdrive.pages.instructor import lesson as instructor_lesson
 from nexdrive.pages.parent import accept as parent_accept
 from nexdrive.pages.parent import dashboard as parent_dashboard
 from nexdrive.pages.public import about, contact, faq, home, legal, lessons, not_found, testimonials
@@ -108,6 +109,8 @@ PAGES: tuple[PageSpec, ...] = (
     ),
     PageSpec(instructor_availability.ROUTE, instructor_availability.availability_page, instructor_availability.TITLE,
              instructor_availability.DESCRIPTION, tuple(instructor_availability.ON_LOAD)),
+    PageSpec(instructor_lesson.ROUTE, instructor_lesson.lesson_page, instructor_lesson.TITLE,
+             instructor_lesson.DESCRIPTION, tuple(instructor_lesson.ON_LOAD)),
     PageSpec(
         admin_dashboard.ROUTE,
         admin_dashboard.admin_dashboard_page,

@@ -66,7 +66,7 @@ PAGES = [
     ("not-found", "/no-such-page-here", None, "#not-found-title"),
     ("student", "/student", "student", "#upcoming-list"),
     ("parent", "/parent", "parent", "h2"),
-    ("instructor", "/instructor", "instructor", "#today-count"),
+    ("instructor", "/instructor", "instructor", "#ws-today [data-ws]"),
     ("admin", "/admin", "admin", "#admin-figures"),
     ("account", "/account", "parent", "#acc-new-password"),
     ("mailbox", "/admin/mailbox", "admin", "#mb-list"),

@@ -29,7 +29,7 @@ EMAILS = {
 }
 HOMES = {
     "admin": ("/admin", "Admin dashboard"),
-    "instructor": ("/instructor", "Instructor dashboard"),
+    "instructor": ("/instructor", "Today"),
     "student": ("/student", "Your learner dashboard"),
     "parent": ("/parent", "Parent and supervisor area"),
 }

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.e2e
 
 HOMES = {
     "admin": ("/admin", "Admin dashboard"),
-    "instructor": ("/instructor", "Instructor dashboard"),
+    "instructor": ("/instructor", "Today"),
     "student": ("/student", "Your learner dashboard"),
     "parent": ("/parent", "Parent and supervisor area"),
 }

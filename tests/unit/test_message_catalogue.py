@@ -102,6 +102,7 @@ SAMPLE = {
     "retry_url": "https://x/pay", "package_name": "5-lesson pack", "credits": 5, "credits_remaining": 2,
     "buy_url": "https://x/buy", "learner_name": "Ava Nguyen", "relationship": "mother", "accept_url": "https://x/a",
     "task_number": 7, "task_name": "Turns", "achieved": 7, "total": 23, "progress_url": "https://x/p",
+    "learner": "Ava Nguyen", "instructor": "Jordan Ellis", "lesson_number": 4, "lesson_date": "Tue 3 March 2026",
     "staff_name": "Jordan", "business_name": "NexDrive Academy", "business_phone": "(02) 6100 0000",
     "link": "https://x/link", "minutes_valid": 15, "hours_valid": 72, "days_valid": 7, "role": "instructor",
     "sign_in_url": "https://x/sign-in", "forgot_url": "https://x/forgot", "name": "Ava Nguyen",
@@ -122,7 +123,6 @@ SAMPLE = {
     "today": [], "new_leads": [], "failed_messages": {"count": 0, "total_failed": 0, "items": []},
     "chain_heads": [{"chain": "audit_log", "seq": 3, "hash": "ab12"}],
     "amount": "$105.00", "declined": "The card was closed.",
-    "learner": "Ava Nguyen", "instructor": "Jordan Ellis", "lesson_number": 4, "lesson_date": "Tue 3 March 2026",
 }
 
 

@@ -1,97 +1,66 @@
-"""Instructor home ``/instructor``: today's and upcoming bookings for your students."""
-from __future__ import annotations
+"""Instructor home ``/instructor``: the workstation's day sheet on a phone.
 
-from datetime import datetime
+Today's lessons in order with the next one on top (learner, Canberra time, pickup address, lesson type,
+progress snapshot, call and SMS buttons, Start lesson), and the week beside it as a tab. Rendered in the
+browser by ``/workstation.js`` from the copy of the week kept on the phone, so it opens with no signal
+(see ``workstation_shell``); lessons waiting in the phone's outbox are listed with "Send now".
+"""
+from __future__ import annotations
 
 import reflex as rx
 
 from nexdrive.components import brand
 from nexdrive.components.layout import layout
+from nexdrive.components.signature_pad import js_call
 from nexdrive.components.ui import button_link
-from nexdrive.pages.account._display import role_home, SYDNEY, BookingRow, booking_list, panel, stat, upcoming_bookings
-from nexdrive.services.core import access
-from nexdrive.services.identity import accounts
-from nexdrive.services.identity.accounts import AuthRequired
-from nexdrive.errors import ServiceError
-from nexdrive.state.auth import require_role, run_as_actor
+from nexdrive.pages.instructor import workstation_shell as shell
+from nexdrive.state.auth import require_role
 
 ROUTE = brand.ROUTE_INSTRUCTOR
 AVAILABILITY_ROUTE = f"{ROUTE}/availability"
-TITLE = "Instructor area | NexDrive Academy"
-DESCRIPTION = "The NexDrive Academy instructor area: today's lessons, upcoming bookings and your students."
-
-
-def _load(session, actor) -> dict:
-    me = accounts.get_me(session, actor)
-    students = access.list_students(session, actor, limit=200)
-    bookings = access.list_bookings(session, actor, limit=200)
-    return {"me": me, "students": students, "bookings": bookings}
-
-
-class InstructorHomeState(rx.State):
-    loaded: bool = False
-    first_name: str = ""
-    today: list[BookingRow] = []
-    later: list[BookingRow] = []
-    student_count: int = 0
-    error: str = ""
-
-    @rx.event
-    async def load(self):
-        self.loaded = False
-        self.today, self.later, self.first_name, self.error = [], [], "", ""
-        self.student_count = 0
-        try:
-            data = await run_as_actor(self, _load)
-        except AuthRequired:
-            return
-        except ServiceError as exc:
-            self.error = exc.message
-            self.loaded = True
-            return
-        names = {str(s["id"]): f"{s.get('first_name') or ''} {s.get('last_name') or ''}".strip()
-                 for s in data["students"]}
-        rows = upcoming_bookings(data["bookings"], names=names, limit=50)
-        today = datetime.now(SYDNEY).date().isoformat()
-        self.today = [r for r in rows if r.day == today]
-        self.later = [r for r in rows if r.day != today][:15]
-        self.student_count = len(data["students"])
-        self.first_name = (data["me"].get("profile") or {}).get("first_name") or ""
-        self.loaded = True
+LESSON_ROUTE = f"{ROUTE}/lesson/new"
+TITLE = "Today | NexDrive Academy instructor"
+DESCRIPTION = "The NexDrive Academy instructor workstation: today's lessons, the week, and lessons to send."
 
 
 def instructor_dashboard_page() -> rx.Component:
     return layout(
-        role_home(
-            "Instructor dashboard",
-            InstructorHomeState.loaded,
-            rx.text("G'day, ", rx.text(InstructorHomeState.first_name, as_="span", weight="bold"), ".",
-                    as_="p", size="4"),
-            rx.cond(InstructorHomeState.error != "",
-                    rx.callout(InstructorHomeState.error, icon="circle-alert", color_scheme="red")),
-            rx.grid(
-                stat("Lessons today", InstructorHomeState.today.length(), id="today-count"),
-                stat("Upcoming", InstructorHomeState.later.length()),
-                stat("Your students", InstructorHomeState.student_count, id="student-count"),
-                columns=rx.breakpoints(initial="1", sm="3"),
-                gap="1rem",
-                width="100%",
+        shell.style(),
+        rx.box(
+            rx.heading("Today", as_="h1", size="7", id="ws-title"),
+            rx.text("", id="ws-date", as_="p", size="3"),
+            shell.connection_note(),
+            shell.outbox_banner(),
+            rx.box(
+                rx.el.button("Today", type="button", id="ws-tab-today", class_name="ws-btn",
+                             aria_pressed="true", on_click=js_call("window.ws.tab('today')")),
+                rx.el.button("Week", type="button", id="ws-tab-week", class_name="ws-btn",
+                             aria_pressed="false", on_click=js_call("window.ws.tab('week')")),
+                class_name="ws-tabs",
+                role="group",
+                aria_label="Show",
             ),
+            rx.el.section(rx.text("Loading today\u2019s lessons\u2026", class_name="ws-muted"), id="ws-today",
+                          aria_label="Today's lessons"),
+            rx.el.section(id="ws-week", aria_label="This week", hidden=True),
             rx.hstack(
+                button_link("Record a lesson without a booking", LESSON_ROUTE, icon="notebook-pen", size="3",
+                            variant="soft", id="ws-unbooked-link"),
                 button_link("Availability and time off", AVAILABILITY_ROUTE, icon="calendar-clock", size="3",
-                            id="availability-link"),
+                            variant="soft", id="availability-link"),
                 wrap="wrap",
                 spacing="3",
+                margin_top="1rem",
             ),
-            panel("Today", "today",
-                  booking_list(InstructorHomeState.today, show_student=True, manage=True,
-                               empty="No lessons today.")),
-            panel("Coming up", "coming-up",
-                  booking_list(InstructorHomeState.later, show_student=True, manage=True,
-                               empty="Nothing booked yet.")),
+            id="ws-home",
+            width="100%",
+            max_width="40rem",
+            margin="0 auto",
+            padding="1rem 0.75rem 2rem",
         ),
+        shell.script(),
         active=ROUTE,
     )
 
 
-ON_LOAD = [*require_role("instructor"), InstructorHomeState.load]
+ON_LOAD = [*require_role("instructor")]
