@@ -37,7 +37,8 @@ def test_claude_answers_from_the_passages_and_cites_them():
     assert answer is not None and answer.cited == [1, 2]
     assert "{{price:standard-lesson}}" in answer.text and "[1]" not in answer.text
     [request] = seen
-    assert request.url.path == "/v1/messages" and "sk-ant-test" in (request.headers.get("x-api-key", "") + request.headers.get("authorization", ""))
+    auth = request.headers.get("x-api-key", "") + request.headers.get("authorization", "")
+    assert request.url.path == "/v1/messages" and "sk-ant-test" in auth
     sent = json.loads(request.content)
     assert sent["model"] == llm.DEFAULT_MODEL and "ONLY from the numbered passages" in sent["system"]
     assert "<question>How much is a lesson?</question>" in sent["messages"][0]["content"]
