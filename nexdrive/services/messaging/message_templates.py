@@ -475,8 +475,11 @@ def assistant_reply(d: dict) -> Rendered:
                           "move one."),
         "no_bookings": (f"I couldn't find an upcoming lesson for you. Text from the mobile number you booked with, "
                         f"or sign in{call}."),
-        "cancel_check": (f"Cancel your lesson on {d.get('when', '')}? {d.get('terms', '')} Reply YES to cancel it, "
-                         "or NO to keep it."),
+        "cancel_check": (f"Cancel your lesson on {d.get('when', '')}? "
+                         + (f"It's free to cancel until {d.get('free_until', '')}. " if d.get("free") else
+                            f"A late-cancellation fee of {d.get('fee', '')} applies. ")
+                         + "Reply YES to cancel it, or NO to keep it."),
+        "confirmed": f"Booked: your lesson on {d.get('when', '')} is confirmed. A confirmation is on its way.",
         "cancelled": f"Your lesson on {d.get('when', '')} is cancelled. {d.get('outcome', '')}",
         "kept": "No problem, your lesson stays as it is.",
         "moved": f"Done: your lesson is moved to {d.get('when', '')}.",
