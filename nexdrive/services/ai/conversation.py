@@ -48,7 +48,7 @@ MAX_OFFERED = 3
 SEARCH_DAYS = 14
 
 _DOMAIN = re.compile(
-    r"\b(lesson|lessons|drive|driving|driver|drivers|licen[cs]e|learner|learners|log ?book|logbook|cbt|cbta|"
+    r"\b(lesson|lessons|drive|driving|driver|drivers|licen[cs]e\w*|learner|learners|log ?book|logbook|cbt|cbta|"
     r"cbt&a|competenc\w*|review|instructor|car|cars|book|booking|bookings|price|prices|cost|costs|fee|fees|"
     r"pay|payment|paying|cancel\w*|refund\w*|hours?|night|supervis\w*|test|assessment|p ?plates?|l ?plates?|"
     r"provisional|parking|reverse|pick ?up|suburb|belconnen|gungahlin|woden|tuggeranong|canberra|act|"
@@ -658,6 +658,9 @@ def _handoff(session: Session, caller: Caller, conv: Conversation, text: str, in
     """A person takes over: the thread is flagged, each admin gets a notice, and a caller with a number is put in
     the callback queue."""
     _lead(session, caller, conv, text)
+    if conv.status == "handoff_requested" and caller.channel == "sms":
+        # Already with the owner: log it for them, don't text another acknowledgement.
+        return Reply("", intent, conv.id, "", needs_handoff=True, confidence=confidence)
     who = _who(session, caller)
     data = {"who": who.get("first_name") or caller.phone or "a visitor", "channel": caller.channel,
             "message": reason[:300]}
