@@ -23,7 +23,7 @@ _WORD = re.compile(r"[a-z0-9$&]+")
 # Words that carry no meaning for matching a sentence to a question.
 STOPWORDS = frozenset("""a an and are as at be by can do does for from has have how i if in is it its me my of on or
 our so that the their there this to was we what when where which who why will with you your yours am im
-please tell much many any about get got would could should just""".split())
+please tell much many any about get got would could should just""".split()) - {"much"}
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,11 @@ class ExtractiveModel:
         for p_rank, passage in enumerate(passages):
             title_terms = terms(passage.title)
             for s_index, sentence in enumerate(sentences(passage.text)):
-                overlap = len(wanted & (terms(sentence) | title_terms))
+                said = terms(sentence)
+                own = wanted & said
+                # Words of the question in the sentence count most, then in its title; short, to-the-point
+                # sentences win ties.
+                overlap = 2 * len(own) + len((wanted & title_terms) - own) + len(own) / max(len(said), 1)
                 if overlap:
                     # Earlier (better-ranked) passages win ties; so do earlier sentences.
                     scored.append((overlap - 0.25 * p_rank, p_rank, s_index, sentence, passage.ref))
@@ -97,7 +101,7 @@ class ExtractiveModel:
             return None
         scored.sort(key=lambda x: (-x[0], x[1], x[2]))
         best = scored[0][0]
-        chosen = [s for s in scored if s[0] >= best - 1][: self.max_sentences]
+        chosen = [s for s in scored if s[0] >= best - 1.5][: self.max_sentences]
         chosen.sort(key=lambda x: (x[1], x[2]))  # read in the documents' own order
         cited = list(dict.fromkeys(s[4] for s in chosen))
         return ModelAnswer(" ".join(s[3] for s in chosen), cited)

@@ -50,15 +50,17 @@ SEARCH_DAYS = 14
 _DOMAIN = re.compile(
     r"\b(lesson|lessons|drive|driving|driver|drivers|licen[cs]e\w*|learner|learners|log ?book|logbook|cbt|cbta|"
     r"cbt&a|competenc\w*|review|instructor|car|cars|book|booking|bookings|price|prices|cost|costs|fee|fees|"
-    r"pay|payment|paying|cancel\w*|refund\w*|hours?|night|supervis\w*|test|assessment|p ?plates?|l ?plates?|"
-    r"provisional|parking|reverse|pick ?up|suburb|belconnen|gungahlin|woden|tuggeranong|canberra|act|"
+    r"pay|payment|paying|cancel\w*|refund\w*|hours?|supervis\w*|test|assessment|p ?plates?|l ?plates?|"
+    r"provisional|parking|reverse|pick ?up|suburb|belconnen|gungahlin|woden|tuggeranong|canberra|act|night driving|"
     r"automatic|manual|package|voucher|final drive|task|tasks|parent|nervous|bring|glasses|accredit\w*|"
     r"gst|email|phone|contact|open|available|availability|times?|slot|slots|spot|spots|reschedule|move)\b",
     re.I)
 _INJECTION = re.compile(
     r"(ignore (all |any |the )?(previous|prior|above)|system prompt|you are now|developer mode|jailbreak|"
-    r"disregard (your|the) (rules|instructions)|act as (an? )?(admin|administrator|owner)|reveal (your|the) "
-    r"(prompt|instructions)|print (all|every) (bookings|customers|users|vouchers)|sudo|admin mode)", re.I)
+    r"disregard (your|the) (rules|instructions)|act as (an? |the )?(admin|administrator|owner|system)|"
+    r"reveal (your|the) (prompt|instructions)|"
+    r"(show|give|list|send|read) (me )?(\w+'s |all |every |other )?(private notes|notes about)|"
+    r"print (all|every) (bookings|customers|users|vouchers)|sudo|admin mode)", re.I)
 _COMPLAINT = re.compile(
     r"\b(complain\w*|complaint|rude|unprofessional|unhappy|disappointed|terrible|awful|disgusted|unsafe|"
     r"dangerous|angry|furious|worst|not happy|very poor|poor service|never turned up|didn'?t (turn|show) up|"
@@ -67,8 +69,10 @@ _HANDOFF = re.compile(
     r"\b(human|real person|a person|someone|somebody|the owner|speak to|talk to|call me|ring me|call back|"
     r"callback|phone me|operator|agent)\b", re.I)
 _MANAGE = re.compile(
-    r"\b((cancel|reschedule|move|change|shift)\b.*\b(lesson|booking|appointment|it)|my (lesson|lessons|booking|"
-    r"bookings|appointment)|when is my|next lesson|can'?t make (it|my))", re.I)
+    r"\b((cancel|reschedule|move|change|shift)\b.{0,30}\b(my|our|his|her|this|that|the|tomorrow'?s|next)\b.{0,20}"
+    r"\b(lesson|lessons|booking|bookings|appointment)|(cancel|reschedule|move|change) (it|that|this)\b|"
+    r"my (bookings|appointments)|when is my|my next lesson|can'?t make (it|my))", re.I)
+_QUESTION_WORD = re.compile(r"^\s*(how|what|why|where|who|which|is|are|does|do)\b", re.I)
 _AVAILABILITY = re.compile(
     r"\b(spots?|slots?|available|availability|free (time|times|slot|spot)|openings?|any time|next (free|available)|"
     r"(can|could) i (get|have|book) (a )?(lesson|time)|book (me|a lesson|in)|i('d| would) like (to book|a lesson)|"
@@ -123,8 +127,9 @@ def classify(text: str) -> str:
         return "handoff"
     if _MANAGE.search(text):
         return "manage_booking"
-    if _AVAILABILITY.search(text) or (re.search(r"\bbook\b", text, re.I) and _WHEN.search(text)
-                                      and not re.search(r"\bhow\b", text, re.I)):
+    asking = _QUESTION_WORD.match(text) and not re.search(r"\b(spots?|slots?|available|availability|free)\b",
+                                                             text, re.I)
+    if not asking and (_AVAILABILITY.search(text) or (re.search(r"\bbook\b", text, re.I) and _WHEN.search(text))):
         return "booking"
     if _DOMAIN.search(text) or text.strip().endswith("?"):
         return "question"

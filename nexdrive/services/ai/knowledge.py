@@ -72,6 +72,7 @@ class Hit:
     source_key: str | None
     source_url: str | None
     coverage: float = 0.0  # share of the question's words found in the passage
+    title_coverage: float = 0.0  # share of them in the document's title
     similarity: float | None = None  # cosine similarity, when vectors were searched
     score: float = 0.0  # reciprocal rank fusion
 
@@ -108,8 +109,8 @@ def service_documents(session: Session) -> list[SourceDocument]:
         label = catalogue.CATEGORY_LABELS.get(s.category, "Lessons")
         note = catalogue.ELIGIBILITY_NOTES.get(s.eligibility_kind or "", "")
         how = "Book it online." if s.is_bookable_online else "Book it by phone."
-        text = (f"{s.name} ({label}): {s.duration_minutes} minutes. Price: {{{{price:{s.id}}}}} (how much it costs, "
-                f"the fee). {(s.description or '').strip()} {note} {how}")
+        text = (f"{s.name} ({label}, {s.duration_minutes} minutes) costs {{{{price:{s.id}}}}}: the price, how much "
+                f"it costs, the fee. {(s.description or '').strip()} {note} {how}")
         docs.append(SourceDocument(f"service:{s.id}", s.name, "business", " ".join(text.split()), "/lessons"))
     if services:
         docs.append(SourceDocument("prices:list", "Lesson prices (price list)", "business",
@@ -132,7 +133,8 @@ def policy_documents() -> list[SourceDocument]:
                        "Lessons can be booked online at least {{setting:min_booking_notice_hours}} hours ahead, and "
                        "up to {{setting:booking_horizon_days}} days ahead.", "/book"),
         SourceDocument("policy:hours", "Lesson hours (when lessons run, opening hours)", "business",
-                       "Lessons run {{hours}}. The free times for each day are shown when you book.", "/book"),
+                       "Our lesson hours (opening hours, business hours): lessons run {{hours}}. The free times for "
+                       "each day are shown when you book.", "/book"),
     ]
 
 
@@ -269,7 +271,7 @@ _WORDS = re.compile(r"[a-z0-9]+")
 
 _FTS = sa.text("""
     SELECT c.id, c.document_id, c.content, d.title, d.source_key, d.source_url,
-           tsvector_to_array(c.content_tsv) AS lexemes
+           tsvector_to_array(c.content_tsv) AS lexemes, tsvector_to_array(to_tsvector('english', d.title)) AS tlex
     FROM rag_chunks c JOIN rag_documents d ON d.id = c.document_id
     WHERE d.status = 'indexed' AND c.content_tsv @@ to_tsquery('english', :tsq)
     ORDER BY ts_rank_cd(c.content_tsv, to_tsquery('english', :tsq), 1) DESC, c.id
@@ -278,7 +280,8 @@ _FTS = sa.text("""
 
 _VECTOR = sa.text("""
     SELECT c.id, c.document_id, c.content, d.title, d.source_key, d.source_url,
-           tsvector_to_array(c.content_tsv) AS lexemes, 1 - (c.embedding <=> CAST(:v AS vector)) AS similarity
+           tsvector_to_array(c.content_tsv) AS lexemes, tsvector_to_array(to_tsvector('english', d.title)) AS tlex,
+           1 - (c.embedding <=> CAST(:v AS vector)) AS similarity
     FROM rag_chunks c JOIN rag_documents d ON d.id = c.document_id
     WHERE d.status = 'indexed' AND c.embedding IS NOT NULL
     ORDER BY c.embedding <=> CAST(:v AS vector)
@@ -308,9 +311,10 @@ def search(session: Session, query: str, *, limit: int = 5, vector: list[float] 
         for rank, r in enumerate(rows):
             hit = ranked.get(r.id)
             if hit is None:
-                found = set(r.lexemes or [])
+                found, in_title = set(r.lexemes or []), set(r.tlex or [])
                 hit = ranked[r.id] = Hit(r.id, r.document_id, r.title, r.content, r.source_key, r.source_url,
-                                         coverage=len(wanted & found) / len(wanted) if wanted else 0.0)
+                                         coverage=len(wanted & found) / len(wanted) if wanted else 0.0,
+                                         title_coverage=len(wanted & in_title) / len(wanted) if wanted else 0.0)
             if similarity:
                 hit.similarity = float(r.similarity)
             hit.score += 1.0 / (RRF_K + rank + 1)
@@ -324,7 +328,8 @@ def search(session: Session, query: str, *, limit: int = 5, vector: list[float] 
             vector = (embedder.embed([query]) or [None])[0]
     if vector is not None:
         add(session.execute(_VECTOR, {"v": _vector_literal(vector), "k": depth}).all(), True)
-    hits = sorted(ranked.values(), key=lambda h: (-h.score, -h.coverage))
+    # Reciprocal rank fusion, with a small lift for passages whose document title names the question's words.
+    hits = sorted(ranked.values(), key=lambda h: -(h.coverage + 0.5 * h.title_coverage + 20 * h.score))
     return hits[:limit]
 
 

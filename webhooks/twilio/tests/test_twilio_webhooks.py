@@ -259,7 +259,7 @@ def test_other_messages_the_assistant_cannot_answer_are_flagged_for_the_owner(tw
         admin, _ = make_user(s, "admin", "Olive")
     phone = "+61412777040"
     signed_post(twilio, INBOUND, inbound(phone, "Do you teach heavy rigid truck licences with a trailer?"))
-    signed_post(twilio, INBOUND, inbound(phone, "Or a motorbike licence instead?"))
+    signed_post(twilio, INBOUND, inbound(phone, "Or a motorbike licence for my son?"))
     with engine.connect() as conn:
         conv = conn.execute(sa.text("SELECT id, channel, channel_identifier, status, handoff_reason, message_count "
                                     "FROM conversations")).one()
