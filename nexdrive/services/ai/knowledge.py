@@ -267,25 +267,31 @@ def list_documents(session: Session, actor: Actor) -> list[dict]:
 # Retrieval
 # ─────────────────────────────────────────────────────────────────────────────
 
-_WORDS = re.compile(r"[a-z0-9]+")
 
+# Full-text candidates are capped before ranking: a question's words all match (AND) first, then any of
+# them (OR). Ranking reads each candidate's tsvector, so the cap keeps a search fast however big the corpus
+# (scripts/bench_retrieval.py); a school's own knowledge base is far below it.
 _FTS = sa.text("""
     SELECT c.id, c.document_id, c.content, d.title, d.source_key, d.source_url,
            tsvector_to_array(c.content_tsv) AS lexemes, tsvector_to_array(to_tsvector('english', d.title)) AS tlex
-    FROM rag_chunks c JOIN rag_documents d ON d.id = c.document_id
-    WHERE d.status = 'indexed' AND c.content_tsv @@ to_tsquery('english', :tsq)
-    ORDER BY ts_rank_cd(c.content_tsv, to_tsquery('english', :tsq), 1) DESC, c.id
+    FROM (SELECT id FROM rag_chunks WHERE content_tsv @@ CAST(:tsq AS tsquery) LIMIT :cap) AS candidate
+    JOIN rag_chunks c ON c.id = candidate.id JOIN rag_documents d ON d.id = c.document_id
+    WHERE d.status = 'indexed'
+    ORDER BY ts_rank_cd(c.content_tsv, CAST(:tsq AS tsquery), 1) DESC, c.id
     LIMIT :k
 """)
+FTS_CANDIDATES = 400
 
 _VECTOR = sa.text("""
+    WITH nearest AS (  -- the HNSW index answers this on rag_chunks alone
+        SELECT id, embedding <=> CAST(:v AS vector) AS distance FROM rag_chunks
+        WHERE embedding IS NOT NULL ORDER BY embedding <=> CAST(:v AS vector) LIMIT :k)
     SELECT c.id, c.document_id, c.content, d.title, d.source_key, d.source_url,
            tsvector_to_array(c.content_tsv) AS lexemes, tsvector_to_array(to_tsvector('english', d.title)) AS tlex,
-           1 - (c.embedding <=> CAST(:v AS vector)) AS similarity
-    FROM rag_chunks c JOIN rag_documents d ON d.id = c.document_id
-    WHERE d.status = 'indexed' AND c.embedding IS NOT NULL
-    ORDER BY c.embedding <=> CAST(:v AS vector)
-    LIMIT :k
+           1 - n.distance AS similarity
+    FROM nearest n JOIN rag_chunks c ON c.id = n.id JOIN rag_documents d ON d.id = c.document_id
+    WHERE d.status = 'indexed'
+    ORDER BY n.distance
 """)
 
 
@@ -294,9 +300,9 @@ def query_lexemes(session: Session, query: str) -> set[str]:
                                {"q": query}).scalar_one() or [])
 
 
-def _tsquery(query: str) -> str:
-    words = list(dict.fromkeys(_WORDS.findall(query.lower())))[:32]
-    return " | ".join(words)
+def _lexeme_query(lexemes: set[str], op: str) -> str:
+    """A tsquery of these (already stemmed) lexemes, each quoted so no character is read as an operator."""
+    return op.join("'" + w.replace("\\", "").replace("'", "''") + "'" for w in sorted(lexemes))
 
 
 def search(session: Session, query: str, *, limit: int = 5, vector: list[float] | None = None,
@@ -319,9 +325,13 @@ def search(session: Session, query: str, *, limit: int = 5, vector: list[float] 
                 hit.similarity = float(r.similarity)
             hit.score += 1.0 / (RRF_K + rank + 1)
 
-    tsq = _tsquery(query)
-    if tsq and wanted:
-        add(session.execute(_FTS, {"tsq": tsq, "k": depth}).all(), False)
+    if wanted:
+        every = _lexeme_query(wanted, " & ")  # lexemes already: stop words gone, stemmed
+        found = session.execute(_FTS, {"tsq": every, "k": depth, "cap": FTS_CANDIDATES}).all()
+        add(found, False)
+        if len(found) < depth and len(wanted) > 1:
+            add(session.execute(_FTS, {"tsq": _lexeme_query(wanted, " | "), "k": depth, "cap": FTS_CANDIDATES}
+                                ).all(), False)
     if vector is None and use_embeddings:
         embedder = get_adapter("embeddings")
         if embedder.live and _has_vectors(session):
