@@ -12,6 +12,7 @@ from nexdrive.api import accounts, booking, health, inbox, invoices, payments, p
 from nexdrive.settings import get_settings
 from webhooks.stripe import router as stripe_webhook
 from webhooks.twilio import router as twilio_webhooks
+from webhooks.vapi import router as vapi_webhook
 from nexdrive.api.edge import EdgeGuard, SecurityHeaders
 from nexdrive.api.envelope import error_envelope
 
@@ -44,7 +45,7 @@ def build_api() -> FastAPI:
         return JSONResponse(status_code=exc.status_code, content=error_envelope(code, message))
 
     for module in (health, accounts, booking, invoices, payments, inbox, preferences,
-                   stripe_webhook, twilio_webhooks):
+                   stripe_webhook, twilio_webhooks, vapi_webhook):
         api.include_router(module.router, prefix="/api/v1")
     # Outermost last: security headers on every response, then the input guard and catch-all for /api/.
     api.add_middleware(EdgeGuard)
