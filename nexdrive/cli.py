@@ -32,9 +32,27 @@ def prepare(demo: bool) -> str:
         with db.session_scope(engine) as session:
             result = seed.load_demo_data(session)
         print(f"[nexdrive] demo data: {result}", flush=True)
+    print(f"[nexdrive] assistant knowledge: {index_knowledge(engine)}", flush=True)
     engine.dispose()
     print(f"[nexdrive] database ready in {time.monotonic() - started:.1f}s", flush=True)
     return url
+
+
+def faq_entries() -> list[dict]:
+    """The FAQ page's questions and answers as plain data for the assistant's knowledge base."""
+    from nexdrive.pages.public.faq import GROUPS, ROUTE
+
+    return [{"key": f"{g.key}-{i}", "question": f.question, "answer": f.answer, "url": f"{ROUTE}#faq-{g.key}"}
+            for g in GROUPS for i, f in enumerate(g.items)]
+
+
+def index_knowledge(engine) -> dict:
+    """(Re-)index the assistant's documents: the FAQ page, lesson types, policies, ACT facts. Idempotent."""
+    from nexdrive.services.ai import knowledge
+    from nexdrive.services.core.actors import SYSTEM
+
+    with db.session_scope(engine) as session:
+        return knowledge.index_documents(session, SYSTEM, knowledge.faq_documents(faq_entries()))
 
 
 def app_env(url: str, demo: bool) -> dict[str, str]:

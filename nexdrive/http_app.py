@@ -14,6 +14,7 @@ from nexdrive.api import workstation
 from nexdrive.settings import get_settings
 from webhooks.stripe import router as stripe_webhook
 from webhooks.twilio import router as twilio_webhooks
+from webhooks.vapi import router as vapi_webhook
 from nexdrive.api.edge import EdgeGuard, SecurityHeaders
 from nexdrive.api.static_delivery import StaticDelivery
 from nexdrive.api.envelope import error_envelope
@@ -47,7 +48,7 @@ def build_api() -> FastAPI:
         return JSONResponse(status_code=exc.status_code, content=error_envelope(code, message))
 
     for module in (health, accounts, booking, invoices, payments, inbox, preferences, lessons, logbook, workstation,
-                   stripe_webhook, twilio_webhooks):
+                   stripe_webhook, twilio_webhooks, vapi_webhook):
         api.include_router(module.router, prefix="/api/v1")
     # Innermost: gzip bodies over 1 KB for clients that accept it (availability JSON shrinks ~25x; in
     # production this app wraps the pages' assets too). Bodies already encoded and event streams pass as is.

@@ -67,11 +67,17 @@ def _build(port: str, settings: Settings) -> object:
     if port == "storage":
         from nexdrive.adapters import storage
         return storage.S3Storage(settings) if live else storage.LocalStorage(settings)
+    if port == "llm":
+        from nexdrive.adapters import llm
+        return llm.AnthropicModel(settings) if live else llm.ExtractiveModel(settings)
+    if port == "embeddings":
+        from nexdrive.adapters import embeddings
+        return embeddings.OpenAIEmbeddings(settings) if live else embeddings.NoEmbeddings(settings)
     raise KeyError(port)
 
 
 def get_adapter(port: str, settings: Settings | None = None):
-    """The implementation of ``port`` ('payments', 'sms', 'email', 'storage') for these settings."""
+    """The implementation of ``port`` ('payments', 'sms', 'email', 'storage', 'llm', 'embeddings')."""
     if port not in _built:
         from nexdrive.settings import get_settings
         _built[port] = _build(port, settings or get_settings())

@@ -18,6 +18,7 @@ import reflex as rx
 from reflex_components_core.el.elements.inline import A as _NativeAnchor
 
 from nexdrive.components import brand
+from nexdrive.components.chat import chat_widget
 from nexdrive.components.navigation import site_header
 from nexdrive.components.ui import container
 from nexdrive.state.auth import AuthState
@@ -257,6 +258,7 @@ def layout(*children: rx.Component, active: str | None = None) -> rx.Component:
             outline="none",
         ),
         site_footer(),
+        chat_widget(),
         display="flex",
         flex_direction="column",
         min_height="100vh",

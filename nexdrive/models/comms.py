@@ -82,6 +82,8 @@ class Conversation(SQLModel, table=True):
     started_at: datetime = ts_field(nullable=False, server_now=True)
     last_message_at: datetime = ts_field(nullable=False, server_now=True)
     message_count: int = int_field(nullable=False, default=0)
+    # What the assistant waits for in this thread: times offered, the hold made (0013).
+    assistant_state: dict[str, Any] = jsonb_field(nullable=False, default="{}")
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
 

@@ -47,6 +47,8 @@ class RagDocument(SQLModel, table=True):
     __tablename__ = "rag_documents"
     __table_args__ = (
         sa.Index("idx_rag_documents_status", "status"),
+        sa.Index("uq_rag_documents_source_key", "source_key", unique=True,
+                 postgresql_where=sa.text("source_key IS NOT NULL")),
         check_in("source_type", SOURCE_TYPES),
         check_in("status", DOCUMENT_STATUSES),
     )
@@ -59,6 +61,10 @@ class RagDocument(SQLModel, table=True):
     chunk_count: int = int_field(nullable=False, default=0)
     last_indexed_at: Optional[datetime] = ts_field()
     meta: dict[str, Any] = _metadata_field()
+    # Where it comes from (0013): 'faq:...', 'service:<id>', 'policy:...', 'act:...'; re-indexing updates in place.
+    source_key: Optional[str] = text_field()
+    source_url: Optional[str] = text_field()  # the public page an answer cites
+    content_hash: Optional[str] = text_field()  # unchanged documents are not re-chunked
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
 

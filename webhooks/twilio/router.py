@@ -23,7 +23,7 @@ from nexdrive.adapters.sms import INBOUND_PATH, STATUS_PATH
 from nexdrive.db import get_engine, session_scope
 from nexdrive.services.core import inbound
 from nexdrive.services.messaging import dispatch
-from nexdrive.services.crm import sms_replies
+from nexdrive.services.ai import sms as sms_assistant
 from nexdrive.settings import get_settings
 from nexdrive.api.envelope import error_envelope
 
@@ -87,8 +87,8 @@ async def sms_inbound(request: Request):
             if not inbound.claim(session, "twilio", event_id, "sms.inbound",
                                  {k: form.get(k) for k in ("MessageSid", "From", "To", "Body", "NumSegments")}):
                 return None  # a replay: already handled
-            result = sms_replies.handle_inbound_sms(session, from_number=form.get("From", ""),
-                                                    body=form.get("Body", ""), message_sid=sid)
+            result = sms_assistant.handle_inbound_sms(session, from_number=form.get("From", ""),
+                                                      body=form.get("Body", ""), message_sid=sid)
             inbound.finish(session, "twilio", event_id)
             return result
 

@@ -606,3 +606,21 @@ __all__ = [
     "parent_link", "read_audit_log",
     "require_admin", "require_may_book", "require_signed_in", "require_student",
 ]
+
+
+# ── The assistant's knowledge base and conversations (issue 15) ──
+
+def may_manage_knowledge(actor: Actor) -> bool:
+    """Add, change, remove and re-index the assistant's documents: the owner's office or the app itself."""
+    return actor.sees_everything
+
+
+def require_manage_knowledge(actor: Actor) -> None:
+    if not may_manage_knowledge(actor):
+        require_signed_in(actor)
+        raise Forbidden("Only the school's administrators can change the assistant's knowledge.")
+
+
+def may_read_conversations(actor: Actor) -> bool:
+    """Every channel's conversations with the public (the owner's inbox): the owner's office or the app."""
+    return actor.sees_everything

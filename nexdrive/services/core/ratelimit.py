@@ -51,12 +51,14 @@ DEFAULT_RULES: dict[str, Rule] = {
     "sign_in": Rule(per_ip=60, per_contact=20, window_seconds=900),
     "voucher": Rule(per_ip=30, per_contact=0, window_seconds=900),
     "waitlist": Rule(per_ip=10, per_contact=5, window_seconds=3600),
+    # The assistant (web chat, SMS, voice): per IP, and per phone number or chat session.
+    "assistant": Rule(per_ip=120, per_contact=40, window_seconds=3600),
 }
 
 _WHAT = {
     "reserve": "booking attempts", "confirm": "confirmation attempts", "enquiry": "messages",
     "sign_up": "sign-up attempts", "sign_in": "sign-in attempts", "voucher": "voucher checks",
-    "waitlist": "waitlist requests",
+    "waitlist": "waitlist requests", "assistant": "messages to the assistant",
 }
 
 _UPSERT = sa.text("""

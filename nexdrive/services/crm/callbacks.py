@@ -40,3 +40,24 @@ def follow_up_callbacks(session: Session, now: datetime | None = None) -> dict:
                                        notification_type="callback_followup", data={"calls": calls},
                                        template_data={"call_ids": [c["call_id"] for c in calls]})
     return {"open": len(calls), "alerts_queued": queued}
+
+
+def request_callback(session: Session, *, phone: str, reason: str, name: str | None = None,
+                     conversation_id=None, contact_id=None, channel: str = "sms") -> str:
+    """Put a caller in the callback queue (``call_logs.requires_callback``); one open request per conversation.
+
+    Used by the assistant when it can't answer or the person asks to be called. Returns the call log id."""
+    if conversation_id is not None:
+        open_id = session.execute(sa.text(
+            "SELECT id FROM call_logs WHERE conversation_id = :c AND requires_callback "
+            "AND callback_completed_at IS NULL"), {"c": conversation_id}).scalar()
+        if open_id is not None:
+            return str(open_id)
+    return str(session.execute(sa.text("""
+        INSERT INTO call_logs (contact_id, conversation_id, caller_phone, call_direction, started_at, outcome,
+                               resolution, caller_name, caller_reason, voice_provider, requires_callback)
+        VALUES (:contact, :conv, :phone, 'inbound', now(), 'answered', 'callback_scheduled', :name, :reason,
+                :provider, true)
+        RETURNING id"""), {"contact": contact_id, "conv": conversation_id, "phone": phone, "name": name,
+                            "reason": (reason or "")[:500], "provider": None if channel != "voice" else "vapi"}
+    ).scalar_one())

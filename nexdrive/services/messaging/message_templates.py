@@ -453,6 +453,76 @@ def sms_handoff(d: dict) -> Rendered:
     return Rendered(sms=None, subject=f"SMS from {d['who']}", text=None, in_app=why)
 
 
+# ── The assistant (web chat, SMS, voice): everything it says that is not quoted from the knowledge base ──
+
+def _numbered(items: list[str]) -> str:
+    return " ".join(f"{i}) {t}" for i, t in enumerate(items, 1))
+
+
+def assistant_reply(d: dict) -> Rendered:
+    """What the assistant says; ``say`` picks the line. ``in_app`` is the chat's words, ``sms`` names the sender."""
+    s, say = _sender(d), d.get("say", "unsure")
+    phone = d.get("business_phone") or d.get("school_phone")
+    call = f" or call {phone}" if phone else ""
+    times = d.get("times") or []
+    service = d.get("service_name") or "a lesson"
+    when = f" {d['when_text']}" if d.get("when_text") else ""
+    lines = {
+        "answer": d.get("answer", ""),
+        "unsure": (f"I'm not sure about that one, so I've passed your question on to {s}. "
+                   f"A person will get back to you soon{call}."),
+        "out_of_scope": (f"I can help with driving lessons, prices, bookings and ACT learner licence questions. "
+                         f"For anything else, please contact {s}{call}."),
+        "greeting": ("Hi! Ask me about lessons, prices, ACT learner licence rules or CBT&A, or ask for a lesson "
+                     "time and I'll find one."),
+        "offer": (f"Free times for {service}{when}: "
+                  f"{_numbered(times)}. Reply 1, 2 or 3 to hold one."),
+        "no_times": (f"Sorry, there are no free times for {service}{when}. Try another day, or ask for the next "
+                     "free time."),
+        "pick_one": "Please reply 1, 2 or 3 to choose one of the times, or ask for another day.",
+        "held": (f"{d.get('when', '')} is held for you for {d.get('minutes', '')} minutes. "
+                 f"Confirm it (and pay if you like) here: {d.get('link', '')}"),
+        "taken": "Sorry, that time has just been taken.",
+        "your_bookings": (f"Your upcoming lessons: {_numbered(times)}. Reply CANCEL 1 to cancel one or MOVE 1 to "
+                          "move one."),
+        "no_bookings": (f"I couldn't find an upcoming lesson for you. Text from the mobile number you booked with, "
+                        f"or sign in{call}."),
+        "cancel_check": (f"Cancel your lesson on {d.get('when', '')}? "
+                         + (f"It's free to cancel until {d.get('free_until', '')}. " if d.get("free") else
+                            f"A late-cancellation fee of {d.get('fee', '')} applies. ")
+                         + "Reply YES to cancel it, or NO to keep it."),
+        "confirmed": f"Booked: your lesson on {d.get('when', '')} is confirmed. A confirmation is on its way.",
+        "cancelled": f"Your lesson on {d.get('when', '')} is cancelled. {d.get('outcome', '')}",
+        "kept": "No problem, your lesson stays as it is.",
+        "moved": f"Done: your lesson is moved to {d.get('when', '')}.",
+        "move_pick": f"Which new time? {_numbered(times)}. Reply 1, 2 or 3.",
+        "handoff": f"Thanks, I've passed this on to {s}. A person will reply to you soon{call}.",
+        "complaint": (f"I'm sorry to hear that. I've passed your message straight to the owner of {s}, "
+                      "who will contact you personally."),
+        "too_long": f"That message is a bit long for me: please keep it under {d.get('limit', 500)} characters.",
+        "slow_down": f"You've sent a lot of messages in a short time. Please wait a few minutes{call}.",
+        "need_details": ("To hold a time I need your name, email and pick-up suburb: tap 'Book this time' or "
+                         "use the booking page."),
+        "details_missing": "Please fill in your name, email, mobile, pick-up address and suburb.",
+    }
+    text = lines.get(say, lines["unsure"])
+    return Rendered(sms=f"{s}: {text}", subject=None, text=None, in_app=text)
+
+
+def assistant_complaint(d: dict) -> Rendered:
+    """To the administrators at once: a complaint came in through the assistant."""
+    where = {"sms": "SMS", "web_chat": "web chat", "voice": "phone"}.get(d.get("channel", ""), "the assistant")
+    body = f"Complaint from {d.get('who') or 'a member of the public'} by {where}: {d.get('message', '')}"
+    return _to_admin(d, f"Complaint by {where} from {d.get('who') or 'a member of the public'}", body)
+
+
+def assistant_handoff(d: dict) -> Rendered:
+    """In the app, to each administrator: a conversation needs a person."""
+    where = {"sms": "SMS", "web_chat": "web chat", "voice": "phone"}.get(d.get("channel", ""), "chat")
+    body = f"{where} from {d.get('who') or 'a visitor'} needs a reply: {d.get('message', '')}"
+    return Rendered(sms=None, subject=f"{where} needs a reply", text=None, in_app=body)
+
+
 # ── To the school's administrators: email (with a greeting) and a notice in the app ──
 
 def _to_admin(d: dict, subject: str, body: str, email_body: str | None = None) -> Rendered:
@@ -601,6 +671,9 @@ _OTHER_TEMPLATES = (
     MessageTemplate("enquiry_received", ("email",), enquiry_received, "staff"),
     MessageTemplate("booking_new", ("in_app",), booking_new, "staff"),
     MessageTemplate("sms_handoff", ("in_app",), sms_handoff, "staff"),
+    MessageTemplate("assistant_reply", ("sms",), assistant_reply),
+    MessageTemplate("assistant_complaint", ("email", "in_app"), assistant_complaint, "staff"),
+    MessageTemplate("assistant_handoff", ("in_app",), assistant_handoff, "staff"),
     MessageTemplate("callback_followup", ("email", "in_app"), callback_followup, "staff"),
     MessageTemplate("integrity_alert", ("email", "in_app"), integrity_alert, "staff"),
     MessageTemplate("daily_digest", ("email", "in_app"), daily_digest, "staff"),

@@ -252,25 +252,29 @@ def test_yes_without_a_lesson_soon_goes_to_the_owner(twilio, engine):
 # Anything else: logged and flagged for the owner
 # ─────────────────────────────────────────────────────────────────────────────
 
-def test_other_messages_are_logged_and_flagged_for_the_owner(twilio, engine):
+def test_other_messages_the_assistant_cannot_answer_are_flagged_for_the_owner(twilio, engine):
+    """Texts other than the keywords go to the assistant (services/ai/sms.py); what it can't answer goes to
+    the owner: the thread is flagged, each admin's bell rings, the number joins the callback queue."""
     with session_scope(engine) as s:
         admin, _ = make_user(s, "admin", "Olive")
     phone = "+61412777040"
-    signed_post(twilio, INBOUND, inbound(phone, "Can I move Thursday's lesson to 4pm?"))
-    signed_post(twilio, INBOUND, inbound(phone, "Or Friday works too"))
+    signed_post(twilio, INBOUND, inbound(phone, "Do you teach heavy rigid truck licences with a trailer?"))
+    signed_post(twilio, INBOUND, inbound(phone, "Or a motorbike licence for my son?"))
     with engine.connect() as conn:
         conv = conn.execute(sa.text("SELECT id, channel, channel_identifier, status, handoff_reason, message_count "
                                     "FROM conversations")).one()
         texts = conn.execute(sa.text("SELECT direction, content, external_id FROM messages WHERE conversation_id = :c "
                                      "ORDER BY created_at"), {"c": conv.id}).all()
-        acks = conn.execute(sa.text("SELECT count(*) FROM outbox_messages WHERE template = 'sms_reply'")).scalar()
-        bell = conn.execute(sa.text("SELECT recipient_id FROM notifications WHERE notification_type = 'sms_handoff'"
-                                    )).scalars().all()
+        acks = conn.execute(sa.text("SELECT count(*) FROM outbox_messages WHERE template = 'assistant_reply'")).scalar()
+        bell = conn.execute(sa.text("SELECT recipient_id FROM notifications "
+                                    "WHERE notification_type = 'assistant_handoff'")).scalars().all()
+        callbacks = conn.execute(sa.text("SELECT count(*) FROM call_logs WHERE requires_callback "
+                                         "AND caller_phone = :p"), {"p": phone}).scalar()
     assert (conv.channel, conv.channel_identifier, conv.status) == ("sms", phone, "handoff_requested")
     assert "needs a reply" in conv.handoff_reason
     assert [t.direction for t in texts] == ["inbound", "outbound", "inbound"]  # acknowledged once
-    assert texts[0].content.startswith("Can I move") and texts[0].external_id.startswith("SM")
-    assert acks == 1 and bell == [admin.id, admin.id]
+    assert texts[0].content.startswith("Do you teach") and texts[0].external_id.startswith("SM")
+    assert acks == 1 and bell == [admin.id] and callbacks == 1
     with engine.connect() as conn:  # a new number becomes a lead in the CRM, linked to the thread
         lead = conn.execute(sa.text("SELECT id, source, lifecycle_stage FROM contacts WHERE phone = :p"),
                             {"p": phone}).one()

@@ -1,0 +1,7 @@
+"""The assistant: the knowledge engine and one conversation brain for web chat, SMS and voice (issue 15).
+
+Public modules: knowledge (documents, indexing, hybrid search, answers with sources), conversation (intent,
+booking through the scheduling engine, handoff, complaints, safety limits), sms (inbound texts), voice
+(Vapi's assistant request, tool calls and call reports).
+Called only by pages, the API, webhooks and jobs; it uses scheduling, crm, messaging, core and compliance.
+"""
