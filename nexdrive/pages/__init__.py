@@ -25,6 +25,7 @@ from nexdrive.pages.admin import payments as admin_payments
 from nexdrive.pages.auth import forgot_password, magic_link, reset_password, sign_in, sign_out, sign_up
 from nexdrive.pages.booking import book, manage, pay_result
 from nexdrive.pages.instructor import availability as instructor_availability
+from nexdrive.pages.instructor import bookings as instructor_bookings
 from nexdrive.pages.instructor import dashboard as instructor_dashboard
 from nexdrive.pages.instructor import lesson as instructor_lesson
 from nexdrive.pages.parent import accept as parent_accept
@@ -109,6 +110,8 @@ PAGES: tuple[PageSpec, ...] = (
     ),
     PageSpec(instructor_availability.ROUTE, instructor_availability.availability_page, instructor_availability.TITLE,
              instructor_availability.DESCRIPTION, tuple(instructor_availability.ON_LOAD)),
+    PageSpec(instructor_bookings.ROUTE, instructor_bookings.instructor_bookings_page, instructor_bookings.TITLE,
+             instructor_bookings.DESCRIPTION, tuple(instructor_bookings.ON_LOAD)),
     PageSpec(instructor_lesson.ROUTE, instructor_lesson.lesson_page, instructor_lesson.TITLE,
              instructor_lesson.DESCRIPTION, tuple(instructor_lesson.ON_LOAD)),
     PageSpec(

@@ -311,6 +311,8 @@ def test_the_instructor_cancels_late_for_a_learner_and_waives_the_fee(app_server
     booking_id = _book_for_student(e2e_db_url, student["student_id"], start)
     sign_in(page, app_server, seed.DEMO_INSTRUCTOR_EMAIL, PASSWORD)
     page.wait_for_url(re.compile(r"^https?://[^/]+/instructor/?$"), timeout=30_000)
+    page.locator("#bookings-link").click()  # the day sheet links to every booking
+    page.wait_for_url(re.compile(r"/instructor/bookings/?$"), timeout=30_000)
     page.locator(f"a[href='/booking/manage?id={booking_id}']").first.click()
     page.locator("#mark-no-show").wait_for(timeout=30_000)
     page.locator("#mark-no-show").click()  # not yet: the lesson hasn't started

@@ -42,13 +42,16 @@ def demo(e2e_db_url):
                 {"e": seed.DEMO_INSTRUCTOR_EMAIL}).scalar_one()
             today = s.execute(sa.text("SELECT now()")).scalar_one().astimezone(BUSINESS_TZ).date()
             hours = schedule.weekly_hours(s, SYSTEM, instructor_id)
-            before = {o["id"] for o in schedule.upcoming_overrides(s, SYSTEM, instructor_id)}
+            upcoming = schedule.upcoming_overrides(s, SYSTEM, instructor_id)
+            before = {o["id"] for o in upcoming}
+            # The demo's own time off (a weekday 8-30 days out) must not be the day the test reads as working.
+            days_off = {date.fromisoformat(o["date"]) for o in upcoming}
             lesson = s.execute(sa.text(
                 "SELECT b.scheduled_date, b.id FROM bookings b WHERE b.instructor_id = :i AND b.status = 'confirmed' "
                 "AND b.scheduled_date > :t AND b.scheduled_date < :t + 25 ORDER BY b.start_time LIMIT 1"),
                 {"i": instructor_id, "t": today}).first()
         yield {"instructor_id": instructor_id, "today": today, "lesson_day": lesson.scheduled_date if lesson else None,
-               "lesson_id": lesson.id if lesson else None}
+               "lesson_id": lesson.id if lesson else None, "days_off": days_off}
         with nxdb.session_scope(engine) as s:
             schedule.set_weekly_hours(s, SYSTEM, instructor_id, [(h["day_of_week"], h["start"], h["end"])
                                                                   for h in hours])
@@ -83,7 +86,7 @@ def test_instructor_changes_hours_and_takes_a_day_off_on_a_phone(app_server, e2e
     assert pg.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1  # no sideways scrolling
     pg.screenshot(path=str(ARTIFACTS / "availability-phone-top.png"), full_page=False)
 
-    tuesday = _next_weekday(demo["today"], 1, avoid={demo["lesson_day"]})
+    tuesday = _next_weekday(demo["today"], 1, avoid={demo["lesson_day"], *demo["days_off"]})
     tuesday_row = pg.locator(f".cal-day[data-date='{tuesday.isoformat()}']")
     assert "7:30 am – 6:00 pm" in tuesday_row.locator(".cal-hours").inner_text()
 

@@ -86,6 +86,8 @@ def test_a_learner_turns_off_the_day_before_reminder(app_server, e2e_db_url, peo
 def test_the_instructor_sees_which_lessons_were_confirmed_by_sms(app_server, people, page):
     sign_in(page, app_server, INSTRUCTOR)
     page.wait_for_url(re.compile(r"/instructor/?$"), timeout=30_000)
+    page.locator("#bookings-link").click()  # the day sheet links to every booking
+    page.wait_for_url(re.compile(r"/instructor/bookings/?$"), timeout=30_000)
     page.locator(".booking-row").first.wait_for(timeout=30_000)
     rows = page.locator(".booking-row")
     badges = page.locator(".booking-row .confirmed-by-sms")

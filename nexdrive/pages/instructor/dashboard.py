@@ -17,6 +17,7 @@ from nexdrive.pages.instructor import workstation_shell as shell
 from nexdrive.state.auth import require_role
 
 ROUTE = brand.ROUTE_INSTRUCTOR
+BOOKINGS_ROUTE = f"{ROUTE}/bookings"
 AVAILABILITY_ROUTE = f"{ROUTE}/availability"
 LESSON_ROUTE = f"{ROUTE}/lesson/new"
 TITLE = "Today | NexDrive Academy instructor"
@@ -48,6 +49,7 @@ def instructor_dashboard_page() -> rx.Component:
                             variant="soft", id="ws-unbooked-link"),
                 button_link("Availability and time off", AVAILABILITY_ROUTE, icon="calendar-clock", size="3",
                             variant="soft", id="availability-link"),
+                button_link("All bookings", BOOKINGS_ROUTE, icon="list", size="3", variant="soft", id="bookings-link"),
                 wrap="wrap",
                 spacing="3",
                 margin_top="1rem",
