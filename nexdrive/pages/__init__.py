@@ -30,6 +30,7 @@ from nexdrive.pages.instructor import lesson as instructor_lesson
 from nexdrive.pages.parent import accept as parent_accept
 from nexdrive.pages.parent import dashboard as parent_dashboard
 from nexdrive.pages.public import about, contact, faq, home, legal, lessons, not_found, testimonials
+from nexdrive.pages.public import hub as public_hub
 from nexdrive.pages.student import dashboard as student_dashboard
 from nexdrive.pages.student import family as student_family
 from nexdrive.state.inbox import InboxState
@@ -142,6 +143,10 @@ PAGES: tuple[PageSpec, ...] = (
              sitemap=legal.SITEMAP),
     PageSpec(legal.PRIVACY_ROUTE, legal.privacy_page, legal.PRIVACY_TITLE, legal.PRIVACY_DESCRIPTION,
              tuple(legal.ON_LOAD), sitemap=legal.SITEMAP),
+    PageSpec(public_hub.ROUTE, public_hub.hub_index_page, public_hub.TITLE, public_hub.DESCRIPTION,
+             tuple(public_hub.ON_LOAD), sitemap=public_hub.SITEMAP),
+    *(PageSpec(route, component, title, description, tuple(public_hub.ON_LOAD), sitemap=public_hub.PAGE_SITEMAP)
+      for route, component, title, description in public_hub.page_specs()),
     PageSpec(not_found.ROUTE, not_found.not_found_page, not_found.TITLE, not_found.DESCRIPTION,
              tuple(not_found.ON_LOAD)),
 )
