@@ -141,4 +141,19 @@ def drive_row(d: dict[str, Any]) -> dict[str, Any]:
             "supervisor": d["supervisor_name"], "confirmed": d["confirmed"], "can_confirm": d["can_confirm"]}
 
 
-__all__ = ["bridge_forms", "drive_row", "learner_centre", "linked_learners", "progress_map"]
+__all__ = ["bookable_learners", "bridge_forms", "drive_row", "learner_centre", "linked_learners", "progress_map"]
+
+
+def bookable_learners(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """The learners this parent may book lessons for now ("Book lessons" on), with the learner's booking
+    details (the booking is made in the learner's name, as if they booked it themselves)."""
+    if not actor.is_parent or actor.parent_id is None:
+        return []
+    ids = access.linked_students(session, actor, "book")
+    if not ids:
+        return []
+    rows = session.exec(select(Student.id, Profile).join(Profile, Profile.id == Student.profile_id)
+                        .where(Student.id.in_(ids)).order_by(Profile.first_name, Profile.last_name)).all()
+    return [{"student_id": sid, "name": f"{p.first_name} {p.last_name}".strip(), "phone": p.phone or "",
+             "email": p.email or "", "pickup_address": p.address_line1 or "", "suburb": p.suburb or ""}
+            for sid, p in rows]
