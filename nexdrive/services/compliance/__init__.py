@@ -9,7 +9,9 @@ Public modules:
 * verification: ``verify_lesson``, in plain words;
 * integrity: the nightly check of every hash chain;
 * audit_trail: the admin's audit-log viewer and "verify all records";
-* logbook: supervised drives, day/night minutes, credited hours and the log-book summary.
+* logbook: supervised drives, day/night minutes, credited hours and the log-book summary;
+* bridge_forms: the lesson bridge form for the supervising driver (page data, PDF, sending, Hub slugs);
+* private_notes: the instructor's private notes (author and office only).
 
 Imports core and messaging only (never scheduling or money): scheduling asks competencies.
 """
