@@ -43,6 +43,7 @@ class LessonIn(StrictInput):
     learner_signature: str | None = None
     signed_at: str | None = None
     offline: bool = False
+    send_bridge_form: bool = False
 
 
 @router.get("/workstation/snapshot")

@@ -27,7 +27,7 @@ from sqlmodel import Session, select
 from nexdrive.errors import Forbidden, ValidationFailed
 from nexdrive.formats import BUSINESS_TZ, au_date, au_time, e164_au_phone, format_au_phone
 from nexdrive.models import Booking, LessonBridgeForm
-from nexdrive.services.compliance import competencies
+from nexdrive.services.compliance import bridge_forms, competencies
 from nexdrive.services.compliance import lessons as lesson_records
 from nexdrive.services.core import access, audit, clock
 from nexdrive.services.core.actors import Actor
@@ -291,7 +291,7 @@ def submit_lesson(session: Session, actor: Actor, record: dict[str, Any]) -> dic
     lesson_id = uuid.UUID(str(recorded["id"]))
     status = recorded.get("status")
     if not recorded.get("created") and status == "completed":
-        return _result(recorded, client_id, created=False)
+        return _result(recorded, client_id, created=False, bridge_form_id=_bridge_form_id(session, lesson_id))
     device_time = _instant(record.get("signed_at"), "signed_at")
     if status == "draft":
         if not record.get("instructor_signature"):
@@ -320,9 +320,18 @@ def submit_lesson(session: Session, actor: Actor, record: dict[str, Any]) -> dic
     session.flush()
     audit.record_event(session, actor, "lesson.submitted_from_workstation", subject_type="lesson",
                        subject_id=lesson_id, details={"client_id": str(client_id)})
-    return _result(signed["lesson"], client_id, created=True)
+    form_id = _bridge_form_id(session, lesson_id)
+    result = _result(signed["lesson"], client_id, created=True, bridge_form_id=form_id)
+    if record.get("send_bridge_form") and form_id:  # tapped "Send the bridge form" while offline
+        result["bridge_form_sent"] = bridge_forms.send_bridge_form(session, actor, uuid.UUID(form_id))["messages"]
+    return result
 
 
-def _result(lesson: dict, client_id: uuid.UUID, *, created: bool) -> dict[str, Any]:
+def _bridge_form_id(session: Session, lesson_id: uuid.UUID) -> str:
+    form_id = session.exec(select(LessonBridgeForm.id).where(LessonBridgeForm.lesson_id == lesson_id)).first()
+    return str(form_id) if form_id else ""
+
+
+def _result(lesson: dict, client_id: uuid.UUID, *, created: bool, bridge_form_id: str = "") -> dict[str, Any]:
     return {"client_id": str(client_id), "lesson_id": str(lesson["id"]), "lesson_number": lesson.get("lesson_number"),
-            "status": lesson.get("status"), "created": created}
+            "status": lesson.get("status"), "created": created, "bridge_form_id": bridge_form_id}
