@@ -235,3 +235,43 @@ def test_start_and_complete_a_booked_lesson(engine, lesson):
         r = httpx.post(f"{base}/api/v1/bookings/{future}/complete",
                        headers=bearer(engine, school.instructor.user_id))
         assert r.status_code == 409 and r.json()["error"]["code"] == "INVALID_STATE"
+
+
+def test_the_learner_page_for_their_instructor_only(engine, lesson):
+    school, result, _, service_id = lesson
+    with session_scope(engine) as s:
+        _booking(s, school, service_id, pinned_now() + timedelta(days=1))
+        private_notes.add_note(s, school.instructor, student_id=school.student_id, note="Likes footy")
+        s.execute(sa.text("INSERT INTO self_assessments (student_id, assessment_type, responses, completed_at) "
+                          "VALUES (:s, 'general', CAST(:r AS jsonb), :t)"),
+                  {"s": school.student_id, "r": '[{"task_number": 3, "confidence": 1}]', "t": pinned_now()})
+    with session_scope(engine) as s:
+        page = workstation.learner_page(s, school.instructor, school.student_id)
+        assert page["name"] == "Sam Student" and len(page["tasks"]) == 25
+        assert [x["id"] for x in page["lessons"]] == [result["lesson_id"]]
+        assert [sg["role"] for sg in page["lessons"][0]["signatures"]] == ["Instructor", "Learner"]
+        assert page["lessons"][0]["when"].endswith(("am", "pm"))
+        assert page["bridge_forms"][0]["id"] == result["bridge_form_id"]
+        assert [n["note"] for n in page["notes"]] == ["Likes footy"]
+        assert page["self_assessments"][0]["least_confident"] == "task 3"
+        assert len(page["upcoming"]) == 1 and page["hours"]["lessons"] == 1
+        assert workstation.learner_page(s, school.admin, school.student_id)["notes"][0]["note"] == "Likes footy"
+        for actor in (school.other_instructor, school.student, school.parents["parent_full"]):
+            with pytest.raises(Forbidden):
+                workstation.learner_page(s, actor, school.student_id)
+
+
+def test_a_private_note_written_with_the_lesson_on_the_phone(engine, lesson):
+    school, _, _, service_id = lesson
+    start = pinned_now() - timedelta(hours=5)
+    with session_scope(engine) as s:
+        out = workstation.submit_lesson(s, school.instructor, {
+            "client_id": str(uuid.uuid4()), "student_id": str(school.student_id),
+            "start_time": start.isoformat(), "end_time": (start + timedelta(hours=1)).isoformat(),
+            "tasks": {"3": "taught"}, "instructor_signature": png(seed=3), "learner_signature": png(seed=4),
+            "private_note": f"{MARKER} phone", "private_note_type": "safety_concern", "send_bridge_form": True})
+        assert out["bridge_form_sent"] >= 2
+        notes = private_notes.list_notes(s, school.instructor, lesson_id=uuid.UUID(out["lesson_id"]))
+        assert [(n["note"], n["note_type"]) for n in notes] == [(f"{MARKER} phone", "safety_concern")]
+        form = bridge_forms.get_bridge_form(s, school.student, uuid.UUID(out["bridge_form_id"]))
+        assert MARKER not in str(form)
