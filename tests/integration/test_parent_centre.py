@@ -44,7 +44,7 @@ def world(engine):
             lesson = signed(s, school, monday(), taught=[1, 2], comments=COMMENT)
             s.add(LessonBridgeForm(lesson_id=lesson["id"], student_id=school.student_id,
                                    instructor_id=school.instructor_id,
-                                   skills_covered=[{"task_number": 1, "name": "Controls"}],
+                                   skills_covered=[{"task_number": 1, "task_name": "Controls", "status": "Taught"}],
                                    positives="Calm and careful.",
                                    practice_instructions="Ten minutes of controls drill.",
                                    focus_areas="Indicators", next_lesson_recommendation="Assess task 1"))
@@ -75,6 +75,7 @@ def test_a_parent_sees_both_learners_and_every_view_the_switches_allow(engine, w
         assert c["lessons"][0]["comments"] == COMMENT and c["lesson_notes"] is True
         assert c["bridge_forms"][0]["practice_instructions"] == "Ten minutes of controls drill."
         assert c["bridge_forms"][0]["skills"] == ["Task 1: Controls"]
+        assert c["bridge_forms"][0]["tasks"][0]["path"] == "/hub/task-1-controls"  # one slug function
         assert c["bookings"] == [] and c["payments"] == [] and c["can_book"] is True
         drive = next(d for d in c["drives"] if d["id"] == world["drive"])
         assert drive["can_confirm"] and not drive["confirmed"]

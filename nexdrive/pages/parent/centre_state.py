@@ -33,6 +33,8 @@ class BridgeRow:
     practice: str = ""
     focus: str = ""
     next_lesson: str = ""
+    page_url: str = ""
+    pdf_url: str = ""
 
 
 @dataclasses.dataclass
@@ -132,7 +134,8 @@ class ParentCentreState(rx.State):
             self.has_bridge = True
             self.bridge = [BridgeRow(date=b["date"], skills=", ".join(b["skills"]), positives=b["positives"],
                                      practice=b["practice_instructions"], focus=b["focus_areas"],
-                                     next_lesson=b["next_lesson_recommendation"]) for b in c["bridge_forms"]]
+                                     next_lesson=b["next_lesson_recommendation"], page_url=b["page_url"],
+                                     pdf_url=b["pdf_url"]) for b in c["bridge_forms"]]
         if c["bookings"] is not None:
             self.has_bookings = True
             self.bookings = upcoming_bookings(c["bookings"])

@@ -34,6 +34,7 @@ from sqlmodel import Session, select
 from nexdrive.errors import Forbidden, NotFound
 from nexdrive.formats import au_date, au_time, e164_au_phone
 from nexdrive.models import Lesson, LessonBridgeForm, Profile, Student
+from nexdrive.services.compliance import hub
 from nexdrive.services.core import access, audit
 from nexdrive.services.core.actors import Actor
 from nexdrive.services.messaging import notify
@@ -78,13 +79,8 @@ STATUS_WORDS = {"Taught": "taught for the first time", "Assessed": "assessed", "
 
 
 def hub_slug(task_number: int, name: str | None = None) -> str:
-    """The Competency Hub's slug of a task: ``task-<n>-<name in lowercase words>`` (``task-1-controls``,
-    ``task-7-turns-left-and-right``); the reviews are ``review-1`` and ``review-2``."""
-    n = int(task_number)
-    if n in REVIEWS:
-        return REVIEWS[n]
-    words = re.sub(r"[^a-z0-9]+", "-", (name or "").lower()).strip("-")
-    return f"task-{n}-{words}" if words else f"task-{n}"
+    """The Competency Hub's slug of a task (one function: ``compliance.hub.hub_slug``)."""
+    return hub.hub_slug(task_number, name)
 
 
 def hub_url(task_number: int, name: str | None = None) -> str:

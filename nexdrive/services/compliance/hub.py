@@ -92,14 +92,16 @@ def _catalogue() -> tuple[dict[str, Any], ...]:
 
 
 def hub_slug(task_number: int, name: str | None = None) -> str:
-    """The Hub page's slug for a catalogue task: ``task-7-turns-left-and-right``, ``review-1``."""
+    """The Hub page's slug for a catalogue task: ``task-7-turns-left-and-right``, ``review-1``.
+
+    The one slug function: bridge forms (``bridge_forms.hub_slug``) and the workstation link with it."""
     task_number = int(task_number)
     if task_number in REVIEW_NUMBERS:
         return f"review-{REVIEW_NUMBERS[task_number]}"
-    if name is None:
-        name = next((t["name"] for t in _catalogue() if t["task_number"] == task_number), None)
-        if name is None:
-            raise NotFound(f"There is no task {task_number} in the catalogue.")
+    # The page is made from the catalogue's name, so that name wins over one a caller has at hand.
+    name = next((t["name"] for t in _catalogue() if t["task_number"] == task_number), None) or name
+    if not name:
+        raise NotFound(f"There is no task {task_number} in the catalogue.")
     return f"task-{task_number}-{_kebab(name)}"
 
 

@@ -19,8 +19,9 @@ from typing import Any
 from sqlmodel import Session, select
 
 from nexdrive.errors import Forbidden
-from nexdrive.formats import au_date, au_when
-from nexdrive.models import Lesson, ParentStudentLink, Profile, Student
+from nexdrive.formats import au_when
+from nexdrive.models import ParentStudentLink, Profile, Student
+from nexdrive.services.compliance import bridge_forms as bridge_form_service
 from nexdrive.services.compliance import competencies, hub, logbook
 from nexdrive.services.core import access
 from nexdrive.services.core.actors import Actor
@@ -73,30 +74,19 @@ def progress_map(session: Session, actor: Actor, student_id: uuid.UUID) -> dict[
             "reviews_passed": list(matrix.reviews_passed), "next_tasks": list(matrix.next_tasks)}
 
 
-def _lesson_dates(session: Session, student_id: uuid.UUID) -> dict[uuid.UUID, str]:
-    return {lid: au_date(start) for lid, start in session.exec(
-        select(Lesson.id, Lesson.start_time).where(Lesson.student_id == student_id)).all()}
-
-
 def bridge_forms(session: Session, actor: Actor, student_id: uuid.UUID, *, limit: int = 10) -> list[dict[str, Any]]:
-    """The practice handouts shared with parents, newest first ("Practice guides" switch)."""
-    forms = access.list_bridge_forms(session, actor, student_id)
-    dates = _lesson_dates(session, student_id)
+    """The practice handouts shared with parents, newest first ("Practice guides" switch), each task with
+    its practice tip and Competency Hub link (``bridge_forms.list_bridge_forms``)."""
     out = []
-    for f in reversed(forms[-limit:]):
-        skills = []
-        for s in f.get("skills_covered") or []:
-            if isinstance(s, dict):
-                number = s.get("task_number")
-                name = s.get("name") or s.get("task_name") or ""
-                skills.append(f"Task {number}: {name}".strip(": ") if number else name)
-            else:
-                skills.append(str(s))
-        out.append({"id": f["id"], "lesson_id": f["lesson_id"], "date": dates.get(f["lesson_id"], ""),
-                    "skills": [s for s in skills if s], "positives": f.get("positives") or "",
-                    "practice_instructions": f.get("practice_instructions") or "",
-                    "focus_areas": f.get("focus_areas") or "",
-                    "next_lesson_recommendation": f.get("next_lesson_recommendation") or ""})
+    for f in bridge_form_service.list_bridge_forms(session, actor, student_id, limit=limit):
+        out.append({"id": f["id"], "lesson_id": f["lesson_id"], "date": f["lesson_date_label"],
+                    "skills": [f"Task {s['task_number']}: {s['task_name']}" if s["task_number"] < 100
+                               else s["task_name"] for s in f["skills"]],
+                    "tasks": [{"label": s["task_name"], "path": s["hub_url"], "practice": s["practice"]}
+                              for s in f["skills"]],
+                    "positives": f["went_well"], "practice_instructions": f["practise"],
+                    "focus_areas": f["focus"], "next_lesson_recommendation": f["next_lesson"],
+                    "page_url": f["page_url"], "pdf_url": f["pdf_url"]})
     return out
 
 

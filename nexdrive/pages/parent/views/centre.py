@@ -163,6 +163,12 @@ def _bridge_item(form: rx.Var) -> rx.Component:
         part("Practise: ", form.practice),
         part("Focus on: ", form.focus),
         part("Next lesson: ", form.next_lesson),
+        rx.hstack(
+            rx.link("Open the practice guide", href=form.page_url, size="2", **TAP),
+            rx.el.a("PDF", href=form.pdf_url, font_size="var(--font-size-2)", color=rx.color("accent", 11),
+                    min_height="44px", min_width="44px", display="inline-flex", align_items="center"),
+            spacing="4", wrap="wrap",
+        ),
         list_style="none", padding_y="0.5rem", border_bottom=f"1px solid {rx.color('gray', 4)}",
         class_name="bridge-row",
     )
