@@ -136,8 +136,8 @@ def _related(page: hub.HubPage) -> rx.Component:
     return rx.el.nav(
         rx.heading("Related tasks", as_="h2", size="5", id="hub-related", margin_bottom="0.5rem"),
         rx.el.ul(
-            *[rx.el.li(rx.link(f"{r.label}: {r.name}", href=r.route, size="3", display="inline-block",
-                               padding_y="0.6rem"), list_style="none") for r in items],
+            *[rx.el.li(rx.link(f"{r.label}: {r.name}", href=r.route, size="3", display="inline-flex",
+                               align_items="center", min_height="44px"), list_style="none") for r in items],
             margin="0", padding="0",
         ),
         aria_labelledby="hub-related",
@@ -151,7 +151,8 @@ def _task_page(page: hub.HubPage):
             page_section(
                 rx.vstack(
                     rx.el.nav(
-                        rx.link("Competency Hub", href=ROUTE, size="2", display="inline-block", padding_y="0.6rem"),
+                        rx.link("Competency Hub", href=ROUTE, size="2", display="inline-flex", align_items="center",
+                                min_height="44px"),
                         rx.text(" \u203a ", as_="span", size="2", color=rx.color("gray", 11), aria_hidden="true"),
                         rx.text(page.label, as_="span", size="2", color=rx.color("gray", 11)),
                         aria_label="Breadcrumb",

@@ -63,7 +63,7 @@ def _map_item(row: rx.Var) -> rx.Component:
     return rx.el.li(
         rx.hstack(
             rx.vstack(
-                rx.link(row["label"], ": ", row["name"], href=row["path"], size="2", weight="medium"),
+                rx.link(row["label"], ": ", row["name"], href=row["path"], size="2", weight="medium", **TAP),
                 rx.cond(row["detail"] != "", rx.text(row["detail"], size="1", color=GREY)),
                 spacing="0", align="start",
             ),
@@ -96,7 +96,7 @@ def progress_section() -> rx.Component:
 
 def _guide_item(item: rx.Var) -> rx.Component:
     return rx.el.li(
-        rx.heading(rx.link(item.label, ": ", item.name, href=item.path), as_="h3", size="3"),
+        rx.heading(rx.link(item.label, ": ", item.name, href=item.path, **TAP), as_="h3", size="3"),
         rx.text(item.status_label, rx.cond(item.detail != "", " \u00b7 " + item.detail, ""), size="1", color=GREY,
                 as_="p"),
         rx.el.ul(rx.foreach(item.tips, lambda t: rx.el.li(rx.text(t, size="2"))), padding_left="1.25rem",
@@ -262,7 +262,7 @@ def drives_section() -> rx.Component:
 def parent_centre_page() -> rx.Component:
     return layout(
         role_home(
-            "Parents' centre",
+            "Parent and supervisor area",
             S.loaded,
             message_box(S.error, id="parent-error"),
             message_box(S.notice, tone="green", id="parent-notice", icon="check"),
