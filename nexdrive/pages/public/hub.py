@@ -164,7 +164,7 @@ def _task_page(page: hub.HubPage):
                         rx.flex(
                             rx.text("Want this task taught and assessed by an accredited instructor?", as_="p",
                                     size="3", weight="medium"),
-                            button_link("Book a lesson", brand.ROUTE_BOOK, icon="calendar-check"),
+                            button_link("Book a lesson", brand.ROUTE_BOOK, icon="calendar-check", min_height="44px"),
                             direction=rx.breakpoints(initial="column", sm="row"), gap="1rem",
                             justify="between", align=rx.breakpoints(initial="start", sm="center"),
                         ),

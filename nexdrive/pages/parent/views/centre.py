@@ -194,7 +194,7 @@ def bookings_section() -> rx.Component:
                 _not_shared("Bookings", "bookings-hidden")),
         rx.cond(S.can_book,
                 route_link_button("Book a lesson for " + S.selected_name, "/book?learner=" + S.selected,
-                                  icon="calendar-plus", size="3", id="parent-book")),
+                                  icon="calendar-plus", size="3", id="parent-book", min_height="44px")),
     )
 
 
@@ -231,7 +231,7 @@ def _drive_item(d: rx.Var) -> rx.Component:
                       spacing="0", align="start"),
             rx.cond(d.confirmed, rx.badge("Confirmed", color_scheme="green", variant="soft"),
                     rx.cond(d.can_confirm,
-                            rx.button("Confirm", size="3", on_click=S.confirm_drive(d.drive_id),
+                            rx.button("Confirm", size="3", on_click=S.confirm_drive(d.drive_id), min_height="44px",
                                       class_name="confirm-drive", aria_label="Confirm the drive on " + d.when),
                             rx.badge("Awaiting confirmation", variant="soft"))),
             justify="between", align="center", width="100%", wrap="wrap", gap="0.5rem",
