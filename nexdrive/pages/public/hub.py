@@ -98,7 +98,8 @@ def _blocks(blocks: tuple[hub.Block, ...]) -> list[rx.Component]:
     for block in blocks:
         if block.kind == "ul":
             out.append(rx.el.ul(*[rx.el.li(rx.text(item, size="3", as_="span")) for item in block.items],
-                                padding_left="1.25rem", margin="0", display="grid", gap="0.4rem"))
+                                padding_left="1.25rem", margin="0", display="grid", gap="0.4rem",
+                                list_style_type="disc"))
         else:
             out.append(rx.text(block.items[0], as_="p", size="3"))
     return out

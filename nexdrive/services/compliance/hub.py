@@ -41,6 +41,7 @@ SECTIONS = (
     ("mistakes", "Common mistakes"),
     ("help", "How a supervising driver can help"),
 )
+LOCKS = ("PREREQUISITES", "REVIEW_TASKS", "REVIEW_GAP")  # what keeps a task from being started yet
 STATUS_LABELS = {
     "not_started": "Not started", "taught": "Taught", "assessed": "Assessed",
     "competent": "Competent", "not_yet_competent": "Not yet competent",
@@ -247,8 +248,9 @@ def _status_detail(row: competencies.MatrixRow) -> str:
         return "Assessed, not yet competent: practise it and it is assessed again."
     if row.kind == "review" and row.review_opens_at and row.status != "competent":
         return f"Opens on {au_date(row.review_opens_at)}, {au_time(row.review_opens_at)}."
-    if row.blocked_by and row.status == "not_started":
-        return row.blocked_by[0].message + "."
+    locks = [b for b in row.blocked_by if b.rule in LOCKS]
+    if locks and row.status == "not_started":
+        return "Locked: " + locks[0].message[:1].lower() + locks[0].message[1:] + "."
     return ""
 
 

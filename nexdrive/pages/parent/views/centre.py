@@ -100,7 +100,7 @@ def _guide_item(item: rx.Var) -> rx.Component:
         rx.text(item.status_label, rx.cond(item.detail != "", " \u00b7 " + item.detail, ""), size="1", color=GREY,
                 as_="p"),
         rx.el.ul(rx.foreach(item.tips, lambda t: rx.el.li(rx.text(t, size="2"))), padding_left="1.25rem",
-                 margin_top="0.25rem"),
+                 margin_top="0.25rem", list_style_type="disc"),
         list_style="none", padding_y="0.5rem", class_name="guide-item",
     )
 
