@@ -155,7 +155,7 @@
       h.push('<a class="ws-btn" style="display:inline-flex;align-items:center" href="tel:' + esc(l.phone) +
              '" aria-label="Call ' + esc(l.learner_name) + '">Call</a>');
       h.push('<a class="ws-btn" style="display:inline-flex;align-items:center" href="sms:' + esc(l.phone) +
-             '" aria-label="Text ' + esc(l.learner_name) + '">SMS</a>');
+             '" aria-label="SMS ' + esc(l.learner_name) + '">SMS</a>');
     }
     if (l.lesson_id) h.push('<a class="ws-btn" style="display:inline-flex;align-items:center" href="' + LEARNER + "/?id=" + esc(l.student_id) +
              "#lesson-" + esc(l.lesson_id) + '">Lesson recorded ✓</a>');
