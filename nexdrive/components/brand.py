@@ -28,6 +28,7 @@ ROUTE_ABOUT = "/about"
 ROUTE_FAQ = "/faq"
 ROUTE_CONTACT = "/contact"
 ROUTE_TESTIMONIALS = "/testimonials"
+ROUTE_HUB = "/hub"
 
 # Where lessons start and finish (pick-up from home, school or work in these districts).
 SERVICE_AREAS: tuple[str, ...] = (

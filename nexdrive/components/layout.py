@@ -178,6 +178,7 @@ def site_footer() -> rx.Component:
                         _footer_link("About the instructor", brand.ROUTE_ABOUT),
                         _footer_link("Testimonials", brand.ROUTE_TESTIMONIALS),
                         _footer_link("Questions and answers", brand.ROUTE_FAQ),
+                        _footer_link("Competency Hub: the 23 tasks", brand.ROUTE_HUB),
                         _footer_link("Contact us", brand.ROUTE_CONTACT),
                         _footer_link("Sign in", brand.ROUTE_SIGN_IN),
                     ),

@@ -28,9 +28,12 @@ from nexdrive.pages.instructor import availability as instructor_availability
 from nexdrive.pages.instructor import bookings as instructor_bookings
 from nexdrive.pages.instructor import dashboard as instructor_dashboard
 from nexdrive.pages.instructor import lesson as instructor_lesson
+from nexdrive.pages.instructor import learner as instructor_learner
+from nexdrive.pages.student import bridge_form
 from nexdrive.pages.parent import accept as parent_accept
 from nexdrive.pages.parent import dashboard as parent_dashboard
 from nexdrive.pages.public import about, contact, faq, home, legal, lessons, not_found, testimonials
+from nexdrive.pages.public import hub as public_hub
 from nexdrive.pages.student import dashboard as student_dashboard
 from nexdrive.pages.student import family as student_family
 from nexdrive.state.inbox import InboxState
@@ -114,6 +117,10 @@ PAGES: tuple[PageSpec, ...] = (
              instructor_bookings.DESCRIPTION, tuple(instructor_bookings.ON_LOAD)),
     PageSpec(instructor_lesson.ROUTE, instructor_lesson.lesson_page, instructor_lesson.TITLE,
              instructor_lesson.DESCRIPTION, tuple(instructor_lesson.ON_LOAD)),
+    PageSpec(instructor_learner.ROUTE, instructor_learner.learner_page, instructor_learner.TITLE,
+             instructor_learner.DESCRIPTION, tuple(instructor_learner.ON_LOAD)),
+    PageSpec(bridge_form.ROUTE, bridge_form.bridge_form_page, bridge_form.TITLE, bridge_form.DESCRIPTION,
+             tuple(bridge_form.ON_LOAD)),
     PageSpec(
         admin_dashboard.ROUTE,
         admin_dashboard.admin_dashboard_page,
@@ -145,6 +152,10 @@ PAGES: tuple[PageSpec, ...] = (
              sitemap=legal.SITEMAP),
     PageSpec(legal.PRIVACY_ROUTE, legal.privacy_page, legal.PRIVACY_TITLE, legal.PRIVACY_DESCRIPTION,
              tuple(legal.ON_LOAD), sitemap=legal.SITEMAP),
+    PageSpec(public_hub.ROUTE, public_hub.hub_index_page, public_hub.TITLE, public_hub.DESCRIPTION,
+             tuple(public_hub.ON_LOAD), sitemap=public_hub.SITEMAP),
+    *(PageSpec(route, component, title, description, tuple(public_hub.ON_LOAD), sitemap=public_hub.PAGE_SITEMAP)
+      for route, component, title, description in public_hub.page_specs()),
     PageSpec(not_found.ROUTE, not_found.not_found_page, not_found.TITLE, not_found.DESCRIPTION,
              tuple(not_found.ON_LOAD)),
 )

@@ -33,6 +33,7 @@ from nexdrive.services.crm import contacts
 from nexdrive.services.money import payments
 from nexdrive.services.core import ratelimit
 from nexdrive.services.money import vouchers
+from nexdrive.services.compliance import parent_centre
 from nexdrive.errors import ServiceError, SlotUnavailable, ValidationFailed
 from nexdrive.formats import BUSINESS_TZ, au_date, au_time, aud
 from nexdrive.state.auth import run_anonymous, run_as_visitor_or_user
@@ -80,6 +81,10 @@ class BookingWidgetState(rx.State):
     # Who is booking
     is_student: bool = False
     student_name: str = ""
+    # A parent with "Book lessons" on books for one of their learners (in the learner's name)
+    book_for: list[dict[str, str]] = []  # student_id, name
+    for_student_id: str = ""
+    _for_details: dict[str, dict[str, str]] = {}
     details: dict[str, str] = {k: "" for k in DETAIL_FIELDS}
     name_error: str = ""
     phone_error: str = ""
@@ -125,19 +130,41 @@ class BookingWidgetState(rx.State):
 
         def work(session, actor):
             return {"services": catalogue.list_services(session), "me": _profile_details(session, actor),
-                    "student": actor.is_student}
+                    "student": actor.is_student, "learners": parent_centre.bookable_learners(session, actor)}
         data = await run_as_visitor_or_user(self, work)
         self.services = [{k: str(v if v is not None else "") for k, v in s.items()} for s in data["services"]]
         self.is_student = data["student"]
         if data["me"]:
             self.details = {**{k: "" for k in DETAIL_FIELDS}, **data["me"]}
             self.student_name = data["me"]["name"]
+        self._for_details = {str(x["student_id"]): {k: str(x[k] or "") for k in
+                                                    ("name", "phone", "email", "pickup_address", "suburb")}
+                             for x in data["learners"]}
+        self.book_for = [{"student_id": k, "name": v["name"]} for k, v in self._for_details.items()]
+        self.for_student_id = ""
+        if self.book_for:
+            chosen = params.get("learner", "")
+            self._choose_learner(chosen if chosen in self._for_details else self.book_for[0]["student_id"])
         self.loading = False
         wanted = params.get("service", "")
         match = next((s for s in self.services if wanted and wanted in (s["slug"], s["id"])), None)
         if match:
             return BookingWidgetState.choose_service(match["id"])
         return None
+
+    def _choose_learner(self, student_id: str):
+        d = self._for_details.get(student_id)
+        if d is None:
+            return
+        self.for_student_id, self.student_name = student_id, d["name"]
+        self.details = {**{k: "" for k in DETAIL_FIELDS}, **d, "phone": contacts.format_au_phone(d["phone"])}
+
+    @rx.event
+    def choose_learner(self, student_id: str):
+        """A parent picks which of their learners this booking is for (before a time is held)."""
+        if self.reservation_id or self.busy:
+            return
+        self._choose_learner(student_id)
 
     @rx.event
     async def choose_service(self, service_id: str):
@@ -188,7 +215,8 @@ class BookingWidgetState(rx.State):
     async def choose_time(self, start_at: str, label: str):
         self.selected_start_at, self.selected_label = start_at, f"{self.selected_day_label}, {label}"
         self.conflict, self.alternatives = "", []
-        if self.is_student and self.details.get("pickup_address") and self.details.get("suburb"):
+        if (self.is_student or self.for_student_id) and self.details.get("pickup_address") \
+                and self.details.get("suburb"):
             await self._reserve()  # signed-in students skip the details step
         else:
             self.step = 2
@@ -243,6 +271,7 @@ class BookingWidgetState(rx.State):
         yield_start = datetime.fromisoformat(self.selected_start_at.replace("Z", "+00:00"))
         details, service_id, utm = dict(self.details), self.service_id, dict(self.utm)
         previous = (self.reservation_id, self.manage_token)
+        for_student = uuid.UUID(self.for_student_id) if self.for_student_id else None
 
         def work(session, actor):
             if previous[0]:  # changing the time: let go of the earlier hold first
@@ -256,7 +285,7 @@ class BookingWidgetState(rx.State):
                                     name=details["name"] or None, phone=details["phone"] or None,
                                     email=details["email"] or None, pickup_address=details["pickup_address"],
                                     suburb=details["suburb"], notes=details["notes"] or None,
-                                    utm=contacts.Utm.clean(**utm))
+                                    utm=contacts.Utm.clean(**utm), student_id=for_student)
             return {"id": str(r.booking.id), "token": r.manage_token or "",
                     "summary": {k: str(v) for k, v in r.summary.items() if not isinstance(v, dict)},
                     "hold": au_time(r.booking.hold_expires_at), "price": r.booking.amount_cents,
@@ -386,11 +415,12 @@ class BookingWidgetState(rx.State):
     @rx.event
     async def check_voucher(self):
         code, service_id = self.voucher_code, self.service_id
+        for_student = uuid.UUID(self.for_student_id) if self.for_student_id else None
 
         def work(session, actor):
             ratelimit.enforce(session, "voucher", ip=actor.ip_address)
             return vouchers.check_voucher(session, code, service_id=service_id,
-                                          student_id=actor.student_id if actor.is_student else None)
+                                          student_id=actor.student_id if actor.is_student else for_student)
         try:
             check = await run_as_visitor_or_user(self, work)
         except ServiceError as exc:
@@ -887,6 +917,29 @@ def review_step() -> rx.Component:
     )
 
 
+def booking_for_picker() -> rx.Component:
+    """A parent allowed to book for their learners chooses whose lesson this is (before a time is held)."""
+    return rx.cond(
+        BookingWidgetState.book_for.length() > 0,
+        rx.vstack(
+            rx.el.label("Booking for", html_for="booking-for", font_weight="bold", font_size="var(--font-size-2)"),
+            rx.el.select(
+                rx.foreach(BookingWidgetState.book_for,
+                           lambda x: rx.el.option(x["name"], value=x["student_id"])),
+                id="booking-for",
+                value=BookingWidgetState.for_student_id,
+                on_change=BookingWidgetState.choose_learner,
+                disabled=BookingWidgetState.reservation_id != "",
+                min_height="44px", padding_x="0.75rem", border_radius="var(--radius-2)",
+                border=f"1px solid {rx.color('gray', 7)}", background=rx.color("gray", 1),
+                font_size="var(--font-size-3)", width="100%", max_width="24rem",
+            ),
+            rx.text("The lesson is booked in your learner's name.", size="1", color=rx.color("gray", 11)),
+            spacing="1", width="100%", id="booking-for-panel",
+        ),
+    )
+
+
 def book_page() -> rx.Component:
     return layout(
         page_header(
@@ -909,6 +962,7 @@ def book_page() -> rx.Component:
                             id="booking-as",
                         ),
                     ),
+                    booking_for_picker(),
                     rx.match(
                         BookingWidgetState.step,
                         (0, service_step()),

@@ -9,7 +9,12 @@ Public modules:
 * verification: ``verify_lesson``, in plain words;
 * integrity: the nightly check of every hash chain;
 * audit_trail: the admin's audit-log viewer and "verify all records";
-* logbook: supervised drives, day/night minutes, credited hours and the log-book summary.
+* logbook: supervised drives, day/night minutes, credited hours and the log-book summary;
+* bridge_forms: the lesson bridge form for the supervising driver (page data, PDF, sending, Hub links);
+* private_notes: the instructor's private notes (author and office only);
+* hub: the Competency Hub's pages (data files), ``hub_slug``, a learner's status on each page, and
+  what a supervising driver should practise next;
+* parent_centre: what a linked parent sees of each learner, per the learner's switches.
 
 Imports core and messaging only (never scheduling or money): scheduling asks competencies.
 """

@@ -1,0 +1,1 @@
+"""The parents' centre's view pieces."""
