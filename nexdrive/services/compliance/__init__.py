@@ -9,7 +9,12 @@ Public modules:
 * verification: ``verify_lesson``, in plain words;
 * integrity: the nightly check of every hash chain;
 * audit_trail: the admin's audit-log viewer and "verify all records";
-* logbook: supervised drives, day/night minutes, credited hours and the log-book summary.
+* logbook: supervised drives, day/night minutes, credited hours and the log-book summary;
+* certificates: certificate eligibility (tasks, reviews, final drive, hours), issuing the certificate
+  (signed by both), the completion statement PDF and the public verification;
+* auditors_pack: one learner's whole record as a PDF and a ZIP (JSON + signature PNGs), and the pack of
+  every learner with lessons in a date range;
+* status_changes: a competency status change from the API, made through a draft lesson.
 
 Imports core and messaging only (never scheduling or money): scheduling asks competencies.
 """
