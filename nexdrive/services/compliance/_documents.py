@@ -130,7 +130,7 @@ class DocumentPdf(FPDF):
         self.multi_cell(self.body_width - 34, 3.6, value or "-", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def table(self, headers: list[str], widths: list[float], rows: list[list[Any]], size: float = 7.5,
-              mono_cols: tuple[int, ...] = ()) -> None:
+              mono_cols: tuple[int, ...] = (), mono_size: float | None = None) -> None:
         def head() -> None:
             self.set_fill_color(*SHADE)
             self.font(size, bold=True, color=MUTED)
@@ -144,7 +144,7 @@ class DocumentPdf(FPDF):
                 head()
             for i, (value, w) in enumerate(zip(row, widths)):
                 if i in mono_cols:
-                    self.mono(size - 1.2)
+                    self.mono(mono_size or size - 1.2)
                 else:
                     self.font(size)
                 text = self.t("" if value is None else value)

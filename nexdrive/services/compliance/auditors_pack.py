@@ -281,11 +281,12 @@ def pack_pdf(pack: Pack) -> bytes:
                 x = pdf.l_margin + i * (half + 6)
                 pdf.png(pack.images.get(sig["image_file"] or ""), x, y, 50, 16)
                 pdf.set_xy(x + 52, y)
-                pdf.font(7, bold=True)
-                pdf.cell(half - 52, 3.4, pdf.t(f"{sig['signer_role'].capitalize()}: {sig['signer_name']}"))
-                pdf.set_xy(x + 52, y + 3.6)
-                pdf.font(6.5, color=MUTED)
-                pdf.multi_cell(half - 52, 3, pdf.t(
+                pdf.font(6.5, bold=True)
+                pdf.multi_cell(half - 52, 3, pdf.t(f"{sig['signer_role'].capitalize()}: {sig['signer_name']}"),
+                               new_x="LEFT", new_y="NEXT")
+                pdf.set_x(x + 52)
+                pdf.font(6, color=MUTED)
+                pdf.multi_cell(half - 52, 2.8, pdf.t(
                     f"signed {_when(sig['signed_at'])}, device {_when(sig['device_time'])}; chain #{sig['seq']}; "
                     f"IP {sig['ip_address'] or '-'}"), new_x="LMARGIN", new_y="NEXT")
             pdf.set_y(y + 17)
@@ -301,12 +302,12 @@ def pack_pdf(pack: Pack) -> bytes:
     c = d["competency_chain"]
     pdf.para(f"Chain check: {'intact' if c['ok'] else 'BROKEN - ' + str(c['reason'])} ({c['checked']} records).",
              size=8.5, color=OK_GREEN if c["ok"] else BAD_RED)
-    widths = [10, 12, 48, 26, 12, 24, 12, pdf.body_width - 144]
-    pdf.table(["Seq", "Task", "Name", "Status", "Trans.", "When", "Lesson", "Record hash"], widths,
+    widths = [9, 9, 34, 21, 9, 21, 9, pdf.body_width - 112]
+    pdf.table(["Seq", "Task", "Name", "Status", "Trans.", "When", "Lesson", "Record hash (SHA-256)"], widths,
               [[h["seq"], h["task_number"] if h["task_number"] < 100 else "R" + str(h["task_number"] - 100),
                 h["task_name"], h["status"], h["transmission"], _when(h["status_changed_at"]),
                 h["lesson_number"] or "-", h["record_hash"]] for h in d["competency_history"]],
-              size=7, mono_cols=(7,))
+              size=6.5, mono_cols=(7,), mono_size=4.4)
 
     pdf.heading("Certificate")
     cert = d["certificate"]
