@@ -12,6 +12,7 @@ after the audit unit was told. Then it measures, each run in a fresh session as 
 
 * ``student_matrix`` (what the learner's page, the REST API and the assistants call): p50, p95, max;
 * ``verify_lesson`` of the last lesson (content, both images, the chains);
+* the learner's auditor's pack (every lesson verified, the PDF and the ZIP built);
 * with ``--chain N``: verifying the learner's competency chain after N more records are appended.
 
 A benchmark prints figures; it does not pass or fail. Everything it creates is deleted when it finishes.
@@ -44,7 +45,7 @@ from nexdrive import migrations  # noqa: E402
 from nexdrive.data import seed  # noqa: E402
 from nexdrive.formats import BUSINESS_TZ  # noqa: E402
 from nexdrive.models import FinalDriveNotice, Instructor, Profile, Student, User  # noqa: E402
-from nexdrive.services.compliance import competencies, lessons, verification  # noqa: E402
+from nexdrive.services.compliance import auditors_pack, competencies, lessons, verification  # noqa: E402
 from nexdrive.services.core import audit  # noqa: E402
 from nexdrive.services.core.actors import Actor  # noqa: E402
 from nexdrive.services.core.holidays import is_business_day  # noqa: E402
@@ -174,6 +175,19 @@ def main() -> int:
         show(f"student_matrix, {len(ids)} lessons (learner)", timed(matrix(stu), args.reps))
         show(f"student_matrix, {len(ids)} lessons (instructor)", timed(matrix(ins), args.reps))
         show("verify_lesson (hash, 2 images, chains)", timed(verify, args.reps))
+
+        sizes = {}
+
+        def pack():
+            with nxdb.session_scope(engine) as s:
+                built = auditors_pack.build_pack(s, adm, stu.student_id)
+                assert built.ok, built.data["verification"]["problems"]
+                sizes["pdf"] = len(auditors_pack.pack_pdf(built))
+                sizes["zip"] = len(auditors_pack.pack_zip(built))
+
+        pack_reps = max(3, min(10, args.reps // 10))
+        show(f"auditor's pack, {len(ids)} lessons (build + PDF + ZIP)", timed(pack, pack_reps))
+        print(f"  ({pack_reps} runs; PDF {sizes['pdf'] / 1024:.0f} KB, ZIP {sizes['zip'] / 1024:.0f} KB)")
         if args.chain:
             print(f"[bench-compliance] appending {args.chain:,} competency records ...", flush=True)
             t0 = clock.monotonic()

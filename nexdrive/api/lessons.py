@@ -23,7 +23,7 @@ from nexdrive.api.deps import current_actor, ok
 from nexdrive.api.edge import MAX_INT, Offset, StrictInput
 from nexdrive.api.envelope import EnvelopeRoute
 from nexdrive.db import session_scope
-from nexdrive.services.compliance import competencies, lessons, verification
+from nexdrive.services.compliance import certificates, competencies, lessons, verification
 
 router = APIRouter(tags=["lessons"], route_class=EnvelopeRoute)
 
@@ -315,12 +315,12 @@ def matrix(student_id: uuid.UUID, request: Request,
         return ok(competencies.matrix_dict(m))
 
 
-@router.get("/students/{student_id}/certificate-eligibility", summary="What is missing for the certificate",
-            tags=["competencies"], responses=ERRORS)
+@router.get("/students/{student_id}/certificate-eligibility", tags=["competencies"], responses=ERRORS,
+            summary="What is missing for the certificate: tasks, reviews, the final drive, log-book hours")
 def certificate_eligibility(student_id: uuid.UUID, request: Request) -> JSONResponse:
     with session_scope() as session:
         actor, _ = current_actor(session, request)
-        return ok(competencies.certificate_eligibility(session, actor, student_id))
+        return ok(certificates.certificate_eligibility(session, actor, student_id))
 
 
 @router.post("/students/{student_id}/final-drive-notice", status_code=201, tags=["competencies"],

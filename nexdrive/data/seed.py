@@ -24,8 +24,15 @@ each returns a short summary dict.
     Everything demo is marked: every e-mail address is on the reserved
     ``@demo.nexdrive.invalid`` domain, phone numbers are from ACMA's range
     reserved for fiction (0491 570 xxx), contact notes start with
-    ``[DEMO]``, lessons/signatures carry ``device_info {"demo": true}``, and
-    an audit event ``DEMO_DATA_LOADED`` records the load.
+    ``[DEMO]``, lessons carry ``device_info {"demo": true}``, and an audit
+    event ``DEMO_DATA_LOADED`` records the load.
+
+    The learners' CBT&A history is made through the engine itself
+    (``lessons.record_lesson`` / ``sign_lesson`` with drawn signature PNGs, the
+    audit-unit notice, ``logbook.add_drive``, ``certificates.issue_certificate``),
+    so it obeys every rule and verifies; the clock is pinned to each lesson's
+    time while it is recorded. It commits in batches of lessons (hash-chained
+    inserts); a load that stopped part-way is reported on the next run.
     ``business_settings`` is not touched.
 
     Demo accounts (no passwords yet: ``password_hash`` is NULL until the
@@ -37,9 +44,10 @@ each returns a short summary dict.
     owner@demo.nexdrive.invalid           admin       Rob Harrison, the owner (the spec's owner)
     instructor@demo.nexdrive.invalid      instructor  Rob Harrison, owner-instructor
     mia.thompson@demo.nexdrive.invalid    student     just started (2 lessons)
-    liam.chen@demo.nexdrive.invalid       student     halfway through tasks 1-17
+    liam.chen@demo.nexdrive.invalid       student     tasks 1-17 done, Review 1 next
     priya.sharma@demo.nexdrive.invalid    student     passed Review 1, on 18-22
     noah.williams@demo.nexdrive.invalid   student     Review 2 done, final drive booked
+    grace.nguyen@demo.nexdrive.invalid    student     completed: final drive passed, certificate issued
     michelle.chen@demo.nexdrive.invalid   parent      Liam's mother (linked)
     ====================================  ==========  ==============================
 
@@ -48,8 +56,10 @@ each returns a short summary dict.
 """
 from __future__ import annotations
 
+import io
+import math
 import os
-import uuid
+import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -70,7 +80,6 @@ from nexdrive.models import (
     CompetencyTask,
     Contact,
     Instructor,
-    Lesson,
     Package,
     Parent,
     ParentStudentLink,
@@ -78,14 +87,13 @@ from nexdrive.models import (
     Profile,
     PublicHoliday,
     Service,
-    Signature,
     Student,
-    StudentCompetency,
     StudentPackage,
     User,
     Voucher,
 )
-from nexdrive.services.core.actors import SYSTEM
+from nexdrive.services.compliance import certificates, competencies, lessons, logbook
+from nexdrive.services.core.actors import SYSTEM, Actor
 from nexdrive.services.core.audit import record_event
 from nexdrive.services.scheduling.booking import confirm_booking, reserve_slot
 from nexdrive.services.scheduling.holidays import act_public_holidays, add_business_days, is_act_public_holiday
@@ -315,6 +323,7 @@ class DemoStudent:
     night_hours: Decimal
     referral_source: str
     not_yet_competent: dict[int, int] = field(default_factory=dict)  # lesson no -> task first failed
+    certificate: bool = False  # the final drive passed and the certificate issued
 
     @property
     def email(self) -> str:
@@ -327,19 +336,22 @@ class DemoStudent:
 # week after the last task they cover was signed off (the rule is >= 36 hours).
 PLAN: list[tuple[list[int], list[int]]] = [
     ([1, 2, 3], []),
-    ([4, 5, 6], [1, 2, 3]),
-    ([7, 8], [4, 5, 6]),
-    ([9, 10], [7, 8]),
-    ([11, 12], [9, 10]),
-    ([13, 14], [11, 12]),
-    ([15, 16, 17], [13, 14]),
-    ([], [15, 16, 17]),
+    ([4], [1]),
+    ([5, 6], [2]),
+    ([7, 8], [3]),
+    ([9, 10], [4]),
+    ([11, 12, 13], [5, 6]),
+    ([14, 15, 16, 17], [7, 8]),
+    ([], [9]),
+    ([], [10]),
+    ([], [11, 12, 13]),
+    ([], [14, 15, 16, 17]),
     ([], [101]),  # Review 1
-    ([18, 20], []),
-    ([19, 21], [18, 20]),
-    ([22], [19, 21]),
-    ([], [22]),
+    ([18, 20, 21], []),
+    ([19, 22], [18, 20, 21]),
+    ([], [19, 22]),
     ([], [102]),  # Review 2
+    ([], [23]),  # the final drive (audit unit told 2+ business days before)
 ]
 
 STUDENTS = [
@@ -352,21 +364,27 @@ STUDENTS = [
     DemoStudent(
         key="halfway", first="Liam", last="Chen", age_years=16, age_days=300,
         suburb="Kambah", postcode="2902", school_or_work="Year 11, Lake Tuggeranong College",
-        licence_number="4390815", lessons=5, first_days_ago=40, last_days_ago=5, start=time(7, 30),
+        licence_number="4390815", lessons=11, first_days_ago=40, last_days_ago=2, start=time(7, 30),
         supervised_hours=Decimal("22"), night_hours=Decimal("3"), referral_source="referral",
     ),
     DemoStudent(
         key="after_review_1", first="Priya", last="Sharma", age_years=24, age_days=150,
         suburb="Braddon", postcode="2612", school_or_work="Works in Civic (accounting)",
-        licence_number="4268350", lessons=12, first_days_ago=95, last_days_ago=3, start=time(10, 0),
+        licence_number="4268350", lessons=15, first_days_ago=95, last_days_ago=3, start=time(10, 0),
         supervised_hours=Decimal("31"), night_hours=Decimal("5.5"), referral_source="google",
-        not_yet_competent={8: 15},  # reverse parallel parking needed a second go
+        not_yet_competent={11: 15},  # reverse parallel parking needed a second go
     ),
     DemoStudent(
         key="final_drive_ready", first="Noah", last="Williams", age_years=17, age_days=200,
         suburb="Weston", postcode="2611", school_or_work="Year 12, Canberra College",
-        licence_number="4102274", lessons=14, first_days_ago=110, last_days_ago=6, start=time(13, 0),
+        licence_number="4102274", lessons=16, first_days_ago=110, last_days_ago=6, start=time(13, 0),
         supervised_hours=Decimal("78.5"), night_hours=Decimal("10.5"), referral_source="facebook",
+    ),
+    DemoStudent(
+        key="completed", first="Grace", last="Nguyen", age_years=26, age_days=40,
+        suburb="Gungahlin", postcode="2912", school_or_work="Nurse, Canberra Hospital",
+        licence_number="4051938", lessons=17, first_days_ago=150, last_days_ago=9, start=time(11, 0),
+        supervised_hours=Decimal("16"), night_hours=Decimal("6"), referral_source="google", certificate=True,
     ),
 ]
 
@@ -471,6 +489,11 @@ def load_demo_data(session: Session, *, now: datetime | None = None) -> dict[str
         select(User.id).where(sa.func.lower(User.email) == DEMO_OWNER_EMAIL)
     ).first()
     if owner_exists is not None:
+        finished = session.execute(sa.text(
+            "SELECT 1 FROM audit_log WHERE event_type = 'DEMO_DATA_LOADED' LIMIT 1")).first()
+        if finished is None:
+            raise RuntimeError("A previous demo load stopped part-way (it commits in batches); "
+                               "reset the database and load it again.")
         return {"status": "already loaded"}
 
     tasks = {t.task_number: t for t in session.exec(select(CompetencyTask)).all()}
@@ -514,6 +537,7 @@ def load_demo_data(session: Session, *, now: datetime | None = None) -> dict[str
         ),
     )
     session.refresh(instructor)
+    teacher = Actor(role="instructor", user_id=instr_user.id, instructor_id=instructor.id)
 
     # Availability: 0 = Sunday ... 6 = Saturday. Mon-Fri 07:30-18:00, Sat 08:00-14:00.
     rules_from = today - timedelta(days=365)
@@ -553,9 +577,9 @@ def load_demo_data(session: Session, *, now: datetime | None = None) -> dict[str
         plan = _plan_for(spec)
         lesson_rows = []
         for number, (day, (taught, assessed)) in enumerate(zip(dates, plan), start=1):
-            review = 101 in assessed or 102 in assessed
+            review = 101 in assessed or 102 in assessed or 23 in assessed
             minutes = 90 if review or len(taught) >= 3 else 60
-            service = (review_1 if 101 in assessed else review_2 if 102 in assessed
+            service = (review_1 if 101 in assessed else review_2 if 102 in assessed else final if 23 in assessed
                        else extended if minutes == 90 else standard)
             start = _local(day, spec.start)
             lesson_rows.append({
@@ -622,17 +646,6 @@ def load_demo_data(session: Session, *, now: datetime | None = None) -> dict[str
             ))
             bump("bookings_completed")
 
-        lesson_id = uuid.uuid4()
-        signed_at = row["end"] + timedelta(minutes=4)
-        sigs = {}
-        for role, signer in (("instructor", instr_user), ("student", who["user"])):
-            sigs[role] = _add(session, Signature(
-                signer_id=signer.id, signer_role=role, document_type="lesson", document_id=lesson_id,
-                signature_url=f"signatures/demo/{lesson_id}-{role}.png", timestamp_utc=signed_at,
-                device_info=DEMO_DEVICE, created_at=signed_at,
-            ))
-            bump("signatures")
-
         km = row["minutes"] // 3 + (row["number"] % 5)
         taught_names = ", ".join(tasks[t].name for t in row["taught"])
         achieved_names = ", ".join(tasks[t].name for t in achieved)
@@ -643,33 +656,33 @@ def load_demo_data(session: Session, *, now: datetime | None = None) -> dict[str
             notes.append(f"{tasks[failed].name}: not yet competent — kerb approach too wide; practise at home.")
         if taught_names:
             notes.append(f"Taught: {taught_names}.")
-        lesson = _add(session, Lesson(
-            id=lesson_id, booking_id=booking.id if booking else None, instructor_id=instructor.id,
-            student_id=student.id, lesson_number=row["number"], lesson_date=row["day"],
-            start_time=row["start"], end_time=row["end"], total_minutes=row["minutes"],
-            rounded_minutes=row["minutes"], odo_start=odometer, odo_end=odometer + km,
-            competencies_taught=row["taught"], competencies_assessed=row["assessed"],
-            competencies_achieved_auto=achieved, competencies_achieved_manual=[],
-            location_suburb=spec.suburb, location_detail="Pick-up from home",
-            comments=" ".join(notes), status="completed",
-            instructor_signature_id=sigs["instructor"].id, student_signature_id=sigs["student"].id,
-            signed_at=signed_at, device_info=DEMO_DEVICE, created_at=signed_at,
-        ))
+        if 23 in row["assessed"]:
+            # The audit unit is told of the final drive a week before (2 business days is the minimum).
+            with clock.pinned(row["start"] - timedelta(days=10)):
+                competencies.record_audit_unit_notice(session, teacher, student.id, planned_date=row["day"],
+                                                      reference="Demo notice (emailed to the audit unit)")
+        # Through the engine, as the instructor's phone does it: record, instructor signs, learner signs on
+        # the instructor's device. The clock is the lesson's end, so every rule sees the lesson's own time.
+        with clock.pinned(row["end"] + timedelta(minutes=4)):
+            lesson = lessons.record_lesson(
+                session, teacher, student_id=student.id, booking_id=booking.id if booking else None,
+                start_time=None if booking else row["start"], end_time=None if booking else row["end"],
+                transmission=student.transmission, odo_start=odometer, odo_end=odometer + km,
+                location_suburb=spec.suburb, location_detail="Pick-up from home", comments=" ".join(notes),
+                competencies_taught=row["taught"], competencies_assessed=row["assessed"],
+                competencies_achieved_auto=achieved, device_info=DEMO_DEVICE)
+            device_time = row["end"] + timedelta(minutes=3)
+            lessons.sign_lesson(session, teacher, lesson["id"], device_time=device_time,
+                                signature_image=_signature_png("Rob Harrison", row["number"]))
+            lessons.sign_lesson(session, teacher, lesson["id"], signer_role="student", device_time=device_time,
+                                signature_image=_signature_png(f"{spec.first} {spec.last}", row["number"]))
+        lesson_id = lesson["id"]
         odometer += km + 23  # the car is driven between lessons too
         bump("lessons")
-
-        # One append-only record per status change, in time order.
-        changes = [(t, "taught") for t in row["taught"]] + [
-            (t, "not_yet_competent" if t == failed else "competent") for t in row["assessed"]
-        ]
-        for task_number, status in changes:
-            _add(session, StudentCompetency(
-                student_id=student.id, task_id=tasks[task_number].id, instructor_id=instructor.id,
-                status=status, transmission=student.transmission, status_changed_at=row["end"],
-                lesson_id=lesson.id, signed_by_instructor=True, signed_by_student=True,
-                signature_id=sigs["instructor"].id, created_at=signed_at,
-            ))
-            bump("student_competencies")
+        bump("signatures", 2)
+        bump("student_competencies", len(row["taught"]) + len(row["assessed"]))
+        if counts["lessons"] % LESSON_BATCH == 0:
+            session.commit()  # chained inserts: a few short transactions, not one huge one
 
         if booking is not None:
             payment = _add(session, Payment(
@@ -679,7 +692,7 @@ def load_demo_data(session: Session, *, now: datetime | None = None) -> dict[str
                 completed_at=booking.created_at,
                 description=f"{DEMO_MARK} {row['service'].name}", created_at=booking.created_at,
             ))
-            booking.lesson_id = lesson.id
+            booking.lesson_id = lesson_id
             booking.payment_id = payment.id
             session.add(booking)
             session.flush()
@@ -703,6 +716,21 @@ def load_demo_data(session: Session, *, now: datetime | None = None) -> dict[str
         created_at=linked_at,
     ))
     bump("parents")
+
+    # ── log-book drives with supervisors, and the completed learner's certificate ──
+    _load_demo_drives(session, people, parent, parent_user, now, today, bump)
+    session.commit()
+    for who in people.values():
+        if who["spec"].certificate:
+            final_row = who["lessons"][-1]
+            with clock.pinned(final_row["end"] + timedelta(days=1, hours=2)):
+                certificates.issue_certificate(
+                    session, teacher, who["student"].id, form_serial=f"DEMO {who['spec'].licence_number[-4:]}",
+                    instructor_signature=_signature_png("Rob Harrison", 99),
+                    student_signature=_signature_png(f"{who['spec'].first} {who['spec'].last}", 99),
+                    device_time=final_row["end"] + timedelta(days=1, hours=2))
+            session.refresh(who["student"])
+            bump("certificates")
 
     # ── upcoming confirmed bookings (next two weeks) ────────────────────────
     days = _upcoming_days(today, {day_off})
@@ -769,6 +797,90 @@ def load_demo_data(session: Session, *, now: datetime | None = None) -> dict[str
     record_event(session, SYSTEM, "DEMO_DATA_LOADED", subject_type="instructor", subject_id=instructor.id,
                  details={"email_domain": DEMO_EMAIL_DOMAIN, **counts})
     return summary
+
+
+LESSON_BATCH = 10  # demo lessons per transaction
+SUPERVISORS = {"just_started": ("Karen Thompson", "2718344"), "after_review_1": ("Arjun Sharma", "3390127"),
+               "final_drive_ready": ("David Williams", "1987265"), "completed": ("Tom Nguyen", "5541902")}
+
+
+def _signature_png(name: str, variant: int) -> bytes:
+    """A signature-pad PNG with a plausible pen stroke: a looping cursive line for the name, slightly
+    different each time (``variant``), on a transparent pad, like the workstation's canvas."""
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(f"{name}|{variant}")
+    w, h = 420, 140
+    img = Image.new("RGBA", (w, h), (255, 255, 255, 0))
+    draw = ImageDraw.Draw(img)
+    ink = (20, 30, 90, 255)
+    x0 = 24 + rng.uniform(-6, 6)
+    for word_index, word in enumerate(name.split()[:2]):
+        letters = max(3, len(word))
+        span = (w - 60) * (0.36 if word_index == 0 else 0.54) * min(1.0, letters / 7)
+        base = h * (0.58 if word_index == 0 else 0.62) + rng.uniform(-5, 5)
+        steps = letters * 14
+        points = []
+        loops = letters * 0.9
+        for i in range(steps + 1):
+            t = i / steps
+            radius = 14 + 7 * math.sin(t * math.pi * 3 + variant)
+            theta = 2 * math.pi * loops * t
+            x = x0 + t * span + radius * 0.55 * math.cos(theta)
+            y = base - radius * (0.5 + 0.5 * math.sin(theta)) * (1.6 if i < steps / letters else 1)
+            points.append((x + rng.uniform(-0.6, 0.6), y + rng.uniform(-0.6, 0.6)))
+        for a, b in zip(points, points[1:]):
+            draw.line([a, b], fill=ink, width=rng.choice((2, 3, 3)))
+        x0 += span + 22
+    flourish = [(30 + rng.uniform(-4, 4), h - 22), (w * 0.45, h - 30 + rng.uniform(-4, 4)),
+                (w - 40, h - 26 + rng.uniform(-4, 4))]
+    draw.line(flourish, fill=ink, width=2, joint="curve")
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
+def _load_demo_drives(session: Session, people: dict[str, dict[str, Any]], parent: Parent, parent_user: User,
+                      now: datetime, today: date, bump) -> None:
+    """Supervised drives through the log book (day on weekends, night at 21:00 on weekdays), so every
+    learner's hours come from records. Liam's are entered and partly confirmed by his mother."""
+    for key, who in people.items():
+        spec: DemoStudent = who["spec"]
+        student: Student = who["student"]
+        first_day = who["lessons"][0]["day"]
+        cutoff = who["lessons"][-1]["day"] if spec.certificate else today
+        if key == "halfway":
+            enterer = Actor(role="parent", user_id=parent_user.id, parent_id=parent.id)
+            supervisor = {"supervisor_parent_id": parent.id, "supervisor_licence_number": "2846150"}
+        else:
+            enterer = Actor(role="student", user_id=who["user"].id, student_id=student.id)
+            name, licence = SUPERVISORS.get(key, ("A. Supervisor", "1000001"))
+            supervisor = {"supervisor_name": name, "supervisor_licence_number": licence}
+        days = [first_day + timedelta(days=n) for n in range(1, (cutoff - first_day).days)]
+        night_count = math.ceil(float(spec.night_hours) / 1.5)
+        nights = [d for d in reversed(days) if d.weekday() < 4][:night_count]
+        weekends = [d for d in days if d.weekday() >= 5]
+        remaining = int(spec.supervised_hours * 60) - 90 * len(nights)
+        per_day = min(240, max(30, math.ceil(remaining / max(1, len(weekends)) / 15) * 15)) if weekends else 0
+        plan: list[tuple[datetime, int, list[str], str]] = []
+        for d in nights:
+            plan.append((_local(d, time(21, 0)), 90, ["main_road", "residential"], "dry"))
+        for i, d in enumerate(weekends):
+            if remaining <= 0:
+                break
+            minutes = min(per_day, remaining)
+            roads = [["residential", "car_park"], ["main_road", "residential"], ["highway", "main_road"],
+                     ["rural", "highway"]][i % 4]
+            plan.append((_local(d, time(9, 30)), minutes, roads, "wet" if i % 5 == 3 else "dry"))
+            remaining -= minutes
+        with clock.pinned(now):
+            for i, (start, minutes, roads, weather) in enumerate(sorted(plan)):
+                drive = logbook.add_drive(session, enterer, student.id, logbook.DriveInput(
+                    start_time=start, end_time=start + timedelta(minutes=minutes), road_conditions=roads,
+                    weather=weather, notes="Demo drive", **supervisor))
+                bump("supervised_drives")
+                if key == "halfway" and i % 2 == 0:  # the supervising parent confirms half of them
+                    logbook.confirm_drive(session, enterer, drive["id"])
 
 
 DEMO_PACKAGES = (

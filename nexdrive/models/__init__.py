@@ -8,6 +8,7 @@ from nexdrive.models.accounts import AuthThrottleEvent
 from nexdrive.models.base import utcnow
 from nexdrive.models.booking import Booking, WaitlistEntry
 from nexdrive.models.catalogue import AvailabilityOverride, AvailabilityRule, Service
+from nexdrive.models.certificates import Certificate
 from nexdrive.models.comms import (
     CallLog,
     Conversation,
@@ -79,6 +80,7 @@ __all__ = [
     "BusinessSettings",
     "CHAINED_TABLES",
     "CallLog",
+    "Certificate",
     "ChainHead",
     "CompetencyTask",
     "Contact",

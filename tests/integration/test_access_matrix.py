@@ -330,4 +330,4 @@ def test_matrix_covers_every_actor_and_resource():
     assert len([a for a in ACTORS if a.startswith("parent_no_")]) == len(PARENT_PERMISSIONS)
     assert all(allowed <= set(ACTORS) for _, allowed in MATRIX.values())
     assert {r for r in access.RESOURCES} <= {"student", "bookings", "lessons", "lesson_notes", "competencies",
-                                             "bridge_forms", "payments", "book", "logbook"}
+                                             "bridge_forms", "payments", "book", "logbook", "certificate"}

@@ -46,6 +46,7 @@ OUR_TABLES = {
     "invoice_counters", "voucher_redemptions", "refunds", "business_settings", "chain_heads",
     "public_holidays", "offline_deliveries", "job_runs", "rate_limit_counters",
     "supervised_drives",
+    "certificates",
     "lesson_counters", "lesson_disputes", "final_drive_notices",
 }
 

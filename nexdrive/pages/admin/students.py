@@ -9,7 +9,7 @@ from __future__ import annotations
 import reflex as rx
 
 from nexdrive.components.layout import layout
-from nexdrive.components.ui import button_link, container
+from nexdrive.components.ui import button_link, container, file_link
 from nexdrive.errors import ServiceError
 from nexdrive.models.users import STUDENT_STATUSES
 from nexdrive.pages.account._display import panel
@@ -247,6 +247,19 @@ def learner_page() -> rx.Component:
         rx.text(f["name"], " (", f["relationship"], ", ", f["status"], ")", weight="bold", size="2"),
         rx.text(f["email"], " \u00b7 ", f["phone"], " \u00b7 sees: ", f["permissions"], size="1"), spacing="0"),
         "No family links.", "learner-family-list"))
+    records = panel("CBT&A records", "learner-records", rx.vstack(
+        rx.text("The auditor's pack: every lesson with both signatures and their hashes, the competency history, "
+                "log-book totals, the certificate, and the verification result now.", size="2"),
+        rx.hstack(
+            file_link("Auditor's pack (PDF)", "/api/v1/students/" + st.learner_id + "/auditors-pack.pdf",
+                      id="learner-pack-pdf", size="2", download=True),
+            file_link("Auditor's pack (ZIP: JSON + PNGs)", "/api/v1/students/" + st.learner_id
+                      + "/auditors-pack.zip", id="learner-pack-zip", size="2", icon="file-archive", download=True),
+            rx.cond(r["status"] == "completed",
+                    file_link("Completion statement (PDF)", "/api/v1/students/" + st.learner_id + "/certificate.pdf",
+                              id="learner-certificate-pdf", size="2", variant="outline")),
+            wrap="wrap", spacing="2"),
+        spacing="2", width="100%"))
     actions = panel("Archive or transfer", "learner-actions", rx.vstack(
         rx.form(
             select_field("Transfer to", id="to_instructor", dynamic=st.instructors, first=("", "Choose an instructor"),
@@ -268,7 +281,7 @@ def learner_page() -> rx.Component:
         rx.cond(st.loaded & (st.error == ""), rx.vstack(
             rx.heading(r["name"], as_="h2", size="6", id="learner-name"),
             rx.grid(profile, progress, columns=rx.breakpoints(initial="1", md="2"), gap="1rem", width="100%"),
-            bookings, payments, family, actions, spacing="4", width="100%"),
+            bookings, payments, family, records, actions, spacing="4", width="100%"),
             rx.cond(st.error == "", rx.hstack(rx.spinner(), rx.text("Loading\u2026"), role="status"))),
         spacing="4", width="100%",
     ), padding_y=["1.5rem", "2rem", "3rem"]), active="/admin")

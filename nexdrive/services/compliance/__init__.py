@@ -14,7 +14,12 @@ Public modules:
 * private_notes: the instructor's private notes (author and office only);
 * hub: the Competency Hub's pages (data files), ``hub_slug``, a learner's status on each page, and
   what a supervising driver should practise next;
-* parent_centre: what a linked parent sees of each learner, per the learner's switches.
+* parent_centre: what a linked parent sees of each learner, per the learner's switches;
+* certificates: certificate eligibility (tasks, reviews, final drive, hours), issuing the certificate
+  (signed by both), the completion statement PDF and the public verification;
+* auditors_pack: one learner's whole record as a PDF and a ZIP (JSON + signature PNGs), and the pack of
+  every learner with lessons in a date range;
+* status_changes: a competency status change from the API, made through a draft lesson.
 
 Imports core and messaging only (never scheduling or money): scheduling asks competencies.
 """

@@ -26,6 +26,7 @@ from sqlmodel import Session
 from nexdrive.adapters.storage import ObjectMissing, Storage, StorageError
 from nexdrive.errors import ValidationFailed
 from nexdrive.models import Signature
+from nexdrive.services.core import clock
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_BASE64_CHARS = 700_000
@@ -172,6 +173,7 @@ def store_signature(session: Session, *, signer_id: uuid.UUID, signer_role: str,
                                reason=str(exc)) from None
     row = Signature(id=signature_id, signer_id=signer_id, signer_role=signer_role, document_type=document_type,
                     document_id=document_id, signature_url=key, signature_image_sha256=image_hash(image),
+                    timestamp_utc=clock.now(session),  # the server's time (the pinned clock in tests and demos)
                     document_sha256=document_sha256, device_time=device_time, ip_address=ip_address,
                     user_agent=(user_agent or None) and user_agent[:500], device_info=device_info,
                     gps_latitude=gps.latitude if gps else None, gps_longitude=gps.longitude if gps else None)

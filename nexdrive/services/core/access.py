@@ -70,10 +70,11 @@ PARENT_RULES: dict[str, tuple[str, ...]] = {
     "payments": ("can_view_payments",),
     "book": ("can_book_lessons",),
     "logbook": ("can_view_progress",),  # the log book is part of the learner's progress
+    "certificate": ("can_view_progress",),  # the certificate of competency and its completion statement
 }
 # resources an instructor may see for their own students
 INSTRUCTOR_RESOURCES = {"student", "bookings", "lessons", "lesson_notes", "competencies", "bridge_forms", "book",
-                        "logbook"}
+                        "logbook", "certificate"}
 RESOURCES = tuple(PARENT_RULES)
 
 _LABELS = {
@@ -81,6 +82,7 @@ _LABELS = {
     "lesson_notes": "these lesson notes", "competencies": "this student's progress",
     "bridge_forms": "these bridge forms", "payments": "these payments", "book": "booking for this student",
     "logbook": "this learner's log book",
+    "certificate": "this learner's certificate",
 }
 
 # What a student can let each linked parent see or do (one switch each on parent_student_links).
@@ -566,6 +568,24 @@ def may_confirm_drive(session: Session, actor: Actor, drive: SupervisedDrive) ->
             and parent_link(session, actor, drive.student_id) is not None)
 
 
+def may_issue_certificate(session: Session, actor: Actor, student_id: uuid.UUID) -> bool:
+    """Issue a learner's certificate of competency: the office, or the learner's own instructor."""
+    return may_record_lessons_for(session, actor, student_id)
+
+
+def require_auditors_pack(session: Session, actor: Actor, student_id: uuid.UUID) -> Student:
+    """One learner's auditor's pack: the office, or the learner's own instructor; nobody else (not the
+    learner, not a parent: the pack carries signature metadata such as IP addresses and devices)."""
+    require_signed_in(actor)
+    if not (actor.sees_everything or (actor.is_instructor and can_access_student(session, actor, student_id,
+                                                                                   "lessons"))):
+        raise Forbidden("The auditor's pack is for the office and the learner's instructor.")
+    student = session.get(Student, student_id)
+    if student is None:
+        raise NotFound("No such student.")
+    return student
+
+
 def require_audit_reader(actor: Actor) -> None:
     """The audit trail (and verifying every chain) is for the administrator."""
     require_signed_in(actor)
@@ -601,8 +621,8 @@ __all__ = [
     "list_bookings", "list_bridge_forms", "list_competencies", "list_lessons", "list_payments",
     "is_lesson_instructor", "is_lesson_learner", "lesson_dict", "learner_scope",
     "list_private_notes", "list_students", "may_book_for_student", "may_change_booking", "may_read_booking",
-    "may_change_drive", "may_confirm_drive", "may_enter_drives", "may_record_lessons_for", "may_see_lesson",
-    "require_audit_reader",
+    "may_change_drive", "may_confirm_drive", "may_enter_drives", "may_issue_certificate", "may_record_lessons_for",
+    "may_see_lesson", "require_audit_reader", "require_auditors_pack",
     "parent_link", "read_audit_log",
     "require_admin", "require_may_book", "require_signed_in", "require_student",
 ]
