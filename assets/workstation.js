@@ -214,7 +214,9 @@
     var n = st.outbox.length;
     box.style.display = n ? "block" : "none";
     var pending = st.outbox.filter(function (r) { return r.state !== "refused"; }).length;
-    var h = ['<p id="ws-pending-count"><strong>' + (pending === 1 ? "1 lesson not yet sent" : pending + " lessons not yet sent") +
+    var refused = n - pending;
+    var h = ['<p id="ws-pending-count"><strong>' + (pending === 1 ? "1 lesson not yet sent" : pending ? pending + " lessons not yet sent" :
+             (refused === 1 ? "1 lesson needs fixing" : refused + " lessons need fixing")) +
              "</strong>" + (st.syncing ? " · sending…" : "") + "</p>"];
     st.outbox.forEach(function (r) {
       if (r.state !== "refused") return;

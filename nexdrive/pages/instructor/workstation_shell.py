@@ -27,7 +27,7 @@ STYLE = """
 .ws-muted{color:var(--gray-11);font-size:14px}
 .ws-task{border-top:1px solid var(--gray-4);padding:8px 0}
 .ws-task .ws-btn{flex:1}
-.ws-lock{color:var(--amber-11);font-size:13px}
+.ws-lock{color:var(--amber-12);font-size:13px}
 .ws-field{display:flex;flex-direction:column;gap:4px;margin:0 0 10px}
 .ws-field input,.ws-field textarea{font-size:16px;min-height:44px;padding:8px;border:1px solid var(--gray-7);
  border-radius:8px}
