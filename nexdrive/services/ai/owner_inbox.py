@@ -49,7 +49,7 @@ _WHO = """
     COALESCE(p.phone, ct.phone, CASE WHEN c.channel = 'sms' THEN c.channel_identifier END,
              (SELECT cl.caller_phone FROM call_logs cl WHERE cl.conversation_id = c.id AND cl.caller_phone <> 'unknown'
               ORDER BY cl.started_at LIMIT 1)) AS phone,
-    COALESCE(u.email, p.email, ct.email) AS email"""
+    COALESCE(u.email, p.email, ct.email) AS email, COALESCE(p.first_name, ct.first_name) AS first_name"""
 _FROM = """
     FROM conversations c
     LEFT JOIN users u ON u.id = c.user_id LEFT JOIN profiles p ON p.user_id = c.user_id
@@ -113,7 +113,7 @@ def get_conversation(session: Session, actor: Actor, conversation_id) -> dict:
     return {"id": str(r.id), "channel": r.channel, "channel_label": CHANNEL_LABELS.get(r.channel, r.channel),
             "status": r.status, "status_label": STATUS_LABELS.get(r.status, r.status),
             "waiting": r.status == "handoff_requested", "who": _person(r), "reason": r.handoff_reason or "",
-            "started": au_when(r.started_at), "phone": r.phone or "",
+            "started": au_when(r.started_at), "phone": r.phone or "", "first_name": r.first_name or "",
             "phone_display": format_au_phone(r.phone) if r.phone else "", "email": r.email or "",
             "messages": messages, "calls": calls}
 
@@ -146,7 +146,8 @@ def reply(session: Session, actor: Actor, conversation_id, *, text: str, channel
     [queued] = notify.queue_message(
         session, "owner_reply", to={"phone": address if channel == "sms" else None,
                                     "email": address if channel == "email" else None,
-                                    "user_id": conv.user_id, "contact_id": conv.contact_id},
+                                    "user_id": conv.user_id, "contact_id": conv.contact_id,
+                                    "first_name": who["first_name"] or None},
         data={"reply": words}, channels=(channel,), idempotency_key=f"owner_reply:{conv.id}:{n}",
         related_type="conversation", related_id=conv.id, template_data={"conversation_id": str(conv.id)})
     session.add(Message(conversation_id=conv.id, direction="outbound", sender_type="staff", content=words[:1600],
