@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
 from nexdrive import db as nxdb
+from nexdrive.formats import format_au_phone
 from nexdrive.models import User
 from nexdrive.services.core.actors import SYSTEM
 from nexdrive.services.identity import accounts
@@ -71,6 +72,7 @@ def test_the_owner_answers_a_handed_over_sms_from_the_inbox(app_server, e2e_db_u
         assert first.get_attribute("data-id") == str(conv.id)  # the handoff queue comes first
         assert "Needs a reply" in first.inner_text()
         page.screenshot(path=str(ARTIFACTS / "inbox-1-queue-phone.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
 
         first.locator("a").click()
         page.locator("#inbox-thread").wait_for(timeout=30_000)
@@ -80,7 +82,8 @@ def test_the_owner_answers_a_handed_over_sms_from_the_inbox(app_server, e2e_db_u
         page.locator("#send-reply").click()
         notice = page.locator("#inbox-notice")
         notice.wait_for(timeout=30_000)
-        assert "Reply queued by SMS to " + TEXTER in notice.inner_text()
+        assert "Reply queued by SMS to " + format_au_phone(TEXTER) in notice.inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
         page.locator(".inbox-message[data-from='staff']").wait_for(timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "inbox-2-replied-phone.png"), full_page=True)
 

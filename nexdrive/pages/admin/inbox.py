@@ -105,7 +105,7 @@ class OwnerInboxState(rx.State):
             self.busy, self.reply_error = False, exc.message
             return
         how = "SMS" if sent["channel"] == "sms" else "email"
-        self.busy, self.notice = False, f"Reply queued by {how} to {sent['to']}."
+        self.busy, self.notice = False, f"Reply queued by {how} to {sent['to_display']}."
         self.form_key += 1  # an empty reply box
         await self._fetch()
 
@@ -146,11 +146,12 @@ def inbox_page() -> rx.Component:
                         rx.text("That conversation is not in the inbox.", id="inbox-missing")),
                 rx.vstack(
                     rx.segmented_control.root(
-                        rx.segmented_control.item("Conversations", value="conversations"),
+                        rx.segmented_control.item("Messages", value="conversations"),
                         rx.segmented_control.item("Calls", value="calls"),
                         rx.segmented_control.item(rx.text("Callbacks (", st.callbacks.length(), ")", as_="span"),
                                                   value="callbacks"),
-                        value=st.tab, on_change=st.set_tab, aria_label="Show", id="inbox-tabs"),
+                        value=st.tab, on_change=st.set_tab, aria_label="Show", id="inbox-tabs", size="1",
+                        width="100%", max_width="26rem"),
                     rx.match(st.tab,
                              ("calls", calls_panel(st)),
                              ("callbacks", callbacks_panel(st)),

@@ -158,7 +158,8 @@ def reply(session: Session, actor: Actor, conversation_id, *, text: str, channel
         conv.status = "active"  # answered: out of the handoff queue (the assistant answers the next message)
     session.add(conv)
     session.flush()
-    return {"outbox_id": str(queued.id), "channel": channel, "to": address}
+    shown = format_au_phone(address) if channel == "sms" else address
+    return {"outbox_id": str(queued.id), "channel": channel, "to": address, "to_display": shown}
 
 
 def close_conversation(session: Session, actor: Actor, conversation_id) -> None:
