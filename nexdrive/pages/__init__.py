@@ -17,6 +17,8 @@ from nexdrive.pages.admin import audit as admin_audit
 from nexdrive.pages.admin import dashboard as admin_dashboard
 from nexdrive.pages.admin import contacts as admin_contacts
 from nexdrive.pages.admin import figures as admin_figures
+from nexdrive.pages.admin import inbox as admin_inbox
+from nexdrive.pages.admin import knowledge as admin_knowledge
 from nexdrive.pages.admin import students as admin_students
 from nexdrive.pages.admin import mailbox as admin_mailbox
 from nexdrive.pages.admin import outbox as admin_outbox
@@ -144,6 +146,10 @@ PAGES: tuple[PageSpec, ...] = (
              tuple(admin_audit.ON_LOAD)),
     PageSpec(admin_mailbox.ROUTE, admin_mailbox.mailbox_page, admin_mailbox.TITLE, admin_mailbox.DESCRIPTION,
              tuple(admin_mailbox.ON_LOAD)),
+    PageSpec(admin_inbox.ROUTE, admin_inbox.inbox_page, admin_inbox.TITLE, admin_inbox.DESCRIPTION,
+             tuple(admin_inbox.ON_LOAD)),
+    PageSpec(admin_knowledge.ROUTE, admin_knowledge.knowledge_page, admin_knowledge.TITLE,
+             admin_knowledge.DESCRIPTION, tuple(admin_knowledge.ON_LOAD)),
     PageSpec(admin_payments.ROUTE, admin_payments.admin_payments_page, admin_payments.TITLE,
              admin_payments.DESCRIPTION, tuple(admin_payments.ON_LOAD)),
     PageSpec(admin_packages.ROUTE, admin_packages.admin_packages_page, admin_packages.TITLE,

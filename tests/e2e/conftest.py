@@ -22,6 +22,8 @@ from nexdrive import db as nxdb
 from nexdrive.settings import PROJECT_ROOT
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# Twilio's inbound webhook is signed with this token (only the token: the SMS port stays offline).
+TWILIO_TOKEN = "e2e-twilio-auth-token"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -58,7 +60,8 @@ def app_server(e2e_db_url: str):
     port = _free_port()
     env = dict(os.environ)
     env.update(DATABASE_URL=e2e_db_url, REFLEX_USE_NPM="1", NEXDRIVE_SCHEDULER="0",
-               PUBLIC_URL=f"http://localhost:{port}", NEXDRIVE_DATA_DIR=str(PROJECT_ROOT / ".data" / "e2e"))
+               PUBLIC_URL=f"http://localhost:{port}", NEXDRIVE_DATA_DIR=str(PROJECT_ROOT / ".data" / "e2e"),
+               TWILIO_AUTH_TOKEN=TWILIO_TOKEN)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "app-server.log", "w")

@@ -125,6 +125,10 @@ def admin_dashboard_page() -> rx.Component:
                                 id="admin-outbox-link"),
                     rx.cond(st.mailbox, button_link("Offline mailbox", "/admin/mailbox", icon="inbox",
                                                     variant="soft", size="2", id="admin-mailbox-link")),
+                    button_link("Conversations and calls", "/admin/inbox", icon="messages-square", variant="soft",
+                                size="2", id="admin-inbox-link"),
+                    button_link("Assistant knowledge", "/admin/knowledge", icon="book-open", variant="soft",
+                                size="2", id="admin-knowledge-link"),
                     gap="0.5rem", wrap="wrap",
                 ),
                 button_link(

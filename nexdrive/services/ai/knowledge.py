@@ -32,8 +32,8 @@ from sqlmodel import Session, select
 
 from nexdrive.adapters import get_adapter
 from nexdrive.adapters.llm import ModelAnswer, Passage
-from nexdrive.errors import ValidationFailed
-from nexdrive.formats import aud
+from nexdrive.errors import NotFound, ValidationFailed
+from nexdrive.formats import au_when, aud
 from nexdrive.models import BusinessSettings, RagChunk, RagDocument, Service
 from nexdrive.services.core import access, clock
 from nexdrive.services.core.actors import Actor
@@ -42,6 +42,22 @@ from nexdrive.services.scheduling import catalogue
 
 ACT_FACTS_PATH = Path(__file__).with_name("act_facts.json")
 CONFIDENCE_THRESHOLD = 0.5
+# Confidence (issue 15): the passage must cover the question's content words, and a question about something
+# the school does not teach (out_of_scope lexicon) is never answered from a passage that doesn't name it.
+# False = the first version's word overlap alone (scripts/eval_assistant.py prints both).
+CONFIDENCE_RULES = True
+# Words a question about anything here may use: they do not say what the question is about.
+GENERIC_WORDS = (
+    "lesson lessons driving drive drives driver drivers licence license licences learner learners car cars "
+    "book booking much cost costs price prices need needs get want wanted instead also please like know tell "
+    "help question school nexdrive academy canberra act offer offers teach teaches take make many long one "
+    "someone son daughter child kid kids mum dad parent thanks thank hi hello hey")
+# What the school does not do: a question naming one of these is answered only from a passage naming it too.
+OUT_OF_SCOPE = re.compile(
+    r"\b(motor ?bikes?|dirt ?bikes?|motor ?cycl\w*|scooters?|mopeds?|trucks?|lorr(?:y|ies)|heavy (?:rigid|vehicles?|"
+    r"combination)|semi[- ]?trailers?|(?:hr|mr|hc|lr|mc) (?:class |licen[cs]e)|buses|bus (?:licen[cs]e|driver)|"
+    r"taxis?|uber|rideshare|boats?|boating|jet ?skis?|forklifts?|tractors?|caravans?|aeroplanes?|planes?|"
+    r"aircraft|pilots?)\b", re.I)
 RRF_K = 60
 CHUNK_CHARS = 700
 MAX_QUESTION = 500
@@ -75,11 +91,17 @@ class Hit:
     title_coverage: float = 0.0  # share of them in the document's title
     similarity: float | None = None  # cosine similarity, when vectors were searched
     score: float = 0.0  # reciprocal rank fusion
+    content_coverage: float | None = None  # share of the question's content words (not generic ones) found
 
     @property
     def confidence(self) -> float:
         vector = 0.0 if self.similarity is None else min(1.0, max(0.0, (self.similarity - 0.25) / 0.5))
-        return round(max(self.coverage, vector), 2)
+        overlap = max(self.coverage, vector)
+        if not CONFIDENCE_RULES or self.content_coverage is None:
+            return round(overlap, 2)
+        # The passage must cover what the question is about, not just its generic words ("licence", "lesson"):
+        # "a motorbike licence instead?" shares two words with the CBT&A passage but not the one that matters.
+        return round(min(overlap, max(self.content_coverage, vector)), 2)
 
 
 @dataclass(frozen=True)
@@ -186,10 +208,10 @@ def _hash(doc: SourceDocument) -> str:
 
 
 def index_documents(session: Session, actor: Actor, documents: list[SourceDocument] | None = None, *,
-                    include_builtin: bool = True, prune: bool = True) -> dict:
+                    include_builtin: bool = True, prune: bool = True, force: bool = False) -> dict:
     """Add or update documents (by key), chunk and index them; remove built-in ones whose source is gone.
 
-    Unchanged documents are skipped. With the embeddings port live, chunks get vectors too."""
+    Unchanged documents are skipped (unless ``force``). With the embeddings port live, chunks get vectors too."""
     access.require_manage_knowledge(actor)
     docs = list(documents or []) + (builtin_documents(session) if include_builtin else [])
     seen: dict[str, SourceDocument] = {}
@@ -203,7 +225,7 @@ def index_documents(session: Session, actor: Actor, documents: list[SourceDocume
     for key, doc in seen.items():
         digest = _hash(doc)
         row = existing.get(key)
-        if row is not None and row.content_hash == digest and row.status == "indexed":
+        if row is not None and row.content_hash == digest and row.status == "indexed" and not force:
             stats["unchanged"] += 1
             continue
         if row is None:
@@ -216,6 +238,8 @@ def index_documents(session: Session, actor: Actor, documents: list[SourceDocume
         vectors = embedder.embed(chunks) if chunks else None
         row.title, row.source_type, row.source_url, row.content_hash = doc.title, doc.source_type, doc.url, digest
         row.status, row.chunk_count = "indexed", len(chunks)
+        if key.startswith(CUSTOM_PREFIX):
+            row.meta = {**(row.meta or {}), "text": doc.text}  # the admin's own words, to edit and re-index
         row.last_indexed_at = session.execute(sa.text("SELECT now()")).scalar_one()
         session.add(row)
         session.flush()
@@ -246,6 +270,101 @@ def ensure_indexed(session: Session) -> None:
         index_documents(session, SYSTEM, prune=False)
 
 
+# ─────────────────────────────────────────────────────────────────────────────
+# The admin's knowledge page: list, read, add, edit, remove, re-index
+# ─────────────────────────────────────────────────────────────────────────────
+
+CUSTOM_PREFIX = "custom:"
+MAX_TITLE = 160
+MAX_TEXT = 12000
+MAX_URL = 300
+SOURCE_TYPE_LABELS = {"faq": "FAQ", "business": "Business", "regulation": "ACT rules", "educational": "Guide",
+                      "blog": "Article"}
+_URL = re.compile(r"^(/[\w\-./#?=&%]*|https://[\w\-.]+(/[\w\-./#?=&%]*)?)$")
+_KEY = re.compile(r"[^a-z0-9]+")
+
+
+def family(key: str) -> str:
+    """Where a document comes from: 'custom' (the admin's own), 'faq' (the FAQ page) or 'builtin'."""
+    if key.startswith(CUSTOM_PREFIX):
+        return "custom"
+    return "faq" if key.startswith("faq:") else "builtin"
+
+
+def validate_custom(title: str, source_type: str, text: str, url: str) -> tuple[str, str, str, str]:
+    """The admin's document, cleaned and checked: lengths, a public source type, a site path or https link,
+    and no personal data (``check_public``)."""
+    title = " ".join((title or "").split())
+    text = "\n\n".join(" ".join(p.split()) for p in (text or "").replace("\x00", "").split("\n\n") if p.strip())
+    url = (url or "").strip()
+    if not title:
+        raise ValidationFailed("Give the document a title.", field="title")
+    if len(title) > MAX_TITLE:
+        raise ValidationFailed(f"Keep the title under {MAX_TITLE} characters.", field="title")
+    if len(text) < 20:
+        raise ValidationFailed("Write at least a sentence (20 characters).", field="text")
+    if len(text) > MAX_TEXT:
+        raise ValidationFailed(f"Keep the text under {MAX_TEXT:,} characters (split it into documents).",
+                               field="text")
+    if url and (len(url) > MAX_URL or not _URL.match(url)):
+        raise ValidationFailed("The source must be a page of this site (starting with /) or an https:// link.",
+                               field="url")
+    check_public(SourceDocument("custom:check", title, source_type, text, url or None))
+    return title, source_type, text, url
+
+
+def save_document(session: Session, actor: Actor, *, title: str, source_type: str, text: str, url: str = "",
+                  key: str = "") -> dict:
+    """Add one of the admin's own documents (no ``key``) or change one (``custom:...``), and index it now."""
+    access.require_manage_knowledge(actor)
+    title, source_type, text, url = validate_custom(title, source_type, text, url)
+    if key:
+        if not key.startswith(CUSTOM_PREFIX):
+            raise ValidationFailed("Built-in documents change where they come from (the lesson types, settings "
+                                   "or FAQ page); re-index to pick the change up.", field="key")
+        if session.exec(select(RagDocument).where(RagDocument.source_key == key)).first() is None:
+            raise NotFound("That document is not in the knowledge base.")
+    else:
+        base = CUSTOM_PREFIX + (_KEY.sub("-", title.lower()).strip("-")[:60] or "document")
+        taken = set(session.execute(sa.text("SELECT source_key FROM rag_documents WHERE source_key LIKE :p"),
+                                    {"p": base.replace("%", "") + "%"}).scalars())
+        key, n = base, 2
+        while key in taken:
+            key, n = f"{base}-{n}", n + 1
+    stats = index_documents(session, actor, [SourceDocument(key, title, source_type, text, url or None)],
+                            include_builtin=False, prune=False)
+    return {"key": key, **stats}
+
+
+def get_document(session: Session, actor: Actor, key: str) -> dict:
+    """One document with its chunks as indexed (and, for the admin's own, its text to edit)."""
+    access.require_manage_knowledge(actor)
+    row = session.exec(select(RagDocument).where(RagDocument.source_key == key)).first()
+    if row is None:
+        raise NotFound("That document is not in the knowledge base.")
+    chunks = session.exec(select(RagChunk).where(RagChunk.document_id == row.id).order_by(RagChunk.chunk_index)).all()
+    return {"key": key, "title": row.title, "source_type": row.source_type,
+            "source_label": SOURCE_TYPE_LABELS.get(row.source_type, row.source_type), "url": row.source_url or "",
+            "status": row.status, "family": family(key), "text": (row.meta or {}).get("text", ""),
+            "indexed": au_when(row.last_indexed_at) if row.last_indexed_at else "",
+            "chunks": [{"index": c.chunk_index + 1, "content": c.content, "chars": len(c.content),
+                        "vector": c.embedding is not None} for c in chunks]}
+
+
+def custom_documents(session: Session) -> list[SourceDocument]:
+    rows = session.exec(select(RagDocument).where(RagDocument.source_key.like(CUSTOM_PREFIX + "%"))).all()
+    return [SourceDocument(r.source_key, r.title, r.source_type, (r.meta or {}).get("text", ""), r.source_url)
+            for r in rows if (r.meta or {}).get("text")]
+
+
+def reindex_all(session: Session, actor: Actor, faq: list[dict] | None = None, *, force: bool = True) -> dict:
+    """Re-index everything: the built-in sources (live lesson types, settings, ACT facts), the FAQ page's
+    entries when given, and the admin's own documents."""
+    access.require_manage_knowledge(actor)
+    docs = faq_documents(faq or []) + custom_documents(session)
+    return index_documents(session, actor, docs, force=force)
+
+
 def remove_document(session: Session, actor: Actor, key: str) -> bool:
     access.require_manage_knowledge(actor)
     row = session.exec(select(RagDocument).where(RagDocument.source_key == key)).first()
@@ -260,6 +379,7 @@ def list_documents(session: Session, actor: Actor) -> list[dict]:
     access.require_manage_knowledge(actor)
     rows = session.exec(select(RagDocument).order_by(RagDocument.source_key)).all()
     return [{"id": str(r.id), "key": r.source_key or "", "title": r.title, "source_type": r.source_type,
+             "source_label": SOURCE_TYPE_LABELS.get(r.source_type, r.source_type), "family": family(r.source_key or ""),
              "status": r.status, "chunks": r.chunk_count, "url": r.source_url or ""} for r in rows]
 
 
@@ -310,6 +430,7 @@ def search(session: Session, query: str, *, limit: int = 5, vector: list[float] 
     """The best chunks for ``query``: full-text always, fused with vector search when there are vectors."""
     query = (query or "")[:MAX_QUESTION]
     wanted = query_lexemes(session, query)
+    content = wanted - generic_lexemes(session)
     depth = max(limit * 4, 20)
     ranked: dict[uuid.UUID, Hit] = {}
 
@@ -320,7 +441,9 @@ def search(session: Session, query: str, *, limit: int = 5, vector: list[float] 
                 found, in_title = set(r.lexemes or []), set(r.tlex or [])
                 hit = ranked[r.id] = Hit(r.id, r.document_id, r.title, r.content, r.source_key, r.source_url,
                                          coverage=len(wanted & found) / len(wanted) if wanted else 0.0,
-                                         title_coverage=len(wanted & in_title) / len(wanted) if wanted else 0.0)
+                                         title_coverage=len(wanted & in_title) / len(wanted) if wanted else 0.0,
+                                         content_coverage=len(content & (found | in_title)) / len(content)
+                                         if content else None)
             if similarity:
                 hit.similarity = float(r.similarity)
             hit.score += 1.0 / (RRF_K + rank + 1)
@@ -341,6 +464,26 @@ def search(session: Session, query: str, *, limit: int = 5, vector: list[float] 
     # Reciprocal rank fusion, with a small lift for passages whose document title names the question's words.
     hits = sorted(ranked.values(), key=lambda h: -(h.coverage + 0.5 * h.title_coverage + 20 * h.score))
     return hits[:limit]
+
+
+_GENERIC: set[str] | None = None
+
+
+def generic_lexemes(session: Session) -> set[str]:
+    """GENERIC_WORDS as the database's own lexemes (stemmed the way the index is), read once."""
+    global _GENERIC
+    if _GENERIC is None:
+        _GENERIC = query_lexemes(session, GENERIC_WORDS)
+    return _GENERIC
+
+
+def off_topic(question: str, hit: Hit) -> bool:
+    """The question names something the school does not do (OUT_OF_SCOPE) and the passage does not name it."""
+    if not CONFIDENCE_RULES:
+        return False
+    named = {m.group(0).lower() for m in OUT_OF_SCOPE.finditer(question or "")}
+    passage = (hit.title + " " + hit.content).lower()
+    return any(word not in passage for word in named)
 
 
 def _has_vectors(session: Session) -> bool:
@@ -442,6 +585,8 @@ def answer_question(session: Session, question: str, channel: str = "web_chat", 
     hits = [h for h in hits if h.confidence > 0]
     facts = LiveFacts(session)
     confidence = hits[0].confidence if hits else 0.0
+    if hits and off_topic(question, hits[0]):
+        confidence = 0.0
     if confidence < CONFIDENCE_THRESHOLD:
         return _handoff(session, confidence)
     passages = [Passage(i + 1, h.title, h.content.split("\n", 1)[-1]) for i, h in enumerate(hits)]

@@ -644,3 +644,10 @@ def require_manage_knowledge(actor: Actor) -> None:
 def may_read_conversations(actor: Actor) -> bool:
     """Every channel's conversations with the public (the owner's inbox): the owner's office or the app."""
     return actor.sees_everything
+
+
+def require_read_conversations(actor: Actor) -> None:
+    """The owner's inbox: every conversation, call and callback, and replying to them."""
+    if not may_read_conversations(actor):
+        require_signed_in(actor)
+        raise Forbidden("Only the school's administrators can read the inbox.")

@@ -14,6 +14,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
+import uuid
+
+from nexdrive.errors import NotFound
+from nexdrive.services.core import access
+from nexdrive.services.core.actors import Actor
 from nexdrive.services.messaging import admin_alerts
 from nexdrive.formats import BUSINESS_TZ, au_when
 
@@ -61,3 +66,21 @@ def request_callback(session: Session, *, phone: str, reason: str, name: str | N
         RETURNING id"""), {"contact": contact_id, "conv": conversation_id, "phone": phone, "name": name,
                             "reason": (reason or "")[:500], "provider": None if channel != "voice" else "vapi"}
     ).scalar_one())
+
+
+def complete_callback(session: Session, actor: Actor, call_id: uuid.UUID | str) -> bool:
+    """The owner called this person back: the callback leaves the queue. True if it was open (a repeat: False)."""
+    access.require_read_conversations(actor)
+    try:
+        call_id = uuid.UUID(str(call_id))
+    except ValueError:
+        raise NotFound("That call is not in the log.") from None
+    row = session.execute(sa.text("SELECT requires_callback, callback_completed_at FROM call_logs WHERE id = :i "
+                                  "FOR UPDATE"), {"i": call_id}).first()
+    if row is None:
+        raise NotFound("That call is not in the log.")
+    if not row.requires_callback or row.callback_completed_at is not None:
+        return False
+    session.execute(sa.text("UPDATE call_logs SET callback_completed_at = now() "
+                            "WHERE id = :i"), {"i": call_id})
+    return True

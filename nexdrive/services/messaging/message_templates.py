@@ -523,6 +523,13 @@ def assistant_handoff(d: dict) -> Rendered:
     return Rendered(sms=None, subject=f"{where} needs a reply", text=None, in_app=body)
 
 
+def owner_reply(d: dict) -> Rendered:
+    """The owner's own reply from the inbox to a conversation (SMS or email), in the owner's words."""
+    text = d["reply"]
+    return Rendered(sms=f"{_sender(d)}: {text}", subject=f"A reply from {_sender(d)}",
+                    text=f"{_hello(d)}\n\n{text}\n{_sign(d)}")
+
+
 # ── To the school's administrators: email (with a greeting) and a notice in the app ──
 
 def _to_admin(d: dict, subject: str, body: str, email_body: str | None = None) -> Rendered:
@@ -599,6 +606,12 @@ def digest_email(d: dict) -> tuple[str, str]:
     lines += ["", f"MESSAGES NOT SENT: {f['count']} yesterday, {f['total_failed']} failed in all"]
     for m in f["items"]:
         lines.append(f"  {m['channel']} to {m['recipient']} ({m['template']}): {m['error']}")
+    a = d.get("assistant")
+    if a:
+        lines += ["", f"ASSISTANT: {a['conversations']} conversation(s) yesterday (web chat {a['web_chat']}, "
+                      f"SMS {a['sms']}, phone {a['voice']}); {a['handoffs']} handed over to you; {a['calls']} call(s)",
+                  f"Waiting now: {a['waiting']} conversation(s) need a reply, {a['open_callbacks']} callback(s) "
+                  "to make (Admin > Inbox)"]
     lines += ["", "AUDIT-CHAIN HEADS (keep this e-mail: it lets an auditor prove no record was rewritten later)"]
     for h in d["chain_heads"]:
         lines.append(f"  {h['chain']}  #{h['seq']}  {h['hash']}")
@@ -612,7 +625,14 @@ def digest_summary(d: dict) -> str:
             f"{d['lessons']['cancelled']} cancelled; takings {t['received']} (refunds {t['refunded']}, "
             f"net {t['net']}). Today: {len(d['today'])} lesson(s). New leads: {len(d['new_leads'])}. "
             f"Failed messages: {d['failed_messages']['count']} yesterday, {d['failed_messages']['total_failed']} "
-            "in all.")
+            "in all." + _assistant_summary(d.get("assistant")))
+
+
+def _assistant_summary(a: dict | None) -> str:
+    if not a:
+        return ""
+    return (f" Assistant: {a['conversations']} conversation(s), {a['handoffs']} handoff(s), {a['calls']} call(s); "
+            f"{a['waiting']} waiting for a reply, {a['open_callbacks']} callback(s) open.")
 
 
 def daily_digest(d: dict) -> Rendered:
@@ -674,6 +694,7 @@ _OTHER_TEMPLATES = (
     MessageTemplate("assistant_reply", ("sms",), assistant_reply),
     MessageTemplate("assistant_complaint", ("email", "in_app"), assistant_complaint, "staff"),
     MessageTemplate("assistant_handoff", ("in_app",), assistant_handoff, "staff"),
+    MessageTemplate("owner_reply", ("sms", "email"), owner_reply),
     MessageTemplate("callback_followup", ("email", "in_app"), callback_followup, "staff"),
     MessageTemplate("integrity_alert", ("email", "in_app"), integrity_alert, "staff"),
     MessageTemplate("daily_digest", ("email", "in_app"), daily_digest, "staff"),

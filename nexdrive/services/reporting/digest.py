@@ -17,7 +17,11 @@ Definitions (what the owner reads):
   when the package was bought); refunds are counted on the day they were made;
 * new leads: contacts first recorded that day;
 * failed messages: outbox messages that were given up on that day, and how
-  many are failed in all.
+  many are failed in all;
+* the assistant (web chat, SMS, phone): conversations started that day by channel, the
+  conversations handed over to a person that day (a handoff or a complaint), calls the voice
+  agent answered that day, and how many are waiting now — threads still needing a reply and
+  callbacks not yet made (the owner's inbox, ``/admin/inbox``).
 """
 from __future__ import annotations
 
@@ -103,6 +107,8 @@ def build_daily_digest(session: Session, day: date) -> dict:
         WHERE status = 'failed' AND updated_at >= :a AND updated_at < :b ORDER BY updated_at, id"""), params).all()
     failed_total = session.execute(sa.text("SELECT count(*) FROM outbox_messages WHERE status = 'failed'")).scalar()
 
+    assistant = _assistant_counts(session, params)
+
     return {
         "day": day.isoformat(),
         "day_label": au_date(day),
@@ -136,8 +142,31 @@ def build_daily_digest(session: Session, day: date) -> dict:
                        "error": r.last_error or "", "attempts": r.attempts,
                        "queued": au_when(r.created_at)} for r in failed[:MAX_ITEMS]],
         },
+        "assistant": assistant,
         "chain_heads": audit.export_chain_heads(session),
     }
+
+
+def _assistant_counts(session: Session, params: dict) -> dict:
+    """Yesterday's conversations (by channel), handoffs and calls; threads and callbacks waiting now."""
+    by_channel = dict(session.execute(sa.text(
+        "SELECT channel, count(*) FROM conversations WHERE started_at >= :a AND started_at < :b GROUP BY channel"),
+        params).all())
+    handoffs = session.execute(sa.text("""
+        SELECT count(DISTINCT related_id) FROM outbox_messages
+        WHERE template IN ('assistant_handoff', 'assistant_complaint')
+          AND created_at >= :a AND created_at < :b"""), params).scalar_one()
+    calls = session.execute(sa.text(
+        "SELECT count(*) FROM call_logs WHERE external_call_id IS NOT NULL AND started_at >= :a AND started_at < :b"),
+        params).scalar_one()
+    waiting = session.execute(sa.text("SELECT count(*) FROM conversations WHERE status = 'handoff_requested'")
+                              ).scalar_one()
+    callbacks = session.execute(sa.text(
+        "SELECT count(*) FROM call_logs WHERE requires_callback AND callback_completed_at IS NULL")).scalar_one()
+    return {"conversations": sum(int(v) for v in by_channel.values()),
+            "web_chat": int(by_channel.get("web_chat", 0)), "sms": int(by_channel.get("sms", 0)),
+            "voice": int(by_channel.get("voice", 0)), "handoffs": int(handoffs), "calls": int(calls),
+            "waiting": int(waiting), "open_callbacks": int(callbacks)}
 
 
 def digest_summary(d: dict) -> str:
