@@ -11,7 +11,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0020"
-down_revision = "0013"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
