@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nexdrive.api import accounts, booking, health, inbox, invoices, lessons, logbook, payments, preferences
 from nexdrive.api import workstation
+from nexdrive.api import portal
 from nexdrive.settings import get_settings
 from webhooks.stripe import router as stripe_webhook
 from webhooks.twilio import router as twilio_webhooks
@@ -47,7 +48,7 @@ def build_api() -> FastAPI:
         return JSONResponse(status_code=exc.status_code, content=error_envelope(code, message))
 
     for module in (health, accounts, booking, invoices, payments, inbox, preferences, lessons, logbook, workstation,
-                   stripe_webhook, twilio_webhooks):
+                   portal, stripe_webhook, twilio_webhooks):
         api.include_router(module.router, prefix="/api/v1")
     # Innermost: gzip bodies over 1 KB for clients that accept it (availability JSON shrinks ~25x; in
     # production this app wraps the pages' assets too). Bodies already encoded and event streams pass as is.

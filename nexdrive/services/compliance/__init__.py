@@ -9,7 +9,10 @@ Public modules:
 * verification: ``verify_lesson``, in plain words;
 * integrity: the nightly check of every hash chain;
 * audit_trail: the admin's audit-log viewer and "verify all records";
-* logbook: supervised drives, day/night minutes, credited hours and the log-book summary.
+* logbook: supervised drives, day/night minutes, credited hours and the log-book summary;
+* logbook_pdf: the printable log-book summary (fpdf2);
+* learner_home: the learner's map, hours, certificate status and booking gate, from the engine's answers;
+* self_assessment: the learner's confidence before Review 1, Review 2 and the final drive (C24).
 
 Imports core and messaging only (never scheduling or money): scheduling asks competencies.
 """
