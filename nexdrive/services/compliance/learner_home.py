@@ -16,7 +16,7 @@ review or the final drive may be booked now is :func:`competencies.eligibility_f
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,6 +24,7 @@ from sqlmodel import Session
 
 from nexdrive.formats import au_date, au_time, au_when
 from nexdrive.services.compliance import competencies as engine
+from nexdrive.services.compliance import lessons as lesson_records
 from nexdrive.services.compliance import logbook
 from nexdrive.services.core import access, clock
 from nexdrive.services.core.actors import Actor
@@ -209,6 +210,52 @@ def _latest_bridge_form(session: Session, actor: Actor, student_id: uuid.UUID) -
                        if isinstance(s, dict)]}
 
 
+def _bridge_dict(f: dict[str, Any]) -> dict[str, Any]:
+    return {"id": f["id"], "positives": f.get("positives") or "",
+            "practice_instructions": f.get("practice_instructions") or "", "focus_areas": f.get("focus_areas") or "",
+            "next_lesson_recommendation": f.get("next_lesson_recommendation") or "",
+            "skills": [s.get("name") or f"Task {s.get('task_number')}" for s in (f.get("skills_covered") or [])
+                       if isinstance(s, dict)]}
+
+
+def _task_name(catalogue: engine.Catalogue, n: int) -> str:
+    task = catalogue.tasks.get(n)
+    if task is None:
+        return f"Task {n}"
+    return task.name if task.kind == "review" else f"{n}. {task.name}"
+
+
+def lesson_list(session: Session, actor: Actor, student_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The learner's lessons, newest first, each with its comments (as the viewer may read them), both
+    signatures, disputes, bridge form and whether the viewer may dispute it now (the learner, within
+    ``lessons.DISPUTE_DAYS`` days of signing: the dispute use case checks again)."""
+    history = lesson_records.lesson_history(session, actor, student_id, limit=200)
+    forms = {}
+    if access.can_access_student(session, actor, student_id, "bridge_forms"):
+        forms = {f["lesson_id"]: f for f in access.list_bridge_forms(session, actor, student_id)}
+    now = clock.now(session)
+    catalogue = engine.load_catalogue(session)
+    out = []
+    for ln in reversed(history):
+        signed_at = ln.get("signed_at")
+        can_dispute = (actor.is_student and actor.student_id == student_id and ln["status"] == "completed"
+                       and ln.get("is_current", True) and signed_at is not None
+                       and now - signed_at <= timedelta(days=lesson_records.DISPUTE_DAYS))
+        names = {n: _task_name(catalogue, n) for key in ("competencies_taught", "competencies_assessed")
+                 for n in ln.get(key) or []}
+        achieved = set(ln.get("competencies_achieved_manual") or []) | set(ln.get("competencies_achieved_auto") or [])
+        out.append({
+            **ln, "when": au_when(ln["start_time"], ln["end_time"]),
+            "taught": [names[n] for n in ln.get("competencies_taught") or []],
+            "achieved": [names[n] for n in ln.get("competencies_assessed") or [] if n in achieved],
+            "not_yet": [names[n] for n in ln.get("competencies_assessed") or [] if n not in achieved],
+            "can_dispute": bool(can_dispute),
+            "dispute_until": au_date(signed_at + timedelta(days=lesson_records.DISPUTE_DAYS)) if can_dispute else "",
+            "bridge_form": _bridge_dict(forms[ln["id"]]) if ln["id"] in forms else None,
+        })
+    return out
+
+
 def learner_home(session: Session, actor: Actor, student_id: uuid.UUID) -> dict[str, Any]:
     """Everything the learner's home shows, in one read."""
     data = progress_summary(session, actor, student_id)
@@ -217,4 +264,4 @@ def learner_home(session: Session, actor: Actor, student_id: uuid.UUID) -> dict[
     return data
 
 
-__all__ = ["STATUS_LABELS", "booking_gate", "learner_home", "lock_reason", "progress_summary"]
+__all__ = ["STATUS_LABELS", "booking_gate", "learner_home", "lesson_list", "lock_reason", "progress_summary"]
