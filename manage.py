@@ -9,6 +9,7 @@
     python3 manage.py sample-invoices  # render sample invoices to test-artifacts/invoices (PDF + PNG)
     python3 manage.py bench-dispatch # outbox dispatcher throughput and due-to-sent delay (scripts/bench_dispatch.py)
     python3 manage.py bench-chains   # verifying a hash chain of 100,000 records (scripts/bench_chains.py)
+    python3 manage.py bench-workstation  # a typical lesson recorded on a phone: taps and seconds
     python3 manage.py jobs list               # scheduled jobs and their next run (they run inside `run`)
     python3 manage.py jobs run reminders      # run a job's due run by hand (--force: run it regardless)
     python3 manage.py jobs serve              # the scheduler on its own, in the foreground
@@ -181,6 +182,10 @@ def main(argv: list[str]) -> int:
     if command == "bench-chains":
         ensure_venv()
         return subprocess.call([str(VENV_PY), "scripts/bench_chains.py", *rest], env=venv_env())
+    if command == "bench-workstation":
+        ensure_venv()
+        ensure_chromium()
+        return subprocess.call([str(VENV_PY), "scripts/bench_workstation.py", *rest], env=venv_env())
     print(f"unknown command {command!r}\n{__doc__}")
     return 2
 

@@ -15,11 +15,12 @@
   var FORM_KEY = "nxd-ws-form:";
   var HOME = "/instructor";
   var RECORD = "/instructor/lesson/new";
+  var LEARNER = "/instructor/learner";
   var ws = (window.ws = {});
   var snap = null;
   try { snap = JSON.parse(localStorage.getItem(SNAP_KEY) || "null"); } catch (e) { snap = null; }
   var st = { tab: "today", step: "details", online: navigator.onLine, fetched: false, syncing: false,
-             note: "", outbox: [], form: null, formKey: "", result: null, signedOut: false };
+             note: "", outbox: [], form: null, formKey: "", result: null, signedOut: false, sent: {} };
 
   function esc(s) {
     return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) {
@@ -108,7 +109,7 @@
         chain = chain.then(function (go) {
           if (!go) return false;
           return call("POST", "/api/v1/workstation/lessons", rec.payload, 20000).then(function (r) {
-            if (r.ok) { sent++; st.online = true; return dropRecord(rec.client_id).then(function () { return true; }); }
+            if (r.ok) { sent++; st.online = true; st.sent[rec.client_id] = r.data; return dropRecord(rec.client_id).then(function () { return true; }); }
             if (r.status === 0 || r.status >= 500 || r.status === 429) { st.online = r.status !== 0; return false; }
             if (r.status === 401) { st.signedOut = true; return false; }
             rec.state = "refused"; rec.error = describe(r);
@@ -137,7 +138,8 @@
     var s = l.student_id ? learnerSnap(l.student_id) : null, h = [];
     h.push('<article class="ws-card' + (isNext ? " next" : "") + '" data-booking="' + esc(l.booking_id) + '">');
     if (isNext) h.push('<p class="ws-muted"><strong>Next lesson</strong></p>');
-    h.push('<h2 class="ws-name" style="margin:0;font-size:20px">' + esc(l.learner_name) + "</h2>");
+    h.push('<h2 class="ws-name" style="margin:0;font-size:20px">' + (l.student_id ? '<a class="ws-learner-link" style="display:inline-flex;align-items:center;min-height:44px" href="' +
+           LEARNER + "/?id=" + esc(l.student_id) + '">' + esc(l.learner_name) + "</a>" : esc(l.learner_name)) + "</h2>");
     h.push("<p><strong>" + esc(l.time_label) + "</strong> · " + esc(l.service) + "</p>");
     if (l.pickup) h.push('<p class="ws-muted">Pick up: ' + esc(l.pickup) + "</p>");
     if (l.is_visitor) h.push('<p class="ws-muted">Booked without an account (name as typed when booking).</p>');
@@ -155,9 +157,11 @@
       h.push('<a class="ws-btn" style="display:inline-flex;align-items:center" href="sms:' + esc(l.phone) +
              '" aria-label="Text ' + esc(l.learner_name) + '">SMS</a>');
     }
-    if (l.lesson_id) h.push('<span class="ws-muted">Lesson recorded ✓</span>');
+    if (l.lesson_id) h.push('<a class="ws-btn" style="display:inline-flex;align-items:center" href="' + LEARNER + "/?id=" + esc(l.student_id) +
+             "#lesson-" + esc(l.lesson_id) + '">Lesson recorded ✓</a>');
     else if (waitingFor(l.booking_id)) h.push('<span class="ws-muted">Recorded on this phone, not yet sent</span>');
-    else if (l.student_id) h.push('<a class="ws-btn primary ws-start" style="display:inline-flex;align-items:center" href="' +
+    else if (l.student_id) h.push('<a class="ws-btn primary ws-start" style="display:inline-flex;align-items:center" onclick="window.ws.started(\'' +
+             esc(l.booking_id) + '\')" href="' +
              RECORD + "/?booking=" + esc(l.booking_id) + '">Start lesson</a>');
     else h.push('<span class="ws-muted">No learner account yet: add one to record this lesson.</span>');
     h.push("</div></article>");
@@ -192,6 +196,11 @@
     week.innerHTML = w.join("");
   }
   ws.tab = function (name) { st.tab = name; render(true); };
+  // "Start lesson" marks the booking under way (POST /bookings/:id/start); offline or refused, recording goes on.
+  ws.started = function (id) {
+    try { fetch("/api/v1/bookings/" + id + "/start", { method: "POST", credentials: "same-origin", keepalive: true,
+                                                       headers: { Accept: "application/json" } }).catch(function () {}); } catch (e) { /* offline */ }
+  };
   function applyTab() {
     var t = $("ws-today"), w = $("ws-week");
     if (!t || !w) return;
@@ -234,7 +243,16 @@
 
   // ── Recording a lesson ─────────────────────────────────────────────────────
   var MARKS = [["taught", "Taught"], ["assessed", "Assessed"], ["achieved", "Achieved"]];
+  var NOTE_TYPES = [["lesson_specific", "About this lesson"], ["general", "General"], ["safety_concern", "Safety concern"],
+                    ["coaching_strategy", "Coaching strategy"], ["personal_interest", "Personal interest (rapport)"]];
   function hhmm(iso) { return iso ? iso.slice(11, 16) : ""; }
+  function ampm(t) {  // "20:24" -> "8:24 pm" (Australian 12-hour, as nexdrive/formats.py au_time)
+    var m = /^(\d{1,2}):(\d{2})/.exec(t || "");
+    if (!m) return t || "";
+    var h = Number(m[1]);
+    return ((h % 12) || 12) + ":" + m[2] + (h < 12 ? " am" : " pm");
+  }
+  function span(f) { return ampm(f.start) + " – " + ampm(f.end); }
   function newForm() {
     var bookingId = param("booking"), sid = param("student"), l = null, learner = null;
     if (snap && bookingId) l = snap.lessons.filter(function (x) { return x.booking_id === bookingId; })[0] || null;
@@ -329,9 +347,18 @@
     ["went_well", "practise", "focus", "next_lesson"].forEach(function (k) { if (!f.bridge_edited[k]) f[k] = d[k]; });
     $("ws-bridge").innerHTML = '<div data-ws="1"><h2 style="font-size:20px">For the supervising driver</h2>' +
       area("ws-went-well", "What went well", f.went_well) + area("ws-practise", "What to practise", f.practise) +
-      area("ws-focus", "Focus areas", f.focus) + area("ws-next", "Next lesson", f.next_lesson) + "</div>";
+      area("ws-focus", "Focus areas", f.focus) + area("ws-next", "Next lesson", f.next_lesson) +
+      '<h3 style="font-size:18px;margin:16px 0 4px">Private note</h3><p class="ws-muted">Only you and the office ' +
+      'will see this: never the learner or their family.</p>' + area("ws-private", "Private note (optional)", f.private_note || "") +
+      '<div class="ws-field"><label for="ws-private-type">Note type</label><select id="ws-private-type" ' +
+      'style="font-size:16px;min-height:44px">' + NOTE_TYPES.map(function (t) {
+        return '<option value="' + t[0] + '"' + ((f.private_note_type || "lesson_specific") === t[0] ? " selected" : "") + ">" + t[1] + "</option>";
+      }).join("") + "</select></div></div>";
     ["went_well", "practise", "focus", "next_lesson"].forEach(function (k) { f.bridge_edited[k] = f.bridge_edited[k] || false; });
-    bind({ "ws-went-well": "went_well", "ws-practise": "practise", "ws-focus": "focus", "ws-next": "next_lesson" });
+    bind({ "ws-went-well": "went_well", "ws-practise": "practise", "ws-focus": "focus", "ws-next": "next_lesson",
+           "ws-private": "private_note" });
+    var sel = $("ws-private-type");
+    if (sel) sel.addEventListener("change", function () { st.form.private_note_type = sel.value; saveForm(); });
   }
   function summary() {
     var f = st.form, parts = [];
@@ -339,7 +366,7 @@
       var ns = Object.keys(f.tasks).filter(function (k) { return f.tasks[k] === m[0]; }).map(Number).sort(function (a, b) { return a - b; });
       if (ns.length) parts.push(m[1] + ": " + ns.map(taskName).join(", "));
     });
-    return '<div data-ws="1" class="ws-card"><p><strong>' + esc(f.learner_name) + "</strong> · " + esc(f.day_label || f.day) + " " + esc(f.start) + "–" + esc(f.end) +
+    return '<div data-ws="1" class="ws-card"><p><strong>' + esc(f.learner_name) + "</strong> · " + esc(f.day_label || f.day) + " " + esc(span(f)) +
       (f.suburb ? " · " + esc(f.suburb) : "") + "</p>" + (parts.length ? "<p>" + esc(parts.join(" · ")) + "</p>" : "<p>No tasks marked.</p>") +
       (f.comments ? '<p class="ws-muted">' + esc(f.comments) + "</p>" : "") + "</div>";
   }
@@ -417,10 +444,11 @@
       odo_start: f.odo_start || null, odo_end: f.odo_end || null, suburb: f.suburb, comments: f.comments, tasks: f.tasks,
       went_well: f.went_well, practise: f.practise, focus: f.focus, next_lesson: f.next_lesson,
       instructor_signature: f.instructor_signature, learner_signature: f.learner_signature,
-      signed_at: new Date().toISOString(), offline: !navigator.onLine
+      signed_at: new Date().toISOString(), offline: !navigator.onLine,
+      private_note: f.private_note || null, private_note_type: f.private_note_type || "lesson_specific"
     };
     var rec = { client_id: f.client_id, payload: payload, form: f, state: "pending", error: "", learner_name: f.learner_name,
-                when: (f.day_label || f.day) + " " + f.start, saved_at: new Date().toISOString() };
+                when: (f.day_label || f.day) + " " + ampm(f.start), saved_at: new Date().toISOString() };
     putRecord(rec).then(function () {
       st.result = { state: "saved" };
       ws.clearPad("sig-instructor"); ws.clearPad("sig-learner");
@@ -430,19 +458,53 @@
     }).then(function () {
       var still = st.outbox.filter(function (r) { return r.client_id === f.client_id; })[0];
       st.result = still ? (still.state === "refused" ? { state: "refused", error: still.error } : { state: "waiting" }) : { state: "sent" };
+      if (!still && st.sent[f.client_id] && st.sent[f.client_id].bridge_form_sent) {
+        st.result.bridge = "sent"; st.result.bridge_note = "The bridge form was sent with the lesson.";
+      }
       renderDone();
     });
   };
   function renderDone() {
     var r = st.result || { state: "saved" }, f = st.form, h = ['<div data-ws="1" id="ws-done-body">'];
-    h.push('<h2 style="font-size:22px">Lesson signed</h2><p>' + esc(f.learner_name) + " · " + esc(f.day_label || f.day) + " " + esc(f.start) + "–" + esc(f.end) + "</p>");
+    h.push('<h2 style="font-size:22px">Lesson signed</h2><p>' + esc(f.learner_name) + " · " + esc(f.day_label || f.day) + " " + esc(span(f)) + "</p>");
     if (r.state === "sent") h.push('<p id="ws-done-state" data-state="sent"><strong>Sent ✓</strong> The lesson is in the learner’s log book.</p>');
     else if (r.state === "refused") h.push('<p id="ws-done-state" data-state="refused" class="ws-error"><strong>Not accepted:</strong> ' + esc(r.error) +
       '</p><p><a class="ws-btn primary" style="display:inline-flex;align-items:center" href="' + RECORD + "/?draft=" + esc(f.client_id) + '">Fix and sign again</a></p>');
     else h.push('<p id="ws-done-state" data-state="waiting"><strong>Kept on this phone.</strong> It will be sent when you are back online (or tap Send now on Today).</p>');
+    if (r.state !== "refused") {
+      h.push('<p><button type="button" class="ws-btn primary" id="ws-send-bridge" onclick="window.ws.sendBridge()"' +
+             (r.bridge === "sent" || r.bridge === "queued" ? " disabled" : "") + ">Send the bridge form</button></p>");
+      if (r.bridge_note) h.push('<p id="ws-bridge-state" data-state="' + esc(r.bridge) + '" role="status">' + esc(r.bridge_note) + "</p>");
+      var done = st.sent[f.client_id];
+      if (done && done.bridge_form_id) h.push('<p><a class="ws-btn" style="display:inline-flex;align-items:center" id="ws-bridge-link" href="/lessons/bridge?id=' +
+             esc(done.bridge_form_id) + '">See the bridge form</a></p>');
+    }
     h.push('<p><a class="ws-btn" style="display:inline-flex;align-items:center" href="' + HOME + '/" id="ws-back-today">Back to today</a></p></div>');
     $("ws-done").innerHTML = h.join("");
   }
+  ws.sendBridge = function () {
+    var f = st.form, r = st.result || {}, done = f && st.sent[f.client_id];
+    if (!f) return Promise.resolve();
+    if (done && done.bridge_form_id) {
+      r.bridge = "sending"; r.bridge_note = "Sending…"; st.result = r; renderDone();
+      return call("POST", "/api/v1/bridge-forms/" + done.bridge_form_id + "/send", {}, 15000).then(function (x) {
+        if (x.ok) { r.bridge = "sent"; r.bridge_note = "Sent to " + (x.data.recipients === 1 ? "the learner" :
+                    "the learner and " + (x.data.recipients - 1) + (x.data.recipients === 2 ? " parent" : " parents")) + " (email and SMS, as each chose)."; }
+        else { r.bridge = "failed"; r.bridge_note = x.status === 0 ? "No connection: try again when you are back online." : describe(x); }
+        st.result = r; renderDone();
+      });
+    }
+    // Not sent yet (offline): the form goes out with the lesson when the phone is back online.
+    return loadOutbox().then(function (rows) {
+      var rec = rows.filter(function (x) { return x.client_id === f.client_id; })[0];
+      if (!rec) return;
+      rec.payload.send_bridge_form = true;
+      return putRecord(rec).then(function () {
+        r.bridge = "queued"; r.bridge_note = "The bridge form will be sent with the lesson when you are back online.";
+        st.result = r; renderDone();
+      });
+    });
+  };
   function startRecord() {
     var key = FORM_KEY + location.search;
     st.formKey = key;

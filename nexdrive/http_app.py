@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nexdrive.api import accounts, booking, health, inbox, invoices, lessons, logbook, payments, preferences
-from nexdrive.api import workstation
+from nexdrive.api import instructor_tools, workstation
 from nexdrive.api import portal
 from nexdrive.settings import get_settings
 from webhooks.stripe import router as stripe_webhook
@@ -48,7 +48,7 @@ def build_api() -> FastAPI:
         return JSONResponse(status_code=exc.status_code, content=error_envelope(code, message))
 
     for module in (health, accounts, booking, invoices, payments, inbox, preferences, lessons, logbook, workstation,
-                   portal, stripe_webhook, twilio_webhooks):
+                   instructor_tools, portal, stripe_webhook, twilio_webhooks):
         api.include_router(module.router, prefix="/api/v1")
     # Innermost: gzip bodies over 1 KB for clients that accept it (availability JSON shrinks ~25x; in
     # production this app wraps the pages' assets too). Bodies already encoded and event streams pass as is.

@@ -43,6 +43,9 @@ class LessonIn(StrictInput):
     learner_signature: str | None = None
     signed_at: str | None = None
     offline: bool = False
+    send_bridge_form: bool = False
+    private_note: str | None = None
+    private_note_type: str | None = None
 
 
 @router.get("/workstation/snapshot")

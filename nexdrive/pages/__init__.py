@@ -27,6 +27,8 @@ from nexdrive.pages.booking import book, manage, pay_result
 from nexdrive.pages.instructor import availability as instructor_availability
 from nexdrive.pages.instructor import dashboard as instructor_dashboard
 from nexdrive.pages.instructor import lesson as instructor_lesson
+from nexdrive.pages.instructor import learner as instructor_learner
+from nexdrive.pages.student import bridge_form
 from nexdrive.pages.parent import accept as parent_accept
 from nexdrive.pages.parent import dashboard as parent_dashboard
 from nexdrive.pages.public import about, contact, faq, home, legal, lessons, not_found, testimonials
@@ -115,6 +117,10 @@ PAGES: tuple[PageSpec, ...] = (
              instructor_availability.DESCRIPTION, tuple(instructor_availability.ON_LOAD)),
     PageSpec(instructor_lesson.ROUTE, instructor_lesson.lesson_page, instructor_lesson.TITLE,
              instructor_lesson.DESCRIPTION, tuple(instructor_lesson.ON_LOAD)),
+    PageSpec(instructor_learner.ROUTE, instructor_learner.learner_page, instructor_learner.TITLE,
+             instructor_learner.DESCRIPTION, tuple(instructor_learner.ON_LOAD)),
+    PageSpec(bridge_form.ROUTE, bridge_form.bridge_form_page, bridge_form.TITLE, bridge_form.DESCRIPTION,
+             tuple(bridge_form.ON_LOAD)),
     PageSpec(
         admin_dashboard.ROUTE,
         admin_dashboard.admin_dashboard_page,

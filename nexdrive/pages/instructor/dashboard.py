@@ -45,9 +45,9 @@ def instructor_dashboard_page() -> rx.Component:
             rx.el.section(id="ws-week", aria_label="This week", hidden=True),
             rx.hstack(
                 button_link("Record a lesson without a booking", LESSON_ROUTE, icon="notebook-pen", size="3",
-                            variant="soft", id="ws-unbooked-link"),
+                            variant="soft", id="ws-unbooked-link", min_height="44px"),
                 button_link("Availability and time off", AVAILABILITY_ROUTE, icon="calendar-clock", size="3",
-                            variant="soft", id="availability-link"),
+                            variant="soft", id="availability-link", min_height="44px"),
                 wrap="wrap",
                 spacing="3",
                 margin_top="1rem",

@@ -27,7 +27,7 @@ from sqlmodel import Session, select
 from nexdrive.errors import Forbidden, ValidationFailed
 from nexdrive.formats import BUSINESS_TZ, au_date, au_time, e164_au_phone, format_au_phone
 from nexdrive.models import Booking, LessonBridgeForm
-from nexdrive.services.compliance import competencies
+from nexdrive.services.compliance import bridge_forms, competencies, logbook, private_notes
 from nexdrive.services.compliance import lessons as lesson_records
 from nexdrive.services.core import access, audit, clock
 from nexdrive.services.core.actors import Actor
@@ -291,7 +291,7 @@ def submit_lesson(session: Session, actor: Actor, record: dict[str, Any]) -> dic
     lesson_id = uuid.UUID(str(recorded["id"]))
     status = recorded.get("status")
     if not recorded.get("created") and status == "completed":
-        return _result(recorded, client_id, created=False)
+        return _result(recorded, client_id, created=False, bridge_form_id=_bridge_form_id(session, lesson_id))
     device_time = _instant(record.get("signed_at"), "signed_at")
     if status == "draft":
         if not record.get("instructor_signature"):
@@ -312,6 +312,9 @@ def submit_lesson(session: Session, actor: Actor, record: dict[str, Any]) -> dic
             skills_covered=_skills(session, marks), positives=_text(record.get("went_well")),
             practice_instructions=_text(record.get("practise")), focus_areas=_text(record.get("focus")),
             next_lesson_recommendation=_text(record.get("next_lesson"))))
+    if _text(record.get("private_note")):  # only the instructor and the office ever see it
+        private_notes.add_note(session, actor, student_id=student_id, note=_text(record["private_note"]),
+                               note_type=record.get("private_note_type") or "lesson_specific", lesson_id=lesson_id)
     if booking_id is not None:
         booking = session.get(Booking, booking_id)
         if booking is not None and booking.status in ("confirmed", "in_progress"):
@@ -320,9 +323,96 @@ def submit_lesson(session: Session, actor: Actor, record: dict[str, Any]) -> dic
     session.flush()
     audit.record_event(session, actor, "lesson.submitted_from_workstation", subject_type="lesson",
                        subject_id=lesson_id, details={"client_id": str(client_id)})
-    return _result(signed["lesson"], client_id, created=True)
+    form_id = _bridge_form_id(session, lesson_id)
+    result = _result(signed["lesson"], client_id, created=True, bridge_form_id=form_id)
+    if record.get("send_bridge_form") and form_id:  # tapped "Send the bridge form" while offline
+        result["bridge_form_sent"] = bridge_forms.send_bridge_form(session, actor, uuid.UUID(form_id))["messages"]
+    return result
 
 
-def _result(lesson: dict, client_id: uuid.UUID, *, created: bool) -> dict[str, Any]:
+def _bridge_form_id(session: Session, lesson_id: uuid.UUID) -> str:
+    form_id = session.exec(select(LessonBridgeForm.id).where(LessonBridgeForm.lesson_id == lesson_id)).first()
+    return str(form_id) if form_id else ""
+
+
+def _result(lesson: dict, client_id: uuid.UUID, *, created: bool, bridge_form_id: str = "") -> dict[str, Any]:
     return {"client_id": str(client_id), "lesson_id": str(lesson["id"]), "lesson_number": lesson.get("lesson_number"),
-            "status": lesson.get("status"), "created": created}
+            "status": lesson.get("status"), "created": created, "bridge_form_id": bridge_form_id}
+
+
+# ─────────────────────────────────────────────────────────────────────────────
+# The learner's page for the instructor (/instructor/learner?id=)
+# ─────────────────────────────────────────────────────────────────────────────
+
+SIGNER = {"instructor": "Instructor", "student": "Learner"}
+
+
+def _lesson_line(lesson: dict[str, Any]) -> dict[str, Any]:
+    start, end = lesson["start_time"], lesson["end_time"]
+    sigs = [{"role": SIGNER.get(s["signer_role"], s["signer_role"]), "id": str(s["id"]),
+             "when": f"{au_date(s['signed_at'], year=False)}, {au_time(s['signed_at'])}",
+             "image_url": f"/api/v1/signatures/{s['id']}/image"} for s in lesson.get("signatures") or []]
+    return {"id": str(lesson["id"]), "number": str(lesson["lesson_number"]),
+            "when": f"{au_date(start)}, {au_time(start)} \u2013 {au_time(end)}",
+            "minutes": str(lesson.get("total_minutes") or ""), "status": str(lesson["status"]),
+            "taught": ", ".join(str(n) for n in lesson.get("competencies_taught") or []),
+            "assessed": ", ".join(str(n) for n in lesson.get("competencies_assessed") or []),
+            "comments": lesson.get("comments") or "", "signatures": sigs}
+
+
+def _self_assessments(session: Session, student_id: uuid.UUID) -> list[dict[str, str]]:
+    labels = {"pre_review_1_17": "Before Review 1", "pre_review_1_22": "Before Review 2",
+              "pre_final_drive": "Before the final drive", "general": "General"}
+    rows = session.execute(sa.text(
+        "SELECT id, assessment_type, responses, completed_at FROM self_assessments WHERE student_id = :s "
+        "AND completed_at IS NOT NULL ORDER BY completed_at DESC LIMIT 20"), {"s": student_id}).all()
+    out = []
+    for r in rows:
+        answers = [x for x in (r.responses or []) if isinstance(x, dict)]
+        low = [str(x.get("task_number")) for x in answers
+               if isinstance(x.get("confidence"), int) and x["confidence"] <= 2]
+        out.append({"id": str(r.id), "kind": labels.get(r.assessment_type, r.assessment_type),
+                    "when": au_date(r.completed_at), "answers": str(len(answers)),
+                    "least_confident": ", ".join(f"task {n}" for n in low) or "none"})
+    return out
+
+
+def learner_page(session: Session, actor: Actor, student_id: uuid.UUID) -> dict[str, Any]:
+    """Everything the instructor needs about one of their learners: the engine's competency matrix, lessons
+    with their signatures, log-book hours, bridge forms, their own private notes, self-assessments and
+    upcoming bookings. An instructor sees only their own learners (the office sees any)."""
+    access.require_signed_in(actor)
+    if not (actor.sees_everything or (actor.is_instructor and actor.instructor_id is not None)):
+        raise Forbidden("This page is for instructors.")
+    access.require_student(session, actor, student_id, "lessons")
+    person = _people(session, {student_id}).get(student_id, {})
+    matrix = competencies.matrix_dict(competencies.student_matrix(session, actor, student_id))
+    hours = logbook.logbook_summary(session, actor, student_id)
+    now = clock.now(session)
+    bookings = [b for b in access.list_bookings(session, actor, student_id=student_id, limit=50)
+                if b["end_time"] > now and b["status"] in ("confirmed", "in_progress", "held")]
+    bookings.sort(key=lambda b: b["start_time"])
+    services = _service_names(session)
+    history = lesson_records.lesson_history(session, actor, student_id)
+    history.reverse()
+    return {
+        "student_id": str(student_id), "name": person.get("name") or "Learner",
+        "phone": e164_au_phone(person.get("phone")), "phone_label": format_au_phone(e164_au_phone(person.get("phone"))),
+        "transmission": matrix["transmission"], "competent": matrix["summary"]["competent"],
+        "total": matrix["summary"]["total"], "tasks": _task_rows(matrix),
+        "lessons": [_lesson_line(x) for x in history],
+        "hours": {"total": hours["total_hours"], "night": hours["night_hours"],
+                  "target": hours["target_total_hours"], "target_night": hours["target_night_hours"],
+                  "credited": hours["credited_hours"], "supervised": hours["supervised_hours"],
+                  "remaining": hours["remaining_hours"], "lessons": hours["lessons"], "drives": hours["drives"]},
+        "bridge_forms": [{"id": f["id"], "when": f["lesson_date_label"], "focus": f["focus"],
+                          "url": f["page_url"], "pdf_url": f["pdf_url"]}
+                         for f in bridge_forms.list_bridge_forms(session, actor, student_id)],
+        "notes": private_notes.list_notes(session, actor, student_id=student_id),
+        "note_types": [{"value": k, "label": v} for k, v in private_notes.NOTE_TYPE_LABELS.items()],
+        "self_assessments": _self_assessments(session, student_id),
+        "upcoming": [{"booking_id": str(b["id"]),
+                      "when": f"{au_date(b['start_time'])}, {au_time(b['start_time'])} \u2013 {au_time(b['end_time'])}",
+                      "service": services.get(b["service_id"], "Lesson"), "status": b["status"],
+                      "record_url": f"/instructor/lesson/new?booking={b['id']}"} for b in bookings],
+    }
