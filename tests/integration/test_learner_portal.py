@@ -20,6 +20,7 @@ from nexdrive.errors import AuthRequired, Forbidden, InvalidState, ValidationFai
 from nexdrive.http_app import build_api
 from nexdrive.models import User
 from nexdrive.services.compliance import competencies, learner_home, logbook, logbook_pdf, self_assessment
+from nexdrive.services.compliance import lessons as lessons_service
 from nexdrive.services.compliance.logbook import DriveInput
 from nexdrive.services.core import clock
 from nexdrive.services.identity import accounts, privacy
@@ -313,3 +314,34 @@ def test_the_api_progress_self_assessments_privacy_and_pdf(engine, school):
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF") and "no-store" in pdf.headers["cache-control"]
     assert _client(engine, school, "other_student").get(f"{base}/logbook/pdf").status_code == 403
+
+
+# ── lessons: comments, signatures, bridge forms, disputes ───────────────────
+
+
+def test_the_lesson_list_shows_signatures_and_offers_a_dispute_for_7_days(engine, school):
+    with session_scope(engine) as s:
+        lesson = signed(s, school, monday(), taught=[1, 2], comments="Smooth start, mirrors need work.")
+        signed_at = s.execute(sa.text("SELECT signed_at FROM lessons WHERE id = :i"), {"i": lesson["id"]}).scalar()
+    with clock.pinned(signed_at + timedelta(days=2)), session_scope(engine) as s:
+        rows = learner_home.lesson_list(s, school.student, school.student_id)
+        assert len(rows) == 1 and rows[0]["can_dispute"] and rows[0]["comments"].startswith("Smooth start")
+        assert {g["signer_role"] for g in rows[0]["signatures"]} == {"instructor", "student"}
+        assert rows[0]["taught"] == ["1. Controls", "2. Cabin drill"]
+        assert not learner_home.lesson_list(s, school.instructor, school.student_id)[0]["can_dispute"]
+        with pytest.raises(ValidationFailed):
+            lessons_service.dispute_lesson(s, school.student, lesson["id"], reason="  ")
+        lessons_service.dispute_lesson(s, school.student, lesson["id"], reason="Task 2 was not covered.")
+    with clock.pinned(signed_at + timedelta(days=2)), session_scope(engine) as s:
+        row = learner_home.lesson_list(s, school.student, school.student_id)[0]
+        assert row["status"] == "disputed" and not row["can_dispute"]
+        assert row["disputes"][0]["reason"] == "Task 2 was not covered."
+    with session_scope(engine) as s:
+        other = signed(s, school, monday() + timedelta(days=1), assessed=[1])
+        at = s.execute(sa.text("SELECT signed_at FROM lessons WHERE id = :i"), {"i": other["id"]}).scalar()
+    with clock.pinned(at + timedelta(days=8)), session_scope(engine) as s:
+        row = next(r for r in learner_home.lesson_list(s, school.student, school.student_id)
+                   if r["id"] == other["id"])
+        assert not row["can_dispute"]
+        with pytest.raises(InvalidState):
+            lessons_service.dispute_lesson(s, school.student, other["id"], reason="Too late now.")

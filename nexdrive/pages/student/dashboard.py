@@ -11,7 +11,7 @@ import reflex as rx
 
 from nexdrive.components import brand
 from nexdrive.components.layout import layout
-from nexdrive.components.ui import button_link
+from nexdrive.components.ui import button_link, file_link, route_link_button
 from nexdrive.errors import ServiceError
 from nexdrive.pages.account._display import BookingRow, booking_list, panel, role_home, stat, upcoming_bookings
 from nexdrive.pages.student.views.progress_map import hours_chart, map_rows, progress_map
@@ -103,7 +103,8 @@ class StudentHomeState(rx.State):
                              "id": str(nb["id"])} if nb else {}
         bf = home["latest_bridge_form"]
         self.bridge = {k: str(bf.get(k) or "") for k in ("date", "lesson_number", "positives", "practice_instructions",
-                                                           "focus_areas", "next_lesson_recommendation")} if bf else {}
+                                                           "focus_areas", "next_lesson_recommendation", "page_url",
+                                                           "pdf_url")} if bf else {}
         self.bridge_skills = bf["skills"] if bf else []
         self.has_booking, self.has_bridge = bool(nb), bool(bf)
         cert = home["certificate"]
@@ -196,7 +197,12 @@ def _bridge_panel() -> rx.Component:
                                 size="2", id="bridge-practice")),
                 rx.cond(B["focus_areas"] != "", rx.text(rx.text("Focus on: ", as_="span", weight="bold"),
                                                         B["focus_areas"], size="2")),
-                button_link("All lessons and guides", "/student/lessons", icon="book-open", variant="soft", size="2"),
+                rx.hstack(
+                    route_link_button("Open the guide", B["page_url"], icon="file-text", size="2", id="bridge-open"),
+                    file_link("PDF", B["pdf_url"], size="2", id="bridge-pdf"),
+                    button_link("All lessons and guides", "/student/lessons", icon="book-open", variant="soft",
+                                size="2"),
+                    spacing="2", wrap="wrap"),
                 spacing="2", align="start",
             ),
             rx.vstack(rx.text("Your instructor's practice guide appears here after a lesson.", size="2"),

@@ -12,7 +12,7 @@ import uuid
 import reflex as rx
 
 from nexdrive.components.layout import layout
-from nexdrive.components.ui import button_link, container
+from nexdrive.components.ui import button_link, container, file_link, route_link_button
 from nexdrive.errors import ServiceError, ValidationFailed
 from nexdrive.pages.auth._forms import page_title
 from nexdrive.services.compliance import learner_home, lessons
@@ -43,6 +43,7 @@ def _row(ln: dict) -> dict:
         "bf_practice": bf.get("practice_instructions", ""), "bf_positives": bf.get("positives", ""),
         "bf_focus": bf.get("focus_areas", ""), "bf_next": bf.get("next_lesson_recommendation", ""),
         "bf_skills": ", ".join(bf.get("skills") or []), "has_bf": "1" if bf else "",
+        "bf_page": bf.get("page_url", ""), "bf_pdf": bf.get("pdf_url", ""),
     }
 
 
@@ -174,6 +175,11 @@ def _lesson(row: rx.Var) -> rx.Component:
                     rx.cond(row["bf_practice"] != "", rx.text("Practise: ", row["bf_practice"], size="2")),
                     rx.cond(row["bf_focus"] != "", rx.text("Focus on: ", row["bf_focus"], size="2")),
                     rx.cond(row["bf_next"] != "", rx.text("Next lesson: ", row["bf_next"], size="2")),
+                    rx.hstack(route_link_button("Open the guide", row["bf_page"], icon="file-text", size="2",
+                                                aria_label="Open the practice guide for lesson " + row["number"]),
+                              file_link("PDF", row["bf_pdf"], size="2",
+                                        aria_label="Practice guide for lesson " + row["number"] + " as a PDF"),
+                              spacing="2", margin_top="0.5rem"),
                     padding="0.75rem", border_radius="8px", background=rx.color("accent", 2), width="100%",
                     class_name="bridge-form",
                 )),

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from nexdrive.formats import au_date, au_time, au_when
+from nexdrive.services.compliance import bridge_forms
 from nexdrive.services.compliance import competencies as engine
 from nexdrive.services.compliance import lessons as lesson_records
 from nexdrive.services.compliance import logbook
@@ -192,30 +193,19 @@ def _next_booking(session: Session, actor: Actor, student_id: uuid.UUID) -> dict
             "service": service or "Driving lesson", "status": b["status"], "suburb": b.get("suburb") or ""}
 
 
+def _bridge_dict(f: dict[str, Any]) -> dict[str, Any]:
+    """A bridge form (``bridge_forms``' page data) as the learner's pages show it."""
+    return {"id": f["id"], "lesson_id": f["lesson_id"], "lesson_number": f["lesson_number"],
+            "date": f["lesson_date_label"], "positives": f["went_well"], "practice_instructions": f["practise"],
+            "focus_areas": f["focus"], "next_lesson_recommendation": f["next_lesson"],
+            "skills": [s["task_name"] for s in f["skills"]], "page_url": f["page_url"], "pdf_url": f["pdf_url"]}
+
+
 def _latest_bridge_form(session: Session, actor: Actor, student_id: uuid.UUID) -> dict[str, Any] | None:
     if not access.can_access_student(session, actor, student_id, "bridge_forms"):
         return None
-    forms = access.list_bridge_forms(session, actor, student_id)
-    if not forms:
-        return None
-    f = forms[-1]
-    lesson = session.execute(sa.text("SELECT lesson_number, start_time FROM lessons WHERE id = :i"),
-                             {"i": f["lesson_id"]}).first()
-    return {"id": f["id"], "lesson_id": f["lesson_id"], "lesson_number": lesson.lesson_number if lesson else None,
-            "date": au_date(lesson.start_time) if lesson else au_date(f["created_at"]),
-            "positives": f.get("positives") or "", "practice_instructions": f.get("practice_instructions") or "",
-            "focus_areas": f.get("focus_areas") or "",
-            "next_lesson_recommendation": f.get("next_lesson_recommendation") or "",
-            "skills": [s.get("name") or f"Task {s.get('task_number')}" for s in (f.get("skills_covered") or [])
-                       if isinstance(s, dict)]}
-
-
-def _bridge_dict(f: dict[str, Any]) -> dict[str, Any]:
-    return {"id": f["id"], "positives": f.get("positives") or "",
-            "practice_instructions": f.get("practice_instructions") or "", "focus_areas": f.get("focus_areas") or "",
-            "next_lesson_recommendation": f.get("next_lesson_recommendation") or "",
-            "skills": [s.get("name") or f"Task {s.get('task_number')}" for s in (f.get("skills_covered") or [])
-                       if isinstance(s, dict)]}
+    form = bridge_forms.latest_bridge_form(session, actor, student_id)
+    return _bridge_dict(form) if form else None
 
 
 def _task_name(catalogue: engine.Catalogue, n: int) -> str:
@@ -232,7 +222,7 @@ def lesson_list(session: Session, actor: Actor, student_id: uuid.UUID) -> list[d
     history = lesson_records.lesson_history(session, actor, student_id, limit=200)
     forms = {}
     if access.can_access_student(session, actor, student_id, "bridge_forms"):
-        forms = {f["lesson_id"]: f for f in access.list_bridge_forms(session, actor, student_id)}
+        forms = {f["lesson_id"]: f for f in bridge_forms.list_bridge_forms(session, actor, student_id, limit=200)}
     now = clock.now(session)
     catalogue = engine.load_catalogue(session)
     out = []
@@ -251,7 +241,7 @@ def lesson_list(session: Session, actor: Actor, student_id: uuid.UUID) -> list[d
             "not_yet": [names[n] for n in ln.get("competencies_assessed") or [] if n not in achieved],
             "can_dispute": bool(can_dispute),
             "dispute_until": au_date(signed_at + timedelta(days=lesson_records.DISPUTE_DAYS)) if can_dispute else "",
-            "bridge_form": _bridge_dict(forms[ln["id"]]) if ln["id"] in forms else None,
+            "bridge_form": _bridge_dict(forms[str(ln["id"])]) if str(ln["id"]) in forms else None,
         })
     return out
 

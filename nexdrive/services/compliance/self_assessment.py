@@ -78,7 +78,7 @@ def form(session: Session, actor: Actor, student_id: uuid.UUID, kind: str | None
         row = matrix.row(n)
         tasks.append({"task_number": n, "name": row.task_name, "status": row.status,
                       "confidence": int(previous.get(n, {}).get("confidence") or 0),
-                      "note": previous.get(n, {}).get("note") or ""})
+                      "note": previous.get(n, {}).get("notes") or previous.get(n, {}).get("note") or ""})
     return {"checkpoint": kind, "title": TITLES[kind], "assessment_type": assessment_type, "tasks": tasks,
             "next_checkpoint": next_checkpoint(matrix),
             "last_completed_at": last.completed_at if last else None}
@@ -109,7 +109,7 @@ def _responses(catalogue: engine.Catalogue, kind: str, responses: Any) -> list[d
             raise ValidationFailed(f"A note is at most {MAX_NOTE} characters.", field=f"note_{n}", tasks=[n])
         if any((ord(ch) < 32 and ch not in "\n\t\r") or ord(ch) == 127 for ch in note):
             raise ValidationFailed("The note contains control characters.", field=f"note_{n}", tasks=[n])
-        seen[n] = {"task_number": n, "confidence": c, "note": note}
+        seen[n] = {"task_number": n, "confidence": c, "notes": note}  # the spec's shape
     missing = [n for n in wanted if n not in seen]
     if missing:
         raise ValidationFailed("Rate every task: " + ", ".join(f"task {n}" for n in missing[:8])
@@ -154,7 +154,8 @@ def _dict(session: Session, row: SelfAssessment, catalogue: engine.Catalogue,
         task = catalogue.tasks.get(n) if isinstance(n, int) else None
         c = int(r.get("confidence") or 0)
         answers.append({"task_number": n, "name": task.name if task else f"Task {n}", "confidence": c,
-                        "confidence_label": CONFIDENCE.get(c, ""), "note": r.get("note") or ""})
+                        "confidence_label": CONFIDENCE.get(c, ""),
+                        "note": r.get("notes") or r.get("note") or ""})
     low = [a["task_number"] for a in answers if a["confidence"] and a["confidence"] <= 2]
     return {
         "id": row.id, "student_id": row.student_id,
