@@ -13,6 +13,7 @@ from nexdrive.components.layout import layout
 from nexdrive.components.ui import button_link, container
 from nexdrive.errors import ServiceError
 from nexdrive.pages.auth._forms import page_title
+from nexdrive.pages.student.views import tap_targets
 from nexdrive.services.compliance import self_assessment
 from nexdrive.services.identity.accounts import AuthRequired
 from nexdrive.state.auth import require_role, run_as_actor
@@ -108,7 +109,7 @@ def _card(row: rx.Var) -> rx.Component:
 def self_assessments_page() -> rx.Component:
     S = InstructorSelfAssessmentsState
     return layout(
-        container(
+        tap_targets(container(
             rx.vstack(
                 page_title("Self-assessments to review",
                            "Before Review 1, Review 2 and the final drive your learners rate their confidence in "
@@ -132,7 +133,7 @@ def self_assessments_page() -> rx.Component:
                 spacing="5", width="100%",
             ),
             padding_y=["1.5rem", "2rem", "3rem"],
-        ),
+        )),
         active="/instructor",
     )
 

@@ -14,6 +14,7 @@ from nexdrive.components.layout import layout
 from nexdrive.components.ui import button_link, file_link, route_link_button
 from nexdrive.errors import ServiceError
 from nexdrive.pages.account._display import BookingRow, booking_list, panel, role_home, stat, upcoming_bookings
+from nexdrive.pages.student.views import tap_targets
 from nexdrive.pages.student.views.progress_map import hours_chart, map_rows, progress_map
 from nexdrive.services.compliance import learner_home
 from nexdrive.services.core import access
@@ -235,7 +236,7 @@ def _certificate_panel() -> rx.Component:
 def student_dashboard_page() -> rx.Component:
     S = StudentHomeState
     return layout(
-        role_home(
+        tap_targets(role_home(
             "Your learner dashboard",
             S.loaded,
             rx.text("Welcome back, ", rx.text(S.first_name, as_="span", weight="bold", id="student-name"), ".",
@@ -271,7 +272,7 @@ def student_dashboard_page() -> rx.Component:
                 button_link("Family access", "/student/family", icon="users", variant="soft", size="2",
                             id="family-link"),
             ),
-        ),
+        )),
         active=ROUTE,
     )
 

@@ -15,6 +15,7 @@ from nexdrive.components.layout import layout
 from nexdrive.components.ui import button_link, container, file_link, route_link_button
 from nexdrive.errors import ServiceError, ValidationFailed
 from nexdrive.pages.auth._forms import page_title
+from nexdrive.pages.student.views import tap_targets
 from nexdrive.services.compliance import learner_home, lessons
 from nexdrive.services.identity.accounts import AuthRequired
 from nexdrive.state.auth import require_role, run_as_actor
@@ -208,7 +209,7 @@ def _lesson(row: rx.Var) -> rx.Component:
 def student_lessons_page() -> rx.Component:
     S = StudentLessonsState
     return layout(
-        container(
+        tap_targets(container(
             rx.vstack(
                 page_title("Your lessons"),
                 rx.cond(
@@ -232,7 +233,7 @@ def student_lessons_page() -> rx.Component:
                 spacing="5", width="100%",
             ),
             padding_y=["1.5rem", "2rem", "3rem"],
-        ),
+        )),
         active="/student",
     )
 

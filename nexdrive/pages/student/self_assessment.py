@@ -12,6 +12,7 @@ from nexdrive.components.layout import layout
 from nexdrive.components.ui import button_link, container
 from nexdrive.errors import ServiceError, ValidationFailed
 from nexdrive.pages.auth._forms import page_title
+from nexdrive.pages.student.views import tap_targets
 from nexdrive.services.compliance import self_assessment
 from nexdrive.services.identity.accounts import AuthRequired
 from nexdrive.state.auth import require_role, run_as_actor
@@ -179,7 +180,7 @@ def self_assessment_page() -> rx.Component:
         size="3", width="100%",
     )
     return layout(
-        container(
+        tap_targets(container(
             rx.vstack(
                 page_title("Self-assessment", "Before each review and the final drive, rate how confident you "
                            "feel in each task: 1 means not yet, 5 means confident. Your instructor reads it."),
@@ -202,7 +203,7 @@ def self_assessment_page() -> rx.Component:
                 spacing="5", width="100%",
             ),
             padding_y=["1.5rem", "2rem", "3rem"],
-        ),
+        )),
         active="/student",
     )
 

@@ -7,6 +7,7 @@ from nexdrive.components.layout import layout
 from nexdrive.components.ui import button_link, container, file_link
 from nexdrive.pages.account._display import stat
 from nexdrive.pages.auth._forms import page_title
+from nexdrive.pages.student.views import tap_targets
 from nexdrive.services.compliance.logbook import ROAD_LABELS, WEATHER_LABELS
 
 LABEL = {"font_weight": "600", "font_size": "var(--font-size-2)"}
@@ -198,7 +199,7 @@ def logbook_page_body(S, *, start_js: str, stop_js: str, other: str) -> rx.Compo
         spacing="4", width="100%",
     )
     return layout(
-        container(
+        tap_targets(container(
             rx.vstack(
                 page_title("Your log book", "Every supervised drive counts toward your licence test."),
                 rx.cond(S.loaded, body, rx.hstack(rx.spinner(), rx.text("Loading your log book\u2026"),
@@ -206,6 +207,6 @@ def logbook_page_body(S, *, start_js: str, stop_js: str, other: str) -> rx.Compo
                 spacing="5", width="100%",
             ),
             padding_y=["1.5rem", "2rem", "3rem"],
-        ),
+        )),
         active="/student",
     )
