@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 SMALL_TAPS = """(root) => {
   const out = [];
   const scope = document.querySelector(root) || document;
-  for (const el of scope.querySelectorAll('button, a.rt-Button, input:not([type=radio]):not([type=checkbox]), ' +
+  for (const el of scope.querySelectorAll('button, a, input:not([type=radio]):not([type=checkbox]), ' +
                                           'select, textarea, label:has(> input[type=radio]), ' +
                                           'label:has(> input[type=checkbox])')) {
     const r = el.getBoundingClientRect(), cs = getComputedStyle(el);

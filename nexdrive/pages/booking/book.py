@@ -555,6 +555,24 @@ def _alternatives() -> rx.Component:
 
 
 def time_step() -> rx.Component:
+    """Day and time; a review or final drive the learner may not book yet shows only why (no times)."""
+    return rx.cond(BookingWidgetState.gate_blocked, _gate_blocked_step(), _time_step_open())
+
+
+def _gate_blocked_step() -> rx.Component:
+    return rx.vstack(
+        rx.button(rx.icon("arrow-left", size=16), "Lessons", variant="ghost", on_click=BookingWidgetState.back,
+                  id="back-to-services"),
+        rx.text(BookingWidgetState.service_name, weight="bold"),
+        rx.callout(BookingWidgetState.gate_reason, icon="lock", color_scheme="amber", id="booking-gate",
+                   role="status"),
+        rx.button(rx.link("See your log book", href="/student"), as_child=True, variant="soft", size="3",
+                  id="booking-gate-link"),
+        spacing="3", width="100%", align="start",
+    )
+
+
+def _time_step_open() -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.button(
@@ -571,12 +589,8 @@ def time_step() -> rx.Component:
         ),
         _alternatives(),
         rx.cond(BookingWidgetState.gate_reason != "",
-                rx.callout(BookingWidgetState.gate_reason, icon="info", id="booking-gate", role="status",
-                           color_scheme=rx.cond(BookingWidgetState.gate_blocked, "amber", "blue"))),
-        rx.cond(BookingWidgetState.gate_blocked,
-                rx.link("See your log book", href="/student", size="3", id="booking-gate-link")),
-        rx.heading("Choose a day", as_="h2", size="5",
-                   display=rx.cond(BookingWidgetState.gate_blocked, "none", "block")),
+                rx.callout(BookingWidgetState.gate_reason, icon="info", id="booking-gate", role="status")),
+        rx.heading("Choose a day", as_="h2", size="5"),
         rx.text("All times are Canberra time.", size="2", color=rx.color("gray", 11)),
         rx.cond(
             BookingWidgetState.slots_loading,

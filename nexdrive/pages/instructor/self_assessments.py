@@ -70,8 +70,7 @@ class InstructorSelfAssessmentsState(rx.State):
 def _answer(a: rx.Var) -> rx.Component:
     return rx.el.li(
         rx.hstack(
-            rx.badge(a["score"], color_scheme=rx.cond(a["low"] != "", "amber", "green"), variant="solid",
-                     aria_label="confidence " + a["score"] + " of 5"),
+            rx.badge(a["score"] + "/5", color_scheme=rx.cond(a["low"] != "", "amber", "green"), variant="solid"),
             rx.vstack(rx.text(a["task"], size="2", weight="bold"),
                       rx.text(a["label"], rx.cond(a["note"] != "", " · \u201c" + a["note"] + "\u201d", ""), size="1",
                               color=rx.color("gray", 11)),

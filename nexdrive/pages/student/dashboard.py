@@ -133,7 +133,8 @@ def _next_panel() -> rx.Component:
             rx.el.ul(rx.foreach(S.next_up, lambda r: rx.el.li(
                 rx.text(r["title"], weight="bold", size="3"),
                 rx.cond(r["reason"] != "", rx.text(r["reason"], size="2", color=rx.color("gray", 11)),
-                        rx.text(r["badge"], size="2", color=rx.color("gray", 11))),
+                        rx.text(r["badge"], rx.cond(r["when"] != "", " (" + r["when"] + ")", ""), size="2",
+                                color=rx.color("gray", 11))),
                 padding_y="0.35rem", list_style="none")), id="next-tasks", style={"padding": 0, "margin": 0}),
             rx.text("Every task is done. Well driven!", size="2"),
         ),

@@ -7,7 +7,9 @@ import reflex as rx
 TAP_STYLE = {
     "& button, & a.rt-Button, & select, & .rt-TextFieldRoot, & .rt-SelectTrigger": {"minHeight": "44px",
                                                                                      "minWidth": "44px"},
-    "& .rt-TextFieldInput": {"minHeight": "42px"},
+    "& .rt-TextFieldInput": {"minHeight": "44px"},
+    "& a.manage-booking": {"display": "inline-flex", "alignItems": "center", "minHeight": "44px",
+                           "minWidth": "44px"},
 }
 
 

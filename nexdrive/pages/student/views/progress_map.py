@@ -18,6 +18,8 @@ def map_rows(items: list[dict[str, Any]]) -> list[dict[str, str]]:
     for m in items:
         state = "locked" if m["locked"] else "open" if m["open_now"] else "next" if m["is_next"] else m["status"]
         badge = {"locked": "Locked", "open": "Open to book", "next": "Next"}.get(state, m["status_label"])
+        if state == "next" and m["status"] != "not_started":
+            badge = f"Next · {m['status_label'].lower()}"
         if m["status"] == "competent":
             state, badge = "competent", m["status_label"]
         when = m["date_label"]
@@ -89,11 +91,12 @@ def hours_chart(weekly: rx.Var, target: rx.Var, label: rx.Var) -> rx.Component:
     chart = rx.recharts.area_chart(
         rx.recharts.cartesian_grid(stroke_dasharray="3 3", vertical=False),
         rx.recharts.x_axis(data_key="label", tick_line=False, font_size=11, interval="preserveStartEnd"),
-        rx.recharts.y_axis(tick_line=False, font_size=11, width=36, allow_decimals=False),
+        rx.recharts.y_axis(tick_line=False, font_size=11, width=36, allow_decimals=False, domain=[0, target]),
         rx.recharts.graphing_tooltip(),
         rx.recharts.reference_line(y=target, stroke=rx.color("green", 9), stroke_dasharray="4 4"),
         rx.recharts.area(data_key="cumulative_hours", name="Hours toward your target", type_="monotone",
-                         stroke=rx.color("accent", 9), fill=rx.color("accent", 5), stroke_width=2),
+                         stroke=rx.color("accent", 9), fill=rx.color("accent", 5), stroke_width=2,
+                         is_animation_active=False),
         data=weekly, width="100%", height=220,
     )
     return rx.box(chart, width="100%", id="hours-chart", role="img", aria_label=label)
