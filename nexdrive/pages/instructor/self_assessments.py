@@ -96,7 +96,7 @@ def _card(row: rx.Var) -> rx.Component:
                          style={"padding": 0, "margin": 0, "columns": "16rem", "width": "100%"}),
                 rx.button(rx.icon("check", aria_hidden="true"), "Mark reviewed", size="3",
                           on_click=InstructorSelfAssessmentsState.mark(f("id")), class_name="sa-mark",
-                          aria_label="Mark " + f("learner") + "'s self-assessment reviewed"),
+                          aria_label="Mark reviewed: " + f("learner") + "'s self-assessment"),
                 spacing="2", align="start", width="100%",
             ),
             size="2", width="100%",

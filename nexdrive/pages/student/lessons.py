@@ -177,9 +177,9 @@ def _lesson(row: rx.Var) -> rx.Component:
                     rx.cond(row["bf_focus"] != "", rx.text("Focus on: ", row["bf_focus"], size="2")),
                     rx.cond(row["bf_next"] != "", rx.text("Next lesson: ", row["bf_next"], size="2")),
                     rx.hstack(route_link_button("Open the guide", row["bf_page"], icon="file-text", size="2",
-                                                aria_label="Open the practice guide for lesson " + row["number"]),
+                                                aria_label="Open the guide for lesson " + row["number"]),
                               file_link("PDF", row["bf_pdf"], size="2",
-                                        aria_label="Practice guide for lesson " + row["number"] + " as a PDF"),
+                                        aria_label="PDF of the practice guide for lesson " + row["number"]),
                               spacing="2", margin_top="0.5rem"),
                     padding="0.75rem", border_radius="8px", background=rx.color("accent", 2), width="100%",
                     class_name="bridge-form",
@@ -195,7 +195,7 @@ def _lesson(row: rx.Var) -> rx.Component:
                     rx.cond(row["can_dispute"] != "",
                             rx.button("Dispute this lesson", variant="soft", color_scheme="red", size="3",
                                       on_click=S.open_dispute(row["id"]), class_name="dispute-open",
-                                      aria_label="Dispute lesson " + row["number"] + " (until "
+                                      aria_label="Dispute this lesson (lesson " + row["number"] + ", until "
                                       + row["dispute_until"] + ")")),
                 ),
                 spacing="2", align="start", width="100%",
