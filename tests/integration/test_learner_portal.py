@@ -345,3 +345,15 @@ def test_the_lesson_list_shows_signatures_and_offers_a_dispute_for_7_days(engine
         assert not row["can_dispute"]
         with pytest.raises(InvalidState):
             lessons_service.dispute_lesson(s, school.student, other["id"], reason="Too late now.")
+
+
+def test_both_signature_images_are_viewable_by_the_learner_and_not_by_another(engine, school):
+    with session_scope(engine) as s:
+        signed(s, school, monday(), taught=[1])
+    with session_scope(engine) as s:
+        rows = learner_home.lesson_list(s, school.student, school.student_id)
+    student, other = _client(engine, school), _client(engine, school, "other_student")
+    for sig in rows[0]["signatures"]:
+        r = student.get(f"/api/v1/signatures/{sig['id']}/image")
+        assert r.status_code == 200 and r.content.startswith(b"\x89PNG"), sig["signer_role"]
+        assert other.get(f"/api/v1/signatures/{sig['id']}/image").status_code == 403
