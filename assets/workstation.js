@@ -155,7 +155,7 @@
       h.push('<a class="ws-btn" style="display:inline-flex;align-items:center" href="tel:' + esc(l.phone) +
              '" aria-label="Call ' + esc(l.learner_name) + '">Call</a>');
       h.push('<a class="ws-btn" style="display:inline-flex;align-items:center" href="sms:' + esc(l.phone) +
-             '" aria-label="Text ' + esc(l.learner_name) + '">SMS</a>');
+             '" aria-label="SMS ' + esc(l.learner_name) + '">SMS</a>');
     }
     if (l.lesson_id) h.push('<a class="ws-btn" style="display:inline-flex;align-items:center" href="' + LEARNER + "/?id=" + esc(l.student_id) +
              "#lesson-" + esc(l.lesson_id) + '">Lesson recorded ✓</a>');
@@ -214,7 +214,9 @@
     var n = st.outbox.length;
     box.style.display = n ? "block" : "none";
     var pending = st.outbox.filter(function (r) { return r.state !== "refused"; }).length;
-    var h = ['<p id="ws-pending-count"><strong>' + (pending === 1 ? "1 lesson not yet sent" : pending + " lessons not yet sent") +
+    var refused = n - pending;
+    var h = ['<p id="ws-pending-count"><strong>' + (pending === 1 ? "1 lesson not yet sent" : pending ? pending + " lessons not yet sent" :
+             (refused === 1 ? "1 lesson needs fixing" : refused + " lessons need fixing")) +
              "</strong>" + (st.syncing ? " · sending…" : "") + "</p>"];
     st.outbox.forEach(function (r) {
       if (r.state !== "refused") return;

@@ -215,17 +215,15 @@ def test_the_private_note_is_on_no_learner_or_parent_page(app_server, ws2, brows
         context.close()
 
 
-def test_offline_through_a_tcp_proxy_lessons_wait_and_are_stored_once(app_server, ws2, e2e_db_url):
-    from playwright.sync_api import sync_playwright
-
+def test_offline_through_a_tcp_proxy_lessons_wait_and_are_stored_once(app_server, ws2, browser):
     proxy = Proxy().start()
     engine, mia = ws2["engine"], ws2["mia"]
     other = ws2["learners"]["Noah"]
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+        if True:  # a second Chromium, every connection through the proxy (the websocket too, by CONNECT)
+            proxied = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, args=[
                 *CHROMIUM_ARGS, f"--proxy-server=http://127.0.0.1:{proxy.port}", "--proxy-bypass-list=<-loopback>"])
-            context = browser.new_context(locale="en-AU", timezone_id="Australia/Sydney",
+            context = proxied.new_context(locale="en-AU", timezone_id="Australia/Sydney",
                                           viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
             pg = context.new_page()
             _today(pg, app_server)
@@ -292,7 +290,7 @@ def test_offline_through_a_tcp_proxy_lessons_wait_and_are_stored_once(app_server
                                  {"c": first[0]}).scalar_one() == 1
                 assert s.execute(sa.text("SELECT count(*) FROM lessons WHERE client_id = :c"),
                                  {"c": left[0][0]}).scalar_one() == 0
-            browser.close()
+            proxied.close()
     finally:
         proxy.stop()
 

@@ -101,7 +101,7 @@ class LearnerPageState(rx.State):
 def _task(t: rx.Var) -> rx.Component:
     return rx.box(
         rx.text(rx.el.strong(t["n"], ". ", t["name"]), " ", rx.badge(t["status_label"], size="1"), as_="p"),
-        rx.cond(t["locked"] != "", rx.text("Locked: ", t["locked"], as_="p", size="1", color=rx.color("amber", 11))),
+        rx.cond(t["locked"] != "", rx.text("Locked: ", t["locked"], as_="p", size="1", color=rx.color("amber", 12))),
         class_name="lp-task", padding_y="0.4rem", border_top=f"1px solid {rx.color('gray', 4)}",
     )
 

@@ -27,7 +27,7 @@ STYLE = """
 .ws-muted{color:var(--gray-11);font-size:14px}
 .ws-task{border-top:1px solid var(--gray-4);padding:8px 0}
 .ws-task .ws-btn{flex:1}
-.ws-lock{color:var(--amber-11);font-size:13px}
+.ws-lock{color:var(--amber-12);font-size:13px}
 .ws-field{display:flex;flex-direction:column;gap:4px;margin:0 0 10px}
 .ws-field input,.ws-field textarea{font-size:16px;min-height:44px;padding:8px;border:1px solid var(--gray-7);
  border-radius:8px}
@@ -35,6 +35,8 @@ STYLE = """
 .ws-banner{border-radius:10px;padding:10px;margin:0 0 12px;background:var(--amber-3);border:1px solid var(--amber-7)}
 .ws-error{color:var(--red-11)}
 .ws-tabs{display:flex;gap:8px;margin:0 0 12px}
+#ws-home .rt-Button,#ws-record .rt-Button{min-height:44px;height:auto}
+.ws-learner-link{color:inherit;text-decoration:underline;text-underline-offset:3px}
 .ws-tabs .ws-btn{flex:1}
 #ws-record [data-step-panel]{display:none}
 #ws-record[data-step=details] [data-step-panel=details],#ws-record:not([data-step]) [data-step-panel=details],

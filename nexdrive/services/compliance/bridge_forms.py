@@ -74,7 +74,8 @@ PRACTICE_TIPS: dict[int, str] = {
     102: "Drive a mix of all 22 tasks on varied roads, with the learner making every decision.",
 }
 
-STATUS_WORDS = {"Taught": "taught for the first time", "Assessed": "assessed", "Achieved": "achieved"}
+STATUS_WORDS = {"Taught": "taught in this lesson", "Assessed": "assessed, not yet competent: keep practising",
+                "Achieved": "assessed and achieved (competent)"}
 
 
 def hub_slug(task_number: int, name: str | None = None) -> str:
