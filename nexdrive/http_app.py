@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nexdrive.api import accounts, booking, health, inbox, invoices, lessons, logbook, payments, preferences
-from nexdrive.api import certificates, content, instructor_tools, workstation
+from nexdrive.api import certificates, content, instructor_tools, portal, workstation
 from nexdrive.settings import get_settings
 from webhooks.stripe import router as stripe_webhook
 from webhooks.twilio import router as twilio_webhooks
@@ -48,7 +48,7 @@ def build_api() -> FastAPI:
         return JSONResponse(status_code=exc.status_code, content=error_envelope(code, message))
 
     for module in (health, accounts, booking, invoices, payments, inbox, preferences, lessons, logbook, workstation,
-                   instructor_tools, content, certificates, stripe_webhook, twilio_webhooks, vapi_webhook):
+                   instructor_tools, content, certificates, portal, stripe_webhook, twilio_webhooks, vapi_webhook):
         api.include_router(module.router, prefix="/api/v1")
     api.include_router(certificates.public_router)  # /verify/<code>: the completion statement's QR code
     # Innermost: gzip bodies over 1 KB for clients that accept it (availability JSON shrinks ~25x; in

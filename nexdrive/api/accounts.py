@@ -27,6 +27,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from nexdrive.db import session_scope
+from nexdrive.services.compliance import learner_home
 from nexdrive.services.core import access
 from nexdrive.services.identity import accounts
 from nexdrive.services.core import ratelimit
@@ -36,6 +37,7 @@ from nexdrive.settings import get_settings
 from nexdrive.api.deps import SESSION_COOKIE, client_ip, client_ua, current_actor, ok, request_token
 from nexdrive.api.edge import Offset, PageLimit, SaneDate, SeqNumber, StrictInput
 from nexdrive.api.envelope import EnvelopeRoute
+from nexdrive.api import portal
 
 
 
@@ -363,9 +365,10 @@ def student_detail(student_id: uuid.UUID, request: Request) -> JSONResponse:
     return _read(request, access.get_student_record, student_id)
 
 
-@router.get("/students/{student_id}/progress")
+@router.get("/students/{student_id}/progress", response_model=portal.ProgressEnvelope, responses=portal.ERRORS,
+            summary="Progress: the map of 23 tasks and 2 reviews, hours and certificate status")
 def student_progress(student_id: uuid.UUID, request: Request) -> JSONResponse:
-    return _read(request, access.list_competencies, student_id)
+    return _read(request, learner_home.progress_summary, student_id)
 
 
 @router.get("/students/{student_id}/lessons")

@@ -176,6 +176,8 @@ class SelfAssessment(SQLModel, table=True):
     __tablename__ = "self_assessments"
     __table_args__ = (
         sa.Index("idx_sa_student", "student_id"),
+        sa.Index("ix_self_assessments_unreviewed", "student_id", "completed_at",
+                 postgresql_where=sa.text("NOT reviewed_by_instructor")),
         check_in("assessment_type", ASSESSMENT_TYPES),
     )
 
@@ -186,6 +188,8 @@ class SelfAssessment(SQLModel, table=True):
     responses: list[dict[str, Any]] = jsonb_field(nullable=False, default="[]")
     completed_at: Optional[datetime] = ts_field()
     reviewed_by_instructor: bool = bool_field(default=False)
+    reviewed_at: Optional[datetime] = ts_field()  # migration 0018
+    reviewed_by: Optional[uuid.UUID] = fk_field("users.id", index=False)
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
 

@@ -40,6 +40,10 @@ from nexdrive.pages.student import dashboard as student_dashboard
 from nexdrive.pages.student import family as student_family
 from nexdrive.state.inbox import InboxState
 from nexdrive.pages.student import payments as student_payments
+from nexdrive.pages.student import lessons as student_lessons
+from nexdrive.pages.student import logbook as student_logbook
+from nexdrive.pages.student import self_assessment as student_self_assessment
+from nexdrive.pages.instructor import self_assessments as instructor_self_assessments
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,16 @@ PAGES: tuple[PageSpec, ...] = (
              admin_payments.DESCRIPTION, tuple(admin_payments.ON_LOAD)),
     PageSpec(admin_packages.ROUTE, admin_packages.admin_packages_page, admin_packages.TITLE,
              admin_packages.DESCRIPTION, tuple(admin_packages.ON_LOAD)),
+    PageSpec(student_lessons.ROUTE, student_lessons.student_lessons_page, student_lessons.TITLE,
+             student_lessons.DESCRIPTION, tuple(student_lessons.ON_LOAD)),
+    PageSpec(student_logbook.ROUTE, student_logbook.logbook_page, student_logbook.TITLE,
+             student_logbook.DESCRIPTION, tuple(student_logbook.ON_LOAD)),
+    PageSpec(student_self_assessment.ROUTE, student_self_assessment.self_assessment_page,
+             student_self_assessment.TITLE, student_self_assessment.DESCRIPTION,
+             tuple(student_self_assessment.ON_LOAD)),
+    PageSpec(instructor_self_assessments.ROUTE, instructor_self_assessments.self_assessments_page,
+             instructor_self_assessments.TITLE, instructor_self_assessments.DESCRIPTION,
+             tuple(instructor_self_assessments.ON_LOAD)),
     PageSpec(legal.TERMS_ROUTE, legal.terms_page, legal.TERMS_TITLE, legal.TERMS_DESCRIPTION, tuple(legal.ON_LOAD),
              sitemap=legal.SITEMAP),
     PageSpec(legal.PRIVACY_ROUTE, legal.privacy_page, legal.PRIVACY_TITLE, legal.PRIVACY_DESCRIPTION,

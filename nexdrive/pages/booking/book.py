@@ -27,6 +27,7 @@ from nexdrive.components.ui import container, page_header
 from nexdrive.pages.auth._forms import field, message_box
 from nexdrive.pages.auth._forms import go_to
 from nexdrive.state.policy import PolicyState
+from nexdrive.services.compliance import learner_home
 from nexdrive.services.scheduling import booking
 from nexdrive.services.scheduling import catalogue
 from nexdrive.services.crm import contacts
@@ -61,6 +62,27 @@ def _profile_details(session, actor) -> dict:
             "email": row.email, "pickup_address": row.address_line1 or "", "suburb": row.suburb or ""}
 
 
+async def _service_gates(state: rx.State, kinds: list[str]) -> dict[str, dict]:
+    """kind -> the log book's answer (``learner_home.booking_gate``) for a signed-in learner; a visitor is
+    asked to sign in for a review or the final drive (the booking service refuses them anyway)."""
+    kinds = sorted({k for k in kinds if k})
+    if not kinds:
+        return {}
+
+    def work(session, actor):
+        if actor.is_student and actor.student_id:
+            out = {}
+            for kind in kinds:
+                gate = learner_home.booking_gate(session, actor, actor.student_id, kind)
+                out[kind] = {**gate, "earliest": gate["earliest"].isoformat() if gate["earliest"] else ""}
+            return out
+        if actor.user_id is None:
+            return {k: {"ok": False, "reason": "Sign in first: we check your log book before a review or the "
+                                                "final drive is booked."} for k in kinds}
+        return {}
+    return await run_as_visitor_or_user(state, work)
+
+
 class BookingWidgetState(rx.State):
     step: int = 0  # index into STEPS; 4 = done
     loading: bool = True
@@ -71,6 +93,10 @@ class BookingWidgetState(rx.State):
     service_price: str = ""
     service_minutes: str = ""
     eligibility_note: str = ""
+    # The log book's answer for a review / final drive, before any time is offered (learner_home.booking_gate)
+    gate_reason: str = ""
+    gate_blocked: bool = False
+    _gate_earliest: str = ""
     days: list[dict[str, str]] = []  # date, weekday, day, month, count
     selected_date: str = ""
     selected_day_label: str = ""
@@ -133,6 +159,9 @@ class BookingWidgetState(rx.State):
                     "student": actor.is_student, "learners": parent_centre.bookable_learners(session, actor)}
         data = await run_as_visitor_or_user(self, work)
         self.services = [{k: str(v if v is not None else "") for k, v in s.items()} for s in data["services"]]
+        gates = await _service_gates(self, [s["eligibility_kind"] for s in self.services])
+        for s in self.services:
+            s["gate"] = gates.get(s["eligibility_kind"], {}).get("reason", "")
         self.is_student = data["student"]
         if data["me"]:
             self.details = {**{k: "" for k in DETAIL_FIELDS}, **data["me"]}
@@ -176,6 +205,12 @@ class BookingWidgetState(rx.State):
         self.eligibility_note = service["eligibility_note"]
         self.step, self.conflict, self.alternatives = 1, "", []
         self.selected_start_at = self.selected_label = ""
+        gate = (await _service_gates(self, [service["eligibility_kind"]])).get(service["eligibility_kind"], {})
+        self.gate_reason, self.gate_blocked = gate.get("reason", ""), not gate.get("ok", True)
+        self._gate_earliest = gate.get("earliest") or ""
+        if self.gate_blocked:  # not offered in the first place: no day or time to pick
+            self.days, self.times, self._slots = [], [], {}
+            return
         await self._load_slots()
 
     async def _load_slots(self, keep_date: str = ""):
@@ -190,6 +225,11 @@ class BookingWidgetState(rx.State):
         result = await run_anonymous(work)
         self._slots = {d["date"]: [{"start": t["start"], "label": t["label"], "start_at": t["start_at"]}
                                    for t in d["times"]] for d in result["slots"]}
+        if self._gate_earliest:  # a review opens 36 hours after its last task: only times from then on
+            earliest = datetime.fromisoformat(self._gate_earliest)
+            self._slots = {day: kept for day, times in self._slots.items()
+                           if (kept := [t for t in times
+                                        if datetime.fromisoformat(t["start_at"].replace("Z", "+00:00")) >= earliest])}
         self.days = []
         for offset in range(DAYS_SHOWN):
             d = today + timedelta(days=offset)
@@ -503,8 +543,10 @@ def service_step() -> rx.Component:
                                   rx.badge(s["price"], size="2", color_scheme="green"), width="100%"),
                         rx.text(s["duration_minutes"] + " minutes · " + s["category_label"], size="2",
                                 color=rx.color("gray", 11)),
-                        rx.cond(s["eligibility_note"] != "",
-                                rx.text(s["eligibility_note"], size="1", color=rx.color("amber", 11))),
+                        rx.cond(s["gate"] != "",
+                                rx.text(s["gate"], size="1", color=rx.color("amber", 11), class_name="service-gate"),
+                                rx.cond(s["eligibility_note"] != "",
+                                        rx.text(s["eligibility_note"], size="1", color=rx.color("amber", 11)))),
                         spacing="1", align="start", width="100%",
                     ),
                     id="service-" + s["slug"],
@@ -543,6 +585,24 @@ def _alternatives() -> rx.Component:
 
 
 def time_step() -> rx.Component:
+    """Day and time; a review or final drive the learner may not book yet shows only why (no times)."""
+    return rx.cond(BookingWidgetState.gate_blocked, _gate_blocked_step(), _time_step_open())
+
+
+def _gate_blocked_step() -> rx.Component:
+    return rx.vstack(
+        rx.button(rx.icon("arrow-left", size=16), "Lessons", variant="ghost", on_click=BookingWidgetState.back,
+                  id="back-to-services"),
+        rx.text(BookingWidgetState.service_name, weight="bold"),
+        rx.callout(BookingWidgetState.gate_reason, icon="lock", color_scheme="amber", id="booking-gate",
+                   role="status"),
+        rx.button(rx.link("See your log book", href="/student"), as_child=True, variant="soft", size="3",
+                  id="booking-gate-link"),
+        spacing="3", width="100%", align="start",
+    )
+
+
+def _time_step_open() -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.button(
@@ -558,6 +618,8 @@ def time_step() -> rx.Component:
             wrap="wrap",
         ),
         _alternatives(),
+        rx.cond(BookingWidgetState.gate_reason != "",
+                rx.callout(BookingWidgetState.gate_reason, icon="info", id="booking-gate", role="status")),
         rx.heading("Choose a day", as_="h2", size="5"),
         rx.text("All times are Canberra time.", size="2", color=rx.color("gray", 11)),
         rx.cond(

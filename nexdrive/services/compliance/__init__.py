@@ -19,7 +19,10 @@ Public modules:
   (signed by both), the completion statement PDF and the public verification;
 * auditors_pack: one learner's whole record as a PDF and a ZIP (JSON + signature PNGs), and the pack of
   every learner with lessons in a date range;
-* status_changes: a competency status change from the API, made through a draft lesson.
+* status_changes: a competency status change from the API, made through a draft lesson;
+* logbook_pdf: the printable log-book summary (fpdf2);
+* learner_home: the learner's map, hours, certificate status and booking gate, from the engine's answers;
+* self_assessment: the learner's confidence before Review 1, Review 2 and the final drive (C24).
 
 Imports core and messaging only (never scheduling or money): scheduling asks competencies.
 """

@@ -586,6 +586,18 @@ def require_auditors_pack(session: Session, actor: Actor, student_id: uuid.UUID)
     return student
 
 
+def may_read_self_assessments(session: Session, actor: Actor, student_id: uuid.UUID) -> bool:
+    """Self-assessments (C24): the learner, their instructor and the office; never a parent."""
+    if actor.is_parent:
+        return False
+    return can_access_student(session, actor, student_id, "competencies")
+
+
+def may_review_self_assessments(session: Session, actor: Actor, student_id: uuid.UUID) -> bool:
+    """Mark a self-assessment reviewed: the learner's instructor or the office."""
+    return (actor.sees_everything or actor.is_instructor) and may_read_self_assessments(session, actor, student_id)
+
+
 def require_audit_reader(actor: Actor) -> None:
     """The audit trail (and verifying every chain) is for the administrator."""
     require_signed_in(actor)

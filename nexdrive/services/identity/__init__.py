@@ -1,4 +1,4 @@
 """Accounts, sign-in, sessions, passwords, parent links and their permissions.
 
-Public modules: accounts, passwords, housekeeping.
+Public modules: accounts, passwords, housekeeping, privacy.
 """
