@@ -412,16 +412,18 @@ def _weekday_on_or_before(day: date) -> date:
 
 
 def _lesson_dates(today: date, student: DemoStudent) -> list[date]:
+    """Working days spread over the learner's span, at least two days apart (48 h clears the 36-hour review
+    gate), each on or before its even-spaced target: placed from the last lesson backwards, so a cluster of
+    holidays (Easter, Christmas) pushes earlier lessons earlier instead of stacking two on one day."""
     n = student.lessons
-    if n == 1:
-        return [_weekday_on_or_before(today - timedelta(days=student.last_days_ago))]
     span = student.first_days_ago - student.last_days_ago
-    dates = []
-    for i in range(n):
-        ago = student.first_days_ago - round(span * i / (n - 1))
-        dates.append(_weekday_on_or_before(today - timedelta(days=ago)))
-    if any(b <= a for a, b in zip(dates, dates[1:])):
-        raise RuntimeError(f"demo lesson dates for {student.first} are not strictly increasing: {dates}")
+    targets = [today - timedelta(days=student.first_days_ago - (round(span * i / (n - 1)) if n > 1 else span))
+               for i in range(n)]
+    dates: list[date] = []
+    for target in reversed(targets):
+        latest = target if not dates else min(target, dates[-1] - timedelta(days=2))
+        dates.append(_weekday_on_or_before(latest))
+    dates.reverse()
     return dates
 
 

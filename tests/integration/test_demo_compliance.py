@@ -1,13 +1,18 @@
 """The demo school's CBT&A history is built through the engine: rule-consistent, signed, verifiable."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+import pytest
 import sqlalchemy as sa
 
 from nexdrive.data import seed
 from nexdrive.db import session_scope
 from nexdrive.models import Lesson, Student
 from nexdrive.services.compliance import auditors_pack, certificates, competencies, logbook, verification
+from nexdrive.services.core import clock
 from nexdrive.services.core.actors import SYSTEM
+from nexdrive.formats import BUSINESS_TZ
 
 
 def _oracle(spec) -> set[int]:
@@ -53,3 +58,18 @@ def test_demo_seed_on_an_empty_database_is_rule_consistent(engine):
                 assert pack.ok and len(pack.images) == 2 * spec.lessons + 2
             else:
                 assert student.status == "active"
+
+
+@pytest.mark.parametrize("day", ["2026-12-24", "2027-01-01", "2027-03-29", "2027-04-04", "2027-10-03"])
+def test_the_demo_loads_on_any_day_of_the_year(engine, day):
+    """`manage.py run` on Christmas Eve, New Year's Day, Easter Monday and the daylight-saving Sundays: the
+    demo's lesson days step around weekends and holidays, and every rule of the engine still holds."""
+    at = datetime.fromisoformat(f"{day}T10:00").replace(tzinfo=BUSINESS_TZ)
+    with clock.pinned(at), session_scope(engine) as s:
+        summary = seed.load_demo_data(s)
+    assert summary["status"] == "loaded" and summary["certificates"] == 1
+    with clock.pinned(at), session_scope(engine) as s:
+        days = s.execute(sa.text("SELECT student_id, start_time FROM lessons ORDER BY student_id, start_time")).all()
+        for (a_student, a), (b_student, b) in zip(days, days[1:]):
+            assert a_student != b_student or b - a >= timedelta(hours=36)
+        assert all(t.astimezone(BUSINESS_TZ).date() < at.date() for _, t in days)
