@@ -17,6 +17,7 @@ from nexdrive.pages.admin import audit as admin_audit
 from nexdrive.pages.admin import dashboard as admin_dashboard
 from nexdrive.pages.admin import contacts as admin_contacts
 from nexdrive.pages.admin import figures as admin_figures
+from nexdrive.pages.admin import instructors as admin_instructors
 from nexdrive.pages.admin import students as admin_students
 from nexdrive.pages.admin import mailbox as admin_mailbox
 from nexdrive.pages.admin import outbox as admin_outbox
@@ -121,6 +122,10 @@ PAGES: tuple[PageSpec, ...] = (
              tuple(admin_students.ON_LOAD)),
     PageSpec(admin_students.VIEW_ROUTE, admin_students.learner_page, admin_students.VIEW_TITLE,
              admin_students.VIEW_DESCRIPTION, tuple(admin_students.VIEW_ON_LOAD)),
+    PageSpec(admin_instructors.ROUTE, admin_instructors.instructors_page, admin_instructors.TITLE,
+             admin_instructors.DESCRIPTION, tuple(admin_instructors.ON_LOAD)),
+    PageSpec(admin_instructors.VIEW_ROUTE, admin_instructors.instructor_page, admin_instructors.VIEW_TITLE,
+             admin_instructors.VIEW_DESCRIPTION, tuple(admin_instructors.VIEW_ON_LOAD)),
     PageSpec(admin_contacts.ROUTE, admin_contacts.contacts_page, admin_contacts.TITLE, admin_contacts.DESCRIPTION,
              tuple(admin_contacts.ON_LOAD)),
     PageSpec(admin_contacts.VIEW_ROUTE, admin_contacts.contact_page, admin_contacts.VIEW_TITLE,

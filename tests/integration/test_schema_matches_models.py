@@ -45,7 +45,7 @@ OUR_TABLES = {
     "outbox_messages", "notification_preferences", "marketing_consents", "invoices",
     "invoice_counters", "voucher_redemptions", "refunds", "business_settings", "chain_heads",
     "public_holidays", "offline_deliveries", "job_runs", "rate_limit_counters",
-    "supervised_drives",
+    "supervised_drives", "instructor_services",
 }
 
 
