@@ -9,6 +9,7 @@ from nexdrive.components import brand
 from nexdrive.components.layout import layout
 from nexdrive.components.ui import button_link
 from nexdrive.pages.account._display import role_home, SYDNEY, BookingRow, booking_list, panel, stat, upcoming_bookings
+from nexdrive.services.admin import instructors as instructor_admin
 from nexdrive.services.core import access
 from nexdrive.services.identity import accounts
 from nexdrive.services.identity.accounts import AuthRequired
@@ -25,7 +26,8 @@ def _load(session, actor) -> dict:
     me = accounts.get_me(session, actor)
     students = access.list_students(session, actor, limit=200)
     bookings = access.list_bookings(session, actor, limit=200)
-    return {"me": me, "students": students, "bookings": bookings}
+    banner = instructor_admin.accreditation_banner(session, actor)
+    return {"me": me, "students": students, "bookings": bookings, "banner": banner}
 
 
 class InstructorHomeState(rx.State):
@@ -35,6 +37,8 @@ class InstructorHomeState(rx.State):
     later: list[BookingRow] = []
     student_count: int = 0
     error: str = ""
+    banner: str = ""  # the accreditation warning (60 days before it lapses, or lapsed)
+    banner_tone: str = "amber"
 
     @rx.event
     async def load(self):
@@ -57,6 +61,8 @@ class InstructorHomeState(rx.State):
         self.later = [r for r in rows if r.day != today][:15]
         self.student_count = len(data["students"])
         self.first_name = (data["me"].get("profile") or {}).get("first_name") or ""
+        banner = data.get("banner") or {}
+        self.banner, self.banner_tone = banner.get("text", ""), banner.get("tone", "amber")
         self.loaded = True
 
 
@@ -67,6 +73,9 @@ def instructor_dashboard_page() -> rx.Component:
             InstructorHomeState.loaded,
             rx.text("G'day, ", rx.text(InstructorHomeState.first_name, as_="span", weight="bold"), ".",
                     as_="p", size="4"),
+            rx.cond(InstructorHomeState.banner != "",
+                    rx.callout(InstructorHomeState.banner, icon="triangle-alert", id="accreditation-banner",
+                               color_scheme=rx.cond(InstructorHomeState.banner_tone == "red", "red", "amber"))),
             rx.cond(InstructorHomeState.error != "",
                     rx.callout(InstructorHomeState.error, icon="circle-alert", color_scheme="red")),
             rx.grid(

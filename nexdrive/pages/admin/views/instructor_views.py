@@ -17,7 +17,7 @@ def _err(errors: rx.Var, key: str) -> rx.Var:
 
 def _checkbox(name: rx.Var | str, label: rx.Var | str, *, checked: rx.Var | bool = False, id=None) -> rx.Component:
     return rx.el.label(
-        rx.el.input(type="checkbox", name=name, id=id or name, default_checked=checked,
+        rx.el.input(type="checkbox", name=name, id=name if id is None else id, default_checked=checked,
                     style={"width": "1.1rem", "height": "1.1rem"}),
         rx.text(label, as_="span", size="2"),
         style={"display": "inline-flex", "gap": "0.4rem", "alignItems": "center", "marginRight": "1rem",
