@@ -158,6 +158,11 @@ def test_edit_changes_details_and_lesson_types_audited(engine, office):
         ev = s.exec(select(AuditLog).where(AuditLog.event_type == "INSTRUCTOR_UPDATED")).one()
         assert ev.details["before"]["accreditation_expiry"] == "2027-03-31"
         assert ev.details["after"]["vehicle_model"] == "Yaris"
+    # a lapsed accreditation does not block other edits (it is only checked when it changes)
+    with clock.pinned(NOW + timedelta(days=1200)), session_scope(engine) as s:
+        out = instructors.update_instructor(s, office["admin"], made["id"], changes={
+            "accreditation_expiry": "2029-03-31", "vehicle_make": "Mazda"})
+        assert out["changed"] == ["vehicle_make"]
     before = _counts(engine)
     with clock.pinned(NOW), session_scope(engine) as s, pytest.raises(ValidationFailed):
         instructors.update_instructor(s, office["admin"], made["id"], changes={"accreditation_expiry": "2020-01-01"})

@@ -378,7 +378,10 @@ def update_instructor(session: Session, actor: Actor, instructor_id: Any, *, cha
     """Change an instructor's details and, when given, their lesson types (empty list = every lesson type).
     Audited with the fields before and after."""
     instructor = _instructor(session, actor, instructor_id, lock=True)
-    clean = _clean(dict(changes or {}), clock.today(session))
+    wanted = {k: v for k, v in (changes or {}).items()  # an unchanged expiry is not re-checked against today
+              if not (k in ("adi_expiry", "accreditation_expiry") and getattr(instructor, k, None) is not None
+                      and str(v).strip() == getattr(instructor, k).isoformat())}
+    clean = _clean(wanted, clock.today(session))
     before, after = {}, {}
     for key, value in clean.items():
         old = getattr(instructor, key)
