@@ -15,6 +15,8 @@
     python3 manage.py jobs serve              # the scheduler on its own, in the foreground
     python3 manage.py create-owner --email owner@example.com.au --name "Rob Harrison"
                                      # first administrator of a fresh install: prints a set-password link
+    python3 manage.py backup [--to backups/]   # database dump + stored files + manifest of hashes
+    python3 manage.py restore backups/nexdrive-backup-<time> --yes   # replace, then verify every chain
 
 Stdlib only: it runs before the virtualenv exists.
 """
@@ -164,6 +166,9 @@ def main(argv: list[str]) -> int:
     if command == "jobs":
         ensure_venv()
         return subprocess.call([str(VENV_PY), "-m", "nexdrive.cli", "jobs", *rest], env=venv_env())
+    if command in ("backup", "restore"):
+        ensure_venv()
+        return subprocess.call([str(VENV_PY), "-m", "nexdrive.cli", command, *rest], env=venv_env())
     if command == "create-owner":
         ensure_venv()
         return subprocess.call([str(VENV_PY), "-m", "nexdrive.cli", "create-owner", *rest], env=venv_env())

@@ -85,6 +85,9 @@ JOBS: dict[str, JobSpec] = {spec.name: spec for spec in (
     JobSpec("daily_digest", tasks.daily_digest, "the owner's daily summary (daily 06:00)", daily_at="06:00"),
     JobSpec("integrity_check", tasks.integrity_check, "verify every hash chain, alert on a break (daily 03:00)",
             daily_at="03:00"),
+    JobSpec("accreditation_warnings", tasks.accreditation_warnings,
+            "warn instructors 60, 30 and 7 days before their ACT accreditation lapses (daily 07:00)",
+            daily_at="07:00"),
     JobSpec("housekeeping", tasks.housekeeping, "purge old throttle rows and job records (daily 03:30)",
             daily_at="03:30"),
 )}

@@ -126,3 +126,10 @@ def housekeeping(engine: Engine, now: datetime | None) -> dict:
 
     with session_scope(engine) as session:
         return svc.nightly_tidy(session, now)
+
+
+def accreditation_warnings(engine: Engine, now: datetime | None) -> dict:
+    from nexdrive.services.admin import instructors
+
+    with session_scope(engine) as session:
+        return instructors.send_accreditation_warnings(session, now)

@@ -158,6 +158,38 @@ def create_owner_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def backup_command(args: argparse.Namespace) -> int:
+    """Dump the database and copy the stored files into a new folder under ``--to``."""
+    from nexdrive import backup
+
+    try:
+        folder = backup.backup(args.to)
+    except backup.BackupError as exc:
+        print(f"[nexdrive] backup failed: {exc}", flush=True)
+        return 1
+    print(f"[nexdrive] backup written to {folder}", flush=True)
+    return 0
+
+
+def restore_command(args: argparse.Namespace) -> int:
+    """Replace the database and the stored files with a backup's, then verify every chain and file."""
+    from nexdrive import backup
+
+    if not args.yes:
+        print("[nexdrive] restore replaces the whole database and every stored file. "
+              "Stop the app, then run again with --yes.", flush=True)
+        return 2
+    try:
+        report = backup.restore(args.folder)
+    except backup.BackupError as exc:
+        print(f"[nexdrive] restore refused: {exc}", flush=True)
+        return 1
+    print(f"[nexdrive] restored: {report.chains} chains ({report.records} records), {report.files} files", flush=True)
+    for problem in report.problems:
+        print(f"[nexdrive] PROBLEM: {problem}", flush=True)
+    return 0 if report.ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nexdrive")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -179,7 +211,16 @@ def main(argv: list[str] | None = None) -> int:
     owner.add_argument("--email", required=True)
     owner.add_argument("--name", required=True, help='first and last name, e.g. "Jordan Ellis"')
     owner.add_argument("--force", action="store_true", help="add another administrator even though one exists")
+    bk = sub.add_parser("backup", help="dump the database and copy the stored files (a new folder)")
+    bk.add_argument("--to", default=str(PROJECT_ROOT / "backups"), help="where to put the backup folder")
+    rs = sub.add_parser("restore", help="replace the database and files with a backup's, then verify them")
+    rs.add_argument("folder", help="a folder written by backup")
+    rs.add_argument("--yes", action="store_true", help="yes, replace everything")
     args = parser.parse_args(argv)
+    if args.command == "backup":
+        return backup_command(args)
+    if args.command == "restore":
+        return restore_command(args)
     if args.command == "jobs":
         return jobs_command(args)
     if args.command == "create-owner":

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nexdrive.api import accounts, booking, health, inbox, invoices, lessons, logbook, payments, preferences
-from nexdrive.api import certificates, content, instructor_tools, portal, workstation
+from nexdrive.api import certificates, content, instructor_tools, observability, portal, workstation
 from nexdrive.settings import get_settings
 from webhooks.stripe import router as stripe_webhook
 from webhooks.twilio import router as twilio_webhooks
@@ -51,6 +51,8 @@ def build_api() -> FastAPI:
                    instructor_tools, content, certificates, portal, stripe_webhook, twilio_webhooks, vapi_webhook):
         api.include_router(module.router, prefix="/api/v1")
     api.include_router(certificates.public_router)  # /verify/<code>: the completion statement's QR code
+    api.include_router(observability.router)  # GET /metrics (Prometheus text format)
+    observability.configure_logging()  # JSON log lines when NEXDRIVE_LOG_FORMAT=json
     # Innermost: gzip bodies over 1 KB for clients that accept it (availability JSON shrinks ~25x; in
     # production this app wraps the pages' assets too). Bodies already encoded and event streams pass as is.
     api.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
@@ -64,4 +66,6 @@ def build_api() -> FastAPI:
                        allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
                        allow_headers=["Content-Type", "Authorization", "X-Manage-Token", "Idempotency-Key"])
     api.add_middleware(SecurityHeaders)
+    # Outermost: a request id on every request and its log lines, latency for /metrics.
+    api.add_middleware(observability.RequestContext, routes=api.router.routes)
     return api

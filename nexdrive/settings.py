@@ -31,6 +31,9 @@ class Settings:
     database_url: str = field(default_factory=lambda: _env("DATABASE_URL"))
     data_dir: Path = field(default_factory=lambda: Path(_env("NEXDRIVE_DATA_DIR", str(PROJECT_ROOT / ".data"))))
     redis_url: str = field(default_factory=lambda: _env("REDIS_URL"))
+    # Operations (C23): JSON log lines with a request id ("json"), or plain text; /metrics behind a bearer token
+    log_format: str = field(default_factory=lambda: _env("NEXDRIVE_LOG_FORMAT", "text"))
+    metrics_token: str = field(default_factory=lambda: _env("METRICS_TOKEN"))
     business_timezone: str = "Australia/Sydney"
     load_demo_data: bool = field(default_factory=lambda: _flag("NEXDRIVE_DEMO_DATA", True))
     run_scheduler: bool = field(default_factory=lambda: _flag("NEXDRIVE_SCHEDULER", True))

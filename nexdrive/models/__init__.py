@@ -7,7 +7,7 @@ from sqlmodel import SQLModel
 from nexdrive.models.accounts import AuthThrottleEvent
 from nexdrive.models.base import utcnow
 from nexdrive.models.booking import Booking, WaitlistEntry
-from nexdrive.models.catalogue import AvailabilityOverride, AvailabilityRule, Service
+from nexdrive.models.catalogue import AvailabilityOverride, AvailabilityRule, InstructorService, Service
 from nexdrive.models.certificates import Certificate
 from nexdrive.models.comms import (
     CallLog,
@@ -114,6 +114,7 @@ __all__ = [
     "RagDocument",
     "SQLModel",
     "SelfAssessment",
+    "InstructorService",
     "Service",
     "Signature",
     "Student",

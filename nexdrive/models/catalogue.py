@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from typing import Optional
 
 import sqlalchemy as sa
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
 
 from nexdrive.models.base import (
     bool_field,
@@ -116,3 +116,16 @@ class AvailabilityOverride(SQLModel, table=True):
     reason: Optional[str] = text_field()
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
+
+
+class InstructorService(SQLModel, table=True):
+    """A lesson type an instructor offers (migration 0014). No rows for an instructor = every lesson type."""
+
+    __tablename__ = "instructor_services"
+    __table_args__ = (sa.Index("ix_instructor_services_service_id", "service_id"),)
+
+    instructor_id: uuid.UUID = Field(sa_column=sa.Column(
+        sa.Uuid, sa.ForeignKey("instructors.id", ondelete="CASCADE"), primary_key=True, nullable=False))
+    service_id: uuid.UUID = Field(sa_column=sa.Column(
+        sa.Uuid, sa.ForeignKey("services.id", ondelete="CASCADE"), primary_key=True, nullable=False))
+    created_at: datetime = created_at_field()

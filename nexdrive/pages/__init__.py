@@ -19,6 +19,9 @@ from nexdrive.pages.admin import contacts as admin_contacts
 from nexdrive.pages.admin import figures as admin_figures
 from nexdrive.pages.admin import inbox as admin_inbox
 from nexdrive.pages.admin import knowledge as admin_knowledge
+from nexdrive.pages.admin import instructors as admin_instructors
+from nexdrive.pages.admin import services as admin_services
+from nexdrive.pages.admin import settings as admin_settings
 from nexdrive.pages.admin import students as admin_students
 from nexdrive.pages.admin import mailbox as admin_mailbox
 from nexdrive.pages.admin import outbox as admin_outbox
@@ -140,6 +143,16 @@ PAGES: tuple[PageSpec, ...] = (
              tuple(admin_students.ON_LOAD)),
     PageSpec(admin_students.VIEW_ROUTE, admin_students.learner_page, admin_students.VIEW_TITLE,
              admin_students.VIEW_DESCRIPTION, tuple(admin_students.VIEW_ON_LOAD)),
+    PageSpec(admin_instructors.ROUTE, admin_instructors.instructors_page, admin_instructors.TITLE,
+             admin_instructors.DESCRIPTION, tuple(admin_instructors.ON_LOAD)),
+    PageSpec(admin_instructors.VIEW_ROUTE, admin_instructors.instructor_page, admin_instructors.VIEW_TITLE,
+             admin_instructors.VIEW_DESCRIPTION, tuple(admin_instructors.VIEW_ON_LOAD)),
+    PageSpec(admin_settings.ROUTE, admin_settings.settings_page, admin_settings.TITLE, admin_settings.DESCRIPTION,
+             tuple(admin_settings.ON_LOAD)),
+    PageSpec(admin_settings.REPORTS_ROUTE, admin_settings.reports_page, admin_settings.REPORTS_TITLE,
+             admin_settings.REPORTS_DESCRIPTION, tuple(admin_settings.REPORTS_ON_LOAD)),
+    PageSpec(admin_services.ROUTE, admin_services.services_page, admin_services.TITLE, admin_services.DESCRIPTION,
+             tuple(admin_services.ON_LOAD)),
     PageSpec(admin_contacts.ROUTE, admin_contacts.contacts_page, admin_contacts.TITLE, admin_contacts.DESCRIPTION,
              tuple(admin_contacts.ON_LOAD)),
     PageSpec(admin_contacts.VIEW_ROUTE, admin_contacts.contact_page, admin_contacts.VIEW_TITLE,

@@ -27,6 +27,9 @@ from nexdrive.models import (
     Student,
     StudentCompetency,
 )
+from nexdrive.services.admin import contacts as admin_contacts
+from nexdrive.services.admin import instructors as admin_instructors
+from nexdrive.services.admin import learners as admin_learners
 from nexdrive.services.core import access
 from nexdrive.services.identity.accounts import PARENT_PERMISSIONS, AuthRequired, actor_for_user
 from nexdrive.services.core.actors import VISITOR, Actor
@@ -192,6 +195,19 @@ MATRIX: dict[str, tuple] = {
     # instructors: own; students read their assigned instructor
     "instructor_a.read": (lambda s, a, i: access.get_instructor_record(s, a, i["instructor_a"]), S_STAFF),
     "instructor_b.read": (lambda s, a, i: access.get_instructor_record(s, a, i["instructor_b"]), T_SIDE),
+    # the owner's office (issue 16): a contractor instructor reaches none of it
+    "instructors.list": (lambda s, a, i: admin_instructors.list_instructors(s, a), {"admin"}),
+    "instructor_b.admin_record": (lambda s, a, i: admin_instructors.instructor_record(s, a, i["instructor_b"]),
+                                  {"admin"}),
+    "instructor_b.edit": (lambda s, a, i: admin_instructors.update_instructor(
+        s, a, i["instructor_b"], changes={"vehicle_model": "Yaris"}), {"admin"}),
+    "instructor_b.deactivate": (lambda s, a, i: admin_instructors.deactivate_instructor(s, a, i["instructor_b"]),
+                                {"admin"}),
+    "contacts.list": (lambda s, a, i: admin_contacts.list_contacts(s, a), {"admin"}),
+    "contacts.pipeline": (lambda s, a, i: admin_contacts.pipeline(s, a), {"admin"}),
+    "other_student.admin_record": (lambda s, a, i: admin_learners.learner_record(s, a, i["other"]), {"admin"}),
+    "learners.search": (lambda s, a, i: admin_learners.search_learners(s, a), {"admin", "instructor_a",
+                                                                              "instructor_b"}),
     # lists any signed-in actor may call (their scope is checked below)
     "students.list": (lambda s, a, i: access.list_students(s, a), set(ACTORS) - {"visitor"}),
     "bookings.list": (lambda s, a, i: access.list_bookings(s, a), set(ACTORS) - {"visitor"}),
@@ -249,6 +265,27 @@ def test_lists_are_scoped_to_what_the_actor_may_see(world, actor_key):
                 access.list_payments(s, actor)
         else:
             assert {names[r["student_id"]] for r in access.list_payments(s, actor)} == payments
+
+
+@pytest.mark.parametrize("actor_key, sees", [("admin", {"student", "other"}), ("instructor_a", {"student"}),
+                                              ("instructor_b", {"other"})])
+def test_an_instructor_never_sees_another_instructors_learners_bookings_notes_or_lessons(world, actor_key, sees):
+    """Every list an instructor can reach (the office's learner search included) holds their own only."""
+    engine, w = world
+    actor = w.actors[actor_key]
+    names = {w.ids["student"]: "student", w.ids["other"]: "other"}
+    with Session(engine) as s:
+        found = admin_learners.search_learners(s, actor)["items"]
+        assert {names[uuid.UUID(r["id"])] for r in found} == sees
+        assert {names[r["student_id"]] for r in access.list_bookings(s, actor)} == sees
+        assert {names[r["student_id"]] for r in access.list_lessons(s, actor)} == sees
+        assert {names[n["student_id"]] for n in access.list_private_notes(s, actor)} == sees
+        # asking for the other instructor's learner by name is scoped too
+        other = "other" if actor_key == "instructor_a" else "student"
+        if actor_key != "admin":
+            filtered = admin_learners.search_learners(s, actor, instructor_id=w.ids[
+                "instructor_b" if actor_key == "instructor_a" else "instructor_a"])["items"]
+            assert filtered == [] and other not in sees
 
 
 def test_parent_without_lesson_notes_gets_lessons_without_comments(world):

@@ -231,7 +231,7 @@ def test_the_scheduler_has_the_whole_job_table_in_canberra_time():
     jobs = {job.id: job for job in sched.get_jobs()}
     assert set(jobs) == set(JOBS) == {"outbox_dispatch", "release_holds", "reminders", "package_expiry",
                                       "callback_followup", "waitlist_matcher", "daily_digest", "integrity_check",
-                                      "housekeeping"}
+                                      "housekeeping", "accreditation_warnings"}
     assert all(isinstance(j.trigger, (CronTrigger, DailyAt)) and str(j.trigger.timezone) == "Australia/Sydney"
                for j in jobs.values())
 

@@ -48,6 +48,7 @@ OUR_TABLES = {
     "supervised_drives",
     "certificates",
     "lesson_counters", "lesson_disputes", "final_drive_notices",
+    "instructor_services",
 }
 
 

@@ -35,6 +35,7 @@ PROMISES = {
     "daily_digest": lambda t: (t.hour, t.minute, t.second) == (6, 0, 0),
     "integrity_check": lambda t: (t.hour, t.minute, t.second) == (3, 0, 0),
     "housekeeping": lambda t: (t.hour, t.minute, t.second) == (3, 30, 0),
+    "accreditation_warnings": lambda t: (t.hour, t.minute, t.second) == (7, 0, 0),
 }
 
 

@@ -123,6 +123,7 @@ SAMPLE = {
     "today": [], "new_leads": [], "failed_messages": {"count": 0, "total_failed": 0, "items": []},
     "chain_heads": [{"chain": "audit_log", "seq": 3, "hash": "ab12"}],
     "amount": "$105.00", "declined": "The card was closed.",
+    "number": "ACT-12345", "expiry": "31/03/2027", "days_left": 30,
 }
 
 

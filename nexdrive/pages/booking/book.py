@@ -143,6 +143,9 @@ class BookingWidgetState(rx.State):
     waitlist_open: bool = False
     waitlist_done: str = ""
     waitlist_error: str = ""
+    # Who teaches: "" = the first instructor available at the chosen time (issue 16, C20)
+    instructors: list[dict[str, str]] = []  # id, name, service_ids (comma-separated; empty = every lesson type)
+    instructor_id: str = ""
     _slots: dict[str, list[dict[str, str]]] = {}
 
     # ── loading ──────────────────────────────────────────────────────────────
@@ -156,12 +159,17 @@ class BookingWidgetState(rx.State):
 
         def work(session, actor):
             return {"services": catalogue.list_services(session), "me": _profile_details(session, actor),
-                    "student": actor.is_student, "learners": parent_centre.bookable_learners(session, actor)}
+                    "student": actor.is_student, "learners": parent_centre.bookable_learners(session, actor),
+                    "instructors": catalogue.bookable_instructors(session)}
         data = await run_as_visitor_or_user(self, work)
         self.services = [{k: str(v if v is not None else "") for k, v in s.items()} for s in data["services"]]
         gates = await _service_gates(self, [s["eligibility_kind"] for s in self.services])
         for s in self.services:
             s["gate"] = gates.get(s["eligibility_kind"], {}).get("reason", "")
+        self.instructors = [{"id": i["id"], "name": i["name"], "service_ids": ",".join(i["service_ids"])}
+                            for i in data["instructors"]]
+        wanted_instructor = params.get("instructor", "")
+        self.instructor_id = wanted_instructor if any(i["id"] == wanted_instructor for i in self.instructors) else ""
         self.is_student = data["student"]
         if data["me"]:
             self.details = {**{k: "" for k in DETAIL_FIELDS}, **data["me"]}
@@ -218,10 +226,13 @@ class BookingWidgetState(rx.State):
         yield_date = keep_date
         today = datetime.now(BUSINESS_TZ).date()
         service_id = self.service_id
+        if self.instructor_id and self.instructor_id not in {i["id"] for i in self.instructor_options}:
+            self.instructor_id = ""  # this instructor doesn't teach the lesson chosen
+        chosen = uuid.UUID(self.instructor_id) if self.instructor_id else None
 
         def work(session):
             return booking.availability_by_day(session, service_ref=service_id, date_from=today,
-                                               date_to=today + timedelta(days=DAYS_SHOWN - 1))
+                                               date_to=today + timedelta(days=DAYS_SHOWN - 1), instructor_id=chosen)
         result = await run_anonymous(work)
         self._slots = {d["date"]: [{"start": t["start"], "label": t["label"], "start_at": t["start_at"]}
                                    for t in d["times"]] for d in result["slots"]}
@@ -240,6 +251,19 @@ class BookingWidgetState(rx.State):
         first = yield_date if yield_date in self._slots else next(iter(sorted(self._slots)), "")
         self._select_date(first)
         self.slots_loading = False
+
+    @rx.var
+    def instructor_options(self) -> list[dict[str, str]]:
+        """The instructors who teach the chosen lesson type (none chosen for them = every type)."""
+        return [i for i in self.instructors
+                if not i["service_ids"] or self.service_id in i["service_ids"].split(",")]
+
+    @rx.event
+    async def choose_instructor(self, value: str):
+        self.instructor_id = value if any(i["id"] == value for i in self.instructor_options) else ""
+        self.conflict, self.alternatives = "", []
+        self.selected_start_at = self.selected_label = ""
+        await self._load_slots(keep_date=self.selected_date)
 
     def _select_date(self, day: str):
         self.selected_date = day
@@ -310,6 +334,7 @@ class BookingWidgetState(rx.State):
         self.conflict, self.form_error = "", ""
         yield_start = datetime.fromisoformat(self.selected_start_at.replace("Z", "+00:00"))
         details, service_id, utm = dict(self.details), self.service_id, dict(self.utm)
+        chosen = uuid.UUID(self.instructor_id) if self.instructor_id else None
         previous = (self.reservation_id, self.manage_token)
         for_student = uuid.UUID(self.for_student_id) if self.for_student_id else None
 
@@ -321,7 +346,7 @@ class BookingWidgetState(rx.State):
                 except ServiceError:
                     pass
             ratelimit.enforce(session, "reserve", ip=actor.ip_address, contacts=(details["email"], details["phone"]))
-            r = booking.book_lesson(session, actor, service_id=service_id, start_time=yield_start,
+            r = booking.book_lesson(session, actor, service_id=service_id, start_time=yield_start, instructor_id=chosen,
                                     name=details["name"] or None, phone=details["phone"] or None,
                                     email=details["email"] or None, pickup_address=details["pickup_address"],
                                     suburb=details["suburb"], notes=details["notes"] or None,
@@ -620,6 +645,7 @@ def _time_step_open() -> rx.Component:
         _alternatives(),
         rx.cond(BookingWidgetState.gate_reason != "",
                 rx.callout(BookingWidgetState.gate_reason, icon="info", id="booking-gate", role="status")),
+        instructor_choice(),
         rx.heading("Choose a day", as_="h2", size="5"),
         rx.text("All times are Canberra time.", size="2", color=rx.color("gray", 11)),
         rx.cond(
@@ -728,6 +754,20 @@ def _time_step_open() -> rx.Component:
 WEEKDAYS = (("", "Any day"), ("1", "Monday"), ("2", "Tuesday"), ("3", "Wednesday"), ("4", "Thursday"),
             ("5", "Friday"), ("6", "Saturday"), ("0", "Sunday"))
 HOURS = [f"{h:02d}:00" for h in range(7, 21)]
+
+
+def instructor_choice() -> rx.Component:
+    """"First available" or one instructor (shown when more than one teaches this lesson type)."""
+    st = BookingWidgetState
+    return rx.cond(st.instructor_options.length() > 1, rx.vstack(
+        rx.el.label("Instructor", html_for="instructor-choice", font_weight="600", font_size="var(--font-size-2)"),
+        rx.el.select(
+            rx.el.option("First available", value=""),
+            rx.foreach(st.instructor_options, lambda i: rx.el.option(i["name"], value=i["id"])),
+            id="instructor-choice", value=st.instructor_id, on_change=st.choose_instructor,
+            style={"padding": "0.5rem", "border-radius": "8px", "width": "100%", "max-width": "20rem",
+                   "border": f"1px solid {rx.color('gray', 7)}", "background": rx.color("gray", 1)}),
+        spacing="1", width="100%"))
 
 
 def _select(label: str, id: str, options, default: str) -> rx.Component:

@@ -11,6 +11,7 @@ from nexdrive.components import brand
 from nexdrive.components.layout import layout
 from nexdrive.components.ui import button_link
 from nexdrive.pages.account._display import role_home, SYDNEY, BookingRow, booking_list, panel, stat, upcoming_bookings
+from nexdrive.pages.instructor.accreditation import AccreditationBannerState, accreditation_banner
 from nexdrive.services.core import access
 from nexdrive.services.identity import accounts
 from nexdrive.services.identity.accounts import AuthRequired
@@ -70,6 +71,7 @@ def instructor_bookings_page() -> rx.Component:
             InstructorBookingsState.loaded,
             rx.text("G'day, ", rx.text(InstructorBookingsState.first_name, as_="span", weight="bold"), ".",
                     as_="p", size="4"),
+            accreditation_banner(),
             rx.cond(InstructorBookingsState.error != "",
                     rx.callout(InstructorBookingsState.error, icon="circle-alert", color_scheme="red")),
             rx.grid(
@@ -98,4 +100,4 @@ def instructor_bookings_page() -> rx.Component:
     )
 
 
-ON_LOAD = [*require_role("instructor"), InstructorBookingsState.load]
+ON_LOAD = [*require_role("instructor"), InstructorBookingsState.load, AccreditationBannerState.load]

@@ -14,6 +14,7 @@ from nexdrive.components.layout import layout
 from nexdrive.components.signature_pad import js_call
 from nexdrive.components.ui import button_link
 from nexdrive.pages.instructor import workstation_shell as shell
+from nexdrive.pages.instructor.accreditation import AccreditationBannerState, accreditation_banner
 from nexdrive.state.auth import require_role
 
 ROUTE = brand.ROUTE_INSTRUCTOR
@@ -30,6 +31,7 @@ def instructor_dashboard_page() -> rx.Component:
         rx.box(
             rx.heading("Today", as_="h1", size="7", id="ws-title"),
             rx.text("", id="ws-date", as_="p", size="3"),
+            accreditation_banner(),
             shell.connection_note(),
             shell.outbox_banner(),
             rx.box(
@@ -66,4 +68,4 @@ def instructor_dashboard_page() -> rx.Component:
     )
 
 
-ON_LOAD = [*require_role("instructor")]
+ON_LOAD = [*require_role("instructor"), AccreditationBannerState.load]

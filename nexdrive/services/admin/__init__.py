@@ -1,5 +1,7 @@
 """The owner's office: learners (search, the admin's view of one learner, archive, transfer) and the
-CRM screens (contacts, pipeline, interactions, create and edit, convert a prospect, merge on purpose).
+CRM screens (contacts, pipeline, interactions, create and edit, convert a prospect, merge on purpose);
+instructors (list with each one's month, onboard, edit, deactivate, accreditation warnings); prices and
+policies (business settings, lesson types and prices, vouchers); reports (revenue and lessons as CSV).
 
-Public modules: learners, contacts.
+Public modules: learners, contacts, instructors, business, reports.
 """

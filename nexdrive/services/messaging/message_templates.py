@@ -649,6 +649,26 @@ def delivery_failed(d: dict) -> Rendered:
     return Rendered(sms=None, subject=f"Message not delivered: {what} to {to}", text=body, in_app=body)
 
 
+def _days(n: int) -> str:
+    return "today" if n == 0 else ("tomorrow" if n == 1 else f"in {n} days")
+
+
+def accreditation_expiring(d: dict) -> Rendered:
+    """To an instructor: their ACT accreditation certificate lapses soon (60, 30 and 7 days before)."""
+    s = _sender(d)
+    body = (f"Your ACT driving instructor accreditation (certificate {d['number']}) expires on {d['expiry']}, "
+            f"{_days(int(d['days_left']))}. Please renew it with Access Canberra and send {s} the new expiry date: "
+            "after it lapses the booking system stops offering your lesson times.")
+    return Rendered(sms=None, subject=f"Your accreditation expires on {d['expiry']}",
+                    text=f"{_hello(d)}\n\n{body}\n\n{s}\n", in_app=body, in_app_subject="Accreditation expiring")
+
+
+def accreditation_expiring_admin(d: dict) -> Rendered:
+    body = (f"The ACT accreditation of {d['instructor']} (certificate {d['number']}) expires on {d['expiry']}, "
+            f"{_days(int(d['days_left']))}. After that the booking system stops offering their lesson times.")
+    return _to_admin(d, f"{d['instructor']}'s accreditation expires on {d['expiry']}", body)
+
+
 RENDERERS = {
     "booking_confirmation": booking_confirmation,
     "booking_cancelled": booking_cancelled,
@@ -702,6 +722,8 @@ _OTHER_TEMPLATES = (
     MessageTemplate("refund_declined", ("email", "in_app"), refund_declined, "staff"),
     MessageTemplate("refund_unsent", ("email", "in_app"), refund_unsent, "staff"),
     MessageTemplate("lesson_disputed", ("email", "in_app"), lesson_disputed, "staff"),
+    MessageTemplate("accreditation_expiring", ("email", "in_app"), accreditation_expiring, "staff"),
+    MessageTemplate("accreditation_expiring_admin", ("email", "in_app"), accreditation_expiring_admin, "staff"),
 )
 
 # Every message there is, by name: the notification types above and the rest (accounts, replies, alerts).

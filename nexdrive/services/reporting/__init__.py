@@ -1,4 +1,4 @@
-"""Summaries for the owner: the daily digest.
+"""Summaries for the owner: the daily digest, the dashboard's figures; operations figures for monitoring.
 
-Public modules: digest, kpis.
+Public modules: digest, kpis, metrics.
 """

@@ -153,7 +153,7 @@ def _money(session, p: Period) -> list[dict]:
     """Payments received and refunds made in the period, oldest first (refunds negative)."""
     received = session.execute(sa.text("""
         SELECT p.id, p.completed_at AS at, p.amount_cents AS cents, p.payment_method AS method,
-               COALESCE(p.description, '') AS what, p.student_id,
+               COALESCE(p.description, '') AS what, p.student_id, p.booking_id,
                COALESCE(NULLIF(TRIM(sp.first_name || ' ' || sp.last_name), ''), c.full_name, '') AS who
         FROM payments p
         LEFT JOIN students s ON s.id = p.student_id LEFT JOIN profiles sp ON sp.id = s.profile_id
@@ -162,7 +162,7 @@ def _money(session, p: Period) -> list[dict]:
           AND p.payment_method <> 'package_credit'"""), {**p.params(), "st": list(PAID)}).all()
     back = session.execute(sa.text("""
         SELECT r.id, r.created_at AS at, -r.amount_cents AS cents, p.payment_method AS method,
-               'Refund: ' || r.reason AS what, p.student_id,
+               'Refund: ' || r.reason AS what, p.student_id, p.booking_id,
                COALESCE(NULLIF(TRIM(sp.first_name || ' ' || sp.last_name), ''), c.full_name, '') AS who
         FROM refunds r JOIN payments p ON p.id = r.payment_id
         LEFT JOIN students s ON s.id = p.student_id LEFT JOIN profiles sp ON sp.id = s.profile_id
@@ -242,6 +242,16 @@ def _utilisation(session, p: Period) -> list[dict]:
              "offered_minutes": offered.get(k, 0)} for k in every]
     rows.sort(key=lambda r: (r["name"], str(r["instructor_id"])))
     return rows
+
+
+def utilisation(session: Session, p: Period) -> list[dict]:
+    """Minutes booked and offered per instructor in the period (the dashboard's own rule)."""
+    return _utilisation(session, p)
+
+
+def money_rows(session: Session, p: Period) -> list[dict]:
+    """Payments received and refunds made in the period (refunds negative): the dashboard's revenue rows."""
+    return _money(session, p)
 
 
 def _callbacks(session):
@@ -467,4 +477,4 @@ def figure_rows(session: Session, actor: Actor, figure: str, period: str) -> dic
 
 
 __all__ = ["FIGURES", "PERIODS", "Period", "dashboard", "figure_rows", "midnight", "period_for",
-           "revenue_by_service", "weekly_trend"]
+           "money_rows", "revenue_by_service", "utilisation", "weekly_trend"]

@@ -24,6 +24,7 @@ from nexdrive.services.core import clock, events
 from nexdrive.services.core import access
 from nexdrive.services.core import audit
 from nexdrive.services.scheduling import availability
+from nexdrive.services.scheduling import catalogue
 from nexdrive.services.crm import contacts
 from nexdrive.services.scheduling import holidays
 from nexdrive.services.compliance import competencies
@@ -157,6 +158,9 @@ def find_slots(session: Session, *, service: Service, date_from: date, date_to: 
     ``at``: only the slots starting at this instant, computed only for the instructors who could be free
     then (their day not full, no booking at that instant)."""
     cals = availability.load_calendars(session, [instructor_id] if instructor_id else None, date_from, date_to)
+    if cals:  # only the instructors who teach this lesson type (instructor_services, migration 0014)
+        teaching = catalogue.offering(session, service.id, list(cals))
+        cals = {i: c for i, c in cals.items() if i in teaching}
     if at is not None:
         cals = {i: c for i, c in cals.items()
                 if availability.could_be_free(c, at, timedelta(minutes=service.duration_minutes), ignore_booking_id)}
@@ -433,6 +437,9 @@ def _choose_instructor(session: Session, service: Service, start: datetime, inst
         instructor = session.get(Instructor, instructor_id)
         if instructor is None or instructor.status != "active":
             raise NotFound("No such instructor.", field="instructor_id")
+        if not catalogue.offering(session, service.id, [instructor.id]):
+            raise ValidationFailed(f"This instructor doesn't offer {service.name}. Please choose another "
+                                   "instructor or \u201cfirst available\u201d.", field="instructor_id")
         return instructor
     day = start.astimezone(BUSINESS_TZ).date()
     free = [s.instructor_id for s in find_slots(session, service=service, date_from=day, date_to=day, at=start)]

@@ -1,8 +1,12 @@
 """The lesson types the school sells, as the website, widget and API show them."""
 from __future__ import annotations
 
+import uuid
+
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from nexdrive.services.core import clock
 from nexdrive.models import BusinessSettings, Instructor, Profile, Service
 from nexdrive.services.crm.contacts import e164_au_phone, format_au_phone
 from nexdrive.formats import aud
@@ -34,6 +38,42 @@ def list_services(session: Session, *, online_only: bool = True) -> list[dict]:
     if online_only:
         query = query.where(Service.is_bookable_online.is_(True))
     return [service_view(s) for s in session.exec(query.order_by(Service.sort_order, Service.name))]
+
+
+# ------------------------------------------------------------------ who teaches what (migration 0014)
+
+def offering(session: Session, service_id: uuid.UUID, instructor_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these instructors offer this lesson type: those with no lesson types chosen offer every one,
+    the others only the ones chosen for them (``instructor_services``). One query, whatever the number."""
+    if not instructor_ids:
+        return set()
+    limited = session.execute(sa.text(
+        "SELECT instructor_id, bool_or(service_id = :s) AS offers FROM instructor_services "
+        "WHERE instructor_id = ANY(:ids) GROUP BY instructor_id"),
+        {"s": service_id, "ids": list(instructor_ids)}).all()
+    refused = {r.instructor_id for r in limited if not r.offers}
+    return {i for i in instructor_ids if i not in refused}
+
+
+def bookable_instructors(session: Session) -> list[dict]:
+    """The instructors a visitor may choose in the booking widget (public: first name and initial only).
+
+    Active, with weekly hours, and with an accreditation that has not lapsed; the owner first.
+    ``service_ids`` lists the lesson types they offer (empty = every one)."""
+    rows = session.execute(sa.text("""
+        SELECT i.id, p.first_name, p.last_name, i.transmission,
+               COALESCE((SELECT array_agg(x.service_id::text ORDER BY x.service_id) FROM instructor_services x
+                         WHERE x.instructor_id = i.id), '{}') AS service_ids
+        FROM instructors i JOIN profiles p ON p.id = i.profile_id
+        WHERE i.status = 'active'
+          AND (i.accreditation_expiry IS NULL OR i.accreditation_expiry >= CAST(:today AS date))
+          AND EXISTS (SELECT 1 FROM availability_rules r WHERE r.instructor_id = i.id AND r.is_active
+                      AND (r.effective_until IS NULL
+                           OR r.effective_until >= CAST(:today AS date)))
+        ORDER BY i.is_owner DESC, p.first_name, p.last_name, i.id"""), {"today": clock.today(session)}).all()
+    return [{"id": str(r.id), "name": f"{r.first_name} {(r.last_name or '')[:1]}".strip(),
+             "transmission": TRANSMISSION_LABELS.get(r.transmission or "", ""),
+             "service_ids": list(r.service_ids or [])} for r in rows]
 
 
 # ------------------------------------------------------------------ public website

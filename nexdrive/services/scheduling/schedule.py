@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from nexdrive.models import AvailabilityOverride, AvailabilityRule, Instructor, Service
-from nexdrive.services.core import audit
+from nexdrive.services.core import audit, clock
 from nexdrive.services.scheduling import availability
 from nexdrive.services.scheduling import booking
 from nexdrive.services.scheduling import holidays
@@ -45,7 +45,7 @@ LIVE_STATUSES = ("held", "confirmed")
 # ─────────────────────────────────────────────────────────────────────────────
 
 def _today(session: Session) -> date:
-    return session.execute(sa.text("SELECT now()")).scalar_one().astimezone(BUSINESS_TZ).date()
+    return clock.today(session)  # the transaction's date in Canberra (or the pinned clock in tests)
 
 
 def _instructor(session: Session, actor: Actor, instructor_id: uuid.UUID | str) -> Instructor:

@@ -151,4 +151,12 @@ def admin_links() -> tuple[rx.Component, ...]:
                     id="admin-payments-link"),
         button_link("Lesson packages", "/admin/packages", icon="package", variant="soft", size="2",
                     id="admin-packages-link"),
+        button_link("Instructors", "/admin/instructors", icon="car", variant="soft", size="2",
+                    id="admin-instructors-link"),
+        button_link("Prices and vouchers", "/admin/services", icon="tag", variant="soft", size="2",
+                    id="admin-services-link"),
+        button_link("Settings", "/admin/settings", icon="settings", variant="soft", size="2",
+                    id="admin-settings-link"),
+        button_link("Reports", "/admin/reports", icon="file-spreadsheet", variant="soft", size="2",
+                    id="admin-reports-link"),
     )
