@@ -28,6 +28,6 @@ def test_prepare_twice_keeps_every_row_once(engine, db_url, monkeypatch):
     finally:
         reset_settings()
     assert first == second
-    assert first["students"] == 4 and first["competency_tasks"] == 25
+    assert first["students"] == 5 and first["competency_tasks"] == 25
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT abn FROM business_settings")).scalar() == "51 824 753 556"
