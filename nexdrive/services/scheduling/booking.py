@@ -159,12 +159,10 @@ def find_slots(session: Session, *, service: Service, date_from: date, date_to: 
     if at is not None:
         cals = {i: c for i, c in cals.items()
                 if availability.could_be_free(c, at, timedelta(minutes=service.duration_minutes), ignore_booking_id)}
-    defaults = dict(session.execute(sa.text("SELECT id, default_buffer_minutes FROM instructors "
-                                            "WHERE id = ANY(:ids)"), {"ids": list(cals)}).all()) if cals else {}
     slots: list[Slot] = []
     base_rules: dict[int, SlotRules] = {}
     for cal in cals.values():
-        buf = _buffer(service, defaults.get(cal.instructor_id, 15))
+        buf = _buffer(service, cal.default_buffer_minutes)
         if buf not in base_rules:
             base_rules[buf] = slot_rules(session, service, buffer_minutes=buf, now=now)
         found = availability.compute_slots(cal, base_rules[buf], date_from, date_to,
