@@ -6,6 +6,7 @@
     python3 manage.py test --on 2026-12-24   # the same with the machine's clock at that day (faketime)
     python3 manage.py bench          # foundation benchmark (cold/warm start, memory)
     python3 manage.py bench-booking  # availability time and reservation throughput (scripts/bench_booking.py)
+    python3 manage.py bench-pages    # Lighthouse (mobile) on the public pages and the learner's home
     python3 manage.py sample-invoices  # render sample invoices to test-artifacts/invoices (PDF + PNG)
     python3 manage.py bench-dispatch # outbox dispatcher throughput and due-to-sent delay (scripts/bench_dispatch.py)
     python3 manage.py bench-chains   # verifying a hash chain of 100,000 records (scripts/bench_chains.py)
@@ -184,6 +185,10 @@ def main(argv: list[str]) -> int:
     if command == "bench-dispatch":
         ensure_venv()
         return subprocess.call([str(VENV_PY), "scripts/bench_dispatch.py", *rest], env=venv_env())
+    if command == "bench-pages":
+        ensure_venv()
+        ensure_chromium()
+        return subprocess.call([str(VENV_PY), "scripts/bench_pages.py", *rest], env=venv_env())
     if command == "bench-chains":
         ensure_venv()
         return subprocess.call([str(VENV_PY), "scripts/bench_chains.py", *rest], env=venv_env())

@@ -64,7 +64,18 @@ def app_env(url: str, demo: bool) -> dict[str, str]:
         env["NEXDRIVE_EMBEDDED_DB"] = "1"
     if not demo:
         env["NEXDRIVE_DEMO_DATA"] = "0"
+    env["GRANIAN_WORKERS"] = str(app_workers(env))
     return env
+
+
+def app_workers(env: dict[str, str]) -> int:
+    """How many app worker processes production runs: one without Redis (Reflex keeps each page's state in
+    the process's memory, so a second worker would not know the first one's users); with ``REDIS_URL`` two,
+    one per core of the machine this is sized for (Reflex keeps the state in Redis, any worker serves any
+    user). ``GRANIAN_WORKERS`` set by the operator wins."""
+    if env.get("GRANIAN_WORKERS", "").strip().isdigit():
+        return max(1, int(env["GRANIAN_WORKERS"]))
+    return 2 if env.get("REDIS_URL", "").strip() else 1
 
 
 def serve(demo: bool, port: int) -> int:
@@ -73,7 +84,9 @@ def serve(demo: bool, port: int) -> int:
     env = app_env(url, demo)
     cmd = [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
            "--frontend-port", str(port), "--backend-port", str(port)]
-    print(f"[nexdrive] starting the app on http://localhost:{port} (production build)", flush=True)
+    workers = env["GRANIAN_WORKERS"]
+    print(f"[nexdrive] starting the app on http://localhost:{port} (production build, {workers} app worker"
+          f"{'s' if workers != '1' else ''}{', state in Redis' if env.get('REDIS_URL') else ''})", flush=True)
     proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, start_new_session=True)
 
     def forward(signum, _frame):

@@ -428,6 +428,47 @@ def run_clients(engine, way, service_id, first: date, last: date, clients: int, 
     return stats
 
 
+class StatementCounter:
+    """The statements the app sends (a SQLAlchemy event listener): each is one round trip to the database."""
+
+    def __init__(self, engine):
+        self.engine, self.sent = engine, []
+
+    def _listen(self, _conn, _cursor, statement, _params, _context, _many) -> None:
+        self.sent.append(" ".join(statement.split()))
+
+    def __enter__(self) -> list[str]:
+        sa.event.listen(self.engine, "before_cursor_execute", self._listen)
+        return self.sent
+
+    def __exit__(self, *exc) -> None:
+        sa.event.remove(self.engine, "before_cursor_execute", self._listen)
+
+
+def round_trips(engine, service_id, first: date, last: date, instructor_id) -> str:
+    """Statements sent by one availability request, one reserve (and how many of them while the instructor's
+    lock is held) and one confirm; BEGIN/COMMIT come on top of each transaction."""
+    with StatementCounter(engine) as sent, nxdb.session_scope(engine) as s:
+        booking.availability_by_day(s, service_ref=service_id, date_from=first, date_to=last)
+    availability_n = len(sent)
+    pool = free_pool(engine, service_id, first, last, instructor_id)
+    if not pool:
+        return f"availability {availability_n} (no free time left to reserve)"
+    start, iid = pool[len(pool) // 2]
+    with StatementCounter(engine) as sent, nxdb.session_scope(engine) as s:
+        r = booking.book_lesson(s, VISITOR, service_id=service_id, start_time=start, instructor_id=iid,
+                                name="Round Trips", phone="0499000111", email=f"trips{BENCH_EMAIL}",
+                                pickup_address="1 Bench St", suburb="Belconnen")
+        bid, token = r.booking.id, r.manage_token
+    reserve = list(sent)
+    locked = next((i for i, q in enumerate(reserve) if q.startswith("SELECT pg_advisory_xact_lock(%(k)s)")), None)
+    with StatementCounter(engine) as sent, nxdb.session_scope(engine) as s:
+        booking.confirm_booking(s, VISITOR, bid, manage_token=token)
+    cancel_bench_bookings(engine)
+    under = f", {len(reserve) - locked} of them under the instructor's lock" if locked is not None else ""
+    return f"availability {availability_n}; reserve {len(reserve)}{under}; confirm {len(sent)}"
+
+
 def clients_line(res: dict) -> str:
     attempts = res["booked"] + res["conflicts"] + res["expired"] + res["errors"]
     rate = res["booked"] / res["elapsed"] if res["elapsed"] else 0.0
@@ -484,6 +525,7 @@ def main() -> int:
             first, last = today, today + timedelta(days=DAYS - 1)
             t, n = time_availability(engine, svc, first, last, None, args.reps)
             say(f"demo: free 60-min starts, {first} .. {last}", str(n))
+            say("demo: SQL statements (round trips) per request", round_trips(engine, svc, first, last, None))
             say("demo: availability in-process", summary_ms(t))
             if server:
                 h = http_availability(server.base, svc, first, last, args.reps)
@@ -525,6 +567,7 @@ def main() -> int:
                         summary_ms(h["timings"]) + f", {h['failures']} failed")
                     say("s10: availability body", f"{h['raw'] / 1024:.1f} KB JSON, {h['wire'] / 1024:.1f} KB on "
                                                   "the wire")
+                say("s10: SQL statements (round trips) per request", round_trips(engine, svc, first, last, ten[0]))
                 res = run_clients(engine, InProcess(engine), svc, first, last, 1, args.samples, args.seed,
                                   instructor_id=ten[0], any_instructor=False)
                 say("s10: reserve+confirm in-process, 1 client, 1 instructor", clients_line(res))

@@ -73,15 +73,19 @@ def has_email() -> rx.Var:
     return _policy().email != ""
 
 
-def logo_mark(size_px: int = 36) -> rx.Component:
-    """The square logo mark. Decorative: the wordmark next to it names the link."""
-    return rx.image(
+def logo_mark(size_px: int = 36, *, lazy: bool = False) -> rx.Component:
+    """The square logo mark. Decorative: the wordmark next to it names the link.
+
+    Sized in the HTML itself (width/height attributes: the browser reserves its box before any CSS or the
+    file arrives); ``lazy`` for copies below the fold (the footer's)."""
+    return rx.el.img(
         src=LOGO_SRC,
         alt="",
-        width=f"{size_px}px",
-        height=f"{size_px}px",
-        flex_shrink="0",
+        loading="lazy" if lazy else "eager",
+        decoding="async",
         aria_hidden="true",
+        custom_attrs={"width": str(size_px), "height": str(size_px)},  # attributes, not styles
+        style={"flexShrink": "0", "width": f"{size_px}px", "height": f"{size_px}px"},
     )
 
 

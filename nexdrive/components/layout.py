@@ -104,7 +104,7 @@ def site_footer() -> rx.Component:
                 # Brand + what we do
                 rx.vstack(
                     rx.hstack(
-                        brand.logo_mark(32),
+                        brand.logo_mark(32, lazy=True),
                         rx.text(brand.BUSINESS_NAME, as_="p", weight="bold", size="4", color=rx.color("gray", 12)),
                         spacing="2",
                         align="center",

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 BUSINESS_TZ = ZoneInfo("Australia/Sydney")
 
 _pinned: datetime | None = None
+_MEMO = "nexdrive.clock.now"  # session.info: (the transaction, its now())
 
 
 def now(session=None) -> datetime:
@@ -23,8 +24,21 @@ def now(session=None) -> datetime:
     if _pinned is not None:
         return _pinned
     if session is not None:
-        return session.execute(sa.text("SELECT now()")).scalar_one()
+        return database_now(session)
     return datetime.now(UTC)
+
+
+def database_now(session) -> datetime:
+    """PostgreSQL's ``now()``: the transaction's start, whatever the pinned clock says (what the database
+    itself writes in defaults). Asked once per transaction, not once per call."""
+    get_transaction = getattr(session, "get_transaction", None)
+    memo = session.info.get(_MEMO) if get_transaction else None
+    if memo is not None and memo[0] is get_transaction():
+        return memo[1]
+    value = session.execute(sa.text("SELECT now()")).scalar_one()
+    if get_transaction and get_transaction() is not None:  # (the query may have begun the transaction)
+        session.info[_MEMO] = (get_transaction(), value)
+    return value
 
 
 def is_pinned() -> bool:

@@ -20,6 +20,7 @@ from nexdrive.models.crm import LIFECYCLE_STAGES
 from nexdrive.formats import e164_au_phone, format_au_phone, normalise_au_mobile, normalise_au_phone  # noqa: F401
 from nexdrive.formats import normalise_email  # noqa: F401
 from nexdrive.services.core.people import possible_matches  # noqa: F401 (staff see "possibly the same person")
+from nexdrive.services.core import clock
 from nexdrive.services.core.actors import Actor
 from nexdrive.services.messaging import notify
 from nexdrive.errors import Forbidden, ValidationFailed
@@ -153,7 +154,7 @@ def record_contact(
     if source_detail:
         contact.source_detail = source_detail
     contact.total_interactions = (contact.total_interactions or 0) + 1
-    contact.last_contact_at = session.execute(sa.text("SELECT now()")).scalar_one()
+    contact.last_contact_at = clock.database_now(session)
     session.add(contact)
     session.flush()
     return contact
@@ -196,7 +197,7 @@ def _record_untrusted(session: Session, *, first: str | None, last: str | None, 
     if _STAGE_RANK[stage] > _STAGE_RANK.get(contact.lifecycle_stage, 0) or contact.lifecycle_stage == "lost":
         contact.lifecycle_stage = stage
     contact.total_interactions = (contact.total_interactions or 0) + 1
-    contact.last_contact_at = session.execute(sa.text("SELECT now()")).scalar_one()
+    contact.last_contact_at = clock.database_now(session)
     session.add(contact)
     session.flush()
     return contact

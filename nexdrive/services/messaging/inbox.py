@@ -25,8 +25,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from nexdrive.models import Booking, Contact, Instructor, Notification, User
-from nexdrive.services.core import paging
+from nexdrive.models import Booking, Contact, Notification
+from nexdrive.services.core import clock, paging
 from nexdrive.services.core.access import require_signed_in
 from nexdrive.services.core.actors import Actor
 from nexdrive.errors import NotFound
@@ -68,7 +68,7 @@ def post_notification(session: Session, *, user_id: uuid.UUID, notification_type
             Notification.triggered_by == dedupe_key)).first()
         if existing is not None:
             return existing
-    now = session.execute(sa.text("SELECT now()")).scalar_one()
+    now = clock.database_now(session)
     row = Notification(recipient_id=user_id, channel=IN_APP, notification_type=notification_type.strip(),
                        subject=(subject or "").strip()[:MAX_SUBJECT] or None, body=body[:MAX_BODY],
                        status="delivered", sent_at=now, delivered_at=now, triggered_by=dedupe_key,
@@ -169,13 +169,12 @@ _LEARNER_NOTICES = ("booking_confirmation", "booking_rescheduled", "booking_canc
 def staff_user_ids(session: Session, instructor_id: uuid.UUID | None) -> list[uuid.UUID]:
     """The booking's instructor and every active administrator (each once)."""
     ids: list[uuid.UUID] = []
-    if instructor_id is not None:
-        uid = session.exec(select(Instructor.user_id).join(User, User.id == Instructor.user_id)
-                           .where(Instructor.id == instructor_id, User.status == "active")).first()
-        if uid:
-            ids.append(uid)
-    for uid in session.exec(select(User.id).where(User.role == "admin", User.status == "active")
-                            .order_by(User.created_at)).all():
+    rows = session.execute(sa.text(
+        "SELECT u.id, 0 AS k, u.created_at FROM instructors i JOIN users u ON u.id = i.user_id "
+        "WHERE i.id = :i AND u.status = 'active' "
+        "UNION ALL SELECT u.id, 1, u.created_at FROM users u WHERE u.role = 'admin' AND u.status = 'active' "
+        "ORDER BY k, created_at"), {"i": instructor_id}).scalars()  # one round trip
+    for uid in rows:
         if uid not in ids:
             ids.append(uid)
     return ids

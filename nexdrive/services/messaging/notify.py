@@ -54,10 +54,6 @@ def queue(session: Session, *, channel: str, recipient: str, body: str, template
     consent is live (``services/preferences.py``) and carry an opt-out.
     ``send_after`` holds the message back until then.
     """
-    if idempotency_key:
-        existing = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)).first()
-        if existing is not None:
-            return existing
     message = OutboxMessage(channel=channel, recipient=recipient, subject=subject, body=body, template=template,
                             user_id=user_id, contact_id=contact_id, booking_id=booking_id,
                             related_type=related_type, related_id=related_id, idempotency_key=idempotency_key,
@@ -69,7 +65,9 @@ def queue(session: Session, *, channel: str, recipient: str, body: str, template
         session.flush()
         return message
     try:
-        with session.begin_nested():  # a concurrent twin may win the unique key: then use theirs
+        # Insert first (the usual case: a new key), look the key up only when the unique key refuses it:
+        # a repeat, or a concurrent twin that won the key. Either way theirs is returned.
+        with session.begin_nested():
             session.add(message)
             session.flush()
     except IntegrityError:

@@ -2,7 +2,7 @@
 
 :func:`compute_slots` is pure (plain data in, slots out) so property tests can
 throw random calendars at it; :func:`load_calendars` reads everything it needs
-for a date range in four queries, whatever the number of instructors.
+for a date range in one statement, whatever the number of instructors.
 
 Slots are Canberra wall-clock times (docs/decisions/0008-time-and-money-formats.md) on a fixed grid from the
 start of each working window. On the first Sunday of October 02:00–03:00 does
@@ -22,6 +22,8 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -55,9 +57,8 @@ class Override:
     end: time | None = None
 
 
-@dataclass(frozen=True)
-class Busy:
-    """A live booking or hold: blocks [start, blocked_until)."""
+class Busy(NamedTuple):
+    """A live booking or hold: blocks [start, blocked_until). (A tuple: thousands are made per request.)"""
     start: datetime
     blocked_until: datetime
     booking_id: uuid.UUID | None = None
@@ -73,6 +74,7 @@ class InstructorCalendar:
     max_lessons_per_day: int = 8
     accreditation_expiry: date | None = None
     active: bool = True
+    default_buffer_minutes: int = 15  # when the lesson type sets none
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,13 @@ def _plain_offset(d: date) -> timedelta | None:
     return start if start == end == noon else None
 
 
+@functools.lru_cache(maxsize=4096)
+def _utc_midnight(d: date) -> datetime | None:
+    """The instant a day begins when its UTC offset holds all day (see ``_plain_offset``), else None."""
+    offset = _plain_offset(d)
+    return None if offset is None else datetime.combine(d, time(0), tzinfo=UTC) - offset
+
+
 def _overrides_by_day(cal: InstructorCalendar) -> dict[date, list[Override]]:
     by_day: dict[date, list[Override]] = defaultdict(list)
     for o in cal.overrides:
@@ -156,15 +165,18 @@ def _overrides_by_day(cal: InstructorCalendar) -> dict[date, list[Override]]:
 
 
 def windows_for_day(cal: InstructorCalendar, d: date, holidays: frozenset[date],
-                    todays: list[Override] | None = None) -> list[tuple[int, int]]:
+                    todays: list[Override] | None = None,
+                    day_rules: list[WeeklyRule] | None = None) -> list[tuple[int, int]]:
     """Working windows of one day as (start, end) minutes after local midnight (1440 = midnight).
 
-    ``todays``: that day's overrides when the caller has grouped them already."""
+    ``todays``: that day's overrides, ``day_rules``: the rules for its day of the week, when the caller has
+    grouped them already."""
     windows: list[tuple[int, int]] = []
     is_holiday = d in holidays
     if not is_holiday:
-        for r in cal.rules:
-            if r.day_of_week != dow(d):
+        weekday = dow(d)
+        for r in (cal.rules if day_rules is None else day_rules):
+            if r.day_of_week != weekday:
                 continue
             if r.effective_from and d < r.effective_from:
                 continue
@@ -173,6 +185,8 @@ def windows_for_day(cal: InstructorCalendar, d: date, holidays: frozenset[date],
             windows.append((_minutes(r.start), _minutes(r.end) or 1440))
     if todays is None:
         todays = [o for o in cal.overrides if o.day == d]
+    if not todays and (not windows or (len(windows) == 1 and windows[0][1] > windows[0][0])):
+        return windows  # the common day: one rule, no overrides (nothing to merge)
     for o in todays:
         if o.kind == "blocked":
             if o.start is None:
@@ -239,12 +253,60 @@ def could_be_free(cal: InstructorCalendar, start: datetime, duration: timedelta,
                                                                  ignore_booking_id) for b in cal.busy)
 
 
+def _clash_intervals(busy: list[Busy], ignore: uuid.UUID | None, blocked: timedelta
+                     ) -> tuple[list[datetime], list[datetime]]:
+    """The starts that bookings rule out, as disjoint open intervals ``(lo, hi)`` sorted by time.
+
+    A start ``s`` clashes with a booking iff ``[s, s + blocked)`` overlaps ``[start, blocked_until)``, that is
+    iff ``start - blocked < s < blocked_until``. Open intervals are merged only where they overlap, not where
+    they merely touch: the shared end is itself a free start."""
+    if ignore is None:
+        pairs = sorted([(b.start - blocked, b.blocked_until) for b in busy])
+    else:
+        pairs = sorted([(b.start - blocked, b.blocked_until) for b in busy
+                        if b.booking_id is None or b.booking_id != ignore])
+    los: list[datetime] = []
+    his: list[datetime] = []
+    for lo, hi in pairs:
+        if lo >= hi:
+            continue
+        if his and lo < his[-1]:
+            if hi > his[-1]:
+                his[-1] = hi
+        else:
+            los.append(lo)
+            his.append(hi)
+    return los, his
+
+
+def _rules_by_dow(cal: InstructorCalendar) -> dict[int, list[WeeklyRule]]:
+    by_dow: dict[int, list[WeeklyRule]] = defaultdict(list)
+    for r in cal.rules:
+        by_dow[r.day_of_week].append(r)
+    return by_dow
+
+
+def _plain_windows(by_dow: dict[int, list[WeeklyRule]], first: date, last: date
+                   ) -> dict[int, list[tuple[int, int]]]:
+    """Each weekday's windows on a day with no overrides and no holiday, for the weekdays whose rules all apply
+    on every day from ``first`` to ``last`` (the others depend on the date)."""
+    out = {}
+    for weekday, day_rules in by_dow.items():
+        if all((r.effective_from is None or r.effective_from <= first)
+               and (r.effective_until is None or r.effective_until >= last) for r in day_rules):
+            out[weekday] = _merge([(_minutes(r.start), _minutes(r.end) or 1440) for r in day_rules])
+    return out
+
+
 def compute_slots(cal: InstructorCalendar, rules: SlotRules, date_from: date, date_to: date,
                   *, ignore_booking_id: uuid.UUID | None = None) -> list[Slot]:
-    """Every bookable start for one instructor between two local dates (inclusive)."""
+    """Every bookable start for one instructor between two local dates (inclusive).
+
+    On an ordinary day (one UTC offset all day) the grid is not walked point by point: each working
+    window's free starts are the grid points between the intervals that bookings and part-day blocks rule
+    out, found with one bisection per window. The two daylight-saving change days take the careful path."""
     if not cal.active:
         return []
-    busy = _BusyIndex(cal.busy, ignore_booking_id)
     duration = timedelta(minutes=rules.duration_minutes)
     blocked = timedelta(minutes=rules.duration_minutes + rules.buffer_minutes)
     first = max(date_from, rules.earliest_day or date_from)
@@ -252,36 +314,75 @@ def compute_slots(cal: InstructorCalendar, rules: SlotRules, date_from: date, da
     if cal.accreditation_expiry is not None:
         last = min(last, cal.accreditation_expiry)
     slots: list[Slot] = []
+    if first > last:
+        return slots
+    clash_los, clash_his = _clash_intervals(cal.busy, ignore_booking_id, blocked)
+    busy: _BusyIndex | None = None  # built only if a daylight-saving change day is in the range
     overrides = _overrides_by_day(cal)
+    by_dow = _rules_by_dow(cal)
+    plain_windows = _plain_windows(by_dow, first, last)
+    holidays = rules.holidays
     step = timedelta(minutes=rules.step_minutes)
+    earliest = rules.earliest_start
+    iid = cal.instructor_id
+    booked_on = cal.booked_on
+    one_day = timedelta(days=1)
     d = first
     while d <= last:
         day = d
-        d += timedelta(days=1)
-        if rules.no_sundays_or_holidays and (dow(day) == 0 or day in rules.holidays):
+        d += one_day
+        weekday = dow(day)
+        if rules.no_sundays_or_holidays and (weekday == 0 or day in holidays):
             continue
-        already = len(cal.booked_on.get(day, set()) - {ignore_booking_id})
-        if already >= cal.max_lessons_per_day:
+        ids = booked_on.get(day)
+        if ids and len(ids) - (ignore_booking_id in ids) >= cal.max_lessons_per_day:
             continue
-        todays = overrides.get(day, [])
-        windows = windows_for_day(cal, day, rules.holidays, todays)
+        todays = overrides.get(day)
+        if todays is None and day not in holidays and weekday in plain_windows:
+            windows = plain_windows[weekday]
+        else:
+            windows = windows_for_day(cal, day, holidays, todays or [], by_dow.get(weekday, []))
         if not windows:
             continue
-        offset = _plain_offset(day)
-        midnight = None if offset is None else datetime.combine(day, time(0), tzinfo=UTC) - offset
-        blocks = _blocked_instants(cal, day, todays, midnight)
+        midnight = _utc_midnight(day)
+        if midnight is not None:  # an ordinary day: the grid in UTC directly, every time exists once
+            blocks = _blocked_instants(cal, day, todays, midnight) if todays else []
+            for w_start, w_end in windows:
+                base = midnight + timedelta(minutes=w_start)  # the grid's origin
+                # Grid points k = 0 .. k_hi start inside the window and end by its end; k_lo: the notice.
+                k_hi = min((w_end - w_start - 1) // rules.step_minutes,
+                           (timedelta(minutes=w_end - w_start) - duration) // step)
+                k_lo = 0 if base >= earliest else -((base - earliest) // step)
+                if k_lo > k_hi:
+                    continue
+                lo_s, hi_s = base + k_lo * step, base + k_hi * step
+                # Intervals that rule starts out, overlapping [lo_s, hi_s]: bookings (one bisection) and blocks.
+                i = bisect.bisect_right(clash_his, lo_s)
+                cuts = []
+                while i < len(clash_los) and clash_los[i] < hi_s:
+                    cuts.append((clash_los[i], clash_his[i]))
+                    i += 1
+                if blocks:
+                    cuts += [(b_start - duration, b_end) for b_start, b_end in blocks if b_start - duration < b_end]
+                    cuts.sort()
+                cur = lo_s  # the earliest start not ruled out so far
+                for lo, hi in cuts + [(hi_s + step, hi_s + step)]:  # a sentinel past the last point
+                    if lo >= cur:  # free starts in [cur, lo] (lo itself is free: the intervals are open)
+                        k = -((base - cur) // step)
+                        k_end = min((lo - base) // step, k_hi)
+                        while k <= k_end:
+                            start = base + k * step
+                            slots.append(Slot(iid, start, start + duration))
+                            k += 1
+                    if hi > cur:
+                        cur = hi
+                    if cur > hi_s:
+                        break
+            continue
+        if busy is None:
+            busy = _BusyIndex(cal.busy, ignore_booking_id)
+        blocks = _blocked_instants(cal, day, todays or [])
         for w_start, w_end in windows:
-            if midnight is not None:  # an ordinary day: the grid in UTC directly, every time exists once
-                end_limit = midnight + timedelta(minutes=w_end)
-                start = midnight + timedelta(minutes=w_start)
-                for _ in range(w_start, w_end, rules.step_minutes):
-                    end = start + duration
-                    if (end <= end_limit and start >= rules.earliest_start
-                            and not busy.overlaps(start, start + blocked)
-                            and not any(start < b_end and b_start < end for b_start, b_end in blocks)):
-                        slots.append(Slot(cal.instructor_id, start, end))
-                    start += step
-                continue
             end_limit = _window_end_instant(day, time(w_end // 60, w_end % 60) if w_end < 1440 else time(0))
             seen: set[datetime] = set()
             m = w_start
@@ -293,13 +394,13 @@ def compute_slots(cal: InstructorCalendar, rules: SlotRules, date_from: date, da
                     continue
                 seen.add(start)
                 end = start + duration
-                if end > end_limit or start < rules.earliest_start:
+                if end > end_limit or start < earliest:
                     continue
                 if busy.overlaps(start, start + blocked):
                     continue
                 if any(start < b_end and b_start < end for b_start, b_end in blocks):
                     continue  # runs into a block in real time (the repeated hour of the April change)
-                slots.append(Slot(cal.instructor_id, start, end))
+                slots.append(Slot(iid, start, end))
     return slots
 
 
@@ -356,47 +457,87 @@ def _local_day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
     return start, end
 
 
+# One statement for every instructor's calendar: a row per instructor with its rules, overrides and bookings as
+# arrays (one round trip, and thousands of bookings parsed by the driver in C instead of fetched row by row).
+# Bookings are read for the window only (a booking blocks at most MAX_BLOCK, so start_time > lo - MAX_BLOCK
+# bounds the range). Not a LATERAL join per instructor: its generic (prepared) plan walks the start_time index
+# once per instructor; ``instructor_id = ANY(...)`` keeps the same plan custom or generic (test_query_plans.py).
+_CALENDARS_SQL = """
+WITH inst AS MATERIALIZED (
+    SELECT i.id, i.max_lessons_per_day, i.accreditation_expiry, i.default_buffer_minutes, i.is_owner, i.created_at
+    FROM instructors i WHERE {where}
+), r AS (
+    SELECT ar.instructor_id, array_agg(ar.day_of_week) AS dows, array_agg(ar.start_time) AS starts,
+           array_agg(ar.end_time) AS ends, array_agg(ar.effective_from) AS froms,
+           array_agg(ar.effective_until) AS untils
+    FROM availability_rules ar
+    WHERE ar.instructor_id = ANY({ids}) AND ar.is_active
+      AND (ar.effective_until IS NULL OR ar.effective_until >= :a)
+      AND (ar.effective_from IS NULL OR ar.effective_from <= :b)
+    GROUP BY ar.instructor_id
+), o AS (
+    SELECT ao.instructor_id, array_agg(ao.date) AS days, array_agg(ao.override_type) AS kinds,
+           array_agg(ao.start_time) AS starts, array_agg(ao.end_time) AS ends
+    FROM availability_overrides ao
+    WHERE ao.instructor_id = ANY({ids}) AND ao.date BETWEEN :a AND :b
+    GROUP BY ao.instructor_id
+), b AS (
+    SELECT bk.instructor_id,
+           array_agg(bk.id ORDER BY bk.start_time) AS ids,
+           array_agg(bk.start_time ORDER BY bk.start_time) AS starts,
+           array_agg(bk.blocked_until ORDER BY bk.start_time) AS untils,
+           array_agg(bk.scheduled_date ORDER BY bk.start_time) AS days,
+           array_agg(bk.status <> 'completed' ORDER BY bk.start_time) AS blocking
+    FROM bookings bk
+    WHERE bk.instructor_id = ANY({ids})
+      AND bk.start_time < :hi AND bk.start_time > :lo_start AND bk.blocked_until > :lo
+      AND (bk.status IN ('confirmed','in_progress','completed') OR (bk.status = 'held' AND bk.hold_expires_at > now()))
+    GROUP BY bk.instructor_id
+)
+SELECT inst.id, inst.max_lessons_per_day, inst.accreditation_expiry, inst.default_buffer_minutes,
+       r.dows, r.starts AS r_starts, r.ends AS r_ends, r.froms, r.untils,
+       o.days AS o_days, o.kinds, o.starts AS o_starts, o.ends AS o_ends,
+       b.ids, b.starts AS b_starts, b.untils AS b_untils, b.days AS b_days, b.blocking
+FROM inst
+LEFT JOIN r ON r.instructor_id = inst.id
+LEFT JOIN o ON o.instructor_id = inst.id
+LEFT JOIN b ON b.instructor_id = inst.id
+ORDER BY inst.is_owner DESC, inst.created_at
+"""
+
+
 def load_calendars(session: Session, instructor_ids: list[uuid.UUID] | None, first: date, last: date
                    ) -> dict[uuid.UUID, InstructorCalendar]:
     """Rules, overrides, live bookings and day counts for these instructors (None = every active one)."""
-    where, params = "status = 'active'", {}
-    if instructor_ids is not None:
-        where += " AND id = ANY(:ids)"
+    lo, hi = _local_day_bounds(first - timedelta(days=1), last + timedelta(days=1))
+    params = {"a": first, "b": last, "lo": lo, "hi": hi, "lo_start": lo - MAX_BLOCK}
+    if instructor_ids is None:
+        sql = _CALENDARS_SQL.format(where="i.status = 'active'", ids="ARRAY(SELECT id FROM inst)")
+    else:
+        sql = _CALENDARS_SQL.format(where="i.status = 'active' AND i.id = ANY(:ids)", ids=":ids")
         params["ids"] = list(instructor_ids)
     cals: dict[uuid.UUID, InstructorCalendar] = {}
-    for row in session.execute(sa.text(
-            f"SELECT id, max_lessons_per_day, accreditation_expiry FROM instructors WHERE {where} "
-            "ORDER BY is_owner DESC, created_at"), params):
-        cals[row.id] = InstructorCalendar(row.id, max_lessons_per_day=row.max_lessons_per_day,
-                                          accreditation_expiry=row.accreditation_expiry)
-    if not cals:
-        return cals
-    ids = list(cals)
-    for r in session.execute(
-        sa.text(
-            "SELECT instructor_id, day_of_week, start_time, end_time, effective_from, effective_until "
-            "FROM availability_rules WHERE is_active AND instructor_id = ANY(:ids) "
-            "AND (effective_until IS NULL OR effective_until >= :a) "
-            "AND (effective_from IS NULL OR effective_from <= :b)"
-        ),
-        {"ids": ids, "a": first, "b": last},
-    ):
-        cals[r.instructor_id].rules.append(WeeklyRule(r.day_of_week, r.start_time, r.end_time,
-                                                      r.effective_from, r.effective_until))
-    for r in session.execute(sa.text(
-            "SELECT instructor_id, date, start_time, end_time, override_type FROM availability_overrides "
-            "WHERE instructor_id = ANY(:ids) AND date BETWEEN :a AND :b"), {"ids": ids, "a": first, "b": last}):
-        cals[r.instructor_id].overrides.append(Override(r.date, r.override_type, r.start_time, r.end_time))
-    lo, hi = _local_day_bounds(first - timedelta(days=1), last + timedelta(days=1))
-    for r in session.execute(sa.text(
-            "SELECT id, instructor_id, start_time, blocked_until, scheduled_date, status FROM bookings "
-            "WHERE instructor_id = ANY(:ids) AND start_time < :hi AND start_time > :lo_start AND blocked_until > :lo "
-            "AND (status IN ('confirmed','in_progress','completed') OR (status = 'held' AND hold_expires_at > now()))"),
-            {"ids": ids, "lo": lo, "hi": hi, "lo_start": lo - MAX_BLOCK}):
-        cal = cals[r.instructor_id]
-        if r.status in ("held", "confirmed", "in_progress"):
-            cal.busy.append(Busy(r.start_time, r.blocked_until, r.id))
-        cal.booked_on.setdefault(r.scheduled_date, set()).add(r.id)
+    for row in session.execute(sa.text(sql), params):
+        cal = cals[row.id] = InstructorCalendar(row.id, max_lessons_per_day=row.max_lessons_per_day,
+                                                accreditation_expiry=row.accreditation_expiry,
+                                                default_buffer_minutes=row.default_buffer_minutes)
+        if row.dows:
+            cal.rules = list(map(WeeklyRule, row.dows, row.r_starts, row.r_ends, row.froms, row.untils))
+        if row.o_days:
+            cal.overrides = list(map(Override, row.o_days, row.kinds, row.o_starts, row.o_ends))
+        if row.ids:
+            if all(row.blocking):  # no completed lessons in the window (the usual case ahead of today)
+                cal.busy = list(map(Busy, row.b_starts, row.b_untils, row.ids))
+            else:
+                cal.busy = [Busy(s, u, i) for s, u, i, blocking in
+                            zip(row.b_starts, row.b_untils, row.ids, row.blocking) if blocking]
+            booked_on = cal.booked_on
+            for day, booking_id in zip(row.b_days, row.ids):
+                ids = booked_on.get(day)
+                if ids is None:
+                    booked_on[day] = {booking_id}
+                else:
+                    ids.add(booking_id)
     return cals
 
 

@@ -11,12 +11,14 @@ SMS, voice) books through these functions.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 import sqlalchemy as sa
 from psycopg import errors as pg_errors
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from nexdrive.models import Booking, BusinessSettings, Contact, Instructor, Profile, Service, Student, WaitlistEntry
@@ -60,8 +62,28 @@ MAX_TEXT = 300
 # ─────────────────────────────────────────────────────────────────────────────
 
 def business_settings(session: Session) -> BusinessSettings:
-    row = session.get(BusinessSettings, 1)
-    return row if row is not None else BusinessSettings()
+    """The owner's settings, read once per transaction (the session's identity map holds rows only weakly, so
+    without this memo every call would read them again)."""
+    memo = _per_transaction(session)
+    row = memo.get("settings")
+    if row is None:
+        row = session.get(BusinessSettings, 1)
+        if row is None:
+            return BusinessSettings()
+        _per_transaction(session)["settings"] = row  # the first query may have begun the transaction
+    return row
+
+
+def _instructor_name(session: Session, instructor_id: uuid.UUID) -> str:
+    """'First Last' of an instructor (memoised per transaction: a reservation reads it before taking the lock)."""
+    names = _per_transaction(session).setdefault("names", {})
+    if instructor_id not in names:
+        name = session.execute(sa.text(
+            "SELECT p.first_name || ' ' || p.last_name FROM instructors i JOIN profiles p ON p.id = i.profile_id "
+            "WHERE i.id = :i"), {"i": instructor_id}).scalar() or "your instructor"
+        _per_transaction(session).setdefault("names", {})[instructor_id] = name
+        return name
+    return names[instructor_id]
 
 
 def _per_transaction(session: Session) -> dict:
@@ -164,12 +186,10 @@ def find_slots(session: Session, *, service: Service, date_from: date, date_to: 
     if at is not None:
         cals = {i: c for i, c in cals.items()
                 if availability.could_be_free(c, at, timedelta(minutes=service.duration_minutes), ignore_booking_id)}
-    defaults = dict(session.execute(sa.text("SELECT id, default_buffer_minutes FROM instructors "
-                                            "WHERE id = ANY(:ids)"), {"ids": list(cals)}).all()) if cals else {}
     slots: list[Slot] = []
     base_rules: dict[int, SlotRules] = {}
     for cal in cals.values():
-        buf = _buffer(service, defaults.get(cal.instructor_id, 15))
+        buf = _buffer(service, cal.default_buffer_minutes)
         if buf not in base_rules:
             base_rules[buf] = slot_rules(session, service, buffer_minutes=buf, now=now)
         found = availability.compute_slots(cal, base_rules[buf], date_from, date_to,
@@ -475,8 +495,14 @@ def reserve_slot(
     pickup_address: str | None = None,
     suburb: str | None = None,
     booking_notes: str | None = None,
+    rules: SlotRules | None = None,
+    prepare: Callable[[Booking], None] | None = None,
 ) -> Booking:
-    """Hold a lesson time for a short while; raises SlotUnavailable (with alternatives) if it is taken."""
+    """Hold a lesson time for a short while; raises SlotUnavailable (with alternatives) if it is taken.
+
+    ``rules``: the slot rules for this service and instructor when the caller read them already (before
+    taking the lock); ``prepare``: fills in further columns of the new row before it is inserted (one INSERT
+    rather than an INSERT and an UPDATE while the instructor's lock is held)."""
     if start_time.tzinfo is None:
         raise ValidationFailed("start_time must carry a time zone", field="start_time")
     service = _service(session, service_id)
@@ -490,7 +516,7 @@ def reserve_slot(
     # Everything that doesn't depend on the instructor's bookings is read before the lock.
     now = _now(session)
     buffer = _buffer(service, instructor.default_buffer_minutes)
-    rules = slot_rules(session, service, buffer_minutes=buffer, now=now)
+    rules = rules or slot_rules(session, service, buffer_minutes=buffer, now=now)
     hold_minutes = hold_minutes or business_settings(session).hold_minutes or DEFAULT_HOLD_MINUTES
 
     _lock_instructor(session, instructor)
@@ -506,6 +532,8 @@ def reserve_slot(
         booked_via=booked_via, booked_by=actor.user_id, pickup_address=pickup_address, suburb=suburb,
         booking_notes=booking_notes,
     )
+    if prepare is not None:
+        prepare(booking)
     try:
         with session.begin_nested():
             session.add(booking)
@@ -616,6 +644,11 @@ def book_lesson(
     # rows they change too), so a reservation never waits for it while holding a row.
     service = _service(session, service_id)
     instructor = _choose_instructor(session, service, start_time.astimezone(UTC), instructor_id)
+    # Read before the lock what doesn't depend on the instructor's bookings: the time, the settings, the slot
+    # rules (notice, horizon, holidays) and the instructor's name for the summary.
+    rules = slot_rules(session, service, buffer_minutes=_buffer(service, instructor.default_buffer_minutes),
+                       now=_now(session))
+    _instructor_name(session, instructor.id)
     if _may_reserve(session, actor, instructor.id, student_id):
         _lock_instructor(session, instructor)
         instructor_id = instructor.id
@@ -628,20 +661,25 @@ def book_lesson(
     start = start_time.astimezone(UTC)
     retry, token = _same_callers_hold(session, actor, start, service.id, student_id,
                                       manage_token, idempotency_key)
-    booking = retry or reserve_slot(
-        session, actor, service_id=service_id, start_time=start, instructor_id=instructor_id,
-        contact_id=contact.id, student_id=student_id, booked_via=booked_via,
-        pickup_address=pickup_address, suburb=suburb, booking_notes=notes,
-    )
-    if retry is None:  # a new hold: its manage link, and the details typed in it (migration 0009)
-        token = _reserve_token(booking, idempotency_key) if idempotency_key else new_token()
-        booking.manage_token_hash = hash_token(token)
+    new_link: list[str] = []
+
+    def details(booking: Booking) -> None:  # a new hold: its manage link, and the details typed in it (0009)
+        link = _reserve_token(booking, idempotency_key) if idempotency_key else new_token()
+        new_link.append(link)
+        booking.manage_token_hash = hash_token(link)
         booking.reserve_key_hash = hash_token("reserve:" + idempotency_key) if idempotency_key else None
         booking.booker_name = " ".join((name or "").split()) or None
         booking.booker_phone = phone
         booking.booker_email = normalise_email(email) if email else None
-    session.add(booking)
-    session.flush()
+
+    booking = retry or reserve_slot(
+        session, actor, service_id=service_id, start_time=start, instructor_id=instructor_id,
+        contact_id=contact.id, student_id=student_id, booked_via=booked_via,
+        pickup_address=pickup_address, suburb=suburb, booking_notes=notes,
+        rules=rules if instructor_id == instructor.id else None, prepare=details,
+    )
+    if retry is None:
+        token = new_link[0]
     summary = booking_summary(session, booking)
     if retry is None:  # last: appending to the audit chain locks its head until the commit
         audit.record_event(session, actor, "booking.reserved", subject_type="booking", subject_id=booking.id,
@@ -668,7 +706,12 @@ def confirm_booking(session: Session, actor: Actor, booking_id: uuid.UUID, *,
                 "WHERE id = :id AND status = 'held' AND hold_expires_at > now() RETURNING id"),
         {"id": booking_id, "p": payment_status},
     ).scalar()
-    session.refresh(booking)
+    if confirmed is not None:  # what the UPDATE wrote, without reading the row back
+        set_committed_value(booking, "status", "confirmed")
+        set_committed_value(booking, "hold_expires_at", None)
+        set_committed_value(booking, "payment_status", payment_status)
+    else:
+        session.refresh(booking)
     if confirmed is None:
         if booking.status == "confirmed":
             return booking  # a replay: nothing more to do
@@ -956,9 +999,7 @@ def booking_recipient(session: Session, booking: Booking) -> dict:
 def booking_summary(session: Session, booking: Booking) -> dict:
     """Plain data for pages, the API and messages (no admin notes, nothing private)."""
     service = session.get(Service, booking.service_id)
-    instructor_name = session.execute(sa.text(
-        "SELECT p.first_name || ' ' || p.last_name FROM instructors i JOIN profiles p ON p.id = i.profile_id "
-        "WHERE i.id = :i"), {"i": booking.instructor_id}).scalar() or "your instructor"
+    instructor_name = _instructor_name(session, booking.instructor_id)
     who = booking_recipient(session, booking)
     terms = cancellation_terms(session, booking) if booking.status in LIVE_STATUSES else None
     return {
