@@ -72,7 +72,13 @@ def prepare(engine) -> dict:
 
         def ready(sid: str) -> int:
             return sum(1 for t in snap["snapshots"][sid]["tasks"] if t["can_assess"] and t["status"] != "competent")
-        sid = max(snap["snapshots"], key=ready)
+
+        def teachable(sid: str) -> int:
+            return sum(1 for t in snap["snapshots"][sid]["tasks"]
+                       if t["status"] == "not_started" and not t["can_assess"])
+
+        # The typical lesson teaches three new tasks and assesses what is ready: a learner who has both.
+        sid = max(snap["snapshots"], key=lambda x: (min(teachable(x), 3), min(ready(x), 3)))
         now = s.execute(sa.text("SELECT now()")).scalar_one().astimezone(BUSINESS_TZ)
         start = max(datetime.combine(now.date(), dtime(0, 0), tzinfo=BUSINESS_TZ), now - timedelta(minutes=64))
         end = now - timedelta(minutes=4)

@@ -26,7 +26,7 @@ def unread_badge(count: rx.Var, text: rx.Var, **props) -> rx.Component:
             height="1.15rem",
             padding_x="0.25rem",
             border_radius="999px",
-            background=rx.color("red", 9),
+            background=rx.color("red", 11),
             color="white",
             font_size="0.7rem",
             font_weight="700",

@@ -44,7 +44,7 @@ each returns a short summary dict.
     owner@demo.nexdrive.invalid           admin       Rob Harrison, the owner (the spec's owner)
     instructor@demo.nexdrive.invalid      instructor  Rob Harrison, owner-instructor
     mia.thompson@demo.nexdrive.invalid    student     just started (2 lessons)
-    liam.chen@demo.nexdrive.invalid       student     tasks 1-17 done, Review 1 next
+    liam.chen@demo.nexdrive.invalid       student     tasks 1-13 competent, 14-17 taught: Review 1 locked
     priya.sharma@demo.nexdrive.invalid    student     passed Review 1, on 18-22
     noah.williams@demo.nexdrive.invalid   student     Review 2 done, final drive booked
     grace.nguyen@demo.nexdrive.invalid    student     completed: final drive passed, certificate issued
@@ -364,7 +364,7 @@ STUDENTS = [
     DemoStudent(
         key="halfway", first="Liam", last="Chen", age_years=16, age_days=300,
         suburb="Kambah", postcode="2902", school_or_work="Year 11, Lake Tuggeranong College",
-        licence_number="4390815", lessons=11, first_days_ago=40, last_days_ago=2, start=time(7, 30),
+        licence_number="4390815", lessons=10, first_days_ago=40, last_days_ago=2, start=time(7, 30),
         supervised_hours=Decimal("22"), night_hours=Decimal("3"), referral_source="referral",
     ),
     DemoStudent(

@@ -11,6 +11,7 @@ from nexdrive.errors import ServiceError
 from nexdrive.formats import au_date, aud
 from nexdrive.pages.account._display import BookingRow, LessonRow, lesson_rows, upcoming_bookings
 from nexdrive.services.compliance import logbook, parent_centre
+from nexdrive.services.identity import accounts
 from nexdrive.services.identity.accounts import AuthRequired
 from nexdrive.state.auth import run_as_actor
 
@@ -56,6 +57,7 @@ class ParentCentreState(rx.State):
     loaded: bool = False
     error: str = ""
     notice: str = ""
+    first_name: str = ""
     learners: list[dict[str, str]] = []  # student_id, name, relationship
     selected: str = ""
     selected_name: str = ""
@@ -93,10 +95,11 @@ class ParentCentreState(rx.State):
             ids = [str(x["student_id"]) for x in learners]
             chosen = wanted if wanted in ids else (ids[0] if ids else "")
             centre = parent_centre.learner_centre(session, actor, uuid.UUID(chosen)) if chosen else None
-            return learners, chosen, centre
+            first_name = (accounts.get_me(session, actor).get("profile") or {}).get("first_name") or ""
+            return learners, chosen, centre, first_name
 
         try:
-            learners, chosen, centre = await run_as_actor(self, work)
+            learners, chosen, centre, self.first_name = await run_as_actor(self, work)
         except AuthRequired:
             return
         except ServiceError as exc:

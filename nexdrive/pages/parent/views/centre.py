@@ -215,7 +215,8 @@ def payments_section() -> rx.Component:
                 rx.cond(S.payments.length() > 0,
                         rx.el.ul(rx.foreach(S.payments, _payment_item), margin="0", padding="0", width="100%"),
                         _muted("No payments yet.")),
-                rx.link("Payments and invoices", href="/student/payments?student=" + S.selected, size="2", **TAP),
+                rx.link("Payments and invoices", href="/student/payments?student=" + S.selected, size="2",
+                        class_name="child-payments", **TAP),
                 width="100%",
             ),
             _not_shared("Payments", "payments-hidden"),
@@ -264,6 +265,7 @@ def parent_centre_page() -> rx.Component:
         role_home(
             "Parent and supervisor area",
             S.loaded,
+            rx.text("Hello, ", rx.text(S.first_name, as_="span", weight="bold"), ".", as_="p", size="4"),
             message_box(S.error, id="parent-error"),
             message_box(S.notice, tone="green", id="parent-notice", icon="check"),
             rx.cond(
@@ -274,7 +276,7 @@ def parent_centre_page() -> rx.Component:
                     rx.grid(progress_section(), guide_section(), lessons_section(), bridge_section(),
                             bookings_section(), drives_section(), payments_section(),
                             columns=rx.breakpoints(initial="1", md="2"), gap="1rem", width="100%"),
-                    spacing="4", width="100%",
+                    spacing="4", width="100%", class_name="linked-student",
                 ),
                 _muted("No learner has linked you yet. Ask your learner to invite you from their Family access "
                        "page."),
