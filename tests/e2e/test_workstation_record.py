@@ -270,7 +270,7 @@ def test_offline_through_a_tcp_proxy_lessons_wait_and_are_stored_once(app_server
             pg.goto(app_server + "/instructor/")
             pg.locator("#ws-today-list").wait_for(timeout=60_000)
             assert pg.locator("#ws-pending-count").inner_text().strip() == "2 lessons not yet sent"
-            assert "Offline" in pg.locator("#ws-connection").inner_text()
+            pg.locator("#ws-connection", has_text="Offline").wait_for(timeout=30_000)  # set once the probe fails
             pg.screenshot(path="/tmp/ws2-10-offline-reloaded.png", full_page=True)
             with nxdb.session_scope(engine) as s:  # the lost reply: stored once already
                 assert s.execute(sa.text("SELECT count(*) FROM lessons WHERE client_id = :c"),
