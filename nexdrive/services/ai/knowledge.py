@@ -64,7 +64,7 @@ MAX_QUESTION = 500
 ALLOWED_SOURCE_TYPES = ("faq", "business", "regulation", "educational", "blog")
 BUILTIN_FAMILIES = ("service:", "prices:", "policy:", "act:")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
-_PHONE = re.compile(r"(?:\+?61|0)[2-478](?:[ -]?\d){8}")
+_PHONE = re.compile(r"(?:\+?61 ?|0)[2-478](?:[ -]?\d){8}")
 _PLACEHOLDER = re.compile(r"\{\{(price|policy|setting|price_list|hours)(?::([\w-]+))?\}\}")
 _MONEY = re.compile(r"\$\s?\d")
 _DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
@@ -180,6 +180,8 @@ def check_public(doc: SourceDocument) -> None:
     if not doc.key or not doc.title.strip() or not doc.text.strip():
         raise ValidationFailed("A document needs a key, a title and some text.", field="text")
     for part in (doc.title, doc.text):
+        # Placeholders are ours (``{{price:<service uuid>}}``): a uuid such as ...0439-5497-45... reads as a phone.
+        part = _PLACEHOLDER.sub(" ", part)
         if _EMAIL.search(part) or _PHONE.search(part):
             raise ValidationFailed("Documents for the assistant must not contain email addresses or phone "
                                    "numbers (use {{policy:email}} or {{policy:phone_display}}).", field="text")
