@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -330,3 +330,18 @@ def test_a_lesson_from_a_booking_takes_its_times_and_links_it_once(engine, schoo
         with pytest.raises(ValidationFailed, match="not this learner"):
             lessons.record_lesson(s, school.other_instructor, student_id=school.other_student_id,
                                   booking_id=booking_id)
+
+
+def test_a_lesson_across_the_october_clock_change_is_timed_by_the_instant_not_the_wall_clock(engine, school):
+    """2:36 am to 3:06 am on the first Sunday of October reads as 30 minutes on the wall but ends 30 minutes
+    before it starts (2:00 becomes 3:00): refused with a plain message, nothing written."""
+    start = datetime(2026, 10, 4, 2, 36, tzinfo=competencies.BUSINESS_TZ)  # in the gap: taken as 2:36 AEST (16:36 UTC)
+    end = datetime(2026, 10, 4, 3, 6, tzinfo=competencies.BUSINESS_TZ)  # 3:06 AEDT = 16:06 UTC
+    assert end.astimezone(UTC) < start.astimezone(UTC) and end > start  # Python compares one zone by wall time
+    with session_scope(engine) as s:
+        before = _count(s, "lessons")
+        with pytest.raises(ValidationFailed, match="end after it starts"):
+            lessons.record_lesson(s, school.instructor, student_id=school.student_id, start_time=start,
+                                  end_time=end, competencies_taught=[1])
+    with session_scope(engine) as s:
+        assert _count(s, "lessons") == before

@@ -155,7 +155,7 @@ def test_random_lesson_sequences_obey_the_rules_and_the_oracle_agrees(module_eng
                 n_at = monday() - timedelta(days=30)
                 s.add(FinalDriveNotice(student_id=school.student_id, planned_date=monday().date(), notified_at=n_at))
                 notices.append(n_at)
-        at = monday() - timedelta(days=100)
+        at = (monday() - timedelta(days=100)).astimezone(timezone.utc)  # minutes added are elapsed minutes
         accepted = refused = 0
         for step in range(data.draw(st.integers(8, 45), label="lessons")):
             with session_scope(engine) as s:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -100,6 +100,9 @@ def _times(start: Any, end: Any, now: datetime) -> tuple[datetime, datetime]:
     for name, v in (("start_time", start), ("end_time", end)):
         if not isinstance(v, datetime) or v.tzinfo is None:
             raise ValidationFailed("Lesson times need a date, a time and a time zone.", field=name)
+    # Compare instants, not wall times: two datetimes in the same zone compare by wall clock in Python, so
+    # 02:36 → 03:06 on the October DST Sunday would pass while it ends 30 minutes before it starts.
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
     if end <= start:
         raise ValidationFailed("The lesson must end after it starts.", field="end_time")
     minutes = (end - start).total_seconds() / 60
