@@ -77,8 +77,12 @@ def prepare(engine) -> dict:
             return sum(1 for t in snap["snapshots"][sid]["tasks"]
                        if t["status"] == "not_started" and not t["can_assess"])
 
-        # The typical lesson teaches three new tasks and assesses what is ready: a learner who has both.
-        sid = max(snap["snapshots"], key=lambda x: (min(teachable(x), 3), min(ready(x), 3)))
+        def competent(sid: str) -> int:
+            return sum(1 for t in snap["snapshots"][sid]["tasks"] if t["status"] == "competent")
+
+        # The typical lesson teaches three new tasks and assesses what is ready: a learner who has both, early
+        # in the log book (a learner at a review's door has tasks "ready" that the review itself is waiting on).
+        sid = max(snap["snapshots"], key=lambda x: (min(teachable(x), 3), min(ready(x), 2), -competent(x)))
         now = s.execute(sa.text("SELECT now()")).scalar_one().astimezone(BUSINESS_TZ)
         start = max(datetime.combine(now.date(), dtime(0, 0), tzinfo=BUSINESS_TZ), now - timedelta(minutes=64))
         end = now - timedelta(minutes=4)

@@ -143,7 +143,7 @@ def test_onboard_an_instructor_who_sets_hours_and_is_booked(app_server, e2e_db_u
                 break
         visitor.locator("[id^='time-']").first.click()
         visitor.locator("#bk-name").wait_for(timeout=30_000)
-        for key, value in (("#bk-name", "Val Visitor"), ("#bk-phone", "0412 555 909"),
+        for key, value in (("#bk-name", "Val Visitor"), ("#bk-phone", "0412 555 927"),
                            ("#bk-email", "val.visitor.c20@example.com"), ("#bk-pickup", "3 Test Street"),
                            ("#bk-suburb", "Belconnen")):
             visitor.locator(key).fill(value)
