@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nexdrive.api import accounts, booking, health, inbox, invoices, lessons, logbook, payments, preferences
 from nexdrive.api import certificates, content, instructor_tools, observability, portal, workstation
+from nexdrive.api import reports as admin_reports
 from nexdrive.settings import get_settings
 from webhooks.stripe import router as stripe_webhook
 from webhooks.twilio import router as twilio_webhooks
@@ -48,7 +49,8 @@ def build_api() -> FastAPI:
         return JSONResponse(status_code=exc.status_code, content=error_envelope(code, message))
 
     for module in (health, accounts, booking, invoices, payments, inbox, preferences, lessons, logbook, workstation,
-                   instructor_tools, content, certificates, portal, stripe_webhook, twilio_webhooks, vapi_webhook):
+                   instructor_tools, content, certificates, portal, admin_reports, stripe_webhook, twilio_webhooks,
+                   vapi_webhook):
         api.include_router(module.router, prefix="/api/v1")
     api.include_router(certificates.public_router)  # /verify/<code>: the completion statement's QR code
     api.include_router(observability.router)  # GET /metrics (Prometheus text format)

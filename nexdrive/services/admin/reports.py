@@ -1,4 +1,8 @@
-"""Reports for the office as CSV: revenue (every payment received and refund made in a period, the
+"""Reports for the office as files. The four reports of ``report_tables`` (revenue, competency
+progress, instructor utilisation, leads and conversion) as CSV (Australian formats: dates
+dd/mm/yyyy, dollars with two decimals and no sign, hours as decimals, then a totals row that is the
+sum of the rows) and as PDF (title, business name and ABN, range, the chart as bars, the table with
+its totals); and the older line-by-line CSVs: revenue (every payment received and refund made in a period, the
 dashboard's own rows, so the total agrees with its revenue figure to the cent) and lessons.
 
 Periods are Canberra calendar days, ``date_from`` to ``date_to`` inclusive (at most about a year and a
@@ -16,14 +20,15 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from nexdrive.errors import ValidationFailed
-from nexdrive.formats import BUSINESS_TZ
+from nexdrive.formats import BUSINESS_TZ, au_date, au_time, aud
 from nexdrive.models import BusinessSettings
-from nexdrive.services.core import access, clock
+from nexdrive.services.admin import report_tables
+from nexdrive.services.core import access, clock, pdf_layout
 from nexdrive.services.core.actors import Actor
 from nexdrive.services.reporting import kpis
 
 MAX_DAYS = 400
-PRESETS = ("today", "week", "month")
+PRESETS = ("today", "week", "month", "last_month", "fy")
 
 
 def _day(value: Any, field: str) -> date:
@@ -40,7 +45,14 @@ def period(session: Session, *, preset: str | None = None, date_from: Any = None
     if preset:
         if preset not in PRESETS:
             raise ValidationFailed("Choose today, this week or this month.", field="period")
-        return kpis.period_for(preset, clock.today(session))
+        today = clock.today(session)
+        if preset == "last_month":
+            end = today.replace(day=1)
+            return kpis.Period("custom", (end - timedelta(days=1)).replace(day=1), end)
+        if preset == "fy":  # the Australian financial year, 1 July to 30 June
+            start = date(today.year if today.month >= 7 else today.year - 1, 7, 1)
+            return kpis.Period("custom", start, date(start.year + 1, 7, 1))
+        return kpis.period_for(preset, today)
     first, last = _day(date_from, "date_from"), _day(date_to, "date_to")
     if last < first:
         raise ValidationFailed("The end date is before the start date.", field="date_to")
@@ -54,9 +66,7 @@ def _dollars(cents: int) -> str:
     return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
 
 
-def _gst(cents: int) -> int:
-    sign = -1 if cents < 0 else 1
-    return sign * ((abs(cents) + 5) // 11)  # 1/11 of a GST-inclusive amount, to the nearest cent
+_gst = report_tables.gst_of  # 1/11 of a GST-inclusive amount, to the nearest cent
 
 
 def revenue(session: Session, actor: Actor, p: kpis.Period) -> dict:
@@ -131,4 +141,92 @@ def lessons_csv(session: Session, actor: Actor, p: kpis.Period) -> tuple[str, st
     return f"lessons-{p.first.isoformat()}-to-{last.isoformat()}.csv", buf.getvalue()
 
 
-__all__ = ["PRESETS", "lessons_csv", "period", "revenue", "revenue_csv"]
+# ─────────────────────────────────────────────────────────────────────────────
+# The four reports as CSV and PDF
+# ─────────────────────────────────────────────────────────────────────────────
+
+
+def _hours(minutes: int) -> str:
+    return f"{minutes / 60:.2f}"
+
+
+def cell(column: dict, value: Any, *, for_csv: bool) -> str:
+    """A value as the CSV (plain numbers) or the page and PDF (dollars, hours, per cent) show it."""
+    kind = column["kind"]
+    if kind == "money":
+        return _dollars(int(value or 0)) if for_csv else aud(int(value or 0))
+    if kind == "minutes":
+        return _hours(int(value or 0)) if for_csv else f"{int(value or 0) / 60:.1f}"
+    if kind == "percent":
+        return "" if value is None and for_csv else ("\u2014" if value is None else f"{value:.1f}%")
+    if kind == "int":
+        return str(int(value or 0))
+    return "" if value is None else str(value)
+
+
+def _csv_title(column: dict) -> str:
+    return {"money": f"{column['title']} (AUD)", "minutes": column["title"]}.get(column["kind"], column["title"])
+
+
+def _file_name(data: dict, ext: str) -> str:
+    return f"{data['report']}-by-{data['grouping']}-{data['first']}-to-{data['last']}.{ext}"
+
+
+def report_csv(session: Session, actor: Actor, report: str, p: kpis.Period,
+               grouping: str | None = None) -> tuple[str, str]:
+    """(file name, CSV text): a header line, one line per group, then the totals (the sum of the lines)."""
+    data = report_tables.build(session, actor, report, p, grouping)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    cols = data["columns"]
+    w.writerow([_csv_title(c) for c in cols])
+    for r in data["rows"]:
+        w.writerow([cell(c, r.get(c["key"]), for_csv=True) for c in cols])
+    w.writerow([cell(c, data["totals"].get(c["key"]), for_csv=True) for c in cols])
+    return _file_name(data, "csv"), buf.getvalue()
+
+
+def _abn(abn: str) -> str:
+    digits = "".join(ch for ch in abn if ch.isdigit())
+    if len(digits) != 11:
+        return abn
+    return f"{digits[:2]} {digits[2:5]} {digits[5:8]} {digits[8:]}"
+
+
+def report_pdf(session: Session, actor: Actor, report: str, p: kpis.Period,
+               grouping: str | None = None) -> tuple[str, bytes]:
+    """(file name, PDF bytes): title, business name and ABN, range, the chart as bars, the table and totals."""
+    data = report_tables.build(session, actor, report, p, grouping)
+    biz, cols = data["business"], data["columns"]
+    now = clock.now(session)
+    lines = [biz["name"] + (f"  \u00b7  ABN {_abn(biz['abn'])}" if biz["abn"] else ""),
+             f"{data['range_label']} (Canberra time)"]
+    if report == "revenue":
+        lines.append("Registered for GST: amounts include GST" if biz["gst_registered"]
+                     else "Not registered for GST")
+    lines.append(f"Produced {au_date(now)}, {au_time(now)}")
+    series = data["chart"]["series"]
+    points = report_tables.chart_rows(data)
+    kind = series[0]["kind"]
+
+    def value_text(v: float) -> str:
+        if kind == "money":
+            return f"${v:,.0f}" if abs(v) >= 10 else f"${v:,.2f}"
+        return f"{v:g}%" if kind == "percent" else f"{v:g}"
+    weights = [3.2 if c["kind"] == "text" and i == 0 else (2.0 if c["kind"] == "text" else 1.4)
+               for i, c in enumerate(cols)]
+    doc = pdf_layout.TableDocument(
+        title=data["title"], lines=lines, headers=[_csv_title(c) if c["kind"] != "money" else c["title"]
+                                                    for c in cols],
+        rows=[[cell(c, r.get(c["key"]), for_csv=False) for c in cols] for r in data["rows"]],
+        aligns=["L" if c["kind"] == "text" else "R" for c in cols], weights=weights,
+        totals=[cell(c, data["totals"].get(c["key"]), for_csv=False) for c in cols],
+        chart_title=" and ".join(s["title"] for s in series),
+        chart_labels=[pt["label"] for pt in points],
+        chart_series=[(s["title"], [float(pt[s["key"]] or 0) for pt in points]) for s in series],
+        chart_value_text=value_text, notes=data["notes"],
+        footer=f"{biz['name']} \u00b7 {data['title']} \u00b7 {data['range_label']}")
+    return _file_name(data, "pdf"), pdf_layout.render_table_document(doc)
+
+
+__all__ = ["PRESETS", "cell", "lessons_csv", "period", "report_csv", "report_pdf", "revenue", "revenue_csv"]

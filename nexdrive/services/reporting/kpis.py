@@ -153,7 +153,7 @@ def _money(session, p: Period) -> list[dict]:
     """Payments received and refunds made in the period, oldest first (refunds negative)."""
     received = session.execute(sa.text("""
         SELECT p.id, p.completed_at AS at, p.amount_cents AS cents, p.payment_method AS method,
-               COALESCE(p.description, '') AS what, p.student_id, p.booking_id,
+               COALESCE(p.description, '') AS what, p.student_id, p.booking_id, p.id AS payment_id, p.package_id,
                COALESCE(NULLIF(TRIM(sp.first_name || ' ' || sp.last_name), ''), c.full_name, '') AS who
         FROM payments p
         LEFT JOIN students s ON s.id = p.student_id LEFT JOIN profiles sp ON sp.id = s.profile_id
@@ -162,7 +162,7 @@ def _money(session, p: Period) -> list[dict]:
           AND p.payment_method <> 'package_credit'"""), {**p.params(), "st": list(PAID)}).all()
     back = session.execute(sa.text("""
         SELECT r.id, r.created_at AS at, -r.amount_cents AS cents, p.payment_method AS method,
-               'Refund: ' || r.reason AS what, p.student_id, p.booking_id,
+               'Refund: ' || r.reason AS what, p.student_id, p.booking_id, p.id AS payment_id, p.package_id,
                COALESCE(NULLIF(TRIM(sp.first_name || ' ' || sp.last_name), ''), c.full_name, '') AS who
         FROM refunds r JOIN payments p ON p.id = r.payment_id
         LEFT JOIN students s ON s.id = p.student_id LEFT JOIN profiles sp ON sp.id = s.profile_id
@@ -177,7 +177,10 @@ def _money(session, p: Period) -> list[dict]:
 def _leads(session, p: Period):
     return session.execute(sa.text("""
         SELECT c.id, c.full_name, c.phone, c.email, c.source, c.lifecycle_stage, c.created_at,
-               EXISTS (SELECT 1 FROM bookings b WHERE b.contact_id = c.id AND b.status <> ALL(:nb)) AS booked
+               c.utm_source, c.utm_medium, c.utm_campaign,
+               EXISTS (SELECT 1 FROM bookings b WHERE b.contact_id = c.id AND b.status <> ALL(:nb)) AS booked,
+               EXISTS (SELECT 1 FROM profiles pr JOIN students s ON s.profile_id = pr.id
+                       WHERE pr.user_id = c.user_id) AS enrolled
         FROM contacts c
         WHERE c.created_at >= :a AND c.created_at < :b AND c.deleted_at IS NULL
         ORDER BY c.created_at, c.id"""), {**p.params(), "nb": list(NOT_A_BOOKING)}).all()
@@ -247,6 +250,12 @@ def _utilisation(session, p: Period) -> list[dict]:
 def utilisation(session: Session, p: Period) -> list[dict]:
     """Minutes booked and offered per instructor in the period (the dashboard's own rule)."""
     return _utilisation(session, p)
+
+
+def lead_rows(session: Session, p: Period) -> list:
+    """New leads in the period (the dashboard's rule), each with its source, UTM tags, whether it booked
+    (the conversion rule) and whether it became an enrolled learner (its contact has a learner account)."""
+    return _leads(session, p)
 
 
 def money_rows(session: Session, p: Period) -> list[dict]:
@@ -476,5 +485,5 @@ def figure_rows(session: Session, actor: Actor, figure: str, period: str) -> dic
             "truncated": len(rows) > MAX_ROWS}
 
 
-__all__ = ["FIGURES", "PERIODS", "Period", "dashboard", "figure_rows", "midnight", "period_for",
+__all__ = ["FIGURES", "PERIODS", "Period", "dashboard", "figure_rows", "lead_rows", "midnight", "period_for",
            "money_rows", "revenue_by_service", "utilisation", "weekly_trend"]
