@@ -20,6 +20,7 @@ from nexdrive.pages.admin import figures as admin_figures
 from nexdrive.pages.admin import inbox as admin_inbox
 from nexdrive.pages.admin import knowledge as admin_knowledge
 from nexdrive.pages.admin import instructors as admin_instructors
+from nexdrive.pages.admin import reports as admin_reports
 from nexdrive.pages.admin import services as admin_services
 from nexdrive.pages.admin import settings as admin_settings
 from nexdrive.pages.admin import students as admin_students
@@ -149,8 +150,8 @@ PAGES: tuple[PageSpec, ...] = (
              admin_instructors.VIEW_DESCRIPTION, tuple(admin_instructors.VIEW_ON_LOAD)),
     PageSpec(admin_settings.ROUTE, admin_settings.settings_page, admin_settings.TITLE, admin_settings.DESCRIPTION,
              tuple(admin_settings.ON_LOAD)),
-    PageSpec(admin_settings.REPORTS_ROUTE, admin_settings.reports_page, admin_settings.REPORTS_TITLE,
-             admin_settings.REPORTS_DESCRIPTION, tuple(admin_settings.REPORTS_ON_LOAD)),
+    PageSpec(admin_reports.ROUTE, admin_reports.reports_page, admin_reports.TITLE, admin_reports.DESCRIPTION,
+             tuple(admin_reports.ON_LOAD)),
     PageSpec(admin_services.ROUTE, admin_services.services_page, admin_services.TITLE, admin_services.DESCRIPTION,
              tuple(admin_services.ON_LOAD)),
     PageSpec(admin_contacts.ROUTE, admin_contacts.contacts_page, admin_contacts.TITLE, admin_contacts.DESCRIPTION,

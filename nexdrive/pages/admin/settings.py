@@ -1,7 +1,7 @@
 """``/admin/settings``: the business settings (name, ABN, GST registration, contact details, cancellation
-notice and fee, pay later, booking rules, CBT&A rules) and ``/admin/reports``: revenue and lessons as CSV.
+notice and fee, pay later, booking rules, CBT&A rules). ``/admin/reports`` is ``pages/admin/reports.py``.
 
-The rules are ``services.admin.business`` and ``services.admin.reports`` (the administrator's alone).
+The rules are ``services.admin.business`` (the administrator's alone).
 """
 from __future__ import annotations
 
@@ -10,20 +10,15 @@ import reflex as rx
 from nexdrive.components.layout import layout
 from nexdrive.components.ui import button_link, container
 from nexdrive.errors import ServiceError
-from nexdrive.formats import aud
 from nexdrive.pages.account._display import panel
-from nexdrive.pages.admin.views.forms import select_field
 from nexdrive.pages.auth._forms import field, message_box, page_title
-from nexdrive.services.admin import business, reports
+from nexdrive.services.admin import business
 from nexdrive.services.identity.accounts import AuthRequired
 from nexdrive.state.auth import require_role, run_as_actor
 
 ROUTE = "/admin/settings"
 TITLE = "Business settings | NexDrive Academy admin"
 DESCRIPTION = "NexDrive Academy business details, cancellation policy and booking rules."
-REPORTS_ROUTE = "/admin/reports"
-REPORTS_TITLE = "Reports | NexDrive Academy admin"
-REPORTS_DESCRIPTION = "Revenue and lessons for any period, as CSV files."
 
 TEXT_FIELDS = [("business_name", "Business name", True, None), ("abn", "ABN", False, "11 digits"),
                ("address", "Address", False, None), ("phone", "Phone", False, None),
@@ -120,59 +115,4 @@ def settings_page() -> rx.Component:
         spacing="4", width="100%"), padding_y=["1.5rem", "2rem", "3rem"]), active="/admin")
 
 
-class ReportsState(rx.State):
-    error: str = ""
-    summary: str = ""
-    busy: bool = False
-
-    @rx.event
-    async def export(self, form: dict):
-        self.busy, self.error, self.summary = True, "", ""
-        yield
-        kind = form.get("report") or "revenue"
-        preset = form.get("period") or ""
-        date_from, date_to = (form.get("date_from") or "").strip(), (form.get("date_to") or "").strip()
-
-        def work(session, actor):
-            p = reports.period(session, preset=preset or None, date_from=date_from, date_to=date_to)
-            if kind == "lessons":
-                name, text = reports.lessons_csv(session, actor, p)
-                return name, text, f"{text.count(chr(10)) - 1} lessons"
-            name, text = reports.revenue_csv(session, actor, p)
-            net = reports.revenue(session, actor, p)["net_cents"]
-            return name, text, f"Revenue net of refunds: {aud(net)}"
-        try:
-            name, text, summary = await run_as_actor(self, work)
-        except ServiceError as exc:
-            self.busy, self.error = False, exc.message
-            return
-        self.busy, self.summary = False, f"{name}: {summary}"
-        yield rx.download(data=text, filename=name, mime_type="text/csv")
-
-
-def reports_page() -> rx.Component:
-    st = ReportsState
-    form = rx.form(rx.vstack(
-        rx.grid(
-            select_field("Report", id="report", options=[("revenue", "Revenue (payments and refunds)"),
-                                                         ("lessons", "Lessons")]),
-            select_field("Period", id="period", options=[("month", "This month"), ("week", "This week"),
-                                                         ("today", "Today"), ("", "The dates below")]),
-            field("From", id="date_from", type="date", required=False),
-            field("To", id="date_to", type="date", required=False),
-            columns=rx.breakpoints(initial="1", sm="2"), gap="1rem", width="100%"),
-        rx.button(rx.icon("download"), "Download CSV", type="submit", id="report-download", loading=st.busy),
-        spacing="4", width="100%"), on_submit=st.export, reset_on_submit=False, width="100%",
-        aria_label="Download a report")
-    return layout(container(rx.vstack(
-        button_link("Back to the dashboard", "/admin", icon="arrow-left", variant="ghost", size="2"),
-        page_title("Reports", "Revenue counts money received less refunds made, as the dashboard does, so the "
-                              "totals agree to the cent. Times are Canberra time."),
-        message_box(st.error),
-        message_box(st.summary, tone="green", id="report-summary", icon="circle-check"),
-        panel("Download", "report-panel", form),
-        spacing="4", width="100%"), padding_y=["1.5rem", "2rem", "3rem"]), active="/admin")
-
-
 ON_LOAD = [*require_role("admin"), SettingsState.load]
-REPORTS_ON_LOAD = [*require_role("admin")]

@@ -159,10 +159,10 @@ class LayoutPdf(FPDF):
                 self.set_fill_color(*(NEGATIVE if v < 0 else SERIES_COLOURS[k % len(SERIES_COLOURS)]))
                 self.rect(x, zero - h if v > 0 else zero, bar, h, style="F")
         self.set_y(top + height + 1)
-        every = max(1, -(-n * 14 // int(width)))  # about one label per 14 mm
+        every = max(1, -(-n * 17 // int(width)))  # about one label per 17 mm
         self.font(6.5, color=MUTED)
         for i, label in enumerate(labels):
-            if i % every and i != n - 1:
+            if i % every:
                 continue
             text = self.t(label)
             while len(text) > 3 and self.get_string_width(text) > max(slot * every - 1, 12):
