@@ -193,13 +193,13 @@ def test_a_new_price_shows_at_once_and_the_revenue_csv_matches(app_server, e2e_d
         page.locator("#report-download").click()
     text = open(info.value.path(), encoding="utf-8").read()
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[-1][2] == "Total (net of refunds)"
+    assert rows[0][4] == "Net (AUD)" and rows[-1][0] == "Total"  # revenue by month (the default grouping)
     engine = _engine(e2e_db_url)
     try:
         with nxdb.session_scope(engine) as s:
             want = kpis.dashboard(s, owner["admin"])["periods"]["month"]["figures"]["revenue"]["value"]
     finally:
         engine.dispose()
-    assert round(float(rows[-1][3]) * 100) == want
+    assert round(float(rows[-1][4]) * 100) == want
     page.locator("#report-summary").wait_for(timeout=30_000)
     _shot(page, "4-report")
