@@ -177,13 +177,15 @@ class LayoutPdf(FPDF):
         line_h = size * 0.55
 
         def head() -> None:
-            self.set_fill_color(*SHADE)
             self.font(size, bold=True, color=MUTED)
-            y = self.get_y()
+            y, n = self.get_y(), max(_lines(self, headers, widths), 1)
+            self.set_fill_color(*SHADE)
+            self.rect(self.l_margin, y, sum(widths), line_h * n + 0.6, style="F")
+            self.set_xy(self.l_margin, y + 0.3)
             for h, w, a in zip(headers, widths, aligns):
-                self.multi_cell(w, line_h, self.t(h), align=a, fill=True, new_x=XPos.RIGHT, new_y=YPos.TOP,
+                self.multi_cell(w, line_h, self.t(h), align=a, new_x=XPos.RIGHT, new_y=YPos.TOP,
                                 max_line_height=line_h)
-            self.set_y(y + line_h * max(_lines(self, headers, widths), 1))
+            self.set_y(y + line_h * n + 0.6)
         head()
         for n, row in enumerate(rows):
             if self.get_y() + line_h > self.h - self.b_margin:
@@ -214,7 +216,8 @@ class LayoutPdf(FPDF):
 
 
 def _lines(pdf: LayoutPdf, texts: list[str], widths: list[float]) -> int:
-    return max(len(pdf.multi_cell(w, 4, pdf.t(t), dry_run=True, output="LINES")) for t, w in zip(texts, widths))
+    return max(len(pdf.multi_cell(w, 4, pdf.t(t), dry_run=True, output="LINES", padding=0))
+               for t, w in zip(texts, widths))
 
 
 @dataclass
