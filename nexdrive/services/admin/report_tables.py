@@ -197,13 +197,14 @@ def revenue_report(session: Session, actor: Actor, p: kpis.Period, grouping: str
     if biz["gst_registered"]:
         columns.append(_col("gst_cents", "GST included", "money"))
     notes = ["Money received in the range less refunds made in it, as on the dashboard; package credits are "
-             "not takings (the money came when the package was bought). Amounts include GST."]
+             "not takings (the money came when the package was bought)."]
     if biz["gst_registered"]:
-        notes.append("GST is 1/11 of each payment and refund, to the cent; a group's GST is the sum of its lines'.")
+        notes.append("Amounts include GST. GST is 1/11 of each payment and refund, to the cent; a group's GST is "
+                     "the sum of its lines'.")
     else:
         notes.append("The business is not registered for GST: no GST is shown.")
     return _result(session, "revenue", grouping, p, columns, rows, _sum(rows, columns, "Total"),
-                   {"series": [{"key": "net_cents", "title": "Net revenue", "kind": "money"}]}, notes)
+                   {"series": [{"key": "net_cents", "title": "Net revenue (AUD)", "kind": "money"}]}, notes)
 
 
 # ─────────────────────────────────────────────────────────────────────────────
