@@ -163,6 +163,7 @@ def main(argv: list[str]) -> int:
     if command == "test":
         ensure_venv()
         ensure_chromium()
+        ensure_apt_tool("redis-server", "redis-server")  # the two-app-processes browser test's shared state
         return run_tests(rest)
     if command == "jobs":
         ensure_venv()

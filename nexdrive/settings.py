@@ -37,6 +37,8 @@ class Settings:
     # Optional error reporting to Sentry (nexdrive/api/error_reporting.py): unset, the SDK is never initialised.
     sentry_dsn: str = field(default_factory=lambda: _env("SENTRY_DSN"))
     sentry_release: str = field(default_factory=lambda: _env("SENTRY_RELEASE"))
+    # This process's name among several behind a proxy (e.g. "app-1"): sent as X-Served-By when set.
+    instance_name: str = field(default_factory=lambda: _env("NEXDRIVE_INSTANCE"))
     business_timezone: str = "Australia/Sydney"
     load_demo_data: bool = field(default_factory=lambda: _flag("NEXDRIVE_DEMO_DATA", True))
     run_scheduler: bool = field(default_factory=lambda: _flag("NEXDRIVE_SCHEDULER", True))
