@@ -27,7 +27,7 @@ from nexdrive.services.identity.passwords import hash_password
 from nexdrive.settings import PROJECT_ROOT
 from tests.e2e.balancer import Balancer
 from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TWILIO_TOKEN, _free_port
-from tests.e2e.test_booking_widget import fill_details, pick_first_time
+from tests.e2e.test_booking_widget import pick_first_time
 
 pytestmark = pytest.mark.e2e
 EMAIL = "e2e-two-machines@example.com"
@@ -160,9 +160,9 @@ def test_a_signed_in_learner_moves_between_two_app_processes_and_books_once(
         page.goto(app_server + "/book")
         page.locator("#service-standard-60").wait_for(timeout=60_000)
         pick_first_time(page)
-        page.locator("[id^='time-']").last.click()  # the day's last free time: clear of the other tests' picks
-        fill_details(page, "Tam Twomachines", "0412 555 717", EMAIL, pickup="7 Redis Road", suburb="Gungahlin")
-        page.locator("#details-continue").click()
+        # The day's last free time (clear of the other tests' picks); a signed-in learner with a pick-up address
+        # skips the details step: straight to the review, the time held.
+        page.locator("[id^='time-']").last.click()
         page.locator("#confirm-booking").wait_for(timeout=60_000)
         page.locator("#confirm-booking").click()
         page.wait_for_url(re.compile(r".*/pay/result/?\?checkout=.*"), timeout=60_000)
