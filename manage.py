@@ -11,7 +11,7 @@
     python3 manage.py bench-dispatch # outbox dispatcher throughput and due-to-sent delay (scripts/bench_dispatch.py)
     python3 manage.py bench-chains   # verifying a hash chain of 100,000 records (scripts/bench_chains.py)
     python3 manage.py bench-workstation  # a typical lesson recorded on a phone: taps and seconds
-    python3 manage.py bench-admin    # dashboard, availability and reports: 50 instructors, a year (scripts/bench_admin.py)
+    python3 manage.py bench-admin    # dashboard, availability, reports: 50 instructors, a year (scripts/bench_admin.py)
     python3 manage.py jobs list               # scheduled jobs and their next run (they run inside `run`)
     python3 manage.py jobs run reminders      # run a job's due run by hand (--force: run it regardless)
     python3 manage.py jobs serve              # the scheduler on its own, in the foreground

@@ -2,6 +2,6 @@
 
 Shared dependencies in ``deps`` (the caller, client details, the success envelope), strict input types in
 ``edge``, the error envelope in ``envelope``, operations (request id, JSON logs, ``/metrics``) in
-``observability`` and the optional Sentry reporting in ``error_reporting``; ``nexdrive/http_app.py: build_api`` assembles it with the
-providers' webhooks.
+``observability`` and the optional Sentry reporting in ``error_reporting``; ``nexdrive/http_app.py:
+build_api`` assembles it with the providers' webhooks.
 """
