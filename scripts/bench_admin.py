@@ -25,7 +25,8 @@ would be, and p50/p95 printed as a table:
 * each report in ``services/admin/reports.py`` over the past year: listed in ``REPORTS`` below (add a line when a
   report is added).
 
-A benchmark prints figures; it does not pass or fail.
+``--profile`` adds one profiled run of each case (the functions taking the most time). A benchmark prints figures;
+it does not pass or fail.
 """
 from __future__ import annotations
 
@@ -196,6 +197,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=20, help="timed runs per case (at least 20; default 20)")
     ap.add_argument("--instructors", type=int, default=50, help="instructors (default 50)")
     ap.add_argument("--seed", type=int, default=2026, help="random seed for the school")
+    ap.add_argument("--profile", action="store_true", help="after timing, profile one run of each case (cProfile)")
     args = ap.parse_args()
     runs = max(20, args.runs)
     rng = random.Random(args.seed)
@@ -240,6 +242,16 @@ def main() -> int:
             ms = [t * 1000 for t in timed(engine, runs, fn)]
             results.append((name, pct(ms, 50), pct(ms, 95), max(ms), len(ms)))
 
+        if args.profile:
+            import cProfile
+            import pstats
+
+            for name, fn in cases:
+                prof = cProfile.Profile()
+                with nxdb.session_scope(engine) as s:
+                    prof.runcall(fn, s)
+                print(f"\n[bench-admin] profile: {name}")
+                pstats.Stats(prof).sort_stats("tottime").print_stats(8)
         with nxdb.session_scope(engine) as s:
             dash = kpis.dashboard(s, admin)
             month = dash["periods"]["month"]["figures"]

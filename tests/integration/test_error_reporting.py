@@ -102,3 +102,15 @@ def test_without_a_dsn_the_sdk_is_never_initialised(monkeypatch, no_sentry):
     assert not sentry_sdk.get_client().is_active()
     assert sentry_sdk.get_client().transport is None
     reset_settings()
+
+
+def test_x_served_by_names_the_process_only_when_asked(monkeypatch):
+    """Behind a proxy, NEXDRIVE_INSTANCE names the process that answered (tests/e2e/test_multi_machine.py)."""
+    monkeypatch.setenv("NEXDRIVE_INSTANCE", "app-7")
+    reset_settings()
+    with TestClient(build_api()) as client:
+        assert client.get("/api/v1/health").headers["x-served-by"] == "app-7"
+    monkeypatch.delenv("NEXDRIVE_INSTANCE")
+    reset_settings()
+    with TestClient(build_api()) as client:
+        assert "x-served-by" not in client.get("/api/v1/health").headers
