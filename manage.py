@@ -11,6 +11,7 @@
     python3 manage.py bench-dispatch # outbox dispatcher throughput and due-to-sent delay (scripts/bench_dispatch.py)
     python3 manage.py bench-chains   # verifying a hash chain of 100,000 records (scripts/bench_chains.py)
     python3 manage.py bench-workstation  # a typical lesson recorded on a phone: taps and seconds
+    python3 manage.py bench-admin    # dashboard, availability, reports: 50 instructors, a year (scripts/bench_admin.py)
     python3 manage.py jobs list               # scheduled jobs and their next run (they run inside `run`)
     python3 manage.py jobs run reminders      # run a job's due run by hand (--force: run it regardless)
     python3 manage.py jobs serve              # the scheduler on its own, in the foreground
@@ -163,6 +164,7 @@ def main(argv: list[str]) -> int:
     if command == "test":
         ensure_venv()
         ensure_chromium()
+        ensure_apt_tool("redis-server", "redis-server")  # the two-app-processes browser test's shared state
         return run_tests(rest)
     if command == "jobs":
         ensure_venv()
@@ -192,6 +194,9 @@ def main(argv: list[str]) -> int:
     if command == "bench-chains":
         ensure_venv()
         return subprocess.call([str(VENV_PY), "scripts/bench_chains.py", *rest], env=venv_env())
+    if command == "bench-admin":
+        ensure_venv()
+        return subprocess.call([str(VENV_PY), "scripts/bench_admin.py", *rest], env=venv_env())
     if command == "bench-workstation":
         ensure_venv()
         ensure_chromium()

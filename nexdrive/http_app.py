@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nexdrive.api import accounts, booking, health, inbox, invoices, lessons, logbook, payments, preferences
-from nexdrive.api import certificates, content, instructor_tools, observability, portal, workstation
+from nexdrive.api import certificates, content, error_reporting, instructor_tools, observability, portal, workstation
 from nexdrive.api import reports as admin_reports
 from nexdrive.settings import get_settings
 from webhooks.stripe import router as stripe_webhook
@@ -26,6 +26,7 @@ _STATUS_CODES = {400: "BAD_REQUEST", 401: "AUTH_REQUIRED", 403: "FORBIDDEN", 404
 
 
 def build_api() -> FastAPI:
+    error_reporting.init_sentry()  # only with SENTRY_DSN set: before the app exists, so its integrations hook in
     api = FastAPI(
         title="NexDrive Academy API",
         version="1.0.0",

@@ -34,6 +34,11 @@ class Settings:
     # Operations (C23): JSON log lines with a request id ("json"), or plain text; /metrics behind a bearer token
     log_format: str = field(default_factory=lambda: _env("NEXDRIVE_LOG_FORMAT", "text"))
     metrics_token: str = field(default_factory=lambda: _env("METRICS_TOKEN"))
+    # Optional error reporting to Sentry (nexdrive/api/error_reporting.py): unset, the SDK is never initialised.
+    sentry_dsn: str = field(default_factory=lambda: _env("SENTRY_DSN"))
+    sentry_release: str = field(default_factory=lambda: _env("SENTRY_RELEASE"))
+    # This process's name among several behind a proxy (e.g. "app-1"): sent as X-Served-By when set.
+    instance_name: str = field(default_factory=lambda: _env("NEXDRIVE_INSTANCE"))
     business_timezone: str = "Australia/Sydney"
     load_demo_data: bool = field(default_factory=lambda: _flag("NEXDRIVE_DEMO_DATA", True))
     run_scheduler: bool = field(default_factory=lambda: _flag("NEXDRIVE_SCHEDULER", True))

@@ -3,7 +3,7 @@
 * :class:`RequestContext` (ASGI middleware): takes the caller's ``X-Request-ID`` (if sane) or makes one,
   returns it in the response header, keeps it in a context variable for every log line written while
   the request runs, records the request's latency for ``/metrics`` (by route template, never raw ids)
-  and logs one ``http.request`` line.
+  and logs one ``http.request`` line; with ``NEXDRIVE_INSTANCE`` set, ``X-Served-By`` names the process.
 * :func:`configure_logging`: with ``NEXDRIVE_LOG_FORMAT=json``, the root logger writes one JSON object
   per line (time in UTC, level, logger, message, request_id, and any ``extra`` fields).
 * ``GET /metrics``: Prometheus text format (``services.reporting.metrics``); behind
@@ -108,12 +108,15 @@ class RequestContext:
         token = request_id.set(rid)
         started = time.perf_counter()
         status = {"code": 500}
+        served_by = get_settings().instance_name.encode("latin-1", "replace")
 
         async def send_with_id(message):
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
                 headers = list(message.get("headers") or [])
                 headers.append((b"x-request-id", rid.encode("latin-1")))
+                if served_by:  # which of several app processes answered (NEXDRIVE_INSTANCE)
+                    headers.append((b"x-served-by", served_by))
                 message = {**message, "headers": headers}
             await send(message)
         try:
