@@ -2,6 +2,7 @@ import os
 
 import reflex as rx
 
+from nexdrive.first_paint import FirstPaintPlugin
 from nexdrive.offline import WorkstationOfflinePlugin
 from nexdrive.settings import get_settings
 
@@ -15,6 +16,7 @@ config = rx.Config(
     plugins=[
         rx.plugins.SitemapPlugin(),
         WorkstationOfflinePlugin(),  # the instructor workstation's service worker (sw.js)
+        FirstPaintPlugin(),  # critical CSS inlined, stylesheet and scripts after the first paint
         rx.plugins.RadixThemesPlugin(
             theme=rx.theme(accent_color="indigo", gray_color="slate", radius="medium"),
         ),
