@@ -15,8 +15,8 @@ config = rx.Config(
     show_built_with_reflex=False,
     plugins=[
         rx.plugins.SitemapPlugin(),
-        WorkstationOfflinePlugin(),  # the instructor workstation's service worker (sw.js)
         FirstPaintPlugin(),  # critical CSS inlined, stylesheet and scripts after the first paint
+        WorkstationOfflinePlugin(),  # the instructor workstation's service worker (sw.js)
         rx.plugins.RadixThemesPlugin(
             theme=rx.theme(accent_color="indigo", gray_color="slate", radius="medium"),
         ),

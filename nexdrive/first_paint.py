@@ -22,7 +22,8 @@ Reflex plugin whose ``post_build`` hook rewrites each prerendered page (``.web/b
 
 Measured with Lighthouse (``docs/performance.md``): making the stylesheet non-blocking alone left FCP at
 4.6 s, because Lighthouse's simulation counts every high-priority request made before the first paint.
-Pages that are not prerendered (the SPA fallback) and pages of another shape are left as they are.
+Pages that are not prerendered (the SPA fallback), the instructor workstation's pages (``SKIPPED``) and
+pages of another shape are left as they are.
 Selector matching is deliberately generous (combinators and most pseudo-classes ignored): a rule too many
 costs bytes, a rule too few a flash until the full sheet arrives. :func:`critical_css` and
 :func:`rewrite_page` are pure functions (unit-tested); :class:`FirstPaintPlugin` is registered in
@@ -333,6 +334,9 @@ if(l.rel==="%(held)s")l.rel="modulepreload"});\
 if(document.visibilityState==="hidden")go();else requestAnimationFrame(function(){setTimeout(go,0)});\
 setTimeout(go,%(fallback)d)})();"""
 FALLBACK_MS = 3000  # start anyway if no frame comes
+# The instructor workstation keeps its pages as built: its service worker (nexdrive/offline.py) caches them
+# for use offline, and nobody measures its first paint on a slow phone network.
+SKIPPED = ("instructor",)
 
 
 def deferred_boot(code: str) -> str | None:
@@ -382,6 +386,8 @@ def rewrite_build(static_dir: Path) -> list[tuple[str, int]]:
         html = page.read_text(encoding="utf-8")
         m = GLOBAL_SHEET.search(html)
         if not m or MARKER in html or page.name in ("404.html", "__spa-fallback.html"):
+            continue
+        if page.relative_to(static_dir).as_posix().startswith(SKIPPED):
             continue
         sheet = static_dir / m.group(1).lstrip("/")
         if not sheet.is_file():

@@ -10,9 +10,10 @@ Lighthouse comes from npm, installed into ``tools/lighthouse`` (git-ignored) on 
 Debian's Chromium (``CHROME_PATH=/usr/bin/chromium``, the flags of DESIGN §6, headless). The app runs as
 users get it (``reflex run --env prod --single-port``) on its own embedded PostgreSQL with the reference
 and demo data; the learner's home is opened with a session cookie of a learner signed up for the run.
-For every page it prints the median (of ``--runs``) performance, accessibility and SEO scores, First and
-Largest Contentful Paint, Total Blocking Time, and the JavaScript and CSS bytes transferred, plus the
-render-blocking resources Lighthouse names. ``/hub/*`` stands for the Hub's first task page. A benchmark prints figures; it does not pass or fail.
+For every page it prints the median (of ``--runs``) performance, accessibility and SEO scores, First
+and Largest Contentful Paint, Total Blocking Time, and the JavaScript and CSS bytes transferred, plus
+the render-blocking resources Lighthouse names. ``/hub/*`` stands for the Hub's first task page. A
+benchmark prints figures; it does not pass or fail.
 """
 from __future__ import annotations
 
@@ -205,15 +206,19 @@ def main() -> int:
             for i in range(args.runs):
                 signed_in = cookie if path in SIGNED_IN else None
                 runs.append(run_lighthouse(cli, base + path, tmp / f"lh-{i}.json", signed_in))
-                print(f"  {path:<10} run {i + 1}: score {runs[-1]['score']:3d}  FCP {runs[-1]['fcp'] / 1000:4.1f} s  LCP {runs[-1]['lcp'] / 1000:4.1f} s  "
+                last = runs[-1]
+                print(f"  {path:<10} run {i + 1}: score {last['score']:3d}  FCP {last['fcp'] / 1000:4.1f} s  "
+                      f"LCP {last['lcp'] / 1000:4.1f} s  "
                       f"TBT {runs[-1]['tbt']:5.0f} ms", flush=True)
             results[path] = runs
         print(f"\nNexDrive pages, Lighthouse mobile preset, median of {args.runs} ({os.cpu_count()} cores)")
-        print(f"  {'page':<34} {'perf':>4} {'a11y':>4} {'SEO':>4} {'FCP':>7} {'LCP':>7} {'TBT':>8} {'JS':>10} {'CSS':>9}")
+        print(f"  {'page':<34} {'perf':>4} {'a11y':>4} {'SEO':>4} {'FCP':>7} {'LCP':>7} {'TBT':>8} "
+              f"{'JS':>10} {'CSS':>9}")
         for path, runs in results.items():
             keys = ("score", "a11y", "seo", "fcp", "lcp", "tbt", "js", "css")
             med = {k: statistics.median(r[k] for r in runs) for k in keys}
-            print(f"  {path:<34} {med['score']:4.0f} {med['a11y']:4.0f} {med['seo']:4.0f} {med['fcp'] / 1000:6.1f}s {med['lcp'] / 1000:6.1f}s "
+            print(f"  {path:<34} {med['score']:4.0f} {med['a11y']:4.0f} {med['seo']:4.0f} "
+                  f"{med['fcp'] / 1000:6.1f}s {med['lcp'] / 1000:6.1f}s "
                   f"{med['tbt']:6.0f}ms {med['js'] / 1024:7.0f} KB {med['css'] / 1024:6.0f} KB")
             blocking = runs[-1]["blocking"]
             if blocking:

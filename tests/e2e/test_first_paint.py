@@ -1,9 +1,9 @@
-"""The first paint no longer waits for the global stylesheet (issue 17), in the production build.
+"""The first paint no longer waits for the global stylesheet or the scripts (issue 17), in the production build.
 
-Each prerendered public page carries its critical CSS inline and loads the full Radix stylesheet without
-blocking (``nexdrive/first_paint.py``). In Chromium the pages are styled by the Radix theme both with the
-full sheet and with it blocked (the inlined part alone paints them the same), React hydrates without
-complaint, and a visitor still books.
+Each prerendered public page carries its critical CSS inline; the full Radix stylesheet, the module
+preloads and the boot script start after the first paint (``nexdrive/first_paint.py``). In Chromium the
+pages are styled by the Radix theme both with the full sheet and with it blocked (the inlined part alone
+paints them the same), React hydrates without complaint, and a visitor still books.
 """
 from __future__ import annotations
 
@@ -31,19 +31,22 @@ STYLE_PROBE = """() => {
     buttonBg: cs(button) && cs(button).backgroundColor, buttonRadius: cs(button) && cs(button).borderRadius,
     accent: cs(root) && cs(root).getPropertyValue('--accent-9').trim(),
     font: cs(document.body).fontFamily,
-    sheetMedia: [...document.querySelectorAll('link[rel=stylesheet]')]
-      .filter((l) => l.href.includes('__reflex_global_styles')).map((l) => l.media),
+    sheets: [...document.querySelectorAll('link[rel=stylesheet]')]
+      .filter((l) => l.href.includes('__reflex_global_styles')).map((l) => !!l.sheet),
+    booted: !!window.__reactRouterRouteModules,
   };
 }"""
 
 
 @pytest.mark.parametrize("route", PAGES)
-def test_the_html_inlines_critical_css_and_loads_the_sheet_without_blocking(app_server, route):
+def test_the_html_inlines_critical_css_and_fetches_nothing_else_before_the_first_paint(app_server, route):
     html = httpx.get(app_server + route, timeout=30).text
     assert re.search(r"<style data-critical>[^<]*\.rt-", html), "no critical CSS inlined"
     link = re.search(r'<link[^>]*__reflex_global_styles-[^"]+\.css"[^>]*rel="stylesheet"[^>]*>', html).group(0)
-    assert 'media="print"' in link and "onload=\"this.media='all'\"" in link
-    assert re.search(r'<noscript><link[^>]*__reflex_global_styles[^>]*></noscript>', html)
+    assert "data-nxd-href=" in link and " href=" not in link
+    assert re.search(r'<noscript><link href="/assets/__reflex_global_styles[^>]*></noscript>', html)
+    assert '<link rel="modulepreload"' not in html and '<script type="module"' not in html
+    assert "__nxdBoot" in html
 
 
 @pytest.mark.parametrize("route", ["/", "/book", "/hub"])
@@ -53,24 +56,25 @@ def test_the_pages_are_styled_by_the_theme_with_and_without_the_full_sheet(app_s
         context = browser.new_context(locale="en-AU", timezone_id="Australia/Sydney",
                                       viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
         page = context.new_page()
-        errors = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        errors: list[str] = []
+        page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
         if mode == "critical-only":
             page.route(SHEET, lambda r: r.abort())
         assert page.goto(app_server + route, wait_until="load").status == 200
         page.get_by_role("heading", level=1).first.wait_for(state="visible", timeout=30_000)
         if mode == "full":
             page.wait_for_function("""() => [...document.querySelectorAll('link[rel=stylesheet]')]
-                .some((l) => l.href.includes('__reflex_global_styles') && l.media === 'all' && l.sheet)""",
-                                   timeout=30_000)
+                .some((l) => l.href.includes('__reflex_global_styles') && l.sheet)""", timeout=30_000)
+        page.wait_for_function("() => !!window.__reactRouterRouteModules", timeout=30_000)
+        page.wait_for_timeout(1000)  # hydration and the first state update
         styles[mode] = page.evaluate(STYLE_PROBE)
         page.screenshot(path=str(ARTIFACTS / f"first-paint-{mode}{route.replace('/', '-')}.png"), full_page=False)
         hydration = [e for e in errors if re.search(r"hydrat|#418|#423|#425", e, re.I)]
         assert not hydration, hydration
         context.close()
     full = styles["full"]
-    assert full["sheetMedia"] == ["all"]
+    assert full["sheets"] == [True] and full["booted"] and styles["critical-only"]["booted"]
     assert full["accent"] == "#3e63dd"  # the Radix indigo accent, from the theme's tokens
     assert int(full["h1Weight"]) >= 700 and full["font"] and "Times" not in full["font"]
     if full["buttonBg"] is not None:
