@@ -2,6 +2,7 @@ import os
 
 import reflex as rx
 
+from nexdrive.first_paint import FirstPaintPlugin
 from nexdrive.offline import WorkstationOfflinePlugin
 from nexdrive.settings import get_settings
 
@@ -14,6 +15,7 @@ config = rx.Config(
     show_built_with_reflex=False,
     plugins=[
         rx.plugins.SitemapPlugin(),
+        FirstPaintPlugin(),  # critical CSS inlined, stylesheet and scripts after the first paint
         WorkstationOfflinePlugin(),  # the instructor workstation's service worker (sw.js)
         rx.plugins.RadixThemesPlugin(
             theme=rx.theme(accent_color="indigo", gray_color="slate", radius="medium"),

@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
 """Page benchmark: Lighthouse (mobile preset) on the public pages and the learner's home, production server.
 
-    python3 manage.py bench-pages                  # /, /book, /lessons and /student, median of 3 runs each
+    python3 manage.py bench-pages                  # /, /book, /lessons, /hub, /hub/<first>, /student; median of 3
     python3 manage.py bench-pages --runs 1 --pages /,/book
+    python3 manage.py bench-pages --serve          # start the app only; print its address and the learner's cookie
+    python3 manage.py bench-pages --base http://localhost:3000 --cookie "nxd_session=..."   # a running app
 
 Lighthouse comes from npm, installed into ``tools/lighthouse`` (git-ignored) on first use, and drives
 Debian's Chromium (``CHROME_PATH=/usr/bin/chromium``, the flags of DESIGN §6, headless). The app runs as
 users get it (``reflex run --env prod --single-port``) on its own embedded PostgreSQL with the reference
 and demo data; the learner's home is opened with a session cookie of a learner signed up for the run.
-For every page it prints the median (of ``--runs``) performance score, Largest Contentful Paint, Total
-Blocking Time, and the JavaScript and CSS bytes transferred, plus the render-blocking resources Lighthouse
-names. A benchmark prints figures; it does not pass or fail.
+For every page it prints the median (of ``--runs``) performance, accessibility and SEO scores, First
+and Largest Contentful Paint, Total Blocking Time, and the JavaScript and CSS bytes transferred, plus
+the render-blocking resources Lighthouse names. ``/hub/*`` stands for the Hub's first task page. A
+benchmark prints figures; it does not pass or fail.
 """
 from __future__ import annotations
 
@@ -40,7 +43,7 @@ LIGHTHOUSE_VERSION = "12"
 CHROME = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
 CHROME_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
-PAGES = ["/", "/book", "/lessons", "/student"]
+PAGES = ["/", "/book", "/lessons", "/hub", "/hub/*", "/student"]
 SIGNED_IN = {"/student"}
 
 
@@ -54,6 +57,15 @@ def lighthouse_cli() -> Path:
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error",
                         f"lighthouse@{LIGHTHOUSE_VERSION}"], cwd=TOOLS, check=True)
     return cli
+
+
+def resolve(path: str) -> str:
+    """``/hub/*`` is the Hub's first task page (``/hub/task-1-...``); other paths are themselves."""
+    if path == "/hub/*":
+        from nexdrive.services.compliance import hub
+
+        return hub.hub_pages()[0].route
+    return path
 
 
 def free_port() -> int:
@@ -118,7 +130,7 @@ class AppServer:
 
 def run_lighthouse(cli: Path, url: str, out: Path, cookie: str | None) -> dict:
     cmd = ["node", str(cli), url, "--output=json", f"--output-path={out}", "--quiet",
-           "--only-categories=performance", "--form-factor=mobile", "--max-wait-for-load=60000",
+           "--only-categories=performance,accessibility,seo", "--form-factor=mobile", "--max-wait-for-load=60000",
            "--chrome-flags=" + " ".join(CHROME_FLAGS)]
     if cookie:
         cmd.append("--extra-headers=" + json.dumps({"Cookie": cookie}))
@@ -129,6 +141,8 @@ def run_lighthouse(cli: Path, url: str, out: Path, cookie: str | None) -> dict:
     blocking = (audits.get("render-blocking-resources", {}).get("details") or {}).get("items", [])
     return {
         "score": round((report["categories"]["performance"]["score"] or 0) * 100),
+        "a11y": round((report["categories"]["accessibility"]["score"] or 0) * 100),
+        "seo": round((report["categories"]["seo"]["score"] or 0) * 100),
         "lcp": audits["largest-contentful-paint"]["numericValue"],
         "fcp": audits["first-contentful-paint"]["numericValue"],
         "tbt": audits["total-blocking-time"]["numericValue"],
@@ -144,6 +158,8 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3, help="Lighthouse runs per page; the median is printed")
     ap.add_argument("--base", help="measure an app already running here instead of starting one")
     ap.add_argument("--cookie", help="with --base: the Cookie header for the signed-in pages")
+    ap.add_argument("--serve", action="store_true",
+                    help="start the database and the production app, print the address and cookie, wait for Ctrl-C")
     args = ap.parse_args()
     if not Path(CHROME).exists():
         sys.exit(f"Chromium not found at {CHROME}: apt-get install -y chromium (or set CHROME_PATH)")
@@ -173,26 +189,40 @@ def main() -> int:
             server = AppServer(url, tmp / "app", tmp / "app-server.log")
             print(f"[bench-pages] serving at {server.base} after {time.monotonic() - t0:.0f} s", flush=True)
             base = server.base
-        for path in args.pages.split(","):
+            if args.serve:
+                print(f"[bench-pages] --base {base} --cookie '{cookie}'  (Ctrl-C stops)", flush=True)
+                try:
+                    while server.proc.poll() is None:
+                        time.sleep(5)
+                except KeyboardInterrupt:
+                    pass
+                return 0
+        pages = [resolve(p) for p in args.pages.split(",")]
+        for path in pages:
             httpx.get(base + path, timeout=30)  # warm the page once
         results = {}
-        for path in args.pages.split(","):
+        for path in pages:
             runs = []
             for i in range(args.runs):
                 signed_in = cookie if path in SIGNED_IN else None
                 runs.append(run_lighthouse(cli, base + path, tmp / f"lh-{i}.json", signed_in))
-                print(f"  {path:<10} run {i + 1}: score {runs[-1]['score']:3d}  LCP {runs[-1]['lcp'] / 1000:4.1f} s  "
+                last = runs[-1]
+                print(f"  {path:<10} run {i + 1}: score {last['score']:3d}  FCP {last['fcp'] / 1000:4.1f} s  "
+                      f"LCP {last['lcp'] / 1000:4.1f} s  "
                       f"TBT {runs[-1]['tbt']:5.0f} ms", flush=True)
             results[path] = runs
         print(f"\nNexDrive pages, Lighthouse mobile preset, median of {args.runs} ({os.cpu_count()} cores)")
-        print(f"  {'page':<10} {'score':>5} {'FCP':>7} {'LCP':>7} {'TBT':>8} {'JS':>10} {'CSS':>9}")
+        print(f"  {'page':<34} {'perf':>4} {'a11y':>4} {'SEO':>4} {'FCP':>7} {'LCP':>7} {'TBT':>8} "
+              f"{'JS':>10} {'CSS':>9}")
         for path, runs in results.items():
-            med = {k: statistics.median(r[k] for r in runs) for k in ("score", "fcp", "lcp", "tbt", "js", "css")}
-            print(f"  {path:<10} {med['score']:5.0f} {med['fcp'] / 1000:6.1f}s {med['lcp'] / 1000:6.1f}s "
+            keys = ("score", "a11y", "seo", "fcp", "lcp", "tbt", "js", "css")
+            med = {k: statistics.median(r[k] for r in runs) for k in keys}
+            print(f"  {path:<34} {med['score']:4.0f} {med['a11y']:4.0f} {med['seo']:4.0f} "
+                  f"{med['fcp'] / 1000:6.1f}s {med['lcp'] / 1000:6.1f}s "
                   f"{med['tbt']:6.0f}ms {med['js'] / 1024:7.0f} KB {med['css'] / 1024:6.0f} KB")
             blocking = runs[-1]["blocking"]
             if blocking:
-                print("  " + " " * 10 + " render-blocking: " + ", ".join(f"{u} ({ms:.0f} ms)" for u, ms in blocking))
+                print("  " + " " * 34 + " render-blocking: " + ", ".join(f"{u} ({ms:.0f} ms)" for u, ms in blocking))
         return 0
     finally:
         if server is not None:

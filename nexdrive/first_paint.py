@@ -1,0 +1,423 @@
+"""First paint without waiting for the global stylesheet or the scripts, written into the production build.
+
+The site's one global stylesheet (``__reflex_global_styles-*.css``: Radix Themes' complete ``styles.css``
+plus Reflex's reset, ~700 KB, ~82 KB gzipped) and ~60 ``modulepreload``ed scripts (~300 KB gzipped) were
+fetched before the first paint of every page although the prerendered HTML already holds the text. A
+Reflex plugin whose ``post_build`` hook rewrites each prerendered page (``.web/build/client/**/*.html``):
+
+* **critical CSS inlined**: a ``<style data-critical>`` with the rules of the global stylesheet whose
+  selectors can match that page's HTML (every class, ``data-*`` attribute and element the selector names
+  occurs in the page), and only the custom properties (``--*``) those rules or the page's own styles use,
+  following ``var()`` references; ``@media``/``@supports``/``@layer`` kept around their matching rules,
+  ``@keyframes`` and ``@font-face`` left to the full sheet; ``.light``/``.dark`` kept (the colour-mode script
+  sets one on ``<html>`` before the first paint);
+* **nothing else fetched before the first paint**: the global stylesheet's link and the ``modulepreload``
+  links stay where React expects them but hold their address in ``data-nxd-href`` (the stylesheet's
+  ``preload`` hint is dropped), and React Router's module boot script becomes a classic script that, after
+  the next frame has painted, gives the links their ``href`` back (all fetched in parallel, as before) and
+  imports the manifest, the route modules and the client entry in the original order. A ``<noscript>``
+  copy of the stylesheet link serves browsers without JavaScript. Hydration starts one frame later; React
+  does not patch attributes when it hydrates, so the element tree it expects is unchanged (the CSP allows
+  inline scripts: ``nexdrive/api/edge.py``).
+
+Measured with Lighthouse (``docs/performance.md``): making the stylesheet non-blocking alone left FCP at
+4.6 s, because Lighthouse's simulation counts every high-priority request made before the first paint.
+Pages that are not prerendered (the SPA fallback), the instructor workstation's pages (``SKIPPED``) and
+pages of another shape are left as they are.
+Selector matching is deliberately generous (combinators and most pseudo-classes ignored): a rule too many
+costs bytes, a rule too few a flash until the full sheet arrives. :func:`critical_css` and
+:func:`rewrite_page` are pure functions (unit-tested); :class:`FirstPaintPlugin` is registered in
+``rxconfig.py``; ``python -m nexdrive.first_paint .web/build/client`` rewrites a finished build.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import reflex as rx
+
+# The global stylesheet's link, whatever the order of its attributes (React writes them as given).
+GLOBAL_SHEET = re.compile(
+    r'<link(?=[^>]*\brel="stylesheet")[^>]*\bhref="(/assets/__reflex_global_styles-[^"]+\.css)"[^>]*>')
+MARKER = "data-critical"
+
+
+# --------------------------------------------------------------------------------------------- CSS parsing
+@dataclass
+class Rule:
+    """A style rule (``prelude`` is the selector list) or an at-rule with nested ``children``."""
+
+    prelude: str
+    body: str = ""
+    children: list[Rule] | None = None
+    at: bool = False
+    statement: bool = False  # an at-rule ending in ``;`` (``@layer a, b;``)
+
+
+def _skip_string(css: str, i: int) -> int:
+    """Index of the quote closing the string that opens at ``i``."""
+    quote, j, n = css[i], i + 1, len(css)
+    while j < n and css[j] != quote:
+        j += 2 if css[j] == "\\" else 1
+    return j
+
+
+def _match_brace(css: str, start: int) -> int:
+    """Index of the ``}`` closing the ``{`` at ``start`` (quotes and comments respected)."""
+    depth, i, n = 0, start, len(css)
+    while i < n:
+        c = css[i]
+        if c in "\"'":
+            i = _skip_string(css, i)
+        elif c == "/" and css.startswith("/*", i):
+            i = css.find("*/", i + 2) + 1 or n
+        elif c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return n - 1
+
+
+def _find_open(css: str, i: int) -> tuple[int, int]:
+    """(index of the next ``{`` or ``;`` at the top level from ``i``, which one: 0 for ``{``, 1 for ``;``)."""
+    n = len(css)
+    while i < n:
+        c = css[i]
+        if c in "\"'":
+            i = _skip_string(css, i)
+        elif c == "/" and css.startswith("/*", i):
+            i = css.find("*/", i + 2) + 1 or n
+        elif c == "{":
+            return i, 0
+        elif c == ";":
+            return i, 1
+        i += 1
+    return n, 1
+
+
+NESTING_AT = ("@media", "@supports", "@layer", "@container", "@document")
+
+
+def parse(css: str) -> list[Rule]:
+    """The rules of a stylesheet; at-rules that hold rules (``@media``, ``@supports``, ``@layer``) nested."""
+    rules: list[Rule] = []
+    i, n = 0, len(css)
+    while i < n:
+        while i < n and css[i] in " \t\r\n":
+            i += 1
+        if css.startswith("/*", i):
+            i = (css.find("*/", i + 2) + 2) or n
+            continue
+        if i >= n:
+            break
+        j, kind = _find_open(css, i)
+        prelude = css[i:j].strip()
+        if kind == 1:  # @import / @charset / @layer a,b;
+            if prelude:
+                rules.append(Rule(prelude=prelude, at=True, statement=True))
+            i = j + 1
+            continue
+        end = _match_brace(css, j)
+        inner = css[j + 1:end]
+        if prelude.startswith(NESTING_AT):
+            rules.append(Rule(prelude=prelude, children=parse(inner), at=True))
+        else:
+            rules.append(Rule(prelude=prelude, body=inner, at=prelude.startswith("@")))
+        i = end + 1
+    return rules
+
+
+# --------------------------------------------------------------------------------------------- the page
+@dataclass
+class PageVocabulary:
+    """What a page's HTML holds: classes, element names, attribute names and ``attr=value`` pairs."""
+
+    classes: set[str] = field(default_factory=set)
+    tags: set[str] = field(default_factory=set)
+    attrs: set[str] = field(default_factory=set)
+    values: set[tuple[str, str]] = field(default_factory=set)
+
+
+TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^\s=>/]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*)\s*/?>")
+ATTR = re.compile(r"([^\s=>/]+)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+)))?")
+
+
+def vocabulary(html: str) -> PageVocabulary:
+    # "light"/"dark": the colour-mode script puts one of them on <html> before the first paint.
+    vocab = PageVocabulary(tags={"html", "body", "head"}, classes={"light", "dark"})
+    for m in TAG.finditer(html):
+        vocab.tags.add(m.group(1).lower())
+        for a in ATTR.finditer(m.group(2) or ""):
+            name = a.group(1).lower()
+            value = a.group(2) if a.group(2) is not None else (a.group(3) if a.group(3) is not None else a.group(4))
+            vocab.attrs.add(name)
+            if name == "class" and value:
+                vocab.classes.update(value.split())
+            elif value is not None:
+                vocab.values.add((name, value))
+    return vocab
+
+
+# Parts of a selector: .class, [attr op "value"], element names; pseudo-classes and -elements are skipped.
+SEL_CLASS = re.compile(r"\.((?:\\.|[A-Za-z0-9_-])+)")
+SEL_ATTR = re.compile(r"\[\s*([A-Za-z_:][-A-Za-z0-9_:.]*)\s*"
+                      r"(?:([~|^$*]?=)\s*(\"[^\"]*\"|'[^']*'|[^\]\s]+)\s*(?:[is])?)?\s*\]")
+SEL_PSEUDO_ARGS = re.compile(r"(?<!\\)::?[A-Za-z-]+(\((?:[^()]|\([^()]*\))*\))?")
+SEL_TAG = re.compile(r"(?:^|[\s>+~(,])([a-zA-Z][a-zA-Z0-9-]*)")
+
+
+def _unescape(name: str) -> str:
+    return re.sub(r"\\(.)", r"\1", name)
+
+
+def selector_matches(selector: str, vocab: PageVocabulary) -> bool:
+    """Whether every class, attribute and element the selector names occurs in the page (generous)."""
+    # :where(a, b) / :is(a, b): one of the arguments must match; other pseudo-classes' arguments are dropped.
+    for m in SEL_PSEUDO_ARGS.finditer(selector):
+        name = m.group(0).split("(")[0]
+        if name in (":where", ":is") and m.group(1):
+            if not any(selector_matches(arg.strip(), vocab) for arg in _split_top(m.group(1)[1:-1], ",")):
+                return False
+    bare = SEL_PSEUDO_ARGS.sub(" ", selector)
+    for m in SEL_ATTR.finditer(bare):
+        name, op, raw = m.group(1).lower(), m.group(2), m.group(3)
+        if name not in vocab.attrs:
+            return False
+        if op == "=":
+            value = raw.strip("\"'")
+            if (name, value) not in vocab.values and name != "class":
+                return False
+    bare = SEL_ATTR.sub(" ", bare)
+    for m in SEL_CLASS.finditer(bare):
+        if _unescape(m.group(1)) not in vocab.classes:
+            return False
+    bare = SEL_CLASS.sub(" ", bare)
+    bare = re.sub(r"#(?:\\.|[A-Za-z0-9_-])+", " ", bare)
+    for m in SEL_TAG.finditer(" " + bare):
+        if m.group(1).lower() not in vocab.tags:
+            return False
+    return True
+
+
+def _split_top(text: str, sep: str) -> list[str]:
+    """Split on ``sep`` outside parentheses, brackets and quotes."""
+    out, depth, quote, start = [], 0, "", 0
+    for k, c in enumerate(text):
+        if quote:
+            if c == quote:
+                quote = ""
+        elif c in "\"'":
+            quote = c
+        elif c in "([":
+            depth += 1
+        elif c in ")]":
+            depth -= 1
+        elif c == sep and depth == 0:
+            out.append(text[start:k])
+            start = k + 1
+    out.append(text[start:])
+    return out
+
+
+VAR_REF = re.compile(r"var\(\s*(--[A-Za-z0-9_-]+)")
+
+
+def _declarations(body: str) -> list[tuple[str, str]]:
+    out = []
+    for part in _split_top(body, ";"):
+        name, sep, value = part.partition(":")
+        if sep and name.strip():
+            out.append((name.strip(), value))
+    return out
+
+
+def _select(rules: list[Rule], vocab: PageVocabulary) -> list[Rule]:
+    kept: list[Rule] = []
+    for rule in rules:
+        if rule.children is not None:
+            if rule.prelude.startswith(("@media", "@supports", "@layer", "@container")):
+                children = _select(rule.children, vocab)
+                if children:
+                    kept.append(Rule(prelude=rule.prelude, children=children, at=True))
+        elif rule.statement and rule.prelude.startswith("@layer"):
+            kept.append(rule)  # the layers' order
+        elif rule.at:
+            continue  # @keyframes, @font-face, @import, @charset, @property: left to the full sheet
+        else:
+            selectors = [s for s in _split_top(rule.prelude, ",") if selector_matches(s.strip(), vocab)]
+            if selectors:
+                kept.append(Rule(prelude=",".join(s.strip() for s in selectors), body=rule.body))
+    return kept
+
+
+def _walk(rules: list[Rule]):
+    for rule in rules:
+        if rule.children is not None:
+            yield from _walk(rule.children)
+        else:
+            yield rule
+
+
+def _prune_properties(rules: list[Rule], used_by_page: set[str]) -> None:
+    """Drop custom-property declarations nothing kept refers to (following ``var()`` chains); the page's own
+    styles (Emotion's ``<style>`` tags, ``style`` attributes) count as references too."""
+    defs: dict[str, list[str]] = {}
+    used: set[str] = set(used_by_page)
+    for rule in _walk(rules):
+        for name, value in _declarations(rule.body):
+            refs = VAR_REF.findall(value)
+            if name.startswith("--"):
+                defs.setdefault(name, []).extend(refs)
+            else:
+                used.update(refs)
+    todo = list(used)
+    while todo:
+        for ref in defs.get(todo.pop(), ()):
+            if ref not in used:
+                used.add(ref)
+                todo.append(ref)
+    for rule in _walk(rules):
+        decls = _declarations(rule.body)
+        if any(name.startswith("--") and name not in used for name, _ in decls):
+            rule.body = ";".join(f"{name}:{value}" for name, value in decls
+                                 if not name.startswith("--") or name in used)
+
+
+def _drop_empty(rules: list[Rule]) -> list[Rule]:
+    out = []
+    for rule in rules:
+        if rule.children is not None:
+            children = _drop_empty(rule.children)
+            if children:
+                out.append(Rule(prelude=rule.prelude, children=children, at=True))
+        elif rule.body.strip() or rule.statement:
+            out.append(rule)
+    return out
+
+
+def serialize(rules: list[Rule]) -> str:
+    parts = []
+    for rule in rules:
+        if rule.children is not None:
+            parts.append(f"{rule.prelude}{{{serialize(rule.children)}}}")
+        elif rule.statement:
+            parts.append(f"{rule.prelude};")
+        else:
+            parts.append(f"{rule.prelude}{{{rule.body}}}")
+    return "".join(parts)
+
+
+def critical_css(stylesheet: str | list[Rule], html: str) -> str:
+    """The part of ``stylesheet`` the page ``html`` needs for its first paint (see the module docstring)."""
+    rules = parse(stylesheet) if isinstance(stylesheet, str) else stylesheet
+    kept = _select(rules, vocabulary(html))
+    _prune_properties(kept, set(VAR_REF.findall(html)))
+    return serialize(_drop_empty(kept))
+
+
+# --------------------------------------------------------------------------------------------- the rewrite
+STYLE_PRELOAD = re.compile(
+    r'<link(?=[^>]*\brel="preload")(?=[^>]*\bas="style")[^>]*\bhref="/assets/__reflex_global_styles-[^"]+"[^>]*>')
+MODULEPRELOAD = re.compile(r'<link(?=[^>]*\brel="modulepreload")([^>]*?)\bhref="([^"]+)"([^>]*)>')
+HELD_REL = "nxd-modulepreload"  # a preload without href makes Chromium warn; an unknown rel is ignored
+BOOT_SCRIPT = re.compile(r'<script type="module" async="">(.*?)</script>', re.S)
+STATIC_IMPORT = re.compile(r'^\s*import\s+(?:\*\s+as\s+([A-Za-z_$][\w$]*)\s+from\s+)?"([^"]+)";\s*$', re.M)
+
+LOADER = """(function(){function go(){if(window.__nxdBoot)return;window.__nxdBoot=1;\
+document.querySelectorAll("link[data-nxd-href]").forEach(function(l){l.href=l.getAttribute("data-nxd-href");\
+if(l.rel==="%(held)s")l.rel="modulepreload"});\
+%(chain)s.then(function(m){%(names)s\n%(rest)s\n}).catch(function(e){console.error(e)})}\
+if(document.visibilityState==="hidden")go();else requestAnimationFrame(function(){setTimeout(go,0)});\
+setTimeout(go,%(fallback)d)})();"""
+FALLBACK_MS = 3000  # start anyway if no frame comes
+# The instructor workstation keeps its pages as built: its service worker (nexdrive/offline.py) caches them
+# for use offline, and nobody measures its first paint on a slow phone network.
+SKIPPED = ("instructor",)
+
+
+def deferred_boot(code: str) -> str | None:
+    """React Router's module boot script as a classic script that starts it after the first paint.
+
+    ``import "manifest"; import * as route0 from "root"; ...; rest`` becomes: after the next frame, the
+    held-back links get their ``href``, the manifest is imported, then the route modules, then ``rest``
+    runs with ``route0``... bound. ``None`` when the script is not of that shape."""
+    imports = STATIC_IMPORT.findall(code)
+    rest = STATIC_IMPORT.sub("", code).strip()
+    if not imports or "import " in rest.replace("import(", "") or imports[0][0]:
+        return None
+    first, routes = imports[0][1], imports[1:]
+    chain = f'import("{first}")'
+    if routes:
+        chain += ".then(function(){return Promise.all([" + ",".join(f'import("{u}")' for _, u in routes) + "])})"
+    names = "".join(f"var {name}=m[{i}];" for i, (name, _) in enumerate(routes))
+    return LOADER % {"chain": chain, "names": names, "rest": rest, "fallback": FALLBACK_MS, "held": HELD_REL}
+
+
+def rewrite_page(html: str, css: str) -> str:
+    """The page with ``css`` inlined, the global stylesheet and the module preloads held back until after
+    the first paint, and the boot script deferred to then (idempotent; unchanged if the shape differs)."""
+    if MARKER in html:
+        return html
+    m = GLOBAL_SHEET.search(html)
+    boot = BOOT_SCRIPT.search(html)
+    loader = deferred_boot(boot.group(1)) if boot else None
+    if not m or loader is None:
+        return html
+    link = m.group(0)
+    held = link.replace(f'href="{m.group(1)}"', f'data-nxd-href="{m.group(1)}"', 1)
+    safe = css.replace("</", "<\\/")
+    out = html[:m.start()] + f"<style {MARKER}>{safe}</style>{held}<noscript>{link}</noscript>" + html[m.end():]
+    out = STYLE_PRELOAD.sub("", out)
+    out = MODULEPRELOAD.sub(lambda p: f'<link{p.group(1)}data-nxd-href="{p.group(2)}"{p.group(3)}>'
+                            .replace('rel="modulepreload"', f'rel="{HELD_REL}"', 1), out)
+    boot = BOOT_SCRIPT.search(out)
+    return out[:boot.start()] + "<script>" + loader.replace("</", "<\\/") + "</script>" + out[boot.end():]
+
+
+def rewrite_build(static_dir: Path) -> list[tuple[str, int]]:
+    """Rewrite every prerendered page under ``static_dir``; (page, inlined bytes) for each."""
+    out = []
+    parsed: dict[Path, list[Rule]] = {}
+    for page in sorted(static_dir.rglob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        m = GLOBAL_SHEET.search(html)
+        if not m or MARKER in html or page.name in ("404.html", "__spa-fallback.html"):
+            continue
+        if page.relative_to(static_dir).as_posix().startswith(SKIPPED):
+            continue
+        sheet = static_dir / m.group(1).lstrip("/")
+        if not sheet.is_file():
+            continue
+        if sheet not in parsed:
+            parsed[sheet] = parse(sheet.read_text(encoding="utf-8"))
+        css = critical_css(parsed[sheet], html)
+        rewritten = rewrite_page(html, css)
+        if rewritten != html:
+            page.write_text(rewritten, encoding="utf-8")
+            out.append((page.relative_to(static_dir).as_posix(), len(css.encode())))
+    return out
+
+
+class FirstPaintPlugin(rx.plugins.Plugin):
+    """Inlines each prerendered page's critical CSS and defers the rest (module docstring), every build."""
+
+    def post_build(self, **context) -> None:
+        rewrite_build(Path(context["static_dir"]))
+
+
+if __name__ == "__main__":  # python -m nexdrive.first_paint .web/build/client  (on a finished build, served)
+    import gzip
+    import sys
+
+    root = Path(sys.argv[1] if len(sys.argv) > 1 else ".web/build/client")
+    for name, size in rewrite_build(root):
+        page = root / name
+        for ext in (".br", ".zst"):  # Reflex's compressor ran before: its sidecars are stale now
+            page.with_name(page.name + ext).unlink(missing_ok=True)
+        if page.with_name(page.name + ".gz").exists():
+            page.with_name(page.name + ".gz").write_bytes(gzip.compress(page.read_bytes(), 9))
+        print(f"{size / 1024:7.1f} KB  {name}")
