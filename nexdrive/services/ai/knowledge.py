@@ -8,7 +8,10 @@ Documents come from a few sources, each under a stable ``source_key`` so re-inde
   read from the table when an answer is given;
 * ``policy:*`` — cancellation, payment, contact, booking notice and lesson hours, as placeholders filled
   from ``business_settings`` and the availability rules at answer time;
-* ``act:*`` — ACT learner-licence and CBT&A facts from ``act_facts.json``, each with its public source.
+* ``act:*`` — ACT learner-licence and CBT&A facts from ``act_facts.json``, each with its public source;
+* ``hub:<slug>`` — the Competency Hub's pages (``compliance.hub``, read from its data files), source type
+  ``hub``, each citing its public page ``/hub/<slug>``. Re-indexing follows the files: a corrected page is
+  re-chunked, an unchanged one skipped, a removed one pruned.
 
 Private notes, lesson comments and anyone's personal data are never indexed: no source reads those
 tables, and a document that contains an email address or a phone number is refused.
@@ -35,6 +38,7 @@ from nexdrive.adapters.llm import ModelAnswer, Passage
 from nexdrive.errors import NotFound, ValidationFailed
 from nexdrive.formats import au_when, aud
 from nexdrive.models import BusinessSettings, RagChunk, RagDocument, Service
+from nexdrive.services.compliance import hub
 from nexdrive.services.core import access, clock
 from nexdrive.services.core.actors import Actor
 from nexdrive.services.messaging import notify
@@ -61,8 +65,10 @@ OUT_OF_SCOPE = re.compile(
 RRF_K = 60
 CHUNK_CHARS = 700
 MAX_QUESTION = 500
-ALLOWED_SOURCE_TYPES = ("faq", "business", "regulation", "educational", "blog")
-BUILTIN_FAMILIES = ("service:", "prices:", "policy:", "act:")
+ALLOWED_SOURCE_TYPES = ("faq", "business", "regulation", "educational", "blog", "hub")
+CUSTOM_SOURCE_TYPES = ("faq", "business", "regulation", "educational", "blog")  # "hub" comes from its data files
+BUILTIN_FAMILIES = ("service:", "prices:", "policy:", "act:", "hub:")
+HUB_PREFIX = "hub:"
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 _PHONE = re.compile(r"(?:\+?61 ?|0)[2-478](?:[ -]?\d){8}")
 _PLACEHOLDER = re.compile(r"\{\{(price|policy|setting|price_list|hours)(?::([\w-]+))?\}\}")
@@ -160,8 +166,14 @@ def policy_documents() -> list[SourceDocument]:
     ]
 
 
+def hub_documents() -> list[SourceDocument]:
+    """The Competency Hub's pages (public content from its data files), each citing ``/hub/<slug>``."""
+    return [SourceDocument(f"{HUB_PREFIX}{slug}", title, "hub", text, f"{hub.ROUTE}/{slug}")
+            for slug, title, text in hub.hub_documents()]
+
+
 def builtin_documents(session: Session) -> list[SourceDocument]:
-    return service_documents(session) + policy_documents() + act_facts()
+    return service_documents(session) + policy_documents() + act_facts() + hub_documents()
 
 
 def faq_documents(entries: list[dict]) -> list[SourceDocument]:
@@ -281,15 +293,18 @@ MAX_TITLE = 160
 MAX_TEXT = 12000
 MAX_URL = 300
 SOURCE_TYPE_LABELS = {"faq": "FAQ", "business": "Business", "regulation": "ACT rules", "educational": "Guide",
-                      "blog": "Article"}
+                      "blog": "Article", "hub": "Competency Hub"}
 _URL = re.compile(r"^(/[\w\-./#?=&%]*|https://[\w\-.]+(/[\w\-./#?=&%]*)?)$")
 _KEY = re.compile(r"[^a-z0-9]+")
 
 
 def family(key: str) -> str:
-    """Where a document comes from: 'custom' (the admin's own), 'faq' (the FAQ page) or 'builtin'."""
+    """Where a document comes from: 'custom' (the admin's own), 'faq' (the FAQ page), 'hub' (the Competency
+    Hub's data files) or 'builtin'."""
     if key.startswith(CUSTOM_PREFIX):
         return "custom"
+    if key.startswith(HUB_PREFIX):
+        return "hub"
     return "faq" if key.startswith("faq:") else "builtin"
 
 
@@ -308,6 +323,9 @@ def validate_custom(title: str, source_type: str, text: str, url: str) -> tuple[
     if len(text) > MAX_TEXT:
         raise ValidationFailed(f"Keep the text under {MAX_TEXT:,} characters (split it into documents).",
                                field="text")
+    if source_type not in CUSTOM_SOURCE_TYPES:
+        raise ValidationFailed("That kind of document can't be added here (Hub pages come from their data "
+                               "files).", field="source_type")
     if url and (len(url) > MAX_URL or not _URL.match(url)):
         raise ValidationFailed("The source must be a page of this site (starting with /) or an https:// link.",
                                field="url")
