@@ -17,6 +17,15 @@ Starts its own embedded PostgreSQL in a temporary directory and migrates a fresh
   alone, then hybrid (full-text + the HNSW nearest neighbours of a synthetic query vector, fused by
   reciprocal rank fusion) — p50, p95 and max.
 
+``--baseline FILE`` times another version of ``knowledge.py`` interleaved with the current one, for a fair
+before/after on a busy machine::
+
+    git show <commit>:nexdrive/services/ai/knowledge.py > /tmp/knowledge_before.py
+    .venv/bin/python scripts/bench_retrieval.py --baseline /tmp/knowledge_before.py
+
+``--chunks 10000`` builds in well under a minute for quick iteration. Also printed: the HNSW recall@20 at the
+``hnsw.ef_search`` used (``--ef-search``) against an exact scan.
+
 Goal: p95 <= 20 ms. A benchmark prints figures; it does not pass or fail. Everything is deleted at the end.
 """
 from __future__ import annotations
@@ -123,17 +132,49 @@ def bulk_corpus(engine, chunks: int, vector_chunks: int) -> dict[str, float]:
     return phases
 
 
-def time_search(engine, rng: random.Random, reps: int, hybrid: bool) -> list[float]:
-    timings = []
+def time_search(engine, rng: random.Random, reps: int, hybrid: bool, impls: dict) -> dict[str, list[float]]:
+    """``reps`` searches with each implementation in ``impls`` (name -> search function), the same question and
+    query vector for each, taking turns who goes first, so a busy machine slows them alike."""
+    timings: dict[str, list[float]] = {name: [] for name in impls}
     for i in range(reps):
         question = QUESTIONS[i % len(QUESTIONS)]
         vector = unit_vector(rng) if hybrid else None
-        with nxdb.session_scope(engine) as s:
-            started = time.perf_counter()
-            hits = knowledge.search(s, question, limit=5, vector=vector, use_embeddings=False)
-            timings.append((time.perf_counter() - started) * 1000)
-            assert hits, question
+        order = list(impls.items())
+        for name, search in (order if i % 2 == 0 else order[::-1]):
+            with nxdb.session_scope(engine) as s:
+                started = time.perf_counter()
+                hits = search(s, question, limit=5, vector=vector, use_embeddings=False)
+                timings[name].append((time.perf_counter() - started) * 1000)
+                assert hits, question
     return timings
+
+
+def hnsw_recall(engine, rng: random.Random, queries: int = 10, k: int = 20) -> float:
+    """Share of the exact 20 nearest neighbours (a sequential scan) the HNSW index returns at EF_SEARCH."""
+    found = 0
+    for _ in range(queries):
+        v = knowledge._vector_literal(unit_vector(rng))
+        sql = sa.text("SELECT id FROM rag_chunks WHERE embedding IS NOT NULL "
+                      "ORDER BY embedding <=> CAST(:v AS vector) LIMIT :k")
+        with engine.begin() as conn:
+            conn.execute(sa.text("SELECT set_config('hnsw.ef_search', :ef, true)"), {"ef": str(knowledge.EF_SEARCH)})
+            approx = set(conn.execute(sql, {"v": v, "k": k}).scalars())
+        with engine.begin() as conn:
+            conn.execute(sa.text("SET LOCAL enable_indexscan = off"))
+            exact = set(conn.execute(sql, {"v": v, "k": k}).scalars())
+        found += len(approx & exact)
+    return found / (queries * k)
+
+
+def load_baseline(path: str):
+    """Another version of the knowledge module (e.g. ``git show <commit>:nexdrive/services/ai/knowledge.py``)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("baseline_knowledge", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def main() -> int:
@@ -144,7 +185,14 @@ def main() -> int:
     ap.add_argument("--docs", type=int, default=500, help="documents for the indexing-throughput run")
     ap.add_argument("--reps", type=int, default=100)
     ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--ef-search", type=int, default=knowledge.EF_SEARCH, help="hnsw.ef_search for the searches")
+    ap.add_argument("--baseline", metavar="FILE",
+                    help="also time this version of knowledge.py, interleaved with the current one (before/after)")
     args = ap.parse_args()
+    knowledge.EF_SEARCH = args.ef_search
+    impls = {"now": knowledge.search}
+    if args.baseline:
+        impls = {"baseline": load_baseline(args.baseline).search, **impls}
     rng = random.Random(args.seed)
     if args.vector_chunks is None:
         args.vector_chunks = args.chunks
@@ -182,14 +230,18 @@ def main() -> int:
         print(f"[bench-retrieval] corpus: {n:,} chunks, {nv:,} with vectors, built in {build['total']:.0f} s ("
               + ", ".join(f"{k} {v:.1f} s" for k, v in build.items() if k != "total") + ")", flush=True)
 
-        time_search(engine, rng, 5, False)  # warm the caches and the pool
-        fts = time_search(engine, rng, args.reps, False)
-        hybrid = time_search(engine, rng, args.reps, True) if nv else []
-        print(f"[bench-retrieval] {args.reps} searches each, top 5:")
-        for name, t in (("full-text", fts), ("hybrid (RRF)", hybrid)):
-            if t:
-                print(f"  {name:<14} p50 {statistics.median(t):6.1f} ms   p95 {percentile(t, 0.95):6.1f} ms   "
+        time_search(engine, rng, 5, False, impls)  # warm the caches and the pool
+        fts = time_search(engine, rng, args.reps, False, impls)
+        hybrid = time_search(engine, rng, args.reps, True, impls) if nv else {}
+        print(f"[bench-retrieval] {args.reps} searches each, top 5 (hnsw.ef_search {knowledge.EF_SEARCH}):")
+        for kind, results in (("full-text", fts), ("hybrid (RRF)", hybrid)):
+            for impl, t in results.items():
+                label = f"{kind} [{impl}]" if len(impls) > 1 else kind
+                print(f"  {label:<24} p50 {statistics.median(t):6.1f} ms   p95 {percentile(t, 0.95):6.1f} ms   "
                       f"max {max(t):6.1f} ms")
+        if nv:
+            print(f"[bench-retrieval] HNSW recall@20 at ef_search {knowledge.EF_SEARCH}: "
+                  f"{100 * hnsw_recall(engine, rng):.0f} % of the exact nearest neighbours", flush=True)
         return 0
     finally:
         if engine is not None:
