@@ -11,7 +11,7 @@ import uuid
 
 import reflex as rx
 
-from nexdrive.components.ui import phone_tap
+from nexdrive.components.ui import phone_field, phone_tap
 from nexdrive.errors import ServiceError
 from nexdrive.services.ai import conversation
 from nexdrive.services.core.actors import VISITOR
@@ -170,7 +170,7 @@ def _field(name: str, label: str, kind: str = "text", autocomplete: str = "") ->
     return rx.el.label(
         rx.text(label, size="1"),
         rx.input(name=name, id=f"chat-{name}", type=kind, auto_complete=autocomplete or None, required=True,
-                 size="2", width="100%", **phone_tap()),
+                 size="2", width="100%", **phone_field()),
         display="block", width="100%",
     )
 
@@ -217,7 +217,7 @@ def chat_panel() -> rx.Component:
             rx.hstack(
                 rx.input(name="message", value=ChatState.draft, on_change=ChatState.set_draft,
                          placeholder="Type your question…", max_length=conversation.MAX_MESSAGE, id="chat-input",
-                         aria_label="Your message", auto_complete="off", flex="1", size="3", **phone_tap()),
+                         aria_label="Your message", auto_complete="off", flex="1", size="3", **phone_field()),
                 rx.button(rx.icon("send"), type="submit", aria_label="Send", id="chat-send", size="3",
                           disabled=ChatState.busy, **phone_tap()),
                 width="100%",

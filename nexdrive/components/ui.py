@@ -21,6 +21,12 @@ def phone_tap(**props) -> dict:
             "min_width": rx.breakpoints(initial=PHONE_TAP, md="0px"), **props}
 
 
+def phone_field(**props) -> dict:
+    """:func:`phone_tap` for a text field: its ``<input>`` sits inside the root's 1px border, so the root is
+    46px tall for the input itself to be 44."""
+    return phone_tap(min_height=rx.breakpoints(initial="46px", md="0px"), **props)
+
+
 # Content width used by header, footer and every page body.
 CONTENT_MAX_WIDTH = "72rem"
 GUTTER = ["1rem", "1.25rem", "2rem"]
