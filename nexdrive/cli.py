@@ -47,7 +47,7 @@ def faq_entries() -> list[dict]:
 
 
 def index_knowledge(engine) -> dict:
-    """(Re-)index the assistant's documents: the FAQ page, lesson types, policies, ACT facts. Idempotent."""
+    """(Re-)index the assistant's documents: the FAQ page, lesson types, policies, ACT facts, Hub pages. Idempotent."""
     from nexdrive.services.ai import knowledge
     from nexdrive.services.core.actors import SYSTEM
 

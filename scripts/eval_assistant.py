@@ -7,13 +7,15 @@
 Starts its own embedded PostgreSQL in a temporary directory, migrates a fresh database, loads the
 reference data (lesson types, business settings), adds one instructor working Monday to Saturday
 08:00-18:00, a learner with a known mobile and an administrator, and indexes the knowledge base
-(FAQ page, lesson types, policies, ACT facts). No network: the llm and embeddings ports are offline.
+(FAQ page, lesson types, policies, ACT facts, Competency Hub pages). No network: the llm and embeddings
+ports are offline.
 
 Each case is a message from a web-chat visitor, a known learner texting, or a stranger texting, with
 the intent it must be classified as, facts the answer must contain and must not contain, and whether it
-must cite sources. ``{price:<slug>}`` and ``{notice}`` in a fact are read from the database, so the check
-follows the school's own settings. A case is correct when the intent matches, every must-fact is in the
-answer, no must-not fact is, and sources are given when required. Goal: >= 90 % correct, p95 <= 300 ms.
+must cite sources (and, for a Hub question, which page: ``cite``). ``{price:<slug>}`` and ``{notice}`` in a
+fact are read from the database, so the check follows the school's own settings. A case is correct when the
+intent matches, every must-fact is in the answer, no must-not fact is, and sources are given when required.
+Goal: >= 90 % correct, p95 <= 300 ms.
 """
 from __future__ import annotations
 
@@ -62,6 +64,7 @@ class Case:
     sources: bool = False
     who: str = "visitor"  # visitor (web chat) | learner (SMS, known mobile) | stranger (SMS, unknown mobile)
     handoff: bool | None = None
+    cite: str | None = None  # a source the answer must cite (its URL starts with this), e.g. a Hub page
 
 
 NO_SECRETS = ["SECRET50", "@example.com", "Struggles", "3 Learner Way"]
@@ -117,6 +120,22 @@ CASES: list[Case] = [
     Case("Who can sign off CBT&A tasks?", "question", ["accredited"], sources=True),
     Case("What happens if I'm not ready to be signed off?", "question", ["not yet competent"], sources=True),
     Case("Is reverse parallel parking one of the tasks?", "question", ["parallel"], sources=True),
+    # ── The Competency Hub's pages (public, /hub/<slug>): practice tips, assessment, common mistakes ──
+    Case("How can I help my son practise reverse parallel parking?", "question", ["wheelie bins"], ["$"],
+         sources=True, cite="/hub/task-15-"),
+    Case("What happens in Review 1?", "question", ["tasks 1 to 17"], ["1 to 22"], sources=True,
+         cite="/hub/review-1"),
+    Case("What are common mistakes with hill starts?", "question", ["rolling back"], sources=True,
+         cite="/hub/task-11-"),
+    Case("How is the U-turn assessed?", "question", ["U-turn"], ["$"], sources=True, cite="/hub/task-16-"),
+    Case("How can a parent help practise the three-point turn?", "question", ["cul-de-sac"], sources=True,
+         cite="/hub/task-17-"),
+    Case("What mistakes do learners make merging onto a freeway?", "question", ["entry ramp"], sources=True,
+         cite="/hub/task-18-"),
+    Case("How do I help my daughter with the cabin drill?", "question", ["mirrors"], sources=True,
+         cite="/hub/task-2-"),
+    Case("How can we practise driving near cyclists and pedestrians?", "question", ["cyclist"], sources=True,
+         cite="/hub/task-22-"),
     # ── Booking (the booking engine's own availability) ──
     Case("any spots Saturday morning?", "booking", ["Reply 1, 2 or 3"], who="learner"),
     Case("Can I book a lesson next week?", "booking", ["Reply 1, 2 or 3"]),
@@ -305,6 +324,8 @@ def evaluate(engine, facts: dict, verbose: bool, label: str) -> tuple[int, int]:
                 problems.append(f"contains {fact!r}")
         if case.sources and not reply.sources:
             problems.append("no sources")
+        if case.cite and not any((src.get("url") or "").startswith(case.cite) for src in reply.sources):
+            problems.append(f"does not cite {case.cite}")
         if case.handoff is not None and reply.needs_handoff != case.handoff:
             problems.append(f"handoff {reply.needs_handoff}")
         results.setdefault(case.intent, []).append(not problems)

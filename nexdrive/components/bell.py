@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from nexdrive.components.ui import phone_tap
 from nexdrive.state.inbox import InboxState, NoticeRow
 
 NOTIFICATIONS_ROUTE = "/notifications"
@@ -71,7 +72,8 @@ def notice_item(row: NoticeRow, on_mark_read, *, compact: bool) -> rx.Component:
                     rx.text(row.when, as_="span", size="1", color=rx.color("gray", 10)),
                     rx.cond(
                         row.link != "",
-                        rx.link("View lesson", href=row.link, size="1", weight="medium", class_name="notice-link"),
+                        rx.link("View lesson", href=row.link, size="1", weight="medium", class_name="notice-link",
+                                display="inline-flex", align_items="center", **phone_tap()),
                     ),
                     rx.cond(
                         row.read,
@@ -83,6 +85,7 @@ def notice_item(row: NoticeRow, on_mark_read, *, compact: bool) -> rx.Component:
                             on_click=on_mark_read(row.id),
                             class_name="mark-read",
                             aria_label="Mark as read: " + row.subject,
+                            **phone_tap(),
                         ),
                     ),
                     gap="0.75rem",
@@ -119,7 +122,7 @@ def _bell_list() -> rx.Component:
             rx.cond(
                 InboxState.unread > 0,
                 rx.button("Mark all as read", size="1", variant="ghost", on_click=InboxState.mark_all_read,
-                          id="bell-mark-all"),
+                          id="bell-mark-all", **phone_tap()),
             ),
             justify="between",
             align="center",
@@ -149,7 +152,7 @@ def _bell_list() -> rx.Component:
         ),
         rx.box(
             rx.link("See all notifications", href=NOTIFICATIONS_ROUTE, size="2", weight="medium",
-                    id="bell-see-all"),
+                    id="bell-see-all", display="inline-flex", align_items="center", **phone_tap()),
             padding="0.625rem 0.75rem",
             width="100%",
         ),
@@ -175,6 +178,7 @@ def notification_bell() -> rx.Component:
                     aria_label=InboxState.bell_label,
                     title=InboxState.bell_label,
                     id="notification-bell",
+                    **phone_tap(),
                 ),
             ),
             rx.popover.content(

@@ -111,5 +111,8 @@ def wordmark_link() -> rx.Component:
         underline="none",
         id="site-logo",
         aria_label=f"{BUSINESS_NAME} home",
+        display="inline-flex",
+        align_items="center",
+        min_height="44px",
         _hover={"opacity": "0.85"},
     )

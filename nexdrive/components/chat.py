@@ -11,6 +11,7 @@ import uuid
 
 import reflex as rx
 
+from nexdrive.components.ui import phone_field, phone_tap
 from nexdrive.errors import ServiceError
 from nexdrive.services.ai import conversation
 from nexdrive.services.core.actors import VISITOR
@@ -161,14 +162,15 @@ def _bubble(item: rx.Var) -> rx.Component:
 
 def _action_button(action: rx.Var) -> rx.Component:
     return rx.button(action["label"], on_click=ChatState.act(action["index"]), size="2", variant="soft",
-                     class_name="chat-action", id="chat-action-" + action["index"], disabled=ChatState.busy)
+                     class_name="chat-action", id="chat-action-" + action["index"], disabled=ChatState.busy,
+                     **phone_tap())
 
 
 def _field(name: str, label: str, kind: str = "text", autocomplete: str = "") -> rx.Component:
     return rx.el.label(
         rx.text(label, size="1"),
         rx.input(name=name, id=f"chat-{name}", type=kind, auto_complete=autocomplete or None, required=True,
-                 size="2", width="100%"),
+                 size="2", width="100%", **phone_field()),
         display="block", width="100%",
     )
 
@@ -184,7 +186,8 @@ def _details_form() -> rx.Component:
             _field("suburb", "Suburb"),
             rx.cond(ChatState.details_error != "", rx.text(ChatState.details_error, color=rx.color("red", 11),
                                                            size="1", role="alert")),
-            rx.button("Hold this time", type="submit", id="chat-hold", loading=ChatState.busy, width="100%"),
+            rx.button("Hold this time", type="submit", id="chat-hold", loading=ChatState.busy, width="100%",
+                      **phone_tap()),
             spacing="2", width="100%",
         ),
         on_submit=ChatState.submit_details,
@@ -199,7 +202,7 @@ def chat_panel() -> rx.Component:
             rx.text("Ask NexDrive Academy", weight="bold", size="3", id="chat-title"),
             rx.spacer(),
             rx.icon_button(rx.icon("x"), on_click=ChatState.toggle, variant="ghost", aria_label="Close the chat",
-                           id="chat-close"),
+                           id="chat-close", **phone_tap()),
             width="100%", align="center",
         ),
         rx.vstack(
@@ -214,9 +217,9 @@ def chat_panel() -> rx.Component:
             rx.hstack(
                 rx.input(name="message", value=ChatState.draft, on_change=ChatState.set_draft,
                          placeholder="Type your question…", max_length=conversation.MAX_MESSAGE, id="chat-input",
-                         aria_label="Your message", auto_complete="off", flex="1", size="3"),
+                         aria_label="Your message", auto_complete="off", flex="1", size="3", **phone_field()),
                 rx.button(rx.icon("send"), type="submit", aria_label="Send", id="chat-send", size="3",
-                          disabled=ChatState.busy),
+                          disabled=ChatState.busy, **phone_tap()),
                 width="100%",
             ),
             on_submit=ChatState.send,
@@ -242,6 +245,6 @@ def chat_widget() -> rx.Component:
             rx.button(rx.icon("message-circle"), rx.text("Chat", display=rx.breakpoints(initial="none", sm="inline")),
                       on_click=ChatState.toggle, id="chat-button", aria_label="Chat with us", size="3",
                       radius="full", position="fixed", bottom="1rem", right="1rem", z_index="999",
-                      box_shadow="0 4px 14px rgba(0,0,0,0.25)"),
+                      box_shadow="0 4px 14px rgba(0,0,0,0.25)", **phone_tap()),
         ),
     )

@@ -20,7 +20,7 @@ from reflex_components_core.el.elements.inline import A as _NativeAnchor
 from nexdrive.components import brand
 from nexdrive.components.chat import chat_widget
 from nexdrive.components.navigation import site_header
-from nexdrive.components.ui import container
+from nexdrive.components.ui import container, phone_tap
 from nexdrive.state.auth import AuthState
 
 MAIN_ID = "main-content"
@@ -74,8 +74,10 @@ def _footer_link(label: str, href: str) -> rx.Component:
             color=rx.color("gray", 11),
             underline="hover",
             _hover={"color": rx.color("accent", 11)},
-            display="inline-block",
+            display="inline-flex",
+            align_items="center",
             padding_y="0.25rem",
+            **phone_tap(),
         ),
         list_style="none",
     )
@@ -139,6 +141,9 @@ def site_footer() -> rx.Component:
                                     color=rx.color("gray", 12),
                                     underline="always",
                                     id="footer-phone",
+                                    display="inline-flex",
+                                    align_items="center",
+                                    **phone_tap(),
                                 ),
                                 rx.cond(brand.phone_international() != "", rx.text(
                                     " (" + brand.phone_international() + " from outside Australia)",
@@ -157,6 +162,9 @@ def site_footer() -> rx.Component:
                                     underline="always",
                                     id="footer-email",
                                     word_break="break-all",
+                                    display="inline-flex",
+                                    align_items="center",
+                                    **phone_tap(),
                                 ),
                             ),
                             spacing="2",

@@ -13,15 +13,18 @@ import reflex as rx
 
 from nexdrive.components import brand
 from nexdrive.components.bell import notification_bell
-from nexdrive.components.ui import button_link, container
+from nexdrive.components.ui import button_link, container, phone_tap
 from nexdrive.state.auth import AuthState
 
 # Responsive display values, indexed by Reflex breakpoints [0, 30em, 48em, ...].
 SHOW_DESKTOP = ["none", "none", "flex"]
 SHOW_MOBILE = ["flex", "flex", "none"]
 
-# The utility bar scrolls away; the sticky header then pins the main bar at the top.
+# The utility bar scrolls away; the sticky header then pins the main bar at the top. On a phone it is 44px
+# tall so its phone link is a full tap target.
 UTILITY_BAR_HEIGHT = "2.25rem"
+UTILITY_BAR_HEIGHTS = rx.breakpoints(initial="2.75rem", md=UTILITY_BAR_HEIGHT)
+HEADER_TOPS = rx.breakpoints(initial="-2.75rem", md=f"-{UTILITY_BAR_HEIGHT}")
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,7 @@ def utility_bar(active: str | None) -> rx.Component:
                         display="inline-flex",
                         align_items="center",
                         gap="0.25rem",
+                        **phone_tap(),
                     ),
                     align="center",
                     gap="0.375rem",
@@ -200,7 +204,7 @@ def utility_bar(active: str | None) -> rx.Component:
                 gap="1rem",
             ),
         ),
-        height=UTILITY_BAR_HEIGHT,
+        height=UTILITY_BAR_HEIGHTS,
         box_sizing="border-box",
         overflow="hidden",
         background=rx.color("gray", 2),
@@ -305,6 +309,7 @@ def mobile_menu(active: str | None) -> rx.Component:
                     color_scheme="gray",
                     aria_label="Open menu",
                     id="mobile-menu-button",
+                    **phone_tap(),
                 ),
             ),
             rx.drawer.portal(
@@ -324,6 +329,7 @@ def mobile_menu(active: str | None) -> rx.Component:
                                     size="3",
                                     color_scheme="gray",
                                     aria_label="Close menu",
+                                    **phone_tap(),
                                 ),
                             ),
                             justify="between",
@@ -441,7 +447,7 @@ def site_header(active: str | None = None) -> rx.Component:
         ),
         on_mount=AuthState.check_once,  # public pages too: "My account / Sign out" once signed in
         position="sticky",
-        top=f"-{UTILITY_BAR_HEIGHT}",
+        top=HEADER_TOPS,
         z_index="30",
         width="100%",
         background=rx.color("gray", 1),

@@ -10,6 +10,23 @@ from reflex_components_core.el.elements.inline import A as NativeAnchor
 from reflex_components_core.react_router.dom import ReactRouterLink
 
 
+# Phones (< 48em / 768px): every tap target at least 44x44 px (WCAG 2.5.5; Apple's HIG). From 768px the
+# minimums fall away, so the desktop look is unchanged. ``min-height`` wins over Radix's fixed button heights.
+PHONE_TAP = "44px"
+
+
+def phone_tap(**props) -> dict:
+    """Style props giving an element a 44x44 px minimum on phones only (merged under ``props``)."""
+    return {"min_height": rx.breakpoints(initial=PHONE_TAP, md="0px"),
+            "min_width": rx.breakpoints(initial=PHONE_TAP, md="0px"), **props}
+
+
+def phone_field(**props) -> dict:
+    """:func:`phone_tap` for a text field: its ``<input>`` sits inside the root's 1px border, so the root is
+    46px tall for the input itself to be 44."""
+    return phone_tap(min_height=rx.breakpoints(initial="46px", md="0px"), **props)
+
+
 # Content width used by header, footer and every page body.
 CONTENT_MAX_WIDTH = "72rem"
 GUTTER = ["1rem", "1.25rem", "2rem"]
@@ -42,8 +59,10 @@ def button_link(
     """A link that looks like a button (one element: an ``<a>``, never a button in a link).
 
     Internal routes navigate client-side; ``tel:``/``mailto:``/external hrefs use a plain anchor.
-    Extra props (``id``, ``aria_label``, ``width``...) land on the rendered ``<a>``.
+    Extra props (``id``, ``aria_label``, ``width``...) land on the rendered ``<a>``. On a phone it is at
+    least 44x44 px whatever its ``size`` (:func:`phone_tap`).
     """
+    props = phone_tap(**props)
     children: list[rx.Component | str] = []
     if icon:
         children.append(rx.icon(icon, size=18, aria_hidden="true"))

@@ -28,7 +28,7 @@ from nexdrive.models.base import (
 )
 
 EMBEDDING_DIMENSIONS = 1536
-SOURCE_TYPES = ("regulation", "business", "educational", "faq", "blog", "template")
+SOURCE_TYPES = ("regulation", "business", "educational", "faq", "blog", "template", "hub")  # hub: 0023
 DOCUMENT_STATUSES = ("pending", "processing", "indexed", "failed", "archived")
 
 

@@ -197,3 +197,52 @@ def test_a_hub_page_renders_with_its_title_and_the_sitemap_lists_all_25(app_serv
     sitemap = httpx.get(app_server + "/sitemap.xml").text
     locs = {re.sub(r"^https?://[^/]+", "", loc) for loc in re.findall(r"<loc>([^<]+)</loc>", sitemap)}
     assert {p.route for p in hub.hub_pages()} | {"/hub"} <= locs
+
+
+# Every visible control under the selector with its size, those under 44x44 px kept. Fixed-position controls
+# (the chat button) count too, so no offsetParent filter here.
+SHELL_TAPS_JS = """selector => [...document.querySelectorAll(selector)]
+  .filter(e => { const r = e.getBoundingClientRect(), cs = getComputedStyle(e);
+                 return r.width > 0 && r.height > 0 && cs.visibility !== 'hidden' && cs.display !== 'none'; })
+  .map(e => { const r = e.getBoundingClientRect();
+              return {t: (e.getAttribute('aria-label') || e.innerText || e.id || e.tagName).slice(0, 40),
+                      w: Math.round(r.width * 10) / 10, h: Math.round(r.height * 10) / 10}; })
+  .filter(r => r.w < 44 || r.h < 44)"""
+UTILITY_BAR_JS = "() => Math.round(document.querySelector('header > div').getBoundingClientRect().height)"
+
+
+def test_the_shared_header_footer_menu_and_chat_are_44px_tap_targets_on_a_phone(app_server, phone_page, browser):
+    """The shell every page shares (nexdrive/components), on a public Hub page at 390 px: header, footer,
+    the menu drawer and the chat panel; at desktop width the header keeps its slim utility bar."""
+    page = phone_page
+    page.goto(app_server + hub.hub_path(15))
+    page.get_by_role("heading", level=1).wait_for(timeout=30_000)
+    page.locator("#footer-phone").wait_for()
+    assert page.locator("header a, header button, footer a").count() >= 10
+    assert page.evaluate(SHELL_TAPS_JS, "header a, header button, footer a, footer button, #chat-button") == []
+    assert page.evaluate(UTILITY_BAR_JS) == 44
+
+    page.locator("#mobile-menu-button").click()
+    drawer = page.get_by_role("dialog")
+    drawer.get_by_role("link", name="Lessons & pricing").wait_for(timeout=10_000)
+    assert drawer.locator("a").count() >= 8
+    assert page.evaluate(SHELL_TAPS_JS, "[role=dialog] a, [role=dialog] button") == []
+    drawer.get_by_role("button", name="Close menu").click()
+    drawer.wait_for(state="hidden", timeout=10_000)
+
+    page.locator("#chat-button").click()
+    page.locator("#chat-input").wait_for(timeout=10_000)
+    assert page.evaluate(SHELL_TAPS_JS, "#chat-panel a, #chat-panel button, #chat-panel input") == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "shell-phone-chat.png"))
+    page.locator("#chat-close").click()
+
+    desktop = browser.new_context(locale="en-AU", viewport={"width": 1280, "height": 800}).new_page()
+    try:
+        desktop.goto(app_server + hub.hub_path(15))
+        desktop.get_by_role("heading", level=1).wait_for(timeout=30_000)
+        desktop.locator("#footer-phone").wait_for()
+        assert desktop.evaluate(UTILITY_BAR_JS) == 36  # the desktop look is unchanged
+        desktop.screenshot(path=str(ARTIFACTS / "shell-desktop.png"))
+    finally:
+        desktop.context.close()

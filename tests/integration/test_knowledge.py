@@ -123,3 +123,70 @@ def test_hybrid_search_fuses_vectors_and_full_text(engine):
         override("embeddings", None)
     assert with_vectors > 0
     assert hits and hits[0].source_key == "act:learner-hours" and hits[0].similarity is not None
+
+
+# ─── The Competency Hub's pages (issue 14 §6 → issue 15 §1) ───
+
+def test_hub_pages_are_indexed_as_their_own_source_citing_their_public_page(engine, indexed):
+    from nexdrive.services.compliance import hub
+    with session_scope(engine) as s:
+        rows = s.execute(sa.text("SELECT source_key, source_type, source_url, chunk_count FROM rag_documents "
+                                 "WHERE source_key LIKE 'hub:%' ORDER BY source_key")).all()
+        admin_listing = [d for d in knowledge.list_documents(s, SYSTEM) if d["family"] == "hub"]
+    pages = hub.hub_pages()
+    assert len(rows) == len(pages) == 25
+    assert {r.source_key for r in rows} == {f"hub:{p.slug}" for p in pages}
+    assert all(r.source_type == "hub" and r.source_url == f"/hub/{r.source_key[4:]}" and r.chunk_count >= 1
+               for r in rows)
+    assert len(admin_listing) == 25 and {d["source_label"] for d in admin_listing} == {"Competency Hub"}
+
+
+def test_reindexing_the_hub_adds_no_duplicates_and_follows_the_data_files(engine, indexed, monkeypatch):
+    from nexdrive.services.compliance import hub
+
+    def counts(s):
+        return s.execute(sa.text("SELECT count(*), count(DISTINCT source_key), (SELECT count(*) FROM rag_chunks c "
+                                 "JOIN rag_documents d ON d.id = c.document_id WHERE d.source_key LIKE 'hub:%') "
+                                 "FROM rag_documents WHERE source_key LIKE 'hub:%'")).one()
+
+    with session_scope(engine) as s:
+        before = counts(s)
+        again = knowledge.reindex_all(s, SYSTEM, faq_entries())  # the admin page's button (force)
+        twice = knowledge.reindex_all(s, SYSTEM, faq_entries())
+        assert counts(s) == before and before[0] == before[1] == 25
+        assert again["added"] == twice["added"] == 0 and again["removed"] == twice["removed"] == 0
+    # The owner corrects one page and removes another: re-indexing re-chunks the one and prunes the other.
+    original = hub.hub_documents()
+    changed = [(slug, title, text + "\n\nPractise it on a quiet Sunday morning in an empty car park.")
+               if slug == hub.hub_slug(11) else (slug, title, text)
+               for slug, title, text in original if slug != hub.hub_slug(16)]
+    monkeypatch.setattr(hub, "hub_documents", lambda: changed)
+    with session_scope(engine) as s:
+        stats = knowledge.index_documents(s, SYSTEM, knowledge.faq_documents(faq_entries()))
+        keys = set(s.execute(sa.text("SELECT source_key FROM rag_documents WHERE source_key LIKE 'hub:%'")).scalars())
+        text = s.execute(sa.text("SELECT string_agg(c.content, ' ') FROM rag_chunks c JOIN rag_documents d ON "
+                                 "d.id = c.document_id WHERE d.source_key = :k"),
+                         {"k": f"hub:{hub.hub_slug(11)}"}).scalar()
+    assert stats["updated"] == 1 and stats["removed"] == 1 and stats["added"] == 0
+    assert f"hub:{hub.hub_slug(16)}" not in keys and len(keys) == 24 and "empty car park" in text
+
+
+def test_a_hub_question_is_answered_from_the_hub_page_and_cites_it(engine, indexed):
+    from nexdrive.services.compliance import hub
+    with session_scope(engine) as s:
+        answer = knowledge.answer_question(s, "How can I help my son practise reverse parallel parking?")
+        review = knowledge.answer_question(s, "What happens in Review 1?", "sms")
+    assert not answer.needs_handoff and "wheelie bins" in answer.text, answer
+    assert answer.sources[0]["url"] == hub.hub_path(15) and answer.sources[0]["key"] == f"hub:{hub.hub_slug(15)}"
+    assert "tasks 1 to 17" in review.text and any(src["url"] == "/hub/review-1" for src in review.sources), review
+
+
+def test_hub_is_not_a_kind_the_admin_can_add_and_no_private_table_is_indexed(engine, indexed):
+    with session_scope(engine) as s:
+        with pytest.raises(ValidationFailed):
+            knowledge.save_document(s, SYSTEM, title="My own hub page", source_type="hub",
+                                    text="Something about hill starts, written by hand.")
+        types = set(s.execute(sa.text("SELECT DISTINCT source_type FROM rag_documents")).scalars())
+        leaked = s.execute(sa.text("SELECT count(*) FROM rag_chunks WHERE content ~* :p"),
+                           {"p": r"[\w.+-]+@[\w-]+\.[a-z]|(\+61|\m0)4\d{2} ?\d{3} ?\d{3}"}).scalar()
+    assert types <= set(knowledge.ALLOWED_SOURCE_TYPES) and leaked == 0

@@ -1,6 +1,7 @@
 """``/admin/knowledge``: what the assistant knows — every document and its chunks as indexed; add, edit and
 remove the school's own documents; re-index everything (the live lesson types and prices, the policies from
-the settings, the ACT facts, the FAQ page and the school's own documents). ``?key=`` opens one document.
+the settings, the ACT facts, the Competency Hub's pages, the FAQ page and the school's own documents).
+``?key=`` opens one document.
 Rules (validation, no personal data, length limits): ``services.ai.knowledge``.
 """
 from __future__ import annotations
@@ -21,8 +22,8 @@ from nexdrive.state.auth import require_role, run_as_actor
 ROUTE = "/admin/knowledge"
 TITLE = "Assistant knowledge | NexDrive Academy admin"
 DESCRIPTION = "The documents the NexDrive Academy assistant answers from, their chunks, and re-indexing."
-TYPES = [(k, v) for k, v in knowledge.SOURCE_TYPE_LABELS.items()]
-FAMILY_LABELS = {"custom": "Yours", "faq": "FAQ page", "builtin": "Built in"}
+TYPES = [(k, v) for k, v in knowledge.SOURCE_TYPE_LABELS.items() if k in knowledge.CUSTOM_SOURCE_TYPES]
+FAMILY_LABELS = {"custom": "Yours", "faq": "FAQ page", "hub": "Competency Hub", "builtin": "Built in"}
 
 
 def faq_entries() -> list[dict]:

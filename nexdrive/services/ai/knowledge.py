@@ -8,7 +8,10 @@ Documents come from a few sources, each under a stable ``source_key`` so re-inde
   read from the table when an answer is given;
 * ``policy:*`` — cancellation, payment, contact, booking notice and lesson hours, as placeholders filled
   from ``business_settings`` and the availability rules at answer time;
-* ``act:*`` — ACT learner-licence and CBT&A facts from ``act_facts.json``, each with its public source.
+* ``act:*`` — ACT learner-licence and CBT&A facts from ``act_facts.json``, each with its public source;
+* ``hub:<slug>`` — the Competency Hub's pages (``compliance.hub``, read from its data files), source type
+  ``hub``, each citing its public page ``/hub/<slug>``. Re-indexing follows the files: a corrected page is
+  re-chunked, an unchanged one skipped, a removed one pruned.
 
 Private notes, lesson comments and anyone's personal data are never indexed: no source reads those
 tables, and a document that contains an email address or a phone number is refused.
@@ -35,6 +38,7 @@ from nexdrive.adapters.llm import ModelAnswer, Passage
 from nexdrive.errors import NotFound, ValidationFailed
 from nexdrive.formats import au_when, aud
 from nexdrive.models import BusinessSettings, RagChunk, RagDocument, Service
+from nexdrive.services.compliance import hub
 from nexdrive.services.core import access, clock
 from nexdrive.services.core.actors import Actor
 from nexdrive.services.messaging import notify
@@ -61,8 +65,10 @@ OUT_OF_SCOPE = re.compile(
 RRF_K = 60
 CHUNK_CHARS = 700
 MAX_QUESTION = 500
-ALLOWED_SOURCE_TYPES = ("faq", "business", "regulation", "educational", "blog")
-BUILTIN_FAMILIES = ("service:", "prices:", "policy:", "act:")
+ALLOWED_SOURCE_TYPES = ("faq", "business", "regulation", "educational", "blog", "hub")
+CUSTOM_SOURCE_TYPES = ("faq", "business", "regulation", "educational", "blog")  # "hub" comes from its data files
+BUILTIN_FAMILIES = ("service:", "prices:", "policy:", "act:", "hub:")
+HUB_PREFIX = "hub:"
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 _PHONE = re.compile(r"(?:\+?61 ?|0)[2-478](?:[ -]?\d){8}")
 _PLACEHOLDER = re.compile(r"\{\{(price|policy|setting|price_list|hours)(?::([\w-]+))?\}\}")
@@ -160,8 +166,14 @@ def policy_documents() -> list[SourceDocument]:
     ]
 
 
+def hub_documents() -> list[SourceDocument]:
+    """The Competency Hub's pages (public content from its data files), each citing ``/hub/<slug>``."""
+    return [SourceDocument(f"{HUB_PREFIX}{slug}", title, "hub", text, f"{hub.ROUTE}/{slug}")
+            for slug, title, text in hub.hub_documents()]
+
+
 def builtin_documents(session: Session) -> list[SourceDocument]:
-    return service_documents(session) + policy_documents() + act_facts()
+    return service_documents(session) + policy_documents() + act_facts() + hub_documents()
 
 
 def faq_documents(entries: list[dict]) -> list[SourceDocument]:
@@ -281,15 +293,18 @@ MAX_TITLE = 160
 MAX_TEXT = 12000
 MAX_URL = 300
 SOURCE_TYPE_LABELS = {"faq": "FAQ", "business": "Business", "regulation": "ACT rules", "educational": "Guide",
-                      "blog": "Article"}
+                      "blog": "Article", "hub": "Competency Hub"}
 _URL = re.compile(r"^(/[\w\-./#?=&%]*|https://[\w\-.]+(/[\w\-./#?=&%]*)?)$")
 _KEY = re.compile(r"[^a-z0-9]+")
 
 
 def family(key: str) -> str:
-    """Where a document comes from: 'custom' (the admin's own), 'faq' (the FAQ page) or 'builtin'."""
+    """Where a document comes from: 'custom' (the admin's own), 'faq' (the FAQ page), 'hub' (the Competency
+    Hub's data files) or 'builtin'."""
     if key.startswith(CUSTOM_PREFIX):
         return "custom"
+    if key.startswith(HUB_PREFIX):
+        return "hub"
     return "faq" if key.startswith("faq:") else "builtin"
 
 
@@ -308,6 +323,9 @@ def validate_custom(title: str, source_type: str, text: str, url: str) -> tuple[
     if len(text) > MAX_TEXT:
         raise ValidationFailed(f"Keep the text under {MAX_TEXT:,} characters (split it into documents).",
                                field="text")
+    if source_type not in CUSTOM_SOURCE_TYPES:
+        raise ValidationFailed("That kind of document can't be added here (Hub pages come from their data "
+                               "files).", field="source_type")
     if url and (len(url) > MAX_URL or not _URL.match(url)):
         raise ValidationFailed("The source must be a page of this site (starting with /) or an https:// link.",
                                field="url")
@@ -390,31 +408,53 @@ def list_documents(session: Session, actor: Actor) -> list[dict]:
 # ─────────────────────────────────────────────────────────────────────────────
 
 
-# Full-text candidates are capped before ranking: a question's words all match (AND) first, then any of
-# them (OR). Ranking reads each candidate's tsvector, so the cap keeps a search fast however big the corpus
-# (scripts/bench_retrieval.py); a school's own knowledge base is far below it.
-_FTS = sa.text("""
-    SELECT c.id, c.document_id, c.content, d.title, d.source_key, d.source_url,
-           tsvector_to_array(c.content_tsv) AS lexemes, tsvector_to_array(to_tsvector('english', d.title)) AS tlex
-    FROM (SELECT id FROM rag_chunks WHERE content_tsv @@ CAST(:tsq AS tsquery) LIMIT :cap) AS candidate
-    JOIN rag_chunks c ON c.id = candidate.id JOIN rag_documents d ON d.id = c.document_id
-    WHERE d.status = 'indexed'
-    ORDER BY ts_rank_cd(c.content_tsv, CAST(:tsq AS tsquery), 1) DESC, c.id
-    LIMIT :k
-""")
-FTS_CANDIDATES = 400
-
-_VECTOR = sa.text("""
-    WITH nearest AS (  -- the HNSW index answers this on rag_chunks alone
+# One statement does the whole search (scripts/bench_retrieval.py): full-text candidates, ranked, the HNSW
+# nearest neighbours when a query vector is given, and their reciprocal rank fusion; the chunk and document
+# columns are read for the fused few only.
+#
+# * Full-text: a question's words all match (AND) first; only when that finds fewer than :k, any of them (OR).
+#   Each list reads at most :cap candidates (the GIN index finds them; for a very common word the planner may
+#   scan until it has :cap, which is cheaper than reading the word's whole posting list) and ranks those only,
+#   from the candidate row itself (no second visit per candidate), so a search stays fast however big the corpus.
+# * Vectors: the HNSW index answers ``ORDER BY embedding <=> :v LIMIT :k`` on rag_chunks alone, with
+#   ``hnsw.ef_search`` set for this transaction (``set_config(..., true)`` = ``SET LOCAL``) with the lexemes.
+# * Fusion: each list's rank r (from 0) scores 1 / (RRF_K + r + 1), summed over the lists a chunk is in.
+_FTS_PART = """
+    fts_all AS MATERIALIZED (
+        SELECT id, ts_rank_cd(content_tsv, CAST(:tsq_and AS tsquery), 1) AS rank
+        FROM rag_chunks WHERE content_tsv @@ CAST(:tsq_and AS tsquery) LIMIT :cap),
+    fts_any AS MATERIALIZED (
+        SELECT id, ts_rank_cd(content_tsv, CAST(:tsq_or AS tsquery), 1) AS rank
+        FROM rag_chunks WHERE :use_or AND content_tsv @@ CAST(:tsq_or AS tsquery)
+          AND (SELECT count(*) FROM fts_all) < :k
+        LIMIT :cap),
+    ranked AS (
+        (SELECT id, row_number() OVER (ORDER BY rank DESC, id) AS pos FROM fts_all ORDER BY rank DESC, id LIMIT :k)
+        UNION ALL
+        (SELECT id, row_number() OVER (ORDER BY rank DESC, id) FROM fts_any ORDER BY rank DESC, id LIMIT :k)"""
+_VECTOR_PART = """
+        UNION ALL
+        SELECT id, row_number() OVER (ORDER BY distance) FROM nearest)"""
+_NEAREST = """
+    nearest AS MATERIALIZED (
         SELECT id, embedding <=> CAST(:v AS vector) AS distance FROM rag_chunks
-        WHERE embedding IS NOT NULL ORDER BY embedding <=> CAST(:v AS vector) LIMIT :k)
-    SELECT c.id, c.document_id, c.content, d.title, d.source_key, d.source_url,
+        WHERE embedding IS NOT NULL ORDER BY embedding <=> CAST(:v AS vector) LIMIT :k),"""
+_FUSE = """
+    fused AS (SELECT id, sum(1.0 / ({rrf} + pos)) AS score FROM ranked GROUP BY id)
+    SELECT c.id, c.document_id, c.content, d.title, d.source_key, d.source_url, f.score,
            tsvector_to_array(c.content_tsv) AS lexemes, tsvector_to_array(to_tsvector('english', d.title)) AS tlex,
-           1 - n.distance AS similarity
-    FROM nearest n JOIN rag_chunks c ON c.id = n.id JOIN rag_documents d ON d.id = c.document_id
+           {similarity} AS similarity
+    FROM fused f JOIN rag_chunks c ON c.id = f.id JOIN rag_documents d ON d.id = c.document_id {join}
     WHERE d.status = 'indexed'
-    ORDER BY n.distance
-""")
+""".replace("{rrf}", str(RRF_K))
+_SEARCH_FTS = sa.text("WITH" + _FTS_PART + ")," + _FUSE.format(similarity="NULL::float8", join=""))
+_SEARCH_HYBRID = sa.text("WITH" + _NEAREST + _FTS_PART + _VECTOR_PART + "," + _FUSE.format(
+    similarity="1 - n.distance", join="LEFT JOIN nearest n ON n.id = f.id"))
+_LEXEMES = sa.text("SELECT tsvector_to_array(to_tsvector('english', :q)), set_config('hnsw.ef_search', :ef, true)")
+FTS_CANDIDATES = 200
+# HNSW candidate list for a search (pgvector's default is 40): it must be at least the number of neighbours
+# asked for (:k = 20); 40 keeps recall on the synthetic 100,000-chunk corpus while halving the graph walk of 100.
+EF_SEARCH = 40
 
 
 def query_lexemes(session: Session, query: str) -> set[str]:
@@ -429,42 +469,35 @@ def _lexeme_query(lexemes: set[str], op: str) -> str:
 
 def search(session: Session, query: str, *, limit: int = 5, vector: list[float] | None = None,
            use_embeddings: bool = True) -> list[Hit]:
-    """The best chunks for ``query``: full-text always, fused with vector search when there are vectors."""
+    """The best chunks for ``query``: full-text always, fused with vector search when there are vectors.
+
+    Two round trips: the question's lexemes (stemmed by the database, as the index is), then one statement."""
     query = (query or "")[:MAX_QUESTION]
-    wanted = query_lexemes(session, query)
-    content = wanted - generic_lexemes(session)
-    depth = max(limit * 4, 20)
-    ranked: dict[uuid.UUID, Hit] = {}
-
-    def add(rows, similarity: bool) -> None:
-        for rank, r in enumerate(rows):
-            hit = ranked.get(r.id)
-            if hit is None:
-                found, in_title = set(r.lexemes or []), set(r.tlex or [])
-                hit = ranked[r.id] = Hit(r.id, r.document_id, r.title, r.content, r.source_key, r.source_url,
-                                         coverage=len(wanted & found) / len(wanted) if wanted else 0.0,
-                                         title_coverage=len(wanted & in_title) / len(wanted) if wanted else 0.0,
-                                         content_coverage=len(content & (found | in_title)) / len(content)
-                                         if content else None)
-            if similarity:
-                hit.similarity = float(r.similarity)
-            hit.score += 1.0 / (RRF_K + rank + 1)
-
-    if wanted:
-        every = _lexeme_query(wanted, " & ")  # lexemes already: stop words gone, stemmed
-        found = session.execute(_FTS, {"tsq": every, "k": depth, "cap": FTS_CANDIDATES}).all()
-        add(found, False)
-        if len(found) < depth and len(wanted) > 1:
-            add(session.execute(_FTS, {"tsq": _lexeme_query(wanted, " | "), "k": depth, "cap": FTS_CANDIDATES}
-                                ).all(), False)
+    wanted = set(session.execute(_LEXEMES, {"q": query, "ef": str(EF_SEARCH)}).scalar_one() or [])
     if vector is None and use_embeddings:
         embedder = get_adapter("embeddings")
         if embedder.live and _has_vectors(session):
             vector = (embedder.embed([query]) or [None])[0]
+    if not wanted and vector is None:
+        return []
+    depth = max(limit * 4, 20)
+    params = {"tsq_and": _lexeme_query(wanted, " & ") if wanted else None,
+              "tsq_or": _lexeme_query(wanted, " | ") if wanted else None,
+              "use_or": len(wanted) > 1, "k": depth, "cap": FTS_CANDIDATES}
     if vector is not None:
-        add(session.execute(_VECTOR, {"v": _vector_literal(vector), "k": depth}).all(), True)
+        params["v"] = _vector_literal(vector)
+    rows = session.execute(_SEARCH_HYBRID if vector is not None else _SEARCH_FTS, params).all()
+    content = wanted - generic_lexemes(session)
+    hits = []
+    for r in rows:
+        found, in_title = set(r.lexemes or []), set(r.tlex or [])
+        hits.append(Hit(r.id, r.document_id, r.title, r.content, r.source_key, r.source_url,
+                        coverage=len(wanted & found) / len(wanted) if wanted else 0.0,
+                        title_coverage=len(wanted & in_title) / len(wanted) if wanted else 0.0,
+                        content_coverage=len(content & (found | in_title)) / len(content) if content else None,
+                        similarity=None if r.similarity is None else float(r.similarity), score=float(r.score)))
     # Reciprocal rank fusion, with a small lift for passages whose document title names the question's words.
-    hits = sorted(ranked.values(), key=lambda h: -(h.coverage + 0.5 * h.title_coverage + 20 * h.score))
+    hits.sort(key=lambda h: (-(h.coverage + 0.5 * h.title_coverage + 20 * h.score), str(h.chunk_id)))
     return hits[:limit]
 
 

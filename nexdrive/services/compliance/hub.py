@@ -167,9 +167,27 @@ def _label(task: dict[str, Any]) -> str:
     return f"Task {task['task_number']}"
 
 
-@functools.lru_cache(maxsize=1)
+def _files_signature() -> tuple[tuple[str, int], ...]:
+    """Names and modification times of the data files: a corrected page is read again, not served stale."""
+    files = [CATALOGUE_FILE, *sorted(HUB_DIR.glob("*.md"))]
+    return tuple((f.name, f.stat().st_mtime_ns) for f in files if f.exists())
+
+
 def hub_pages() -> tuple[HubPage, ...]:
-    """Every Hub page in catalogue order (23 tasks and 2 reviews)."""
+    """Every Hub page in catalogue order (23 tasks and 2 reviews), re-read when a data file changes."""
+    signature = _files_signature()
+    if signature != _loaded_signature[0]:
+        _catalogue.cache_clear()
+        _load_pages.cache_clear()
+        _loaded_signature[0] = signature
+    return _load_pages()
+
+
+_loaded_signature: list[tuple] = [()]
+
+
+@functools.lru_cache(maxsize=1)
+def _load_pages() -> tuple[HubPage, ...]:
     pages = []
     for task in _catalogue():
         number = task["task_number"]
@@ -223,15 +241,28 @@ def page_dict(page: HubPage, *, full: bool = True) -> dict[str, Any]:
 
 
 def hub_documents() -> list[tuple[str, str, str]]:
-    """(slug, title, plain text) of every page, for the AI knowledge engine to index."""
+    """(slug, title, plain text) of every page, for the AI knowledge engine to index.
+
+    The text is whole sentences: each paragraph after its section's heading, and each list item as its own
+    sentence naming the section and the task ("Common mistakes (hill starts): Rolling back ..."), so a
+    passage quoted on its own still says what it is about."""
     docs = []
     for page in hub_pages():
-        parts = [f"{page.label}: {page.name}", page.description]
+        parts = [page.description]
+        topic = page.name if page.name == page.label else f"{page.label.lower()}, {page.name.lower()}"
         for key, heading in SECTIONS:
-            if page.sections.get(key):
-                parts.append(f"{heading}\n{page.text(key)}")
+            for block in page.sections.get(key, ()):
+                if block.kind == "p":
+                    parts.append(f"{heading}: {' '.join(block.items)}")
+                else:
+                    parts.extend(f"{heading} ({topic}): {_sentence(item)}" for item in block.items)
         docs.append((page.slug, page.title, "\n\n".join(parts)))
     return docs
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 # ─────────────────────────────────────────────────────────────────────────────
