@@ -479,9 +479,12 @@ def _choose_instructor(session: Session, service: Service, start: datetime, inst
         instructor = session.get(Instructor, instructor_id)
         if instructor is None or instructor.status != "active":
             raise NotFound("No such instructor.", field="instructor_id")
-        if not catalogue.offering(session, service.id, [instructor.id]):
-            raise ValidationFailed(f"This instructor doesn't offer {service.name}. Please choose another "
-                                   "instructor or \u201cfirst available\u201d.", field="instructor_id")
+        checked = _per_transaction(session).setdefault("offers", set())  # book_lesson, then reserve_slot
+        if (service.id, instructor.id) not in checked:
+            if not catalogue.offering(session, service.id, [instructor.id]):
+                raise ValidationFailed(f"This instructor doesn't offer {service.name}. Please choose another "
+                                       "instructor or \u201cfirst available\u201d.", field="instructor_id")
+            _per_transaction(session).setdefault("offers", set()).add((service.id, instructor.id))
         return instructor
     day = start.astimezone(BUSINESS_TZ).date()
     free = [s.instructor_id for s in find_slots(session, service=service, date_from=day, date_to=day, at=start)]
@@ -556,7 +559,20 @@ def reserve_slot(
     )
     if prepare is not None:
         prepare(booking)
-    try:
+    if not actor.is_school:
+        # The re-check above ran under the instructor's lock, after lapsed holds were released, against the
+        # same now(): the exclusion constraint can't refuse this row, so no savepoint (two round trips while
+        # the lock is held). Should it refuse anyway, the transaction is spoilt: no alternatives to offer.
+        session.add(booking)
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            if isinstance(exc.orig, pg_errors.ExclusionViolation):
+                raise SlotUnavailable("Sorry, that time has just been taken. Please choose another time.",
+                                      start_time=start.isoformat(), suggested_alternatives=[]) from None
+            raise
+        return booking
+    try:  # staff may book any free time: only the constraint checks it
         with session.begin_nested():
             session.add(booking)
             session.flush()
