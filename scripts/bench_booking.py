@@ -229,9 +229,10 @@ def overlaps(engine) -> int:
 # ─────────────────────────────────────────────────────────────────────────────
 
 class ApiServer:
-    """uvicorn serving the app's HTTP API (one worker) in a separate process, on the benchmark's database."""
+    """uvicorn serving the app's HTTP API in a separate process (``workers`` worker processes; production runs
+    one, or two when ``REDIS_URL`` is set), on the benchmark's database."""
 
-    def __init__(self, url: str, data_dir: Path):
+    def __init__(self, url: str, data_dir: Path, workers: int = 1):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -240,7 +241,8 @@ class ApiServer:
                "NEXDRIVE_RATE_LIMITS": "reserve=off,confirm=off"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "nexdrive.http_app:build_api", "--factory", "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning", "--no-access-log"], cwd=str(ROOT), env=env)
+             "--port", str(self.port), "--log-level", "warning", "--no-access-log",
+             *(["--workers", str(workers)] if workers > 1 else [])], cwd=str(ROOT), env=env)
         for _ in range(300):
             try:
                 if httpx.get(self.base + "/api/v1/health", timeout=1).status_code < 500:
@@ -488,6 +490,8 @@ def main() -> int:
     ap.add_argument("--clients-one", type=int, default=10, help="clients booking one instructor (default 10)")
     ap.add_argument("--clients-many", type=int, default=50, help="clients booking any of 10 (default 50)")
     ap.add_argument("--no-http", action="store_true", help="in-process only")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="uvicorn worker processes for the HTTP phases (default 1; production runs 2 with REDIS_URL)")
     ap.add_argument("--seed", type=int, default=2026, help="random seed for the calendar and the clients")
     args = ap.parse_args()
     phases = set(args.phases.split(","))
@@ -513,7 +517,7 @@ def main() -> int:
         with nxdb.session_scope(engine) as s:
             seed.load_reference_data(s)
         if not args.no_http:
-            server = ApiServer(url, tmp / "app")
+            server = ApiServer(url, tmp / "app", args.workers)
         today = datetime.now(BUSINESS_TZ).date()
 
         if "demo" in phases:
@@ -605,6 +609,7 @@ def main() -> int:
 
         total_overlaps = overlaps(engine)
         print(f"\nNexDrive booking benchmark ({os.cpu_count()} cores, this machine; seed {args.seed}; "
+              f"{args.workers} API worker{'s' if args.workers > 1 else ''}; "
               f"{clock.monotonic() - began:.0f} s)")
         width = max(len(k) for k, _ in rows) if rows else 10
         for k, v in rows:

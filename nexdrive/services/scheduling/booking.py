@@ -87,6 +87,17 @@ def _instructor_name(session: Session, instructor_id: uuid.UUID) -> str:
     return names[instructor_id]
 
 
+def _service_row(session: Session, service_id: uuid.UUID) -> Service | None:
+    """A lesson type by id, kept for the transaction (the identity map holds rows only weakly: a confirmation
+    summarised twice read it twice)."""
+    services = _per_transaction(session).setdefault("services", {})
+    service = services.get(service_id)
+    if service is None:
+        service = session.get(Service, service_id)
+        _per_transaction(session).setdefault("services", {})[service_id] = service
+    return service
+
+
 def _per_transaction(session: Session) -> dict:
     """Memo for the session's current transaction (PostgreSQL's now() and xact locks last as long as it)."""
     tx = session.get_transaction()
@@ -1036,7 +1047,7 @@ def booking_recipient(session: Session, booking: Booking) -> dict:
 
 def booking_summary(session: Session, booking: Booking) -> dict:
     """Plain data for pages, the API and messages (no admin notes, nothing private)."""
-    service = session.get(Service, booking.service_id)
+    service = _service_row(session, booking.service_id)
     instructor_name = _instructor_name(session, booking.instructor_id)
     who = booking_recipient(session, booking)
     terms = cancellation_terms(session, booking) if booking.status in LIVE_STATUSES else None
