@@ -233,7 +233,7 @@ def slot_view(slot: Slot) -> dict:
 _ID_TEXTS: dict[uuid.UUID, str] = {}
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=16384)  # 8 weeks of half-hour starts, a few lesson lengths
 def _time_texts(start: datetime, end: datetime) -> tuple[date, str, str, str, str, str]:
     """A free time's local day and texts: start, end ('HH:MM'), UTC instant, label, the day's label."""
     local, local_end = start.astimezone(BUSINESS_TZ), end.astimezone(BUSINESS_TZ)
