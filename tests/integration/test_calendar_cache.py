@@ -139,3 +139,17 @@ def test_copies_are_shallow_so_a_caller_cannot_change_the_kept_calendar(engine, 
         first.busy, first.rules = [], []
         again = availability.load_calendars(s, None, TUESDAY, TUESDAY, cached=True)[school["instructor"]]
     assert again.rules and again.load_key == first.load_key  # the kept copy, untouched
+
+
+def test_lesson_types_chosen_for_the_instructor_apply_at_once(engine, school):
+    assert _offered(engine, school)
+    with session_scope(engine) as s:  # the instructor now teaches only another lesson type
+        other = s.execute(sa.text("SELECT id FROM services WHERE id <> :s AND is_active LIMIT 1"),
+                          {"s": school["service"]}).scalar()
+        s.execute(sa.text("INSERT INTO instructor_services (instructor_id, service_id) VALUES (:i, :s)"),
+                  {"i": school["instructor"], "s": other})
+    assert _offered(engine, school) == set()
+    with session_scope(engine) as s:
+        s.execute(sa.text("INSERT INTO instructor_services (instructor_id, service_id) VALUES (:i, :s)"),
+                  {"i": school["instructor"], "s": school["service"]})
+    assert "10:00" in _offered(engine, school)

@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from nexdrive.services.core import clock
+from nexdrive.services.scheduling import catalogue
 from nexdrive.services.scheduling import holidays as act_holidays
 from nexdrive.formats import BUSINESS_TZ
 
@@ -517,16 +518,18 @@ ORDER BY inst.is_owner DESC, inst.created_at
 
 
 def load_calendars(session: Session, instructor_ids: list[uuid.UUID] | None, first: date, last: date,
-                   *, cached: bool = False) -> dict[uuid.UUID, InstructorCalendar]:
+                   *, cached: bool = False, offering: uuid.UUID | None = None
+                   ) -> dict[uuid.UUID, InstructorCalendar]:
     """Rules, overrides, live bookings and day counts for these instructors (None = every active one).
 
     ``cached``: use this process's copy of a calendar while it is still current (see ``_CalendarCache``):
     one small query for the instructors' calendar versions instead of reading every calendar. For what is
     shown and for choosing an instructor; a reservation re-checks under the instructor's lock with
-    ``cached=False``, and the database's exclusion constraint has the last word."""
+    ``cached=False``, and the database's exclusion constraint has the last word. ``offering`` (with ``cached``):
+    only the instructors who teach this lesson type (``catalogue.offering``), in the same statement."""
     if not cached:
         return {cal.instructor_id: cal for cal, _, _ in _read_calendars(session, instructor_ids, first, last)}
-    return _CACHE.load(session, instructor_ids, first, last)
+    return _CACHE.load(session, instructor_ids, first, last, offering)
 
 
 def _read_calendars(session: Session, instructor_ids: list[uuid.UUID] | None, first: date, last: date
@@ -607,13 +610,16 @@ class _CalendarCache:
         with self._lock:
             self._copies.clear()
 
-    def load(self, session: Session, instructor_ids: list[uuid.UUID] | None, first: date, last: date
-             ) -> dict[uuid.UUID, InstructorCalendar]:
-        if instructor_ids is None:
-            sql, params = _VERSIONS_SQL.format(where="i.status = 'active'"), {}
-        else:
-            sql = _VERSIONS_SQL.format(where="i.status = 'active' AND i.id = ANY(:ids)")
-            params = {"ids": list(instructor_ids)}
+    def load(self, session: Session, instructor_ids: list[uuid.UUID] | None, first: date, last: date,
+             offering: uuid.UUID | None = None) -> dict[uuid.UUID, InstructorCalendar]:
+        where, params = "i.status = 'active'", {}
+        if instructor_ids is not None:
+            where += " AND i.id = ANY(:ids)"
+            params["ids"] = list(instructor_ids)
+        if offering is not None:
+            where += " AND " + catalogue.offers_sql("i.id", ":service_id")
+            params["service_id"] = offering
+        sql = _VERSIONS_SQL.format(where=where)
         rows = session.execute(sa.text(sql), params).all()
         if rows:
             clock.remember_database_now(session, rows[0].now)  # the transaction's now(): one statement fewer

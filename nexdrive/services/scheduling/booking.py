@@ -191,11 +191,9 @@ def find_slots(session: Session, *, service: Service, date_from: date, date_to: 
 
     ``at``: only the slots starting at this instant, computed only for the instructors who could be free
     then (their day not full, no booking at that instant)."""
+    # Only the instructors who teach this lesson type (instructor_services, migration 0014), in the same statement.
     cals = availability.load_calendars(session, [instructor_id] if instructor_id else None, date_from, date_to,
-                                       cached=True)
-    if cals:  # only the instructors who teach this lesson type (instructor_services, migration 0014)
-        teaching = catalogue.offering(session, service.id, list(cals))
-        cals = {i: c for i, c in cals.items() if i in teaching}
+                                       cached=True, offering=service.id)
     if at is not None:
         cals = {i: c for i, c in cals.items()
                 if availability.could_be_free(c, at, timedelta(minutes=service.duration_minutes), ignore_booking_id)}
