@@ -228,6 +228,26 @@ def overlaps(engine) -> int:
 # The API in its own process
 # ─────────────────────────────────────────────────────────────────────────────
 
+# uvicorn with --workers binds the listening socket itself with proto 0, so the accepted sockets never get
+# TCP_NODELAY from asyncio and every keep-alive response waits ~40 ms for the client's delayed ACK
+# (Kludex/uvicorn#3149). Production's two workers are Granian's, which is not affected; the benchmark's
+# uvicorn gets the socket marked as TCP so one and two workers are compared fairly.
+_UVICORN_NODELAY = """
+import socket, sys
+import uvicorn.config
+_bind = uvicorn.config.Config.bind_socket
+def _bind_tcp(self):
+    sock = _bind(self)
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock = socket.socket(sock.family, socket.SOCK_STREAM, socket.IPPROTO_TCP, fileno=sock.detach())
+    return sock
+uvicorn.config.Config.bind_socket = _bind_tcp
+from uvicorn.main import main
+sys.argv[0] = "uvicorn"
+main()
+"""
+
+
 class ApiServer:
     """uvicorn serving the app's HTTP API in a separate process (``workers`` worker processes; production runs
     one, or two when ``REDIS_URL`` is set), on the benchmark's database."""
@@ -240,7 +260,7 @@ class ApiServer:
         env = {**os.environ, "DATABASE_URL": url, "NEXDRIVE_DATA_DIR": str(data_dir),
                "NEXDRIVE_RATE_LIMITS": "reserve=off,confirm=off"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "nexdrive.http_app:build_api", "--factory", "--host", "127.0.0.1",
+            [sys.executable, "-c", _UVICORN_NODELAY, "nexdrive.http_app:build_api", "--factory", "--host", "127.0.0.1",
              "--port", str(self.port), "--log-level", "warning", "--no-access-log",
              *(["--workers", str(workers)] if workers > 1 else [])], cwd=str(ROOT), env=env)
         for _ in range(300):
