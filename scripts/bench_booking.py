@@ -228,10 +228,31 @@ def overlaps(engine) -> int:
 # The API in its own process
 # ─────────────────────────────────────────────────────────────────────────────
 
-class ApiServer:
-    """uvicorn serving the app's HTTP API (one worker) in a separate process, on the benchmark's database."""
+# uvicorn with --workers binds the listening socket itself with proto 0, so the accepted sockets never get
+# TCP_NODELAY from asyncio and every keep-alive response waits ~40 ms for the client's delayed ACK
+# (Kludex/uvicorn#3149). Production's two workers are Granian's, which is not affected; the benchmark's
+# uvicorn gets the socket marked as TCP so one and two workers are compared fairly.
+_UVICORN_NODELAY = """
+import socket, sys
+import uvicorn.config
+_bind = uvicorn.config.Config.bind_socket
+def _bind_tcp(self):
+    sock = _bind(self)
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock = socket.socket(sock.family, socket.SOCK_STREAM, socket.IPPROTO_TCP, fileno=sock.detach())
+    return sock
+uvicorn.config.Config.bind_socket = _bind_tcp
+from uvicorn.main import main
+sys.argv[0] = "uvicorn"
+main()
+"""
 
-    def __init__(self, url: str, data_dir: Path):
+
+class ApiServer:
+    """uvicorn serving the app's HTTP API in a separate process (``workers`` worker processes; production runs
+    one, or two when ``REDIS_URL`` is set), on the benchmark's database."""
+
+    def __init__(self, url: str, data_dir: Path, workers: int = 1):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -239,8 +260,9 @@ class ApiServer:
         env = {**os.environ, "DATABASE_URL": url, "NEXDRIVE_DATA_DIR": str(data_dir),
                "NEXDRIVE_RATE_LIMITS": "reserve=off,confirm=off"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "nexdrive.http_app:build_api", "--factory", "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning", "--no-access-log"], cwd=str(ROOT), env=env)
+            [sys.executable, "-c", _UVICORN_NODELAY, "nexdrive.http_app:build_api", "--factory", "--host", "127.0.0.1",
+             "--port", str(self.port), "--log-level", "warning", "--no-access-log",
+             *(["--workers", str(workers)] if workers > 1 else [])], cwd=str(ROOT), env=env)
         for _ in range(300):
             try:
                 if httpx.get(self.base + "/api/v1/health", timeout=1).status_code < 500:
@@ -488,6 +510,8 @@ def main() -> int:
     ap.add_argument("--clients-one", type=int, default=10, help="clients booking one instructor (default 10)")
     ap.add_argument("--clients-many", type=int, default=50, help="clients booking any of 10 (default 50)")
     ap.add_argument("--no-http", action="store_true", help="in-process only")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="uvicorn worker processes for the HTTP phases (default 1; production runs 2 with REDIS_URL)")
     ap.add_argument("--seed", type=int, default=2026, help="random seed for the calendar and the clients")
     args = ap.parse_args()
     phases = set(args.phases.split(","))
@@ -513,7 +537,7 @@ def main() -> int:
         with nxdb.session_scope(engine) as s:
             seed.load_reference_data(s)
         if not args.no_http:
-            server = ApiServer(url, tmp / "app")
+            server = ApiServer(url, tmp / "app", args.workers)
         today = datetime.now(BUSINESS_TZ).date()
 
         if "demo" in phases:
@@ -605,6 +629,7 @@ def main() -> int:
 
         total_overlaps = overlaps(engine)
         print(f"\nNexDrive booking benchmark ({os.cpu_count()} cores, this machine; seed {args.seed}; "
+              f"{args.workers} API worker{'s' if args.workers > 1 else ''}; "
               f"{clock.monotonic() - began:.0f} s)")
         width = max(len(k) for k, _ in rows) if rows else 10
         for k, v in rows:

@@ -7,7 +7,13 @@ from sqlmodel import SQLModel
 from nexdrive.models.accounts import AuthThrottleEvent
 from nexdrive.models.base import utcnow
 from nexdrive.models.booking import Booking, WaitlistEntry
-from nexdrive.models.catalogue import AvailabilityOverride, AvailabilityRule, InstructorService, Service
+from nexdrive.models.catalogue import (
+    AvailabilityOverride,
+    AvailabilityRule,
+    CalendarVersion,
+    InstructorService,
+    Service,
+)
 from nexdrive.models.certificates import Certificate
 from nexdrive.models.comms import (
     CallLog,
@@ -115,6 +121,7 @@ __all__ = [
     "SQLModel",
     "SelfAssessment",
     "InstructorService",
+    "CalendarVersion",
     "Service",
     "Signature",
     "Student",

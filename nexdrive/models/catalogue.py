@@ -129,3 +129,15 @@ class InstructorService(SQLModel, table=True):
     service_id: uuid.UUID = Field(sa_column=sa.Column(
         sa.Uuid, sa.ForeignKey("services.id", ondelete="CASCADE"), primary_key=True, nullable=False))
     created_at: datetime = created_at_field()
+
+
+class CalendarVersion(SQLModel, table=True):
+    """Changes whenever the instructor's calendar does (migration 0022: triggers on bookings, weekly rules,
+    overrides and the instructor's own limits). The availability engine's per-process copy of a calendar is
+    used only while its version is still the one in this table."""
+
+    __tablename__ = "calendar_versions"
+
+    instructor_id: uuid.UUID = Field(sa_column=sa.Column(
+        sa.Uuid, sa.ForeignKey("instructors.id", ondelete="CASCADE"), primary_key=True, nullable=False))
+    version: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))

@@ -170,6 +170,8 @@ def test_availability_reads_only_the_range(big):
     with recorded(engine) as sent, nxdb.session_scope(engine) as s:
         availability.load_calendars(s, [big["instructors"][0]], first, first + timedelta(days=55))
         availability.load_calendars(s, None, first, first + timedelta(days=55))
+        # The per-process copy: the versions query, then the calendars of the instructors not yet copied.
+        availability.load_calendars(s, None, first + timedelta(days=1), first + timedelta(days=55), cached=True)
         booking.availability_by_day(s, service_ref=big["service"], date_from=first,
                                     date_to=first + timedelta(days=13), instructor_id=big["instructors"][1])
     assert check(engine, sent, must_touch={"bookings"}) == []

@@ -41,6 +41,14 @@ def database_now(session) -> datetime:
     return value
 
 
+def remember_database_now(session, value: datetime) -> None:
+    """PostgreSQL's ``now()`` read by another statement of this transaction (it is the same all transaction
+    long): ``database_now`` then asks no more."""
+    get_transaction = getattr(session, "get_transaction", None)
+    if get_transaction and get_transaction() is not None:
+        session.info[_MEMO] = (get_transaction(), value)
+
+
 def is_pinned() -> bool:
     """True while a test or a job has pinned the clock (then ``now`` asks no database)."""
     return _pinned is not None

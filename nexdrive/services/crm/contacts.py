@@ -101,8 +101,10 @@ def record_contact(
 
     keys = sorted(k for k in (f"contact:phone:{phone}" if phone else None,
                               f"contact:email:{email}" if email else None) if k)
-    for key in keys:
-        _lock(session, key)
+    if keys:  # in sorted order, in one round trip (a select list is evaluated left to right)
+        session.execute(sa.text("SELECT " + ", ".join(f"pg_advisory_xact_lock(hashtextextended(:k{n}, 7))"
+                                                      for n in range(len(keys)))),
+                        {f"k{n}": key for n, key in enumerate(keys)})
     if not trusted:
         return _record_untrusted(session, first=first, last=last, phone=phone, email=email, source=source,
                                  source_detail=source_detail, utm=utm, stage=stage)
@@ -162,10 +164,13 @@ def record_contact(
 
 def _taken(session: Session, phone: str | None, email: str | None) -> tuple[bool, bool]:
     """Whether a live contact already holds this phone / this email."""
-    phone_taken = bool(phone) and session.exec(select(Contact.id).where(
-        Contact.phone == phone, Contact.deleted_at.is_(None))).first() is not None
-    email_taken = bool(email) and session.exec(select(Contact.id).where(
-        sa.func.lower(Contact.email) == email, Contact.deleted_at.is_(None))).first() is not None
+    if not phone and not email:
+        return False, False
+    row = session.execute(sa.text(
+        "SELECT CAST(:p AS text) IS NOT NULL AND EXISTS (SELECT 1 FROM contacts WHERE phone = :p "
+        "AND deleted_at IS NULL) AS phone_taken, CAST(:e AS text) IS NOT NULL AND EXISTS (SELECT 1 FROM contacts "
+        "WHERE lower(email) = :e AND deleted_at IS NULL) AS email_taken"), {"p": phone, "e": email}).one()
+    phone_taken, email_taken = bool(row.phone_taken), bool(row.email_taken)
     return phone_taken, email_taken
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, select
 
 from nexdrive.models import Booking, BusinessSettings, OutboxMessage
@@ -64,17 +66,24 @@ def queue(session: Session, *, channel: str, recipient: str, body: str, template
         session.add(message)
         session.flush()
         return message
-    try:
-        # Insert first (the usual case: a new key), look the key up only when the unique key refuses it:
-        # a repeat, or a concurrent twin that won the key. Either way theirs is returned.
-        with session.begin_nested():
-            session.add(message)
-            session.flush()
-    except IntegrityError:
+    # Insert first (the usual case: a new key), look the key up only when the unique key refuses it: a repeat,
+    # or a concurrent twin that won the key (ON CONFLICT waits for its transaction). Either way theirs is
+    # returned. ON CONFLICT DO NOTHING rather than a savepoint: one round trip instead of three.
+    if session.new or session.dirty:
+        session.flush()  # rows the message may refer to (its booking, its contact) go first
+    table = OutboxMessage.__table__
+    values = {c.name: getattr(message, c.key) for c in table.columns if getattr(message, c.key, None) is not None}
+    inserted = session.execute(pg_insert(table).values(**values)
+                               .on_conflict_do_nothing(index_elements=["idempotency_key"])
+                               .returning(table.c.id)).scalar()
+    if inserted is None:
         existing = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)).first()
         if existing is None:
-            raise
+            raise IntegrityError("outbox_messages", {"idempotency_key": idempotency_key},
+                                 Exception("the idempotency key was refused but no message holds it"))
         return existing
+    make_transient_to_detached(message)  # the row as written: tracked from here on, not inserted again
+    session.add(message)
     return message
 
 

@@ -17,9 +17,13 @@ applies, so what we offer is exactly what ``reserve_slot`` can take.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
+import itertools
+import threading
+import time as _time
 import uuid
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -28,6 +32,8 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from nexdrive.services.core import clock
+from nexdrive.services.scheduling import catalogue
 from nexdrive.services.scheduling import holidays as act_holidays
 from nexdrive.formats import BUSINESS_TZ
 
@@ -75,6 +81,9 @@ class InstructorCalendar:
     accreditation_expiry: date | None = None
     active: bool = True
     default_buffer_minutes: int = 15  # when the lesson type sets none
+    # Set when the calendar came from the per-process copy (``load_calendars(..., cached=True)``): names this
+    # very load, so slots computed from it can be kept with it (see ``cached_slots``).
+    load_key: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -487,7 +496,8 @@ WITH inst AS MATERIALIZED (
            array_agg(bk.start_time ORDER BY bk.start_time) AS starts,
            array_agg(bk.blocked_until ORDER BY bk.start_time) AS untils,
            array_agg(bk.scheduled_date ORDER BY bk.start_time) AS days,
-           array_agg(bk.status <> 'completed' ORDER BY bk.start_time) AS blocking
+           array_agg(bk.status <> 'completed' ORDER BY bk.start_time) AS blocking,
+           min(bk.hold_expires_at) FILTER (WHERE bk.status = 'held') AS first_hold_expiry
     FROM bookings bk
     WHERE bk.instructor_id = ANY({ids})
       AND bk.start_time < :hi AND bk.start_time > :lo_start AND bk.blocked_until > :lo
@@ -497,7 +507,8 @@ WITH inst AS MATERIALIZED (
 SELECT inst.id, inst.max_lessons_per_day, inst.accreditation_expiry, inst.default_buffer_minutes,
        r.dows, r.starts AS r_starts, r.ends AS r_ends, r.froms, r.untils,
        o.days AS o_days, o.kinds, o.starts AS o_starts, o.ends AS o_ends,
-       b.ids, b.starts AS b_starts, b.untils AS b_untils, b.days AS b_days, b.blocking
+       b.ids, b.starts AS b_starts, b.untils AS b_untils, b.days AS b_days, b.blocking, b.first_hold_expiry,
+       (SELECT v.version FROM calendar_versions v WHERE v.instructor_id = inst.id) AS version
 FROM inst
 LEFT JOIN r ON r.instructor_id = inst.id
 LEFT JOIN o ON o.instructor_id = inst.id
@@ -506,9 +517,24 @@ ORDER BY inst.is_owner DESC, inst.created_at
 """
 
 
-def load_calendars(session: Session, instructor_ids: list[uuid.UUID] | None, first: date, last: date
+def load_calendars(session: Session, instructor_ids: list[uuid.UUID] | None, first: date, last: date,
+                   *, cached: bool = False, offering: uuid.UUID | None = None
                    ) -> dict[uuid.UUID, InstructorCalendar]:
-    """Rules, overrides, live bookings and day counts for these instructors (None = every active one)."""
+    """Rules, overrides, live bookings and day counts for these instructors (None = every active one).
+
+    ``cached``: use this process's copy of a calendar while it is still current (see ``_CalendarCache``):
+    one small query for the instructors' calendar versions instead of reading every calendar. For what is
+    shown and for choosing an instructor; a reservation re-checks under the instructor's lock with
+    ``cached=False``, and the database's exclusion constraint has the last word. ``offering`` (with ``cached``):
+    only the instructors who teach this lesson type (``catalogue.offering``), in the same statement."""
+    if not cached:
+        return {cal.instructor_id: cal for cal, _, _ in _read_calendars(session, instructor_ids, first, last)}
+    return _CACHE.load(session, instructor_ids, first, last, offering)
+
+
+def _read_calendars(session: Session, instructor_ids: list[uuid.UUID] | None, first: date, last: date
+                    ) -> list[tuple[InstructorCalendar, int, datetime | None]]:
+    """The calendars as read, each with its version and when its first live hold lapses (None: no holds)."""
     lo, hi = _local_day_bounds(first - timedelta(days=1), last + timedelta(days=1))
     params = {"a": first, "b": last, "lo": lo, "hi": hi, "lo_start": lo - MAX_BLOCK}
     if instructor_ids is None:
@@ -516,11 +542,11 @@ def load_calendars(session: Session, instructor_ids: list[uuid.UUID] | None, fir
     else:
         sql = _CALENDARS_SQL.format(where="i.status = 'active' AND i.id = ANY(:ids)", ids=":ids")
         params["ids"] = list(instructor_ids)
-    cals: dict[uuid.UUID, InstructorCalendar] = {}
+    out = []
     for row in session.execute(sa.text(sql), params):
-        cal = cals[row.id] = InstructorCalendar(row.id, max_lessons_per_day=row.max_lessons_per_day,
-                                                accreditation_expiry=row.accreditation_expiry,
-                                                default_buffer_minutes=row.default_buffer_minutes)
+        cal = InstructorCalendar(row.id, max_lessons_per_day=row.max_lessons_per_day,
+                                 accreditation_expiry=row.accreditation_expiry,
+                                 default_buffer_minutes=row.default_buffer_minutes)
         if row.dows:
             cal.rules = list(map(WeeklyRule, row.dows, row.r_starts, row.r_ends, row.froms, row.untils))
         if row.o_days:
@@ -538,7 +564,129 @@ def load_calendars(session: Session, instructor_ids: list[uuid.UUID] | None, fir
                     booked_on[day] = {booking_id}
                 else:
                     ids.add(booking_id)
-    return cals
+        out.append((cal, row.version or 0, row.first_hold_expiry))
+    return out
+
+
+# The instructors' calendar versions (migration 0022), the database's time and identity, in one statement.
+_VERSIONS_SQL = """
+SELECT i.id, COALESCE(v.version, 0) AS version, now() AS now,
+       (SELECT oid FROM pg_database WHERE datname = current_database()) AS db
+FROM instructors i LEFT JOIN calendar_versions v ON v.instructor_id = i.id
+WHERE {where}
+ORDER BY i.is_owner DESC, i.created_at
+"""
+
+
+@dataclass
+class _Copy:
+    version: int
+    lapses_at: datetime | None  # the first live hold's expiry: after it the calendar changes by itself
+    stored_at: float  # time.monotonic()
+    calendar: InstructorCalendar
+
+
+class _CalendarCache:
+    """This process's copies of instructors' calendars, each used only while it is current.
+
+    Current means: the instructor's version in ``calendar_versions`` (read in one small statement per request)
+    is the one read with the copy, in the same statement as its data; no live hold in it has lapsed (per the
+    database's ``now()``); and it is younger than ``TTL`` seconds. Versions are changed by triggers in the
+    same transaction as any change to the instructor's bookings, rules, overrides or limits and come from a
+    sequence (never reused, even after a rollback), so a copy read before a booking committed is never used
+    by a request that starts after it: a booking taken is never offered again. The key includes the
+    database's oid, so a database cloned or restored under another name starts afresh.
+    """
+
+    TTL = 60.0
+    MAX = 2048
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._copies: OrderedDict[tuple, _Copy] = OrderedDict()
+        self._loads = itertools.count(1)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._copies.clear()
+
+    def load(self, session: Session, instructor_ids: list[uuid.UUID] | None, first: date, last: date,
+             offering: uuid.UUID | None = None) -> dict[uuid.UUID, InstructorCalendar]:
+        where, params = "i.status = 'active'", {}
+        if instructor_ids is not None:
+            where += " AND i.id = ANY(:ids)"
+            params["ids"] = list(instructor_ids)
+        if offering is not None:
+            where += " AND " + catalogue.offers_sql("i.id", ":service_id")
+            params["service_id"] = offering
+        sql = _VERSIONS_SQL.format(where=where)
+        rows = session.execute(sa.text(sql), params).all()
+        if rows:
+            clock.remember_database_now(session, rows[0].now)  # the transaction's now(): one statement fewer
+        out: dict[uuid.UUID, InstructorCalendar | None] = {}
+        stale: list[uuid.UUID] = []
+        moment = _time.monotonic()
+        with self._lock:
+            for iid, version, now, db in rows:
+                copy = self._copies.get((db, iid, first, last))
+                if (copy is not None and copy.version == version and moment - copy.stored_at < self.TTL
+                        and (copy.lapses_at is None or now < copy.lapses_at)):
+                    self._copies.move_to_end((db, iid, first, last))
+                    # A shallow copy: callers may replace its lists (never change them in place).
+                    out[iid] = dataclasses.replace(copy.calendar)
+                else:
+                    out[iid] = None
+                    stale.append(iid)
+        if stale:
+            db = rows[0].db
+            fresh = _read_calendars(session, stale, first, last)
+            with self._lock:
+                for cal, version, lapses_at in fresh:
+                    cal.load_key = (next(self._loads),)
+                    self._copies[(db, cal.instructor_id, first, last)] = _Copy(version, lapses_at, moment, cal)
+                    self._copies.move_to_end((db, cal.instructor_id, first, last))
+                    out[cal.instructor_id] = dataclasses.replace(cal)
+                while len(self._copies) > self.MAX:
+                    self._copies.popitem(last=False)
+        return {iid: cal for iid, cal in out.items() if cal is not None}  # None: no longer active
+
+
+_CACHE = _CalendarCache()
+_SLOTS: OrderedDict[tuple, list[Slot]] = OrderedDict()
+_SLOTS_LOCK = threading.Lock()
+_SLOTS_MAX = 4096
+_NO_NOTICE = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def clear_caches() -> None:
+    """Forget every calendar copy and every kept slot list (tests)."""
+    _CACHE.clear()
+    with _SLOTS_LOCK:
+        _SLOTS.clear()
+
+
+def cached_slots(cal: InstructorCalendar, rules: SlotRules, date_from: date, date_to: date) -> list[Slot]:
+    """``compute_slots(cal, rules, date_from, date_to)``, kept with a calendar copy while it is used.
+
+    The slots are computed once per copy without the notice (``earliest_start``) and filtered by it on every
+    call: the notice only removes the starts before it (both paths of ``compute_slots``)."""
+    if cal.load_key is None:
+        return compute_slots(cal, rules, date_from, date_to)
+    key = (cal.load_key, dataclasses.replace(rules, earliest_start=_NO_NOTICE), date_from, date_to)
+    with _SLOTS_LOCK:
+        slots = _SLOTS.get(key)
+        if slots is not None:
+            _SLOTS.move_to_end(key)
+    if slots is None:
+        slots = compute_slots(cal, dataclasses.replace(rules, earliest_start=_NO_NOTICE), date_from, date_to)
+        with _SLOTS_LOCK:
+            _SLOTS[key] = slots
+            while len(_SLOTS) > _SLOTS_MAX:
+                _SLOTS.popitem(last=False)
+    earliest = rules.earliest_start
+    if not slots or slots[0].start >= earliest:
+        return list(slots)
+    return slots[bisect.bisect_left(slots, earliest, key=lambda s: s.start):]
 
 
 def count_by_day(slots: list[Slot]) -> dict[date, int]:

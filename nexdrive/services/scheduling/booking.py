@@ -10,6 +10,7 @@ SMS, voice) books through these functions.
 """
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -84,6 +85,17 @@ def _instructor_name(session: Session, instructor_id: uuid.UUID) -> str:
         _per_transaction(session).setdefault("names", {})[instructor_id] = name
         return name
     return names[instructor_id]
+
+
+def _service_row(session: Session, service_id: uuid.UUID) -> Service | None:
+    """A lesson type by id, kept for the transaction (the identity map holds rows only weakly: a confirmation
+    summarised twice read it twice)."""
+    services = _per_transaction(session).setdefault("services", {})
+    service = services.get(service_id)
+    if service is None:
+        service = session.get(Service, service_id)
+        _per_transaction(session).setdefault("services", {})[service_id] = service
+    return service
 
 
 def _per_transaction(session: Session) -> dict:
@@ -179,10 +191,9 @@ def find_slots(session: Session, *, service: Service, date_from: date, date_to: 
 
     ``at``: only the slots starting at this instant, computed only for the instructors who could be free
     then (their day not full, no booking at that instant)."""
-    cals = availability.load_calendars(session, [instructor_id] if instructor_id else None, date_from, date_to)
-    if cals:  # only the instructors who teach this lesson type (instructor_services, migration 0014)
-        teaching = catalogue.offering(session, service.id, list(cals))
-        cals = {i: c for i, c in cals.items() if i in teaching}
+    # Only the instructors who teach this lesson type (instructor_services, migration 0014), in the same statement.
+    cals = availability.load_calendars(session, [instructor_id] if instructor_id else None, date_from, date_to,
+                                       cached=True, offering=service.id)
     if at is not None:
         cals = {i: c for i, c in cals.items()
                 if availability.could_be_free(c, at, timedelta(minutes=service.duration_minutes), ignore_booking_id)}
@@ -192,8 +203,11 @@ def find_slots(session: Session, *, service: Service, date_from: date, date_to: 
         buf = _buffer(service, cal.default_buffer_minutes)
         if buf not in base_rules:
             base_rules[buf] = slot_rules(session, service, buffer_minutes=buf, now=now)
-        found = availability.compute_slots(cal, base_rules[buf], date_from, date_to,
-                                           ignore_booking_id=ignore_booking_id)
+        if ignore_booking_id is None:  # kept with the calendar's copy, filtered by the notice
+            found = availability.cached_slots(cal, base_rules[buf], date_from, date_to)
+        else:
+            found = availability.compute_slots(cal, base_rules[buf], date_from, date_to,
+                                               ignore_booking_id=ignore_booking_id)
         slots += found if at is None else [s for s in found if s.start == at]
     slots.sort(key=lambda s: (s.start, s.instructor_id.int))  # the same order as by str(id), cheaper
     return slots
@@ -214,6 +228,17 @@ def slot_view(slot: Slot) -> dict:
             "instructor_id": str(slot.instructor_id)}
 
 
+_ID_TEXTS: dict[uuid.UUID, str] = {}
+
+
+@functools.lru_cache(maxsize=16384)  # 8 weeks of half-hour starts, a few lesson lengths
+def _time_texts(start: datetime, end: datetime) -> tuple[date, str, str, str, str, str]:
+    """A free time's local day and texts: start, end ('HH:MM'), UTC instant, label, the day's label."""
+    local, local_end = start.astimezone(BUSINESS_TZ), end.astimezone(BUSINESS_TZ)
+    return (local.date(), local.strftime("%H:%M"), local_end.strftime("%H:%M"),
+            start.astimezone(UTC).isoformat().replace("+00:00", "Z"), au_time(start), au_date(start))
+
+
 def availability_by_day(session: Session, *, service_ref: uuid.UUID | str, date_from: date, date_to: date,
                         instructor_id: uuid.UUID | None = None, ignore_booking_id: uuid.UUID | None = None) -> dict:
     """The API's and widget's view: days with their free times (Canberra time). Public: no actor needed."""
@@ -221,24 +246,30 @@ def availability_by_day(session: Session, *, service_ref: uuid.UUID | str, date_
     service = _service(session, service_ref)
     slots = find_slots(session, service=service, date_from=date_from, date_to=date_to,
                        instructor_id=instructor_id, ignore_booking_id=ignore_booking_id)
-    # Each day once (its date and label), each time once (several free instructors share it); a label is
-    # formatted once per time, not once per instructor free then.
+    # Each day once (its date and label), each time once (several free instructors share it); a time's texts
+    # are formatted once per process (``_time_texts``), not once per request and instructor.
     days: dict[date, dict] = {}
-    last_start, times = None, None
+    last_start, ids, day_key = None, None, None
+    names = _ID_TEXTS
+    times: list = []
     for slot in slots:
+        iid = slot.instructor_id
+        name = names.get(iid)
+        if name is None:
+            name = names[iid] = str(iid)
         if slot.start == last_start:
-            times[-1]["instructor_ids"].append(str(slot.instructor_id))
+            ids.append(name)
             continue
         last_start = slot.start
-        local, local_end = slot.local_start, slot.local_end
-        day = days.get(local.date())
-        if day is None:
-            day = days[local.date()] = {"date": local.date().isoformat(), "label": au_date(slot.start), "times": []}
-        times = day["times"]
-        times.append({"start": local.strftime("%H:%M"), "end": local_end.strftime("%H:%M"),
-                      "start_at": slot.start.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-                      "label": au_time(slot.start), "available": True,
-                      "instructor_ids": [str(slot.instructor_id)]})
+        local_day, start, end, start_at, label, day_label = _time_texts(slot.start, slot.end)
+        if local_day != day_key:
+            day = days.get(local_day)
+            if day is None:
+                day = days[local_day] = {"date": local_day.isoformat(), "label": day_label, "times": []}
+            times, day_key = day["times"], local_day
+        ids = [name]
+        times.append({"start": start, "end": end, "start_at": start_at, "label": label, "available": True,
+                      "instructor_ids": ids})
     return {"service_id": str(service.id), "timezone": "Australia/Sydney",
             "date_from": date_from.isoformat(), "date_to": date_to.isoformat(), "slots": list(days.values())}
 
@@ -457,9 +488,12 @@ def _choose_instructor(session: Session, service: Service, start: datetime, inst
         instructor = session.get(Instructor, instructor_id)
         if instructor is None or instructor.status != "active":
             raise NotFound("No such instructor.", field="instructor_id")
-        if not catalogue.offering(session, service.id, [instructor.id]):
-            raise ValidationFailed(f"This instructor doesn't offer {service.name}. Please choose another "
-                                   "instructor or \u201cfirst available\u201d.", field="instructor_id")
+        checked = _per_transaction(session).setdefault("offers", set())  # book_lesson, then reserve_slot
+        if (service.id, instructor.id) not in checked:
+            if not catalogue.offering(session, service.id, [instructor.id]):
+                raise ValidationFailed(f"This instructor doesn't offer {service.name}. Please choose another "
+                                       "instructor or \u201cfirst available\u201d.", field="instructor_id")
+            _per_transaction(session).setdefault("offers", set()).add((service.id, instructor.id))
         return instructor
     day = start.astimezone(BUSINESS_TZ).date()
     free = [s.instructor_id for s in find_slots(session, service=service, date_from=day, date_to=day, at=start)]
@@ -534,7 +568,20 @@ def reserve_slot(
     )
     if prepare is not None:
         prepare(booking)
-    try:
+    if not actor.is_school:
+        # The re-check above ran under the instructor's lock, after lapsed holds were released, against the
+        # same now(): the exclusion constraint can't refuse this row, so no savepoint (two round trips while
+        # the lock is held). Should it refuse anyway, the transaction is spoilt: no alternatives to offer.
+        session.add(booking)
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            if isinstance(exc.orig, pg_errors.ExclusionViolation):
+                raise SlotUnavailable("Sorry, that time has just been taken. Please choose another time.",
+                                      start_time=start.isoformat(), suggested_alternatives=[]) from None
+            raise
+        return booking
+    try:  # staff may book any free time: only the constraint checks it
         with session.begin_nested():
             session.add(booking)
             session.flush()
@@ -998,7 +1045,7 @@ def booking_recipient(session: Session, booking: Booking) -> dict:
 
 def booking_summary(session: Session, booking: Booking) -> dict:
     """Plain data for pages, the API and messages (no admin notes, nothing private)."""
-    service = session.get(Service, booking.service_id)
+    service = _service_row(session, booking.service_id)
     instructor_name = _instructor_name(session, booking.instructor_id)
     who = booking_recipient(session, booking)
     terms = cancellation_terms(session, booking) if booking.status in LIVE_STATUSES else None

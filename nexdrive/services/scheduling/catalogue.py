@@ -42,6 +42,14 @@ def list_services(session: Session, *, online_only: bool = True) -> list[dict]:
 
 # ------------------------------------------------------------------ who teaches what (migration 0014)
 
+def offers_sql(instructor_id: str, service_id: str) -> str:
+    """The rule of :func:`offering` as a SQL condition (for a statement that reads instructors anyway):
+    ``instructor_id`` a column or expression, ``service_id`` a bind parameter such as ``:service_id``."""
+    return (f"(NOT EXISTS (SELECT 1 FROM instructor_services x WHERE x.instructor_id = {instructor_id}) "
+            f"OR EXISTS (SELECT 1 FROM instructor_services x WHERE x.instructor_id = {instructor_id} "
+            f"AND x.service_id = {service_id}))")
+
+
 def offering(session: Session, service_id: uuid.UUID, instructor_ids: list[uuid.UUID]) -> set[uuid.UUID]:
     """Which of these instructors offer this lesson type: those with no lesson types chosen offer every one,
     the others only the ones chosen for them (``instructor_services``). One query, whatever the number."""
