@@ -49,6 +49,7 @@ OUR_TABLES = {
     "certificates",
     "lesson_counters", "lesson_disputes", "final_drive_notices",
     "instructor_services",
+    "faq_entries", "testimonials", "blog_posts",
 }
 
 
