@@ -207,10 +207,10 @@ def upgrade() -> None:
         sa.Column("position", sa.Integer(), nullable=False, server_default=sa.text("0")),
         *_timestamps(),
         sa.PrimaryKeyConstraint("id", name="pk_testimonials"),
-        sa.CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="ck_testimonials_rating"),
+        sa.CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),
         sa.CheckConstraint("NOT is_published OR (consent_given_by IS NOT NULL AND consent_given_at IS NOT NULL "
                            "AND consent_method IS NOT NULL AND consent_withdrawn_at IS NULL)",
-                           name="ck_testimonials_published_with_consent"),
+                           name="published_with_consent"),
     )
     op.create_index("idx_testimonials_position", "testimonials", ["position"])
 
@@ -230,8 +230,8 @@ def upgrade() -> None:
         *_timestamps(),
         sa.PrimaryKeyConstraint("id", name="pk_blog_posts"),
         sa.UniqueConstraint("slug", name="uq_blog_posts_slug"),
-        sa.CheckConstraint("status IN ('draft', 'published')", name="ck_blog_posts_status"),
-        sa.CheckConstraint("status <> 'published' OR published_at IS NOT NULL", name="ck_blog_posts_published_at"),
+        sa.CheckConstraint("status IN ('draft', 'published')", name="status"),
+        sa.CheckConstraint("status <> 'published' OR published_at IS NOT NULL", name="published_at"),
     )
     op.create_index("ix_blog_posts_author_id", "blog_posts", ["author_id"])
     op.create_index("idx_blog_posts_published", "blog_posts", ["status", "published_at"])
