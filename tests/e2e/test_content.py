@@ -48,7 +48,10 @@ def _shot(page, name):
 
 
 def _write_post(page, *, title: str, status: str) -> None:
+    before = page.locator("#post-form").get_attribute("data-version")
     page.locator("#post-new").click()
+    # The editor remounts empty (a new data-version) before anything is typed into it.
+    page.wait_for_function(f"document.querySelector('#post-form').dataset.version !== '{before}'", timeout=15_000)
     page.get_by_label("Title").fill(title)
     page.get_by_label("Category").fill("Parking")
     page.get_by_label("Summary").fill("A calm method for the parking task that worries most learners.")
@@ -71,10 +74,13 @@ def test_the_owner_publishes_a_post_and_a_visitor_reads_it_and_finds_it_in_the_f
     page.goto(app_server + "/admin/content")
     page.locator("#post-new").wait_for(timeout=30_000)
     # A draft first: saved, but nowhere public.
-    _write_post(page, title="A draft nobody sees yet", status="draft")
-    page.locator("#content-notice", has_text="draft").wait_for(timeout=15_000)
-    _write_post(page, title=TITLE, status="published")
-    page.locator("#content-notice", has_text="Published").wait_for(timeout=15_000)
+    try:
+        _write_post(page, title="A draft nobody sees yet", status="draft")
+        page.locator("#content-notice", has_text="draft").wait_for(timeout=30_000)
+        _write_post(page, title=TITLE, status="published")
+        page.locator("#content-notice", has_text="Published").wait_for(timeout=30_000)
+    finally:
+        _shot(page, "0-admin-editor")
     _shot(page, "1-admin-published")
     check(page, "admin-content")
 
@@ -85,7 +91,7 @@ def test_the_owner_publishes_a_post_and_a_visitor_reads_it_and_finds_it_in_the_f
     card.wait_for(timeout=30_000)
     assert visitor.locator(".blog-post-card", has_text="A draft nobody sees yet").count() == 0
     check(visitor, "blog")
-    visitor.get_by_role("link", name=TITLE).click()
+    visitor.get_by_role("link", name=TITLE, exact=True).click()
     visitor.wait_for_url(re.compile(rf"/blog/{SLUG}/?$"), timeout=30_000)
     visitor.get_by_role("heading", level=1, name=TITLE).wait_for(timeout=30_000)
     visitor.locator("#blog-post-body h2", has_text="Step one").wait_for()
