@@ -38,12 +38,11 @@ def prepare(demo: bool) -> str:
     return url
 
 
-def faq_entries() -> list[dict]:
-    """The FAQ page's questions and answers as plain data for the assistant's knowledge base."""
-    from nexdrive.pages.public.faq import GROUPS, ROUTE
+def faq_entries(session) -> list[dict]:
+    """The FAQ's published questions and answers (``faq_entries``) as plain data for the assistant."""
+    from nexdrive.services.content import faq
 
-    return [{"key": f"{g.key}-{i}", "question": f.question, "answer": f.answer, "url": f"{ROUTE}#faq-{g.key}"}
-            for g in GROUPS for i, f in enumerate(g.items)]
+    return faq.knowledge_entries(session)
 
 
 def index_knowledge(engine) -> dict:
@@ -52,7 +51,7 @@ def index_knowledge(engine) -> dict:
     from nexdrive.services.core.actors import SYSTEM
 
     with db.session_scope(engine) as session:
-        return knowledge.index_documents(session, SYSTEM, knowledge.faq_documents(faq_entries()))
+        return knowledge.index_documents(session, SYSTEM, knowledge.faq_documents(faq_entries(session)))
 
 
 def app_env(url: str, demo: bool) -> dict[str, str]:

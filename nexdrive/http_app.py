@@ -54,6 +54,7 @@ def build_api() -> FastAPI:
                    vapi_webhook):
         api.include_router(module.router, prefix="/api/v1")
     api.include_router(certificates.public_router)  # /verify/<code>: the completion statement's QR code
+    api.include_router(content.public_router)  # /blog/rss.xml and /sitemap.xml (with the published posts)
     api.include_router(observability.router)  # GET /metrics (Prometheus text format)
     observability.configure_logging()  # JSON log lines when NEXDRIVE_LOG_FORMAT=json
     # Innermost: gzip bodies over 1 KB for clients that accept it (availability JSON shrinks ~25x; in

@@ -232,7 +232,7 @@ def build(engine) -> dict:
         s.add(Profile(user_id=auser.id, first_name="Olive", last_name="Owner", email=auser.email, role="admin"))
         s.execute(sa.text("INSERT INTO vouchers (code, voucher_type, discount_percent) VALUES ('SECRET50', "
                           "'percentage', 50)"))
-        knowledge.index_documents(s, SYSTEM, knowledge.faq_documents(faq_entries()))
+        knowledge.index_documents(s, SYSTEM, knowledge.faq_documents(faq_entries(s)))
     # The learner has one confirmed lesson (booked by SMS), so "my lesson" has something to find.
     with nxdb.session_scope(engine) as s:
         caller = conversation.Caller("sms", LEARNER_PHONE, phone=LEARNER_PHONE)

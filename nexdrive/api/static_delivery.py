@@ -26,6 +26,10 @@ from nexdrive.settings import PROJECT_ROOT
 IMMUTABLE = "public, max-age=31536000, immutable"
 # Vite/React Router output: name-<8+ url-safe hash chars>.<ext>, e.g. /assets/_book_._index-DHoXPXC4.js
 _HASHED_ASSET = re.compile(r"^/assets/.+-[A-Za-z0-9_-]{8,}\.(?:js|mjs|css|woff2?|ttf|svg|png|jpe?g|webp|avif)$")
+# Dynamic routes (``/blog/[slug]``): no page file per address, so the build's SPA shell answers with 200 (not
+# the 404 page) and the client router renders the post; a draft or unknown slug shows "Post not found".
+_DYNAMIC_PAGE = re.compile(r"^/blog/[a-z0-9]+(?:-[a-z0-9]+)*/?$")
+SPA_SHELL = "__spa-fallback.html"
 # Paths the app (not the static build) answers.
 _APP_PREFIXES = ("/api/", "/_event", "/_upload", "/_health", "/ping", "/_all_routes", "/assets/")
 
@@ -68,6 +72,16 @@ class StaticDelivery:
                     MutableHeaders(scope=message)["Cache-Control"] = IMMUTABLE
                 await send(message)
             await self.app(scope, receive, send_immutable)
+            return
+        if _DYNAMIC_PAGE.match(path) and (self.directory or static_dir()).joinpath(SPA_SHELL).is_file():
+            shell = "/" + SPA_SHELL
+            scope = dict(scope, path=shell, raw_path=shell.encode())
+
+            async def send_shell(message: Message) -> None:
+                if message["type"] == "http.response.start" and message["status"] == 200:
+                    MutableHeaders(scope=message).setdefault("Cache-Control", "no-cache")
+                await send(message)
+            await self.app(scope, receive, send_shell)
             return
         if (path != "/" and not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]
                 and not path.startswith(_APP_PREFIXES) and self._is_page_folder(path)):

@@ -59,13 +59,16 @@ ABOUT_ITEMS: tuple[NavItem, ...] = (
     NavItem("About", brand.ROUTE_ABOUT, "user-round-check"),
     NavItem("FAQ", brand.ROUTE_FAQ, "circle-help"),
     NavItem("Testimonials", brand.ROUTE_TESTIMONIALS, "quote"),
+    NavItem("Blog", "/blog", "newspaper"),
     NavItem("Contact", brand.ROUTE_CONTACT, "mail"),
 )
-DESKTOP_ABOUT_ITEMS: tuple[NavItem, ...] = tuple(i for i in ABOUT_ITEMS if i.href != brand.ROUTE_TESTIMONIALS)
+DESKTOP_ABOUT_ITEMS: tuple[NavItem, ...] = tuple(i for i in ABOUT_ITEMS
+                                                 if i.href not in (brand.ROUTE_TESTIMONIALS, "/blog"))
 
 # Shortcuts for the signed-in user's role (money pages), shown next to the portals and in the drawer.
 ROLE_ITEMS: dict[str, tuple[NavItem, ...]] = {
     "admin": (NavItem("Payments", "/admin/payments", "receipt"), NavItem("Packages", "/admin/packages", "package"),
+              NavItem("Website content", "/admin/content", "file-pen-line"),
               NavItem("Audit trail", "/admin/audit", "shield-check")),
     "student": (NavItem("Payments", "/student/payments", "receipt"),),
     "parent": (NavItem("Payments", "/student/payments", "receipt"),),

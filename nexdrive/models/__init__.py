@@ -32,6 +32,7 @@ from nexdrive.models.compliance import (
     Signature,
     StudentCompetency,
 )
+from nexdrive.models.content import BlogPost, FaqEntry, Testimonial
 from nexdrive.models.crm import Contact
 from nexdrive.models.logbook import SupervisedDrive
 from nexdrive.models.lessons import (
@@ -77,6 +78,9 @@ UPDATED_AT_TABLES = tuple(
 CHAINED_TABLES = ("audit_log", "signatures", "student_competencies")
 
 __all__ = [
+    "BlogPost",
+    "FaqEntry",
+    "Testimonial",
     "AuthThrottleEvent",
     "AuditLog",
     "AuthSession",

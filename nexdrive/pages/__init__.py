@@ -14,6 +14,7 @@ import reflex as rx
 from nexdrive.pages.account import notifications as account_notifications
 from nexdrive.pages.account import settings as account_settings
 from nexdrive.pages.admin import audit as admin_audit
+from nexdrive.pages.admin import content as admin_content
 from nexdrive.pages.admin import dashboard as admin_dashboard
 from nexdrive.pages.admin import contacts as admin_contacts
 from nexdrive.pages.admin import figures as admin_figures
@@ -39,6 +40,7 @@ from nexdrive.pages.student import bridge_form
 from nexdrive.pages.parent import accept as parent_accept
 from nexdrive.pages.parent import dashboard as parent_dashboard
 from nexdrive.pages.public import about, contact, faq, home, legal, lessons, not_found, testimonials
+from nexdrive.pages.public import blog as public_blog
 from nexdrive.pages.public import hub as public_hub
 from nexdrive.pages.student import dashboard as student_dashboard
 from nexdrive.pages.student import family as student_family
@@ -190,6 +192,13 @@ PAGES: tuple[PageSpec, ...] = (
              tuple(public_hub.ON_LOAD), sitemap=public_hub.SITEMAP),
     *(PageSpec(route, component, title, description, tuple(public_hub.ON_LOAD), sitemap=public_hub.PAGE_SITEMAP)
       for route, component, title, description in public_hub.page_specs()),
+    PageSpec(public_blog.ROUTE, public_blog.blog_page, public_blog.TITLE, public_blog.DESCRIPTION,
+             tuple(public_blog.ON_LOAD), sitemap=public_blog.SITEMAP),
+    # Each published post is added to /sitemap.xml by the API (nexdrive/api/content.py); title per post.
+    PageSpec(public_blog.POST_ROUTE, public_blog.post_page, public_blog.BlogPostState.page_title,
+             public_blog.BlogPostState.page_description, tuple(public_blog.POST_ON_LOAD)),
+    PageSpec(admin_content.ROUTE, admin_content.content_page, admin_content.TITLE, admin_content.DESCRIPTION,
+             tuple(admin_content.ON_LOAD)),
     PageSpec(not_found.ROUTE, not_found.not_found_page, not_found.TITLE, not_found.DESCRIPTION,
              tuple(not_found.ON_LOAD)),
 )

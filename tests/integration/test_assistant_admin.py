@@ -19,9 +19,9 @@ from tests.factories import make_user
 TEXTER = "+61412555001"
 
 
-def faq_entries():
+def faq_entries(session):
     from nexdrive.pages.admin.knowledge import faq_entries as entries
-    return entries()
+    return entries(session)
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def admin(engine):
     with session_scope(engine) as s:
         user, _ = make_user(s, "admin", "Olive")
         learner, _ = make_user(s, "student", "Sam")
-        knowledge.index_documents(s, SYSTEM, knowledge.faq_documents(faq_entries()))
+        knowledge.index_documents(s, SYSTEM, knowledge.faq_documents(faq_entries(s)))
     return {"admin": Actor(role="admin", user_id=user.id), "student": Actor(role="student", user_id=learner.id),
             "admin_id": user.id}
 
@@ -65,7 +65,7 @@ def test_an_admin_adds_edits_reindexes_and_removes_their_own_document(engine, ad
         knowledge.save_document(s, admin["admin"], key=key, title="Gift vouchers", source_type="faq",
                                 text=GIFT.replace("three years", "five years"))
     with session_scope(engine) as s:  # re-index everything: the admin's document is kept, built-ins rebuilt
-        stats = knowledge.reindex_all(s, admin["admin"], faq_entries())
+        stats = knowledge.reindex_all(s, admin["admin"], faq_entries(s))
         doc = knowledge.get_document(s, admin["admin"], key)
     assert stats["removed"] == 0 and stats["updated"] >= 1 and "five years" in doc["chunks"][0]["content"]
     with session_scope(engine) as s:

@@ -14,23 +14,22 @@ from nexdrive.services.ai import knowledge
 from nexdrive.services.core.actors import SYSTEM, VISITOR, Actor
 
 
-def faq_entries():
-    from nexdrive.pages.public.faq import GROUPS, ROUTE
-    return [{"key": f"{g.key}-{i}", "question": f.question, "answer": f.answer, "url": f"{ROUTE}#faq-{g.key}"}
-            for g in GROUPS for i, f in enumerate(g.items)]
+def faq_entries(session):
+    from nexdrive.services.content import faq
+    return faq.knowledge_entries(session)
 
 
 @pytest.fixture
 def indexed(engine):
     with session_scope(engine) as s:
-        stats = knowledge.index_documents(s, SYSTEM, knowledge.faq_documents(faq_entries()))
+        stats = knowledge.index_documents(s, SYSTEM, knowledge.faq_documents(faq_entries(s)))
     return stats
 
 
 def test_indexing_every_source_then_reindexing_changes_nothing(engine, indexed):
     assert indexed["added"] >= 20 and indexed["chunks"] >= indexed["added"]
     with session_scope(engine) as s:
-        again = knowledge.index_documents(s, SYSTEM, knowledge.faq_documents(faq_entries()))
+        again = knowledge.index_documents(s, SYSTEM, knowledge.faq_documents(faq_entries(s)))
         keys = set(s.execute(sa.text("SELECT source_key FROM rag_documents")).scalars())
         tsv = s.execute(sa.text("SELECT count(*) FROM rag_chunks WHERE content_tsv IS NULL")).scalar()
     assert again["added"] == again["updated"] == again["removed"] == 0 and again["unchanged"] == indexed["added"]

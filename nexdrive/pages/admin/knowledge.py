@@ -14,8 +14,8 @@ from nexdrive.errors import ServiceError
 from nexdrive.pages.account._display import panel
 from nexdrive.pages.admin.views.forms import select_field
 from nexdrive.pages.auth._forms import field, message_box, page_title
-from nexdrive.pages.public import faq
 from nexdrive.services.ai import knowledge
+from nexdrive.services.content import faq
 from nexdrive.services.identity.accounts import AuthRequired
 from nexdrive.state.auth import require_role, run_as_actor
 
@@ -26,10 +26,9 @@ TYPES = [(k, v) for k, v in knowledge.SOURCE_TYPE_LABELS.items() if k in knowled
 FAMILY_LABELS = {"custom": "Yours", "faq": "FAQ page", "hub": "Competency Hub", "builtin": "Built in"}
 
 
-def faq_entries() -> list[dict]:
-    """The FAQ page's questions and answers (the same entries ``nexdrive.cli`` indexes)."""
-    return [{"key": f"{g.key}-{i}", "question": f.question, "answer": f.answer, "url": f"{faq.ROUTE}#faq-{g.key}"}
-            for g in faq.GROUPS for i, f in enumerate(g.items)]
+def faq_entries(session) -> list[dict]:
+    """The FAQ's published questions and answers (the same entries ``nexdrive.cli`` indexes)."""
+    return faq.knowledge_entries(session)
 
 
 def _flat(d: dict) -> dict[str, str]:
@@ -120,11 +119,10 @@ class KnowledgeState(rx.State):
 
     @rx.event
     async def reindex(self):
-        entries = faq_entries()
         self.busy, self.notice = True, ""
         yield
         try:
-            stats = await run_as_actor(self, lambda s, a: knowledge.reindex_all(s, a, entries))
+            stats = await run_as_actor(self, lambda s, a: knowledge.reindex_all(s, a, faq_entries(s)))
         except ServiceError as exc:
             self.busy, self.error = False, exc.message
             return

@@ -6,7 +6,7 @@ import reflex as rx
 from nexdrive.components import brand
 from nexdrive.components.layout import layout
 from nexdrive.components.ui import button_link, container, page_section, section_heading
-from nexdrive.pages.public.testimonials import HOME_PICKS, testimonial_grid
+from nexdrive.pages.public.testimonials import testimonial_grid
 
 ROUTE = "/"
 SITEMAP = {"priority": 1.0, "changefreq": "weekly"}
@@ -512,7 +512,7 @@ def testimonials() -> rx.Component:
                 gap="0.5rem 1.5rem",
                 width="100%",
             ),
-            testimonial_grid(HOME_PICKS, aria_label="Testimonials"),
+            testimonial_grid(home=True, aria_label="Testimonials"),
             spacing="4",
             align="start",
             width="100%",

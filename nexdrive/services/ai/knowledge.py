@@ -275,6 +275,21 @@ def index_documents(session: Session, actor: Actor, documents: list[SourceDocume
     return stats
 
 
+def index_faq(session: Session, actor: Actor, entries: list[dict]) -> dict:
+    """Re-index the FAQ alone, after the owner edits it: new and changed entries (re)indexed, unchanged ones
+    left, entries no longer given (deleted or unpublished) removed. ``entries`` as for ``faq_documents``."""
+    access.require_manage_knowledge(actor)
+    docs = faq_documents(entries)
+    stats = index_documents(session, actor, docs, include_builtin=False, prune=False)
+    keep = {d.key for d in docs}
+    for row in session.exec(select(RagDocument).where(RagDocument.source_key.like("faq:%"))).all():
+        if row.source_key not in keep:
+            session.delete(row)  # chunks go with it (ON DELETE CASCADE)
+            stats["removed"] += 1
+    session.flush()
+    return stats
+
+
 def ensure_indexed(session: Session) -> None:
     """Index the built-in sources if nothing is indexed yet (a fresh database still answers)."""
     indexed = session.execute(sa.text("SELECT 1 FROM rag_documents WHERE source_key IS NOT NULL AND "

@@ -663,3 +663,17 @@ def require_read_conversations(actor: Actor) -> None:
     if not may_read_conversations(actor):
         require_signed_in(actor)
         raise Forbidden("Only the school's administrators can read the inbox.")
+
+
+# ── The website's content: FAQ, testimonials, blog (issue 16) ──
+
+def may_edit_content(actor: Actor) -> bool:
+    """Write the FAQ, testimonials and blog posts: the owner's office or the app itself. Reading what is
+    published is public; drafts and consent records are the office's."""
+    return actor.sees_everything
+
+
+def require_edit_content(actor: Actor) -> None:
+    if not may_edit_content(actor):
+        require_signed_in(actor)
+        raise Forbidden("Only the school's administrators can change the website's content.")

@@ -159,4 +159,6 @@ def admin_links() -> tuple[rx.Component, ...]:
                     id="admin-settings-link"),
         button_link("Reports", "/admin/reports", icon="file-spreadsheet", variant="soft", size="2",
                     id="admin-reports-link"),
+        button_link("Website content", "/admin/content", icon="file-pen-line", variant="soft", size="2",
+                    id="admin-content-link"),
     )
