@@ -150,8 +150,8 @@ def test_reindexing_the_hub_adds_no_duplicates_and_follows_the_data_files(engine
 
     with session_scope(engine) as s:
         before = counts(s)
-        again = knowledge.reindex_all(s, SYSTEM, faq_entries())  # the admin page's button (force)
-        twice = knowledge.reindex_all(s, SYSTEM, faq_entries())
+        again = knowledge.reindex_all(s, SYSTEM, faq_entries(s))  # the admin page's button (force)
+        twice = knowledge.reindex_all(s, SYSTEM, faq_entries(s))
         assert counts(s) == before and before[0] == before[1] == 25
         assert again["added"] == twice["added"] == 0 and again["removed"] == twice["removed"] == 0
     # The owner corrects one page and removes another: re-indexing re-chunks the one and prunes the other.
@@ -161,7 +161,7 @@ def test_reindexing_the_hub_adds_no_duplicates_and_follows_the_data_files(engine
                for slug, title, text in original if slug != hub.hub_slug(16)]
     monkeypatch.setattr(hub, "hub_documents", lambda: changed)
     with session_scope(engine) as s:
-        stats = knowledge.index_documents(s, SYSTEM, knowledge.faq_documents(faq_entries()))
+        stats = knowledge.index_documents(s, SYSTEM, knowledge.faq_documents(faq_entries(s)))
         keys = set(s.execute(sa.text("SELECT source_key FROM rag_documents WHERE source_key LIKE 'hub:%'")).scalars())
         text = s.execute(sa.text("SELECT string_agg(c.content, ' ') FROM rag_chunks c JOIN rag_documents d ON "
                                  "d.id = c.document_id WHERE d.source_key = :k"),
