@@ -5,95 +5,31 @@ Private to the compliance package (the completion statement and the auditor's pa
 from __future__ import annotations
 
 import io
-import unicodedata
-from pathlib import Path
 from typing import Any
 
-from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-_FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/local/share/fonts/dejavu")
-BRAND = (62, 99, 221)
-INK = (33, 37, 41)
-MUTED = (96, 103, 112)
-RULE = (214, 219, 226)
-SHADE = (241, 244, 252)
+from nexdrive.services.core.pdf_layout import BRAND, INK, MUTED, RULE, SHADE, LayoutPdf, font_files
+
 OK_GREEN = (25, 120, 60)
 BAD_RED = (180, 30, 30)
-_ASCII = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
-                        "\u2022": "-", "\u2026": "...", "\u00a0": " ", "\u2212": "-", "\u00d7": "x"})
+__all__ = ["BAD_RED", "BRAND", "INK", "MUTED", "OK_GREEN", "RULE", "SHADE", "DocumentPdf", "logo"]
 
 
-def _unicode_font() -> tuple[Path, Path, Path | None] | None:
-    for folder in _FONT_DIRS:
-        regular, bold = Path(folder, "DejaVuSans.ttf"), Path(folder, "DejaVuSans-Bold.ttf")
-        mono = Path(folder, "DejaVuSansMono.ttf")
-        if regular.is_file() and bold.is_file():
-            return regular, bold, mono if mono.is_file() else None
-    return None
-
-
-class DocumentPdf(FPDF):
-    """An A4 page with the school's footer and helpers for plain, readable records."""
+class DocumentPdf(LayoutPdf):
+    """The shared A4 page (fonts, footer, page numbers) with helpers for plain, readable records."""
 
     def __init__(self, footer_text: str, *, title: str = ""):
-        super().__init__(orientation="P", unit="mm", format="A4")
-        self.footer_text = footer_text
-        fonts = _unicode_font()
+        super().__init__(footer_text, title=title, margin=16)
+        fonts = font_files()
         self.mono_family = "Courier"
-        if fonts:
-            self.add_font("Body", "", str(fonts[0]))
-            self.add_font("Body", "B", str(fonts[1]))
-            if fonts[2] is not None:
-                self.add_font("Mono", "", str(fonts[2]))
-                self.mono_family = "Mono"
-            self.family, self.unicode = "Body", True
-        else:
-            self.family, self.unicode = "Helvetica", False
-        self.set_margins(16, 16, 16)
-        self.set_auto_page_break(auto=True, margin=20)
-        self.continued = ""
-        if title:
-            self.set_title(title)
-        self.set_creator("NexDrive Academy")
-
-    def t(self, text: Any) -> str:
-        """Text the font can print (the built-in Helvetica only has Latin-1)."""
-        value = "" if text is None else str(text)
-        if self.unicode:
-            return value
-        value = unicodedata.normalize("NFKC", value.translate(_ASCII))
-        return "".join(ch if ord(ch) < 256 else (unicodedata.normalize("NFKD", ch).encode("latin-1", "ignore")
-                                                  .decode("latin-1") or "?") for ch in value)
-
-    def font(self, size: float, bold: bool = False, color=INK) -> None:
-        self.set_font(self.family, "B" if bold else "", size)
-        self.set_text_color(*color)
+        if fonts and fonts[2] is not None:
+            self.add_font("Mono", "", str(fonts[2]))
+            self.mono_family = "Mono"
 
     def mono(self, size: float = 7, color=INK) -> None:
         self.set_font(self.mono_family, "", size)
         self.set_text_color(*color)
-
-    def header(self) -> None:
-        if self.page_no() > 1 and self.continued:
-            self.set_xy(self.l_margin, 7)
-            self.font(7.5, color=MUTED)
-            self.cell(0, 4, self.t(self.continued), align="R")
-            self.set_y(self.t_margin)
-
-    def footer(self) -> None:
-        self.set_y(-14)
-        self.set_draw_color(*RULE)
-        self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
-        self.font(7, color=MUTED)
-        self.set_y(-12)
-        self.cell(0, 4, self.t(self.footer_text), align="L")
-        self.set_x(self.l_margin)
-        self.cell(0, 4, f"Page {self.page_no()} of {{nb}}", align="R")
-
-    @property
-    def body_width(self) -> float:
-        return self.w - self.l_margin - self.r_margin
 
     def heading(self, text: str, size: float = 12) -> None:
         if self.get_y() > self.h - 40:

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from sqlmodel import Session
 
@@ -27,60 +25,18 @@ from nexdrive.formats import BUSINESS_TZ, au_date, au_date_short, au_time
 from nexdrive.services.compliance import logbook
 from nexdrive.services.core import access, clock
 from nexdrive.services.core.actors import Actor
+from nexdrive.services.core.pdf_layout import BRAND, INK, MUTED, RULE, SHADE, LayoutPdf
 
-_FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/local/share/fonts/dejavu")
-BRAND = (62, 99, 221)
-INK = (33, 37, 41)
-MUTED = (96, 103, 112)
-RULE = (214, 219, 226)
-SHADE = (241, 244, 252)
 PAGE_SIZE = 200  # drives read per query
 MAX_DRIVES = 5000
 
 
-def _fonts() -> tuple[Path, Path] | None:
-    for folder in _FONT_DIRS:
-        regular, bold = Path(folder, "DejaVuSans.ttf"), Path(folder, "DejaVuSans-Bold.ttf")
-        if regular.is_file() and bold.is_file():
-            return regular, bold
-    return None
+class _Pdf(LayoutPdf):
+    """The shared page in landscape (a wide table of drives), with a table header repeated on each page."""
 
-
-class _Pdf(FPDF):
     def __init__(self, footer_text: str):
-        super().__init__(orientation="L", unit="mm", format="A4")
-        self.footer_text = footer_text
-        fonts = _fonts()
-        if fonts:
-            self.add_font("Body", "", str(fonts[0]))
-            self.add_font("Body", "B", str(fonts[1]))
-            self.family_name, self.unicode = "Body", True
-        else:
-            self.family_name, self.unicode = "Helvetica", False
-        self.set_margins(14, 14, 14)
-        self.set_auto_page_break(auto=True, margin=18)
+        super().__init__(footer_text, landscape=True, margin=14, bottom=18)
         self.repeat_header: list[tuple[str, float, str]] | None = None
-
-    def t(self, value: Any) -> str:
-        text = "" if value is None else str(value)
-        if self.unicode:
-            return text
-        text = text.replace("\u2013", "-").replace("\u2014", "-").replace("\u2019", "'").replace("\u00b7", "-")
-        return text.encode("latin-1", "replace").decode("latin-1")
-
-    def font(self, size: float, bold: bool = False, color=INK) -> None:
-        self.set_font(self.family_name, "B" if bold else "", size)
-        self.set_text_color(*color)
-
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_draw_color(*RULE)
-        self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
-        self.font(7.5, color=MUTED)
-        self.set_y(-10)
-        self.cell(0, 4, self.t(self.footer_text), align="L")
-        self.set_x(self.l_margin)
-        self.cell(0, 4, f"Page {self.page_no()} of {{nb}}", align="R")
 
     def section(self, title: str) -> None:
         if self.get_y() > self.h - 40:

@@ -1,8 +1,9 @@
 """A small shared PDF layout (fpdf2) for tabular documents: the school's page (fonts, header, footer with
 page numbers), a title block, a bar chart drawn with rectangles and a table with a totals row.
 
-Used by the owner's reports (``admin.reports``); the invoice and compliance documents keep their own
-layouts for now. Text only goes through :meth:`LayoutPdf.t`, so a page prints any name even without
+Used by the owner's reports (``admin.reports``) and, as their base page, the compliance documents
+(completion statement, auditor's pack, log-book summary); the invoice keeps its own layout for now.
+Text only goes through :meth:`LayoutPdf.t`, so a page prints any name even without
 the DejaVu fonts (Debian's fonts-dejavu-core), falling back to Latin-1 Helvetica.
 """
 from __future__ import annotations
@@ -25,33 +26,36 @@ SHADE = (241, 244, 252)
 NEGATIVE = (200, 60, 60)
 SERIES_COLOURS = (BRAND, AMBER, (60, 150, 110), (150, 80, 180))
 _ASCII = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
-                        "\u2022": "-", "\u2026": "...", "\u00a0": " ", "\u2212": "-", "\u2192": "->"})
+                        "\u2022": "-", "\u2026": "...", "\u00a0": " ", "\u2212": "-", "\u2192": "->", "\u00d7": "x"})
 
 
-def _fonts() -> tuple[Path, Path] | None:
+def font_files() -> tuple[Path, Path, Path | None] | None:
+    """DejaVu Sans regular and bold (and Sans Mono when present), or None: then the built-in Helvetica."""
     for folder in _FONT_DIRS:
         regular, bold = Path(folder, "DejaVuSans.ttf"), Path(folder, "DejaVuSans-Bold.ttf")
+        mono = Path(folder, "DejaVuSansMono.ttf")
         if regular.is_file() and bold.is_file():
-            return regular, bold
+            return regular, bold, mono if mono.is_file() else None
     return None
 
 
 class LayoutPdf(FPDF):
     """An A4 page (portrait or landscape) with the school's footer and page numbers."""
 
-    def __init__(self, footer_text: str, *, title: str = "", landscape: bool = False):
+    def __init__(self, footer_text: str, *, title: str = "", landscape: bool = False, margin: float = 15,
+                 bottom: float = 20):
         super().__init__(orientation="L" if landscape else "P", unit="mm", format="A4")
         self.footer_text = footer_text
         self.continued = ""
-        fonts = _fonts()
+        fonts = font_files()
         if fonts:
             self.add_font("Body", "", str(fonts[0]))
             self.add_font("Body", "B", str(fonts[1]))
             self.family, self.unicode = "Body", True
         else:
             self.family, self.unicode = "Helvetica", False
-        self.set_margins(15, 15, 15)
-        self.set_auto_page_break(auto=True, margin=20)
+        self.set_margins(margin, margin, margin)
+        self.set_auto_page_break(auto=True, margin=bottom)
         if title:
             self.set_title(title)
         self.set_creator("NexDrive Academy")
