@@ -2,6 +2,8 @@
 connection the browser opens (a page, an asset, the websocket's ``CONNECT`` tunnel) goes to the next of the
 backends in turn, whatever address the browser asked for. Plain requests are sent with ``Connection: close``,
 so a reload opens a new connection and lands on the other backend (as behind a real proxy without stickiness).
+Page loads (requests that accept ``text/html``) take turns on their own, so whatever number of assets and
+tunnels a page opens, successive page loads alternate between the backends.
 ``picks`` records the backend each connection went to."""
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ class Balancer:
         self.port = 0
         self.picks: list[int] = []
         self._next = itertools.cycle(backends)
+        self._next_page = itertools.cycle(backends)
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -53,7 +56,8 @@ class Balancer:
             head = await reader.readuntil(b"\r\n\r\n")
             line, rest = head.split(b"\r\n", 1)
             method, target, version = line.split(b" ", 2)
-            backend = next(self._next)
+            is_page = method == b"GET" and b"\r\naccept: text/html" in (b"\r\n" + rest.lower())
+            backend = next(self._next_page if is_page else self._next)
             self.picks.append(backend)
             up_r, upstream_w = await asyncio.open_connection("127.0.0.1", backend)
             if method == b"CONNECT":  # the websocket: a tunnel to this backend for as long as it lives
