@@ -22,8 +22,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta
-from datetime import time as dtime
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,13 +83,12 @@ def prepare(engine) -> dict:
         # in the log book (a learner at a review's door has tasks "ready" that the review itself is waiting on).
         sid = max(snap["snapshots"], key=lambda x: (min(teachable(x), 3), min(ready(x), 2), -competent(x)))
         now = s.execute(sa.text("SELECT now()")).scalar_one().astimezone(BUSINESS_TZ)
-        start = max(datetime.combine(now.date(), dtime(0, 0), tzinfo=BUSINESS_TZ), now - timedelta(minutes=64))
-        end = now - timedelta(minutes=4)
+        start, end = now - timedelta(minutes=64), now - timedelta(minutes=4)  # may start yesterday: "To record"
         instructor_id = s.execute(sa.text("SELECT id FROM instructors WHERE user_id = :u"), {"u": user.id}).scalar()
         service_id = s.execute(sa.text("SELECT id FROM services WHERE is_active ORDER BY created_at LIMIT 1")).scalar()
         booking = Booking(instructor_id=instructor_id, student_id=sid, service_id=service_id,
-                          scheduled_date=now.date(), start_time=start, end_time=end,
-                          duration_minutes=max(1, int((end - start).total_seconds() // 60)), status="in_progress",
+                          scheduled_date=start.date(), start_time=start, end_time=end,
+                          duration_minutes=int((end - start).total_seconds() // 60), status="in_progress",
                           pickup_address="1 Bench St", suburb="Braddon", amount_cents=0)
         s.add(booking)
         s.flush()
