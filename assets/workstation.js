@@ -277,15 +277,22 @@
     if (l) sid = l.student_id;
     if (snap && sid) learner = snap.learners.filter(function (x) { return x.student_id === sid; })[0] || null;
     if (!sid || (bookingId && !l)) return null;
-    var day = l ? l.day : snap.today, now = new Date(), end = l ? hhmm(l.end) : "", start = l ? hhmm(l.start) : "";
+    var day = l ? l.day : snap.today, dayLabel = l ? l.day_label : snap.today_label, now = new Date();
+    var end = l ? hhmm(l.end) : "", start = l ? hhmm(l.start) : "";
     if (!l) {
-      var t = new Date(Math.floor(now.getTime() / 300000) * 300000);
+      var t = new Date(Math.floor(now.getTime() / 300000) * 300000), from = new Date(t.getTime() - 3600000);
       var fmt = function (d) { return d.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", timeZone: "Australia/Sydney" }); };
-      end = fmt(t); start = fmt(new Date(t.getTime() - 3600000));
+      end = fmt(t); start = fmt(from);
+      // the hour before 1 am started yesterday (Canberra): the lesson's day is the start's
+      var fromDay = from.toLocaleDateString("en-CA", { timeZone: "Australia/Sydney" });
+      if (/^\d{4}-\d{2}-\d{2}$/.test(fromDay) && fromDay !== day) {
+        day = fromDay;
+        dayLabel = from.toLocaleDateString("en-AU", { weekday: "short", day: "numeric", month: "long", timeZone: "Australia/Sydney" }).replace(",", "");
+      }
     }
     return { client_id: uuid(), booking_id: l ? l.booking_id : "", student_id: sid,
              learner_name: l ? l.learner_name : (learner ? learner.name : "Learner"), service: l ? l.service : "Lesson",
-             day: day, day_label: l ? l.day_label : snap.today_label, start: start, end: end, suburb: l ? l.suburb : "", odo_start: "", odo_end: "",
+             day: day, day_label: dayLabel, start: start, end: end, suburb: l ? l.suburb : "", odo_start: "", odo_end: "",
              transmission: (learnerSnap(sid) || {}).transmission || (learner || {}).transmission || "auto",
              tasks: {}, comments: "", went_well: "", practise: "", focus: "", next_lesson: "", bridge_edited: {} };
   }
