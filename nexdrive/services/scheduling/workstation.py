@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from nexdrive.errors import Forbidden, ValidationFailed
-from nexdrive.formats import BUSINESS_TZ, au_date, au_time, e164_au_phone, format_au_phone
+from nexdrive.formats import BUSINESS_TZ, au_date, au_day, au_time, e164_au_phone, format_au_phone
 from nexdrive.models import Booking, Lesson, LessonBridgeForm
 from nexdrive.services.compliance import bridge_forms, competencies, logbook, private_notes
 from nexdrive.services.compliance import lessons as lesson_records
@@ -100,16 +100,11 @@ def _lesson_row(b: Booking, *, people: dict, contacts: dict, services: dict) -> 
         "phone": phone, "phone_label": format_au_phone(phone),
         "start": start.isoformat(), "end": end.isoformat(), "day": start.date().isoformat(),
         "day_label": au_date(start.date(), year=False), "time_label": f"{au_time(start)} \u2013 {au_time(end)}",
-        "when_label": f"{_short_date(start.date())}, {au_time(start)} \u2013 {au_time(end)}",
+        "when_label": f"{au_day(start)}, {au_time(start)} \u2013 {au_time(end)}",
         "minutes": b.duration_minutes, "pickup": pickup, "suburb": (b.suburb or "").strip(),
         "service": services.get(b.service_id, "Lesson"), "status": b.status,
         "lesson_id": str(b.lesson_id) if b.lesson_id else "",
     }
-
-
-def _short_date(d: date) -> str:
-    """Sun 6 Dec (the day of a lesson still to record)."""
-    return f"{d.strftime('%a')} {d.day} {d.strftime('%b')}"
 
 
 def _to_record(session: Session, actor: Actor, now: datetime) -> list[Booking]:
