@@ -117,6 +117,9 @@ def record_typical_lesson(page, base: str, booking_id: str, *, sign_in: bool = T
     started = time.monotonic()
     tap(page.locator(f"#ws-today-list article[data-booking='{booking_id}'] .ws-start"))
     page.locator("#ws-learner").wait_for(timeout=30_000)
+    # the page hydrates after the script drew the form (and the script draws it again): count the tasks after
+    page.wait_for_load_state("networkidle")
+    page.locator(".ws-task").first.wait_for(timeout=30_000)
     chosen: set[str] = set()
 
     def mark(kind: str, count: int, *, assessable: bool) -> int:
