@@ -134,13 +134,13 @@
   function waitingFor(bookingId) {
     return st.outbox.some(function (r) { return r.payload && r.payload.booking_id === bookingId; });
   }
-  function lessonCard(l, isNext) {
+  function lessonCard(l, isNext, pending) {
     var s = l.student_id ? learnerSnap(l.student_id) : null, h = [];
-    h.push('<article class="ws-card' + (isNext ? " next" : "") + '" data-booking="' + esc(l.booking_id) + '">');
+    h.push('<article class="ws-card' + (isNext ? " next" : "") + (pending ? " to-record" : "") + '" data-booking="' + esc(l.booking_id) + '">');
     if (isNext) h.push('<p class="ws-muted"><strong>Next lesson</strong></p>');
     h.push('<h2 class="ws-name" style="margin:0;font-size:20px">' + (l.student_id ? '<a class="ws-learner-link" style="display:inline-flex;align-items:center;min-height:44px" href="' +
            LEARNER + "/?id=" + esc(l.student_id) + '">' + esc(l.learner_name) + "</a>" : esc(l.learner_name)) + "</h2>");
-    h.push("<p><strong>" + esc(l.time_label) + "</strong> · " + esc(l.service) + "</p>");
+    h.push("<p><strong>" + esc(pending ? (l.when_label || l.day_label + ", " + l.time_label) : l.time_label) + "</strong> · " + esc(l.service) + "</p>");
     if (l.pickup) h.push('<p class="ws-muted">Pick up: ' + esc(l.pickup) + "</p>");
     if (l.is_visitor) h.push('<p class="ws-muted">Booked without an account (name as typed when booking).</p>');
     if (s) {
@@ -160,6 +160,8 @@
     if (l.lesson_id) h.push('<a class="ws-btn" style="display:inline-flex;align-items:center" href="' + LEARNER + "/?id=" + esc(l.student_id) +
              "#lesson-" + esc(l.lesson_id) + '">Lesson recorded ✓</a>');
     else if (waitingFor(l.booking_id)) h.push('<span class="ws-muted">Recorded on this phone, not yet sent</span>');
+    else if (l.student_id && pending) h.push('<a class="ws-btn primary ws-start" style="display:inline-flex;align-items:center" href="' +
+             RECORD + "/?booking=" + esc(l.booking_id) + '">Record lesson</a>');
     else if (l.student_id) h.push('<a class="ws-btn primary ws-start" style="display:inline-flex;align-items:center" onclick="window.ws.started(\'' +
              esc(l.booking_id) + '\')" href="' +
              RECORD + "/?booking=" + esc(l.booking_id) + '">Start lesson</a>');
@@ -176,11 +178,20 @@
         "No copy of your week on this phone yet. Open this page once with a connection." : "Loading today’s lessons…") + "</p>";
       return;
     }
-    var todays = snap.lessons.filter(function (l) { return l.day === snap.today; });
+    // "To record" first: lessons of the last week that have started and are not recorded yet (oldest first),
+    // so last night's 10:30 pm lesson is still here after midnight; each lesson shows once.
+    var pending = snap.to_record || [], listed = {};
+    pending.forEach(function (l) { listed[l.booking_id] = true; });
+    var todays = snap.lessons.filter(function (l) { return l.day === snap.today && !listed[l.booking_id]; });
     var next = todays.filter(function (l) { return l.booking_id === snap.next_booking_id; });
     var rest = todays.filter(function (l) { return l.booking_id !== snap.next_booking_id; });
     var h = ['<div data-ws="1" id="ws-today-list">'];
-    if (!todays.length) h.push('<p class="ws-muted">No lessons today.</p>');
+    if (pending.length) {
+      h.push('<section id="ws-to-record" aria-labelledby="ws-to-record-title"><h2 id="ws-to-record-title" style="font-size:18px;margin:8px 0">To record</h2>');
+      pending.forEach(function (l) { h.push(lessonCard(l, false, true)); });
+      h.push('</section><h2 style="font-size:18px;margin:8px 0">Today</h2>');
+    }
+    if (!todays.length) h.push('<p class="ws-muted">' + (pending.length ? "No more lessons today." : "No lessons today.") + "</p>");
     next.forEach(function (l) { h.push(lessonCard(l, true)); });
     rest.forEach(function (l) { h.push(lessonCard(l, false)); });
     h.push("</div>");
@@ -255,21 +266,33 @@
     return ((h % 12) || 12) + ":" + m[2] + (h < 12 ? " am" : " pm");
   }
   function span(f) { return ampm(f.start) + " – " + ampm(f.end); }
+  function endDay(f) {  // a lesson that finishes at or after midnight (22:58 – 00:03) ends the next day
+    if (!f.end || !f.start || f.end >= f.start) return f.day;
+    var d = new Date(f.day + "T00:00:00Z"); d.setUTCDate(d.getUTCDate() + 1);
+    return d.toISOString().slice(0, 10);
+  }
   function newForm() {
     var bookingId = param("booking"), sid = param("student"), l = null, learner = null;
-    if (snap && bookingId) l = snap.lessons.filter(function (x) { return x.booking_id === bookingId; })[0] || null;
+    if (snap && bookingId) l = snap.lessons.concat(snap.to_record || []).filter(function (x) { return x.booking_id === bookingId; })[0] || null;
     if (l) sid = l.student_id;
     if (snap && sid) learner = snap.learners.filter(function (x) { return x.student_id === sid; })[0] || null;
     if (!sid || (bookingId && !l)) return null;
-    var day = l ? l.day : snap.today, now = new Date(), end = l ? hhmm(l.end) : "", start = l ? hhmm(l.start) : "";
+    var day = l ? l.day : snap.today, dayLabel = l ? l.day_label : snap.today_label, now = new Date();
+    var end = l ? hhmm(l.end) : "", start = l ? hhmm(l.start) : "";
     if (!l) {
-      var t = new Date(Math.floor(now.getTime() / 300000) * 300000);
+      var t = new Date(Math.floor(now.getTime() / 300000) * 300000), from = new Date(t.getTime() - 3600000);
       var fmt = function (d) { return d.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", timeZone: "Australia/Sydney" }); };
-      end = fmt(t); start = fmt(new Date(t.getTime() - 3600000));
+      end = fmt(t); start = fmt(from);
+      // the hour before 1 am started yesterday (Canberra): the lesson's day is the start's
+      var fromDay = from.toLocaleDateString("en-CA", { timeZone: "Australia/Sydney" });
+      if (/^\d{4}-\d{2}-\d{2}$/.test(fromDay) && fromDay !== day) {
+        day = fromDay;
+        dayLabel = from.toLocaleDateString("en-AU", { weekday: "short", day: "numeric", month: "long", timeZone: "Australia/Sydney" }).replace(",", "");
+      }
     }
     return { client_id: uuid(), booking_id: l ? l.booking_id : "", student_id: sid,
              learner_name: l ? l.learner_name : (learner ? learner.name : "Learner"), service: l ? l.service : "Lesson",
-             day: day, day_label: l ? l.day_label : snap.today_label, start: start, end: end, suburb: l ? l.suburb : "", odo_start: "", odo_end: "",
+             day: day, day_label: dayLabel, start: start, end: end, suburb: l ? l.suburb : "", odo_start: "", odo_end: "",
              transmission: (learnerSnap(sid) || {}).transmission || (learner || {}).transmission || "auto",
              tasks: {}, comments: "", went_well: "", practise: "", focus: "", next_lesson: "", bridge_edited: {} };
   }
@@ -442,7 +465,7 @@
     if (!takePad("sig-learner", "learner_signature")) return;
     var f = st.form, payload = {
       client_id: f.client_id, student_id: f.student_id, booking_id: f.booking_id || null,
-      start_time: f.day + "T" + f.start, end_time: f.day + "T" + f.end, transmission: f.transmission,
+      start_time: f.day + "T" + f.start, end_time: endDay(f) + "T" + f.end, transmission: f.transmission,
       odo_start: f.odo_start || null, odo_end: f.odo_end || null, suburb: f.suburb, comments: f.comments, tasks: f.tasks,
       went_well: f.went_well, practise: f.practise, focus: f.focus, next_lesson: f.next_lesson,
       instructor_signature: f.instructor_signature, learner_signature: f.learner_signature,

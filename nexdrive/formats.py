@@ -42,6 +42,13 @@ def au_date(d: date | datetime, *, weekday: bool = True, year: bool = True) -> s
     return " ".join(parts)
 
 
+def au_day(d: date | datetime) -> str:
+    """Sun 6 Dec (a day this past week, on the instructor's phone; Canberra date for instants)."""
+    if isinstance(d, datetime):
+        d = local(d).date()
+    return f"{d.strftime('%a')} {d.day} {d.strftime('%b')}"
+
+
 def au_date_short(d: date) -> str:
     """03/03/2026."""
     return d.strftime("%d/%m/%Y")

@@ -22,8 +22,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta
-from datetime import time as dtime
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,13 +83,12 @@ def prepare(engine) -> dict:
         # in the log book (a learner at a review's door has tasks "ready" that the review itself is waiting on).
         sid = max(snap["snapshots"], key=lambda x: (min(teachable(x), 3), min(ready(x), 2), -competent(x)))
         now = s.execute(sa.text("SELECT now()")).scalar_one().astimezone(BUSINESS_TZ)
-        start = max(datetime.combine(now.date(), dtime(0, 0), tzinfo=BUSINESS_TZ), now - timedelta(minutes=64))
-        end = now - timedelta(minutes=4)
+        start, end = now - timedelta(minutes=64), now - timedelta(minutes=4)  # may start yesterday: "To record"
         instructor_id = s.execute(sa.text("SELECT id FROM instructors WHERE user_id = :u"), {"u": user.id}).scalar()
         service_id = s.execute(sa.text("SELECT id FROM services WHERE is_active ORDER BY created_at LIMIT 1")).scalar()
         booking = Booking(instructor_id=instructor_id, student_id=sid, service_id=service_id,
-                          scheduled_date=now.date(), start_time=start, end_time=end,
-                          duration_minutes=max(1, int((end - start).total_seconds() // 60)), status="in_progress",
+                          scheduled_date=start.date(), start_time=start, end_time=end,
+                          duration_minutes=int((end - start).total_seconds() // 60), status="in_progress",
                           pickup_address="1 Bench St", suburb="Braddon", amount_cents=0)
         s.add(booking)
         s.flush()
@@ -119,6 +117,9 @@ def record_typical_lesson(page, base: str, booking_id: str, *, sign_in: bool = T
     started = time.monotonic()
     tap(page.locator(f"#ws-today-list article[data-booking='{booking_id}'] .ws-start"))
     page.locator("#ws-learner").wait_for(timeout=30_000)
+    # the page hydrates after the script drew the form (and the script draws it again): count the tasks after
+    page.wait_for_load_state("networkidle")
+    page.locator(".ws-task").first.wait_for(timeout=30_000)
     chosen: set[str] = set()
 
     def mark(kind: str, count: int, *, assessable: bool) -> int:

@@ -67,7 +67,10 @@ def test_today_lists_the_instructors_own_lessons_next_first_with_every_learner_n
         snap = workstation.snapshot(s, school.instructor)
         sheet = workstation.today_sheet(s, school.instructor)
     assert snap["next_booking_id"] == str(ids["next"])
-    assert [r["booking_id"] for r in sheet] == [str(ids["next"]), str(ids["earlier"]), str(ids["visitor"])]
+    # the earlier lesson has ended unrecorded: on top, under "To record" (once); then the next, then the rest
+    assert [(r["section"], r["booking_id"]) for r in sheet] == [
+        ("to_record", str(ids["earlier"])), ("today", str(ids["next"])), ("today", str(ids["visitor"]))]
+    assert [r["booking_id"] for r in snap["to_record"]] == [str(ids["earlier"])]
     assert str(ids["theirs"]) not in {r["booking_id"] for r in snap["lessons"]}
     visitor = next(r for r in sheet if r["booking_id"] == str(ids["visitor"]))
     assert visitor["learner_name"] == "Vera Visitor" and visitor["phone"] == "+61412345678"

@@ -1,7 +1,9 @@
 """Instructor home ``/instructor``: the workstation's day sheet on a phone.
 
-Today's lessons in order with the next one on top (learner, Canberra time, pickup address, lesson type,
-progress snapshot, call and SMS buttons, Start lesson), and the week beside it as a tab. Rendered in the
+"To record" on top (the week's lessons that have started and are not recorded yet, oldest first, each
+with its date: last night's lesson is still there after midnight), then today's lessons in order with the
+next one first (learner, Canberra time, pickup address, lesson type, progress snapshot, call and SMS
+buttons, Start lesson), and the week beside it as a tab. Rendered in the
 browser by ``/workstation.js`` from the copy of the week kept on the phone, so it opens with no signal
 (see ``workstation_shell``); lessons waiting in the phone's outbox are listed with "Send now".
 """

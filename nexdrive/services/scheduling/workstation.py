@@ -3,7 +3,9 @@ progress snapshot, and a lesson recorded and signed on the phone handed in whole
 from the phone's outbox).
 
 * ``snapshot``: everything the phone keeps for a day without signal: the instructor's lessons from
-  today for a week (next first), who each learner is (a visitor's booking shows the name typed when
+  today for a week (next first), the lessons still "to record" (``to_record``: started in the last
+  week, under way or ended, no lesson recorded yet, oldest first; so a 10:30 pm lesson is still there
+  after midnight), who each learner is (a visitor's booking shows the name typed when
   booking), how to call them (+61 numbers), and per learner the competency matrix as the compliance
   engine reports it (status, can_assess, why a task is locked), the tasks in progress and next, the last
   bridge form's focus areas and the latest self-assessment. Scoped to the instructor's own bookings and
@@ -25,14 +27,15 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from nexdrive.errors import Forbidden, ValidationFailed
-from nexdrive.formats import BUSINESS_TZ, au_date, au_time, e164_au_phone, format_au_phone
-from nexdrive.models import Booking, LessonBridgeForm
+from nexdrive.formats import BUSINESS_TZ, au_date, au_day, au_time, e164_au_phone, format_au_phone
+from nexdrive.models import Booking, Lesson, LessonBridgeForm
 from nexdrive.services.compliance import bridge_forms, competencies, logbook, private_notes
 from nexdrive.services.compliance import lessons as lesson_records
 from nexdrive.services.core import access, audit, clock
 from nexdrive.services.core.actors import Actor
 
 DAYS = 7
+TO_RECORD_DAYS = 7  # how far back an unrecorded lesson stays on the sheet
 SHOWN_STATUSES = ("confirmed", "in_progress", "completed")
 STATUS_LABELS = {"not_started": "Not started", "taught": "Taught", "assessed": "Assessed",
                  "competent": "Achieved", "not_yet_competent": "Not yet competent"}
@@ -97,10 +100,25 @@ def _lesson_row(b: Booking, *, people: dict, contacts: dict, services: dict) -> 
         "phone": phone, "phone_label": format_au_phone(phone),
         "start": start.isoformat(), "end": end.isoformat(), "day": start.date().isoformat(),
         "day_label": au_date(start.date(), year=False), "time_label": f"{au_time(start)} \u2013 {au_time(end)}",
+        "when_label": f"{au_day(start)}, {au_time(start)} \u2013 {au_time(end)}",
         "minutes": b.duration_minutes, "pickup": pickup, "suburb": (b.suburb or "").strip(),
         "service": services.get(b.service_id, "Lesson"), "status": b.status,
         "lesson_id": str(b.lesson_id) if b.lesson_id else "",
     }
+
+
+def _to_record(session: Session, actor: Actor, now: datetime) -> list[Booking]:
+    """The lessons that have started (in progress, or confirmed and ended) in the last ``TO_RECORD_DAYS``
+    days with no lesson recorded yet, oldest first; times compared as instants, whatever the date."""
+    recorded = sa.select(Lesson.id).where(Lesson.booking_id == Booking.id).exists()
+    query = (select(Booking).where(
+        Booking.start_time >= now - timedelta(days=TO_RECORD_DAYS), Booking.start_time <= now,
+        sa.or_(Booking.status == "in_progress", sa.and_(Booking.status == "confirmed", Booking.end_time <= now)),
+        Booking.lesson_id.is_(None), ~recorded)
+        .order_by(Booking.start_time, Booking.id))
+    query = access.scope(session, actor, query, student_col=Booking.student_id, instructor_col=Booking.instructor_id,
+                         resource="bookings", what="bookings")
+    return list(session.exec(query).all())
 
 
 def _bookings(session: Session, actor: Actor, first: date, last: date) -> list[Booking]:
@@ -168,19 +186,23 @@ def learner_snapshot(session: Session, actor: Actor, student_id: uuid.UUID) -> d
 
 
 def snapshot(session: Session, actor: Actor, *, days: int = DAYS) -> dict[str, Any]:
-    """The phone's copy of the instructor's week: lessons from today (next first), learners, snapshots."""
+    """The phone's copy of the instructor's week: lessons from today (next first), the lessons still to
+    record (oldest first), learners, snapshots."""
     _require_instructor(actor)
     now = clock.now(session)
     today = now.astimezone(BUSINESS_TZ).date()
     bookings = _bookings(session, actor, today, today + timedelta(days=max(1, min(days, 14)) - 1))
+    pending = _to_record(session, actor, now)
+    pending_ids = {b.id for b in pending}
     learners = access.list_students(session, actor, limit=200)
-    people = _people(session, {b.student_id for b in bookings if b.student_id}
+    people = _people(session, {b.student_id for b in [*bookings, *pending] if b.student_id}
                      | {uuid.UUID(str(s["id"])) for s in learners})
-    contacts = _contacts(session, {b.contact_id for b in bookings if b.contact_id and not b.student_id})
+    contacts = _contacts(session, {b.contact_id for b in [*bookings, *pending] if b.contact_id and not b.student_id})
     services = _service_names(session)
     rows = [_lesson_row(b, people=people, contacts=contacts, services=services) for b in bookings]
+    to_record = [_lesson_row(b, people=people, contacts=contacts, services=services) for b in pending]
     upcoming = [b for b in bookings if b.scheduled_date == today and b.end_time > now and not b.lesson_id
-                and b.status != "completed"]
+                and b.status != "completed" and b.id not in pending_ids]
     next_id = str(upcoming[0].id) if upcoming else ""
     snapshots = {str(sid): learner_snapshot(session, actor, sid) for sid in people}
     me = session.execute(sa.text("SELECT p.first_name || ' ' || p.last_name FROM instructors i "
@@ -189,7 +211,7 @@ def snapshot(session: Session, actor: Actor, *, days: int = DAYS) -> dict[str, A
     return {
         "generated_at": now.isoformat(), "instructor_name": me, "today": today.isoformat(),
         "today_label": au_date(today),
-        "next_booking_id": next_id, "lessons": rows,
+        "next_booking_id": next_id, "lessons": rows, "to_record": to_record,
         "learners": sorted(({"student_id": str(sid), "name": p["name"], "phone": e164_au_phone(p["phone"]),
                              "transmission": p["transmission"]} for sid, p in people.items()),
                            key=lambda x: x["name"].lower()),
@@ -198,11 +220,16 @@ def snapshot(session: Session, actor: Actor, *, days: int = DAYS) -> dict[str, A
 
 
 def today_sheet(session: Session, actor: Actor) -> list[dict[str, Any]]:
-    """Today's lessons in order, the next one first (then the rest of the day in time order)."""
+    """The day sheet top to bottom: "To record" (started in the last week, not yet recorded, oldest
+    first; ``section`` 'to_record'), then today's other lessons, the next one first (``section`` 'today').
+    A lesson is on it once: today's ended, unrecorded lesson is under "To record"."""
     data = snapshot(session, actor, days=1)
-    rows = [r for r in data["lessons"] if r["day"] == data["today"]]
+    pending = [{**r, "section": "to_record"} for r in data["to_record"]]
+    listed = {r["booking_id"] for r in pending}
+    rows = [{**r, "section": "today"} for r in data["lessons"]
+            if r["day"] == data["today"] and r["booking_id"] not in listed]
     rows.sort(key=lambda r: (r["booking_id"] != data["next_booking_id"], r["start"]))
-    return rows
+    return pending + rows
 
 
 # ─────────────────────────────────────────────────────────────────────────────
