@@ -2,7 +2,6 @@ import os
 
 import reflex as rx
 
-from nexdrive.first_paint import FirstPaintPlugin
 from nexdrive.offline import WorkstationOfflinePlugin
 from nexdrive.settings import get_settings
 
@@ -15,7 +14,8 @@ config = rx.Config(
     show_built_with_reflex=False,
     plugins=[
         rx.plugins.SitemapPlugin(),
-        FirstPaintPlugin(),  # critical CSS inlined, stylesheet and scripts after the first paint
+        # nexdrive.first_paint.FirstPaintPlugin (critical CSS inline, scripts after the first paint) is switched off:
+        # menus and the chat button were dead until hydration and taps on them were lost (docs/performance.md).
         WorkstationOfflinePlugin(),  # the instructor workstation's service worker (sw.js)
         rx.plugins.RadixThemesPlugin(
             theme=rx.theme(accent_color="indigo", gray_color="slate", radius="medium"),
