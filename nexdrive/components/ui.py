@@ -17,14 +17,14 @@ PHONE_TAP = "44px"
 
 def phone_tap(**props) -> dict:
     """Style props giving an element a 44x44 px minimum on phones only (merged under ``props``)."""
-    return {"min_height": rx.breakpoints(initial=PHONE_TAP, md="0px"),
-            "min_width": rx.breakpoints(initial=PHONE_TAP, md="0px"), **props}
+    return {"min_height": rx.breakpoints(initial=PHONE_TAP, sm="0px"),
+            "min_width": rx.breakpoints(initial=PHONE_TAP, sm="0px"), **props}
 
 
 def phone_field(**props) -> dict:
     """:func:`phone_tap` for a text field: its ``<input>`` sits inside the root's 1px border, so the root is
     46px tall for the input itself to be 44."""
-    return phone_tap(min_height=rx.breakpoints(initial="46px", md="0px"), **props)
+    return phone_tap(min_height=rx.breakpoints(initial="46px", sm="0px"), **props)
 
 
 # Content width used by header, footer and every page body.
