@@ -107,6 +107,8 @@ def test_today_then_a_lesson_recorded_and_signed_by_both(app_server, ws_data, ph
     with nxdb.session_scope(engine) as s:
         expected = [r["booking_id"] for r in workstation.today_sheet(s, actor_for_user(s, ws_data["user_id"]))]
     cards = pg.locator("#ws-today-list article")
+    # the sheet is drawn from the phone's copy first, then from the fresh snapshot: wait for this lesson's card
+    pg.locator(f"#ws-today-list article[data-booking='{ws_data['booking_id']}']").wait_for(timeout=30_000)
     assert [cards.nth(i).get_attribute("data-booking") for i in range(cards.count())] == expected
     names = [n.strip() for n in pg.locator("#ws-today-list .ws-name").all_inner_texts()]
     assert ws_data["learner"] in names and all(names)
