@@ -109,7 +109,9 @@ def _row(m: Mail) -> rx.Component:
 
 
 def _part(p: Part) -> rx.Component:
-    return rx.cond(p.href != "", rx.link(p.text, href=p.href, class_name="mb-link"), rx.text(p.text, as_="span"))
+    # underlined: a link inside the message's text must not rely on colour alone (axe link-in-text-block)
+    return rx.cond(p.href != "", rx.link(p.text, href=p.href, underline="always", class_name="mb-link"),
+                   rx.text(p.text, as_="span"))
 
 
 def _reader() -> rx.Component:
