@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from nexdrive.models import Invoice
+from nexdrive.services.core import pdf_layout
 from nexdrive.services.money import invoices
 
 ISSUED = datetime(2026, 11, 21, 22, 30, tzinfo=timezone.utc)  # 22 November 2026, 9:30 am in Canberra
@@ -131,7 +132,7 @@ def test_the_pdf_is_reproducible():
 
 
 def test_without_a_unicode_font_names_still_print(monkeypatch):
-    monkeypatch.setattr(invoices, "_unicode_font", lambda: None)
+    monkeypatch.setattr(pdf_layout, "font_files", lambda: None)  # the shared page finds the fonts
     invoice = make_invoice([("Lesson \u2013 60 min", 8500)], taxed=True)
     invoice.buyer_snapshot = {**BUYER, "name": "Zo\u00eb Nguy\u1ec5n"}
     text = pdf_text(invoices.render_invoice_pdf(invoice))

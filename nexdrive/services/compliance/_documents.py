@@ -9,7 +9,7 @@ from typing import Any
 
 from fpdf.enums import XPos, YPos
 
-from nexdrive.services.core.pdf_layout import BRAND, INK, MUTED, RULE, SHADE, LayoutPdf, font_files
+from nexdrive.services.core.pdf_layout import BRAND, INK, MUTED, RULE, SHADE, LayoutPdf, font_files, logo
 
 OK_GREEN = (25, 120, 60)
 BAD_RED = (180, 30, 30)
@@ -119,18 +119,3 @@ class DocumentPdf(LayoutPdf):
 
     def output_bytes(self) -> bytes:
         return bytes(self.output())
-
-
-def logo(pdf: DocumentPdf, x: float, y: float, size: float) -> None:
-    """The NexDrive mark (assets/logo.svg): a blue tile with a road and its lane markings."""
-    k = size / 64
-    pdf.set_fill_color(*BRAND)
-    pdf.rect(x, y, size, size, style="F", round_corners=True, corner_radius=14 * k)
-    pdf.set_fill_color(255, 255, 255)
-    pdf.polygon([(x + 13 * k, y + 54 * k), (x + 27.5 * k, y + 11 * k), (x + 36.5 * k, y + 11 * k),
-                 (x + 51 * k, y + 54 * k)], style="F")
-    pdf.set_fill_color(*BRAND)
-    for top, bottom, half_top, half_bottom in ((14, 20, 0.8, 1.0), (25, 33, 1.3, 1.7), (38.5, 50, 2.1, 2.8)):
-        pdf.polygon([(x + (32 - half_top) * k, y + top * k), (x + (32 + half_top) * k, y + top * k),
-                     (x + (32 + half_bottom) * k, y + bottom * k), (x + (32 - half_bottom) * k, y + bottom * k)],
-                    style="F")

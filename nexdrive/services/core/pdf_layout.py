@@ -260,4 +260,19 @@ def render_table_document(doc: TableDocument) -> bytes:
     return bytes(pdf.output())
 
 
-__all__ = ["LayoutPdf", "TableDocument", "render_table_document"]
+__all__ = ["LayoutPdf", "TableDocument", "logo", "render_table_document"]
+
+
+def logo(pdf: FPDF, x: float, y: float, size: float) -> None:
+    """The NexDrive mark (assets/logo.svg): a blue tile with a road and its lane markings."""
+    k = size / 64
+    pdf.set_fill_color(*BRAND)
+    pdf.rect(x, y, size, size, style="F", round_corners=True, corner_radius=14 * k)
+    pdf.set_fill_color(255, 255, 255)
+    pdf.polygon([(x + 13 * k, y + 54 * k), (x + 27.5 * k, y + 11 * k), (x + 36.5 * k, y + 11 * k),
+                 (x + 51 * k, y + 54 * k)], style="F")
+    pdf.set_fill_color(*BRAND)
+    for top, bottom, half_top, half_bottom in ((14, 20, 0.8, 1.0), (25, 33, 1.3, 1.7), (38.5, 50, 2.1, 2.8)):
+        pdf.polygon([(x + (32 - half_top) * k, y + top * k), (x + (32 + half_top) * k, y + top * k),
+                     (x + (32 + half_bottom) * k, y + bottom * k), (x + (32 - half_bottom) * k, y + bottom * k)],
+                    style="F")

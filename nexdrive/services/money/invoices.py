@@ -25,14 +25,11 @@ import hashlib
 import json
 import logging
 import re
-import unicodedata
 import uuid
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Iterable
 
 import sqlalchemy as sa
-from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from sqlmodel import Session, select
 
@@ -51,6 +48,7 @@ from nexdrive.models import (
     VoucherRedemption,
 )
 from nexdrive.services.core import access
+from nexdrive.services.core.pdf_layout import BRAND, INK, MUTED, RULE, SHADE, LayoutPdf, logo
 from nexdrive.services.identity.accounts import AuthRequired, hash_token
 from nexdrive.services.core.actors import Actor
 from nexdrive.services.crm.contacts import format_au_phone
@@ -303,92 +301,12 @@ def _payment_facts(payment: Payment) -> dict[str, Any]:
 # The PDF (fpdf2)
 # ─────────────────────────────────────────────────────────────────────────────
 
-_FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/local/share/fonts/dejavu")
-BRAND = (62, 99, 221)
-INK = (33, 37, 41)
-MUTED = (96, 103, 112)
-RULE = (214, 219, 226)
-SHADE = (241, 244, 252)
-_ASCII = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
-                        "\u2022": "-", "\u2026": "...", "\u00a0": " ", "\u2212": "-"})
+class _InvoicePdf(LayoutPdf):
+    """The shared page with the invoice's wider margins and room for its footer."""
 
-
-def _unicode_font() -> tuple[Path, Path] | None:
-    """DejaVu Sans (Debian's fonts-dejavu-core) when installed: any name prints as written."""
-    for folder in _FONT_DIRS:
-        regular, bold = Path(folder, "DejaVuSans.ttf"), Path(folder, "DejaVuSans-Bold.ttf")
-        if regular.is_file() and bold.is_file():
-            return regular, bold
-    return None
-
-
-class _InvoicePdf(FPDF):
     def __init__(self, footer_text: str):
-        super().__init__(orientation="P", unit="mm", format="A4")
-        self.footer_text = footer_text
-        fonts = _unicode_font()
-        if fonts:
-            self.add_font("Body", "", str(fonts[0]))
-            self.add_font("Body", "B", str(fonts[1]))
-            self.family, self.unicode = "Body", True
-        else:
-            self.family, self.unicode = "Helvetica", False
+        super().__init__(footer_text, bottom=24)
         self.set_margins(18, 16, 18)
-        self.set_auto_page_break(auto=True, margin=24)
-
-    def t(self, text: Any) -> str:
-        """Text the font can print (the built-in Helvetica only has Latin-1)."""
-        value = "" if text is None else str(text)
-        if self.unicode:
-            return value
-        value = value.translate(_ASCII)
-        value = unicodedata.normalize("NFKC", value)
-        out = []
-        for ch in value:
-            if ord(ch) < 256:
-                out.append(ch)
-            else:
-                plain = unicodedata.normalize("NFKD", ch).encode("latin-1", "ignore").decode("latin-1")
-                out.append(plain or "?")
-        return "".join(out)
-
-    def font(self, size: float, bold: bool = False, color=INK) -> None:
-        self.set_font(self.family, "B" if bold else "", size)
-        self.set_text_color(*color)
-
-    continued = ""
-
-    def header(self) -> None:
-        if self.page_no() > 1 and self.continued:
-            self.set_xy(self.l_margin, 8)
-            self.font(8, color=MUTED)
-            self.cell(0, 4, self.t(self.continued), align="R")
-            self.set_y(self.t_margin)
-
-    def footer(self) -> None:
-        self.set_y(-16)
-        self.set_draw_color(*RULE)
-        self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
-        self.font(7.5, color=MUTED)
-        self.set_y(-14)
-        self.cell(0, 4, self.t(self.footer_text), align="L")
-        self.set_x(self.l_margin)
-        self.cell(0, 4, f"Page {self.page_no()} of {{nb}}", align="R")
-
-
-def _logo(pdf: _InvoicePdf, x: float, y: float, size: float) -> None:
-    """The NexDrive mark (assets/logo.svg): a blue tile with a road and its lane markings."""
-    k = size / 64
-    pdf.set_fill_color(*BRAND)
-    pdf.rect(x, y, size, size, style="F", round_corners=True, corner_radius=14 * k)
-    pdf.set_fill_color(255, 255, 255)
-    pdf.polygon([(x + 13 * k, y + 54 * k), (x + 27.5 * k, y + 11 * k), (x + 36.5 * k, y + 11 * k),
-                 (x + 51 * k, y + 54 * k)], style="F")
-    pdf.set_fill_color(*BRAND)
-    for top, bottom, half_top, half_bottom in ((14, 20, 0.8, 1.0), (25, 33, 1.3, 1.7), (38.5, 50, 2.1, 2.8)):
-        pdf.polygon([(x + (32 - half_top) * k, y + top * k), (x + (32 + half_top) * k, y + top * k),
-                     (x + (32 + half_bottom) * k, y + bottom * k), (x + (32 - half_bottom) * k, y + bottom * k)],
-                    style="F")
 
 
 def _block(pdf: _InvoicePdf, x: float, y: float, w: float, title: str, rows: list[tuple[str, bool]]) -> float:
@@ -469,7 +387,7 @@ def render_invoice_pdf(invoice: Invoice, *, refunds: Iterable[dict[str, Any]] = 
     width = right - left
 
     # Heading: the mark and the business on the left, the document title and number on the right.
-    _logo(pdf, left, 16, 15)
+    logo(pdf, left, 16, 15)
     pdf.set_xy(left + 19, 16)
     pdf.font(16, bold=True)
     pdf.cell(100, 7.5, pdf.t(name), new_x=XPos.LEFT, new_y=YPos.NEXT)
