@@ -96,7 +96,9 @@ def test_no_operation_answers_5xx_and_every_4xx_is_the_envelope(engine, admin_to
         key = f"{op.method.upper()} {op.path}"
         seen[key] = seen.get(key, 0) + 1
         status = response.status_code
-        where = f"{key} -> {status}: query={case.query!r:.200} body={case.body!r:.200} {response.text[:200]!r}"
+        # the body read as bytes: a PDF or CSV download is a proper answer, and not UTF-8
+        text = response.content[:200].decode("utf-8", "replace")
+        where = f"{key} -> {status}: query={case.query!r:.200} body={case.body!r:.200} {text!r}"
         if status >= 500:
             problems.append(where)
         elif status >= 400:
