@@ -483,7 +483,8 @@ def round_trips(engine, service_id, first: date, last: date, instructor_id) -> s
                                 pickup_address="1 Bench St", suburb="Belconnen")
         bid, token = r.booking.id, r.manage_token
     reserve = list(sent)
-    locked = next((i for i, q in enumerate(reserve) if q.startswith("SELECT pg_advisory_xact_lock(%(k)s)")), None)
+    locked = next((i for i, q in enumerate(reserve)
+                   if q.startswith("SELECT pg_advisory_xact_lock(%(k)s)") or "reserve_lock(" in q), None)
     with StatementCounter(engine) as sent, nxdb.session_scope(engine) as s:
         booking.confirm_booking(s, VISITOR, bid, manage_token=token)
     cancel_bench_bookings(engine)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session as _OrmSession
 from sqlmodel import Session
 
 from nexdrive.models import AuditLog
@@ -57,6 +59,68 @@ def record_event(
     session.add(entry)
     session.flush()
     return entry
+
+
+_PENDING = "nexdrive.audit.pending"
+
+
+def append_at_commit(
+    session: Session,
+    actor: Actor,
+    event_type: str,
+    *,
+    subject_type: str | None = None,
+    subject_id: uuid.UUID | None = None,
+    details: dict[str, Any] | None = None,
+    severity: str = "info",
+) -> None:
+    """Append one event to the audit chain in the caller's transaction, as late as possible.
+
+    The chain's head row is locked from the append until the commit (the trigger links each record to the
+    one before it), so every append in the school queues behind the one before it. ``record_event`` appends
+    at once; this one keeps the record in the session and appends it, with any others pending, in **one
+    INSERT just before the commit** (or just before the session's next statement, so a read in the same
+    transaction sees it). The same trigger links and hashes it: the chain is exactly as tamper-evident.
+    A rollback drops it with everything else.
+    """
+    row = {"id": uuid.uuid4(), "event_type": event_type, "severity": severity, "actor_id": actor.user_id,
+           "actor_role": actor.role, "subject_type": subject_type, "subject_id": subject_id,
+           "details": details or {}, "ip_address": actor.ip_address, "user_agent": actor.user_agent}
+    tx = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_PENDING, []).append((tx, row))
+
+
+def write_pending(session: _OrmSession) -> int:
+    """Append the records ``append_at_commit`` kept (one INSERT); returns how many."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return 0
+    rows = [row for _, row in pending]
+    session.connection().execute(sa.insert(AuditLog.__table__).values(rows))  # one statement, however many
+    return len(rows)
+
+
+@event.listens_for(_OrmSession, "before_commit")
+def _before_commit(session: _OrmSession) -> None:
+    if session.info.get(_PENDING):
+        write_pending(session)
+
+
+@event.listens_for(_OrmSession, "do_orm_execute")
+def _before_statement(state) -> None:
+    if state.session.info.get(_PENDING):
+        write_pending(state.session)
+
+
+@event.listens_for(_OrmSession, "after_soft_rollback")
+def _after_rollback(session: _OrmSession, previous_transaction) -> None:
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+    if not previous_transaction.nested:
+        session.info.pop(_PENDING, None)  # the whole transaction is gone
+        return
+    session.info[_PENDING] = [(tx, row) for tx, row in pending if tx is not previous_transaction]
 
 
 def _chains(session: Session, table: str) -> list[str]:

@@ -55,6 +55,21 @@ def split_name(name: str | None, *, field: str = "name") -> tuple[str, str | Non
     return first, (last or None)
 
 
+def lock_keys(phone: str | None, email: str | None) -> list[str]:
+    """The advisory-lock keys of one person (normalised phone and email), in the order they are taken."""
+    return sorted(k for k in (f"contact:phone:{phone}" if phone else None,
+                              f"contact:email:{email}" if email else None) if k)
+
+
+def lock_sql(keys: list[str], prefix: str = "ck") -> str:
+    """The select-list items that take these locks, left to right (bind parameters ``lock_params``)."""
+    return ", ".join(f"pg_advisory_xact_lock(hashtextextended(:{prefix}{n}, 7))" for n in range(len(keys)))
+
+
+def lock_params(keys: list[str], prefix: str = "ck") -> dict[str, str]:
+    return {f"{prefix}{n}": key for n, key in enumerate(keys)}
+
+
 def _lock(session: Session, key: str) -> None:
     session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 7))"), {"k": key})
 
@@ -74,6 +89,7 @@ def record_contact(
     instructor_id: uuid.UUID | None = None,
     allow_landline: bool = False,
     trusted: bool | None = None,
+    locks_taken: bool = False,
 ) -> Contact:
     """Create or update the contact for this person; returns it (flushed, in this transaction).
 
@@ -83,6 +99,9 @@ def record_contact(
     given (and which has no account); otherwise it gets a new contact (see :func:`_record_untrusted`).
 
     ``allow_landline``: a contact form, where we reply by phone, takes a landline; booking and SMS paths don't.
+
+    ``locks_taken``: the caller took this person's locks already, in this transaction (``lock_sql`` with
+    ``lock_keys`` of the same normalised phone and email), e.g. in the same round trip as its own lock.
     """
     if trusted is None:
         trusted = not actor.is_visitor
@@ -99,12 +118,9 @@ def record_contact(
     first, last = split_name(name) if name else (None, None)
     utm = utm or Utm()
 
-    keys = sorted(k for k in (f"contact:phone:{phone}" if phone else None,
-                              f"contact:email:{email}" if email else None) if k)
-    if keys:  # in sorted order, in one round trip (a select list is evaluated left to right)
-        session.execute(sa.text("SELECT " + ", ".join(f"pg_advisory_xact_lock(hashtextextended(:k{n}, 7))"
-                                                      for n in range(len(keys)))),
-                        {f"k{n}": key for n, key in enumerate(keys)})
+    keys = lock_keys(phone, email)
+    if keys and not locks_taken:  # in sorted order, in one round trip (a select list is evaluated left to right)
+        session.execute(sa.text("SELECT " + lock_sql(keys)), lock_params(keys))
     if not trusted:
         return _record_untrusted(session, first=first, last=last, phone=phone, email=email, source=source,
                                  source_detail=source_detail, utm=utm, stage=stage)
@@ -162,18 +178,6 @@ def record_contact(
     return contact
 
 
-def _taken(session: Session, phone: str | None, email: str | None) -> tuple[bool, bool]:
-    """Whether a live contact already holds this phone / this email."""
-    if not phone and not email:
-        return False, False
-    row = session.execute(sa.text(
-        "SELECT CAST(:p AS text) IS NOT NULL AND EXISTS (SELECT 1 FROM contacts WHERE phone = :p "
-        "AND deleted_at IS NULL) AS phone_taken, CAST(:e AS text) IS NOT NULL AND EXISTS (SELECT 1 FROM contacts "
-        "WHERE lower(email) = :e AND deleted_at IS NULL) AS email_taken"), {"p": phone, "e": email}).one()
-    phone_taken, email_taken = bool(row.phone_taken), bool(row.email_taken)
-    return phone_taken, email_taken
-
-
 def _record_untrusted(session: Session, *, first: str | None, last: str | None, phone: str | None,
                       email: str | None, source: str, source_detail: str | None, utm: Utm, stage: str) -> Contact:
     """An unauthenticated request: a matching detail proves nothing about who this is.
@@ -184,12 +188,17 @@ def _record_untrusted(session: Session, *, first: str | None, last: str | None, 
     phone and email); the booking keeps what was typed. Staff see the likely match and merge
     on purpose.
     """
-    same = select(Contact).where(Contact.deleted_at.is_(None), Contact.user_id.is_(None))
-    same = same.where(Contact.phone == phone) if phone else same.where(Contact.phone.is_(None))
-    same = same.where(sa.func.lower(Contact.email) == email) if email else same.where(Contact.email.is_(None))
-    contact = session.exec(same).first()
+    # One round trip: the same prospect's contact, and whether another contact holds the phone / the email.
+    row = session.execute(sa.text(
+        "SELECT (SELECT id FROM contacts WHERE deleted_at IS NULL AND user_id IS NULL AND "
+        + ("phone = :p" if phone else "phone IS NULL") + " AND "
+        + ("lower(email) = :e" if email else "email IS NULL") + " LIMIT 1) AS same_id, "
+        "CAST(:p AS text) IS NOT NULL AND EXISTS (SELECT 1 FROM contacts WHERE phone = :p AND deleted_at IS NULL) "
+        "AS phone_taken, CAST(:e AS text) IS NOT NULL AND EXISTS (SELECT 1 FROM contacts WHERE lower(email) = :e "
+        "AND deleted_at IS NULL) AS email_taken"), {"p": phone, "e": email}).one()
+    contact = session.get(Contact, row.same_id) if row.same_id is not None else None
     if contact is None:
-        phone_taken, email_taken = _taken(session, phone, email)
+        phone_taken, email_taken = bool(row.phone_taken), bool(row.email_taken)
         contact = Contact(
             first_name=first, last_name=last, phone=None if phone_taken else phone,
             email=None if email_taken else email, lifecycle_stage=stage, source=source,

@@ -29,7 +29,7 @@ from nexdrive.services.messaging.message_templates import (
 from nexdrive.settings import get_settings
 
 __all__ = ["LINK_REMOVED", "NOTIFICATION_TYPES", "SENDER", "booking_message", "business_facts", "has_secret_link",
-           "public_url", "queue", "queue_message", "redact_secret_links", "render_message"]
+           "public_url", "queue", "queue_keyed", "queue_message", "redact_secret_links", "render_message"]
 
 
 def public_url(path: str) -> str:
@@ -85,6 +85,32 @@ def queue(session: Session, *, channel: str, recipient: str, body: str, template
     make_transient_to_detached(message)  # the row as written: tracked from here on, not inserted again
     session.add(message)
     return message
+
+
+def queue_keyed(session: Session, messages: list[dict]) -> int:
+    """Several messages, each with its own ``idempotency_key``, in **one** INSERT ... ON CONFLICT DO NOTHING
+    (the same rows and the same repeat rule as ``queue``: a key already queued keeps its first message).
+    ``messages`` are ``queue``'s keyword arguments. The rows are not attached to the session (nothing reads them
+    back in the transaction); returns how many were new."""
+    if not messages:
+        return 0
+    table = OutboxMessage.__table__
+    rows = []
+    for m in messages:
+        if not m.get("idempotency_key"):
+            raise ValueError("queue_keyed needs an idempotency_key on every message")
+        message = OutboxMessage(**{k: v for k, v in m.items() if k != "send_after"})
+        if m.get("send_after") is not None:
+            message.next_attempt_at = m["send_after"]
+        rows.append({c.name: getattr(message, c.key) for c in table.columns
+                     if getattr(message, c.key, None) is not None})
+    names = {name for row in rows for name in row}
+    rows = [{name: row.get(name) for name in names} for row in rows]  # one shape (an SMS has no subject)
+    if session.new or session.dirty:
+        session.flush()  # rows the messages refer to (their booking, their contact) go first
+    return len(session.execute(pg_insert(table).values(rows)
+                               .on_conflict_do_nothing(index_elements=["idempotency_key"])
+                               .returning(table.c.id)).all())
 
 
 def _safe_data(data: dict) -> dict:
@@ -165,9 +191,11 @@ def booking_message(session: Session, kind: str, *, booking: Booking, summary: d
     common = dict(template=kind, booking_id=booking.id, user_id=recipient.get("user_id"),
                   contact_id=booking.contact_id, related_type="booking", related_id=booking.id,
                   template_data={"booking_id": str(booking.id), "reference": summary["reference"]})
+    messages = []
     if recipient.get("phone"):
-        queue(session, channel="sms", recipient=recipient["phone"], body=sms,
-              idempotency_key=f"{kind}:sms:{booking.id}:{version}", **common)
+        messages.append(dict(channel="sms", recipient=recipient["phone"], body=sms,
+                             idempotency_key=f"{kind}:sms:{booking.id}:{version}", **common))
     if recipient.get("email"):
-        queue(session, channel="email", recipient=recipient["email"], subject=subject, body=body,
-              idempotency_key=f"{kind}:email:{booking.id}:{version}", **common)
+        messages.append(dict(channel="email", recipient=recipient["email"], subject=subject, body=body,
+                             idempotency_key=f"{kind}:email:{booking.id}:{version}", **common))
+    queue_keyed(session, messages)  # one round trip for both

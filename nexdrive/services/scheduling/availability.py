@@ -568,6 +568,28 @@ def _read_calendars(session: Session, instructor_ids: list[uuid.UUID] | None, fi
     return out
 
 
+@dataclass
+class CheckedCalendar:
+    """One instructor's calendar read for a reservation's check, with what ``reserve_lock`` (migration 0024)
+    compares after the lock: the calendar's version and how many live bookings the window held."""
+    calendar: InstructorCalendar
+    version: int
+    live: int
+    lo: datetime
+    hi: datetime
+    lo_start: datetime
+
+
+def calendar_for_check(session: Session, instructor_id: uuid.UUID, day: date) -> CheckedCalendar | None:
+    """The instructor's calendar for one day as ``load_calendars(..., cached=False)`` reads it, with its version
+    and its count of live bookings (the same statement: the same snapshot). None when not active."""
+    lo, hi = _local_day_bounds(day - timedelta(days=1), day + timedelta(days=1))
+    for cal, version, _ in _read_calendars(session, [instructor_id], day, day):
+        live = sum(len(ids) for ids in cal.booked_on.values())  # every row read, completed lessons too
+        return CheckedCalendar(cal, version, live, lo, hi, lo - MAX_BLOCK)
+    return None
+
+
 # The instructors' calendar versions (migration 0022), the database's time and identity, in one statement.
 _VERSIONS_SQL = """
 SELECT i.id, COALESCE(v.version, 0) AS version, now() AS now,

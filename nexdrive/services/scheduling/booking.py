@@ -399,12 +399,59 @@ def _mark_locked(session: Session, instructor_id: uuid.UUID) -> None:
     _per_transaction(session).setdefault("locks", set()).add(instructor_id)
 
 
-def _lock_instructor(session: Session, instructor: Instructor) -> None:
+@dataclass
+class _PreCheck:
+    """A reservation's check of its time against the calendar, made before the instructor's lock."""
+    start: datetime
+    service_id: uuid.UUID
+    rules: SlotRules
+    checked: availability.CheckedCalendar
+
+
+def _precheck(session: Session, instructor: Instructor, service: Service, start: datetime,
+              rules: SlotRules) -> _PreCheck | None:
+    """Check the time against the instructor's calendar before the lock (the lock then only confirms that the
+    calendar is still the one checked: ``reserve_lock``, migration 0024). None when the time doesn't pass
+    here: the locked path re-checks it and says why."""
+    now = _now(session)
+    day = start.astimezone(BUSINESS_TZ).date()
+    if start <= now or start < rules.earliest_start or day > rules.last_day:
+        return None
+    checked = availability.calendar_for_check(session, instructor.id, day)
+    if checked is None or not any(s.start == start for s in availability.compute_slots(checked.calendar, rules,
+                                                                                      day, day)):
+        return None
+    return _PreCheck(start, service.id, rules, checked)
+
+
+def _lock_instructor(session: Session, instructor: Instructor, contact_keys: list[str] | None = None,
+                     precheck: _PreCheck | None = None) -> None:
     # Serialise changes per instructor: the constraint alone deadlocks under load, and the
     # daily limit is only safe to check while no one else can add a lesson that day.
+    # ``contact_keys``: the person's locks (contacts.lock_keys), taken after the instructor's in the same
+    # statement (a select list is evaluated left to right): the house order, one round trip fewer.
     if _already_locked(session, instructor.id):
+        if contact_keys:
+            session.execute(sa.text("SELECT " + contacts.lock_sql(contact_keys)), contacts.lock_params(contact_keys))
         return
-    session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": instructor.lock_key})
+    if precheck is not None:
+        # One round trip: the lock, then (after it) the calendar's version and live count, the lapsed holds
+        # released, then the person's locks (the function in FROM runs before the select list).
+        c = precheck.checked
+        row = session.execute(sa.text(
+            "SELECT r.version, r.live" + (", " + contacts.lock_sql(contact_keys) if contact_keys else "")
+            + " FROM reserve_lock(:k, :i, :lo, :hi, :lo_start) AS r"),
+            {"k": instructor.lock_key, "i": instructor.id, "lo": c.lo, "hi": c.hi, "lo_start": c.lo_start,
+             **contacts.lock_params(contact_keys or [])}).one()
+        memo = _per_transaction(session)
+        memo.setdefault("released", set()).add(instructor.id)
+        if (row.version, row.live) == (c.version, c.live):
+            memo.setdefault("prechecked", {})[instructor.id] = precheck
+    elif contact_keys:
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:k), " + contacts.lock_sql(contact_keys)),
+                        {"k": instructor.lock_key, **contacts.lock_params(contact_keys)})
+    else:
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": instructor.lock_key})
     _mark_locked(session, instructor.id)
 
 
@@ -465,6 +512,10 @@ def _require_offered(session: Session, instructor: Instructor, service: Service,
     if day > rules.last_day:
         raise BookingTooFar(f"Bookings open {(rules.last_day - now.astimezone(BUSINESS_TZ).date()).days} days ahead; "
                             f"please choose a date up to {au_date(rules.last_day)}.", start_time=start.isoformat())
+    pre = _per_transaction(session).get("prechecked", {}).pop(instructor.id, None)  # good for one check
+    if (pre is not None and ignore_booking_id is None and pre.start == start and pre.service_id == service.id
+            and pre.rules is rules):
+        return  # checked against this very calendar before the lock; reserve_lock found it unchanged since
     cal = availability.load_calendars(session, [instructor.id], day, day).get(instructor.id)
     offered = cal is not None and any(
         s.start == start for s in availability.compute_slots(cal, rules, day, day, ignore_booking_id=ignore_booking_id))
@@ -554,7 +605,8 @@ def reserve_slot(
     hold_minutes = hold_minutes or business_settings(session).hold_minutes or DEFAULT_HOLD_MINUTES
 
     _lock_instructor(session, instructor)
-    release_lapsed_holds(session, instructor.id)
+    if instructor.id not in _per_transaction(session).get("released", ()):  # reserve_lock released them
+        release_lapsed_holds(session, instructor.id)
     _require_offered(session, instructor, service, start, staff=actor.is_school, rules=rules)
     end = start + timedelta(minutes=service.duration_minutes)
     booking = Booking(
@@ -696,13 +748,20 @@ def book_lesson(
     rules = slot_rules(session, service, buffer_minutes=_buffer(service, instructor.default_buffer_minutes),
                        now=_now(session))
     _instructor_name(session, instructor.id)
+    locks_taken = False
     if _may_reserve(session, actor, instructor.id, student_id):
-        _lock_instructor(session, instructor)
-        instructor_id = instructor.id
+        # The time checked against the calendar before the lock (staff book any free time: no check); then the
+        # instructor's lock, the calendar confirmed unchanged, the lapsed holds released and the person's locks
+        # (record_contact's), in one round trip.
+        precheck = None if actor.is_school else _precheck(session, instructor, service, start_time.astimezone(UTC),
+                                                           rules)
+        _lock_instructor(session, instructor, contacts.lock_keys(phone, normalise_email(email) if email else None),
+                         precheck=precheck)
+        instructor_id, locks_taken = instructor.id, True
     contact = contacts.record_contact(
         session, actor if not actor.is_parent else Actor(role="system"), name=name, phone=phone, email=email,
         source={"voice_agent": "voice_agent", "sms": "sms", "phone": "phone"}.get(booked_via, "website"),
-        utm=utm, stage="qualified", trusted=not actor.is_visitor,
+        utm=utm, stage="qualified", trusted=not actor.is_visitor, locks_taken=locks_taken,
     )
 
     start = start_time.astimezone(UTC)
@@ -728,17 +787,17 @@ def book_lesson(
     if retry is None:
         token = new_link[0]
     summary = booking_summary(session, booking)
-    if retry is None:  # last: appending to the audit chain locks its head until the commit
-        audit.record_event(session, actor, "booking.reserved", subject_type="booking", subject_id=booking.id,
-                           details={"start": start.isoformat(), "service": str(booking.service_id),
-                                    "via": booked_via})
+    if retry is None:  # appended just before the commit: the chain's head stays locked for one round trip
+        audit.append_at_commit(session, actor, "booking.reserved", subject_type="booking", subject_id=booking.id,
+                               details={"start": start.isoformat(), "service": str(booking.service_id),
+                                        "via": booked_via})
     return Reservation(booking, token, summary)
 
 
 def confirm_booking(session: Session, actor: Actor, booking_id: uuid.UUID, *,
                     manage_token: str | None = None, payment_status: str = "unpaid") -> Booking:
     """Turn a live hold into a booking (pay later for now). Replaying a confirmation changes nothing."""
-    booking = session.get(Booking, booking_id)
+    booking = _booking_with_context(session, booking_id)
     if booking is None:
         raise NotFound("No such booking.")
     if actor.is_instructor and actor.instructor_id != booking.instructor_id:
@@ -747,12 +806,19 @@ def confirm_booking(session: Session, actor: Actor, booking_id: uuid.UUID, *,
         raise Forbidden("This booking is not yours.")
     if actor.is_parent and not access.may_change_booking(session, actor, booking):
         raise Forbidden("This booking is not yours.")
-    # Compare-and-swap: only an unexpired hold becomes confirmed.
-    confirmed = session.execute(
-        sa.text("UPDATE bookings SET status = 'confirmed', hold_expires_at = NULL, payment_status = :p "
-                "WHERE id = :id AND status = 'held' AND hold_expires_at > now() RETURNING id"),
+    # Compare-and-swap: only an unexpired hold becomes confirmed; its contact becomes 'enrolled' in the same
+    # statement, which also brings the transaction's now() (one round trip for the three).
+    row = session.execute(
+        sa.text("WITH b AS (UPDATE bookings SET status = 'confirmed', hold_expires_at = NULL, payment_status = :p "
+                "WHERE id = :id AND status = 'held' AND hold_expires_at > now() RETURNING id, contact_id), "
+                "c AS (UPDATE contacts SET lifecycle_stage = 'enrolled' FROM b WHERE contacts.id = b.contact_id "
+                "AND contacts.lifecycle_stage IN ('prospect','lead','qualified','lost')) "
+                "SELECT (SELECT id FROM b) AS id, now() AS now"),
         {"id": booking_id, "p": payment_status},
-    ).scalar()
+    ).one()
+    confirmed = row.id
+    if not clock.is_pinned():
+        _per_transaction(session)["now"] = row.now
     if confirmed is not None:  # what the UPDATE wrote, without reading the row back
         set_committed_value(booking, "status", "confirmed")
         set_committed_value(booking, "hold_expires_at", None)
@@ -765,19 +831,38 @@ def confirm_booking(session: Session, actor: Actor, booking_id: uuid.UUID, *,
         raise HoldExpired("The hold on this time has lapsed; please choose a time again.",
                           suggested_alternatives=nearest_alternatives(
                               session, session.get(Service, booking.service_id), booking.start_time))
-    if booking.contact_id:
-        session.execute(sa.text("UPDATE contacts SET lifecycle_stage = 'enrolled' WHERE id = :c "
-                                "AND lifecycle_stage IN ('prospect','lead','qualified','lost')"),
-                        {"c": booking.contact_id})
     if not (manage_token and booking.manage_token_hash == hash_token(manage_token)):
         manage_token = new_token()  # confirmed by someone else (staff): the customer gets a fresh link
         booking.manage_token_hash = hash_token(manage_token)
         session.add(booking)
         session.flush()
     _notify(session, booking, "booking_confirmation", manage_url=manage_url(manage_token))
-    # Last: appending to the audit chain locks its head until the commit.
-    audit.record_event(session, actor, "booking.confirmed", subject_type="booking", subject_id=booking.id,
-                       details={"start": booking.start_time.isoformat()})
+    # Appended just before the commit: the chain's head stays locked for one round trip.
+    audit.append_at_commit(session, actor, "booking.confirmed", subject_type="booking", subject_id=booking.id,
+                           details={"start": booking.start_time.isoformat()})
+    return booking
+
+
+def _booking_with_context(session: Session, booking_id: uuid.UUID) -> Booking | None:
+    """A booking with what its summary and messages need (its lesson type, its instructor's name, the business
+    settings), in one statement; the three are kept for the transaction like ``_service_row``,
+    ``_instructor_name`` and ``business_settings`` keep them."""
+    memo = _per_transaction(session)
+    name = sa.select(Profile.first_name + " " + Profile.last_name).join(
+        Instructor, Instructor.profile_id == Profile.id).where(Instructor.id == Booking.instructor_id)
+    row = session.execute(
+        select(Booking, Service, BusinessSettings, name.scalar_subquery().label("instructor_name"))
+        .outerjoin(Service, Service.id == Booking.service_id)
+        .outerjoin(BusinessSettings, BusinessSettings.id == 1)
+        .where(Booking.id == booking_id)).first()
+    if row is None:
+        return None
+    booking, service, settings, instructor_name = row
+    memo = _per_transaction(session)  # the statement may have begun the transaction
+    memo.setdefault("services", {})[booking.service_id] = service
+    memo.setdefault("names", {})[booking.instructor_id] = instructor_name or "your instructor"
+    if settings is not None:
+        memo["settings"] = settings
     return booking
 
 
@@ -1043,8 +1128,37 @@ def booking_recipient(session: Session, booking: Booking) -> dict:
     return recipient_for(session, booking.student_id, booking.contact_id)
 
 
+_SUMMARY_FIELDS = ("status", "start_time", "end_time", "duration_minutes", "reschedule_count", "payment_status",
+                   "hold_expires_at", "cancellation_fee_cents", "amount_cents", "pickup_address", "suburb",
+                   "booking_notes", "student_id", "contact_id", "booked_by", "booker_name", "booker_phone",
+                   "booker_email", "instructor_id", "service_id")
+
+
 def booking_summary(session: Session, booking: Booking) -> dict:
-    """Plain data for pages, the API and messages (no admin notes, nothing private)."""
+    """Plain data for pages, the API and messages (no admin notes, nothing private).
+
+    Kept for the transaction while the booking's fields stay the same (a confirmation summarises it for its
+    messages, then the API for its answer: the second is a copy of the first)."""
+    hit = _per_transaction(session).get("summaries", {}).get(booking.id)
+    if hit is not None and hit[0] == _summary_state(booking):
+        return dict(hit[1])
+    summary = _booking_summary(session, booking)
+    state = _summary_state(booking)  # after the summary read them: None only if a field is not loaded
+    if state is not None:
+        _per_transaction(session).setdefault("summaries", {})[booking.id] = (state, summary)
+        return dict(summary)
+    return summary
+
+
+def _summary_state(booking: Booking) -> tuple | None:
+    """The booking's fields a summary shows, as loaded (None when one is expired or not loaded)."""
+    loaded = booking.__dict__
+    if any(f not in loaded for f in _SUMMARY_FIELDS):
+        return None
+    return tuple(loaded[f] for f in _SUMMARY_FIELDS)
+
+
+def _booking_summary(session: Session, booking: Booking) -> dict:
     service = _service_row(session, booking.service_id)
     instructor_name = _instructor_name(session, booking.instructor_id)
     who = booking_recipient(session, booking)
