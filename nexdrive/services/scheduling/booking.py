@@ -405,23 +405,23 @@ class _PreCheck:
     start: datetime
     service_id: uuid.UUID
     rules: SlotRules
-    checked: availability.CheckedCalendar
+    checked: availability.CheckedCalendar | None
+    ok: bool
 
 
 def _precheck(session: Session, instructor: Instructor, service: Service, start: datetime,
-              rules: SlotRules) -> _PreCheck | None:
+              rules: SlotRules) -> _PreCheck:
     """Check the time against the instructor's calendar before the lock (the lock then only confirms that the
-    calendar is still the one checked: ``reserve_lock``, migration 0024). None when the time doesn't pass
-    here: the locked path re-checks it and says why."""
+    calendar is still the one checked: ``reserve_lock``, migration 0024). ``ok`` False: the time is not
+    offered in the calendar as read (or is too soon, too far, past)."""
     now = _now(session)
     day = start.astimezone(BUSINESS_TZ).date()
     if start <= now or start < rules.earliest_start or day > rules.last_day:
-        return None
+        return _PreCheck(start, service.id, rules, None, False)
     checked = availability.calendar_for_check(session, instructor.id, day)
-    if checked is None or not any(s.start == start for s in availability.compute_slots(checked.calendar, rules,
-                                                                                      day, day)):
-        return None
-    return _PreCheck(start, service.id, rules, checked)
+    ok = checked is not None and any(s.start == start for s in availability.compute_slots(checked.calendar, rules,
+                                                                                         day, day))
+    return _PreCheck(start, service.id, rules, checked, ok)
 
 
 def _lock_instructor(session: Session, instructor: Instructor, contact_keys: list[str] | None = None,
@@ -434,7 +434,7 @@ def _lock_instructor(session: Session, instructor: Instructor, contact_keys: lis
         if contact_keys:
             session.execute(sa.text("SELECT " + contacts.lock_sql(contact_keys)), contacts.lock_params(contact_keys))
         return
-    if precheck is not None:
+    if precheck is not None and precheck.ok:
         # One round trip: the lock, then (after it) the calendar's version and live count, the lapsed holds
         # released, then the person's locks (the function in FROM runs before the select list).
         c = precheck.checked
@@ -493,8 +493,12 @@ def revive_lapsed_hold(session: Session, booking: Booking) -> bool:
 
 def _require_offered(session: Session, instructor: Instructor, service: Service, start: datetime,
                      *, ignore_booking_id: uuid.UUID | None = None, staff: bool = False,
-                     rules: SlotRules | None = None) -> None:
-    """The slot must be one the engine offers right now (staff may book any free time)."""
+                     rules: SlotRules | None = None, calendar: availability.InstructorCalendar | None = None
+                     ) -> None:
+    """The slot must be one the engine offers right now (staff may book any free time).
+
+    ``calendar``: the instructor's calendar for that day as read already in this transaction (a refusal
+    before the lock); default: read it now, uncached."""
     now = _now(session)
     buffer = _buffer(service, instructor.default_buffer_minutes)
     rules = rules or slot_rules(session, service, buffer_minutes=buffer, now=now)
@@ -516,7 +520,7 @@ def _require_offered(session: Session, instructor: Instructor, service: Service,
     if (pre is not None and ignore_booking_id is None and pre.start == start and pre.service_id == service.id
             and pre.rules is rules):
         return  # checked against this very calendar before the lock; reserve_lock found it unchanged since
-    cal = availability.load_calendars(session, [instructor.id], day, day).get(instructor.id)
+    cal = calendar or availability.load_calendars(session, [instructor.id], day, day).get(instructor.id)
     offered = cal is not None and any(
         s.start == start for s in availability.compute_slots(cal, rules, day, day, ignore_booking_id=ignore_booking_id))
     if offered:
@@ -755,6 +759,12 @@ def book_lesson(
         # (record_contact's), in one round trip.
         precheck = None if actor.is_school else _precheck(session, instructor, service, start_time.astimezone(UTC),
                                                            rules)
+        if (precheck is not None and not precheck.ok and not manage_token and not idempotency_key
+                and (actor.is_visitor or actor.user_id is None)):
+            # Refused as the calendar stands: no lock, no contact, nothing written. (A caller who could be
+            # retrying their own hold, which is what makes the time look taken, goes the locked way below.)
+            _require_offered(session, instructor, service, precheck.start, rules=rules,
+                             calendar=precheck.checked.calendar if precheck.checked else None)
         _lock_instructor(session, instructor, contacts.lock_keys(phone, normalise_email(email) if email else None),
                          precheck=precheck)
         instructor_id, locks_taken = instructor.id, True
