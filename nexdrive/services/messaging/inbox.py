@@ -191,10 +191,11 @@ def booking_event(session: Session, kind: str, *, booking: Booking, summary: dic
                           body=text.in_app, related_type="booking", related_id=booking.id,
                           dedupe_key=f"{kind}:{booking.id}:{version}")
     if kind == "booking_confirmation" and booking.booked_via in ONLINE_CHANNELS:
-        contact = session.get(Contact, booking.contact_id) if booking.contact_id else None
-        who = " ".join(p for p in ((contact.first_name, contact.last_name) if contact else ()) if p)
         if booking.student_id is None and booking.booker_name:
             who = booking.booker_name  # the name typed in this booking, whoever shares its phone or email
+        else:
+            contact = session.get(Contact, booking.contact_id) if booking.contact_id else None
+            who = " ".join(p for p in ((contact.first_name, contact.last_name) if contact else ()) if p)
         who = who or recipient.get("first_name") or "A learner"
         notice = render("booking_new", {**summary, "booker": who})
         for uid in staff_user_ids(session, booking.instructor_id):

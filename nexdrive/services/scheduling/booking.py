@@ -540,15 +540,26 @@ def _require_offered(session: Session, instructor: Instructor, service: Service,
 def _choose_instructor(session: Session, service: Service, start: datetime, instructor_id: uuid.UUID | None
                        ) -> Instructor:
     if instructor_id is not None:
-        instructor = session.get(Instructor, instructor_id)
-        if instructor is None or instructor.status != "active":
-            raise NotFound("No such instructor.", field="instructor_id")
-        checked = _per_transaction(session).setdefault("offers", set())  # book_lesson, then reserve_slot
-        if (service.id, instructor.id) not in checked:
-            if not catalogue.offering(session, service.id, [instructor.id]):
+        memo = _per_transaction(session)
+        instructor = memo.get("instructors", {}).get(instructor_id)  # book_lesson, then reserve_slot
+        if instructor is None or (service.id, instructor_id) not in memo.get("offers", ()):
+            # One statement: the instructor, whether they teach this lesson type, and their name (the summary's).
+            name = sa.select(Profile.first_name + " " + Profile.last_name).where(
+                Profile.id == Instructor.profile_id).scalar_subquery()
+            row = session.execute(select(Instructor, catalogue.offers_clause(Instructor.id, service.id), name)
+                                  .where(Instructor.id == instructor_id)).first()
+            instructor = row[0] if row else None
+            if instructor is None or instructor.status != "active":
+                raise NotFound("No such instructor.", field="instructor_id")
+            memo = _per_transaction(session)  # the statement may have begun the transaction
+            memo.setdefault("names", {}).setdefault(instructor.id, row[2] or "your instructor")
+            if not row[1]:
                 raise ValidationFailed(f"This instructor doesn't offer {service.name}. Please choose another "
                                        "instructor or \u201cfirst available\u201d.", field="instructor_id")
-            _per_transaction(session).setdefault("offers", set()).add((service.id, instructor.id))
+            memo.setdefault("offers", set()).add((service.id, instructor.id))
+            memo.setdefault("instructors", {})[instructor.id] = instructor
+        elif instructor.status != "active":
+            raise NotFound("No such instructor.", field="instructor_id")
         return instructor
     day = start.astimezone(BUSINESS_TZ).date()
     free = [s.instructor_id for s in find_slots(session, service=service, date_from=day, date_to=day, at=start)]
@@ -827,6 +838,7 @@ def confirm_booking(session: Session, actor: Actor, booking_id: uuid.UUID, *,
         {"id": booking_id, "p": payment_status},
     ).one()
     confirmed = row.id
+    clock.remember_database_now(session, row.now)
     if not clock.is_pinned():
         _per_transaction(session)["now"] = row.now
     if confirmed is not None:  # what the UPDATE wrote, without reading the row back

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from nexdrive.services.core import clock
-from nexdrive.models import BusinessSettings, Instructor, Profile, Service
+from nexdrive.models import BusinessSettings, Instructor, InstructorService, Profile, Service
 from nexdrive.services.crm.contacts import e164_au_phone, format_au_phone
 from nexdrive.formats import aud
 
@@ -48,6 +48,13 @@ def offers_sql(instructor_id: str, service_id: str) -> str:
     return (f"(NOT EXISTS (SELECT 1 FROM instructor_services x WHERE x.instructor_id = {instructor_id}) "
             f"OR EXISTS (SELECT 1 FROM instructor_services x WHERE x.instructor_id = {instructor_id} "
             f"AND x.service_id = {service_id}))")
+
+
+def offers_clause(instructor_id, service_id: uuid.UUID):
+    """The rule of :func:`offering` as a SQLAlchemy condition on an instructor id column (for a statement that
+    reads the instructor anyway)."""
+    chosen = sa.select(InstructorService.service_id).where(InstructorService.instructor_id == instructor_id)
+    return sa.or_(~chosen.exists(), chosen.where(InstructorService.service_id == service_id).exists())
 
 
 def offering(session: Session, service_id: uuid.UUID, instructor_ids: list[uuid.UUID]) -> set[uuid.UUID]:
