@@ -96,7 +96,8 @@ def write_pending(session: _OrmSession) -> int:
     if not pending:
         return 0
     rows = [row for _, row in pending]
-    session.connection().execute(sa.insert(AuditLog.__table__).values(rows))  # one statement, however many
+    # A list of rows is sent as one INSERT (SQLAlchemy's insertmanyvalues), and the statement is compiled once.
+    session.connection().execute(sa.insert(AuditLog.__table__), rows)
     return len(rows)
 
 
