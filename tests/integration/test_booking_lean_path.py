@@ -1,0 +1,224 @@
+"""The lean write path (issue 17, fourth round): the check before the lock, ``reserve_lock`` (migration 0024),
+refusals without the lock, and audit records appended at the commit."""
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import sqlalchemy as sa
+
+from nexdrive.db import session_scope
+from nexdrive.errors import SlotUnavailable
+from nexdrive.services.core import audit
+from nexdrive.services.core.actors import SYSTEM, VISITOR
+from nexdrive.services.scheduling import availability, booking
+from tests.booking_helpers import at, only_instructor, open_instructor, weekday_ahead
+
+TUESDAY = weekday_ahead(1)
+WEDNESDAY = weekday_ahead(2)
+
+
+def details(n: int) -> dict:
+    return dict(name=f"Lee Lean{n}", phone=f"04{12340000 + n:08d}", email=f"lean{n}@example.com",
+                pickup_address="1 Lean St", suburb="Belconnen")
+
+
+@pytest.fixture
+def school(engine):
+    with session_scope(engine) as s:
+        instructor, service = open_instructor(s)
+        only_instructor(s, instructor.id)
+        return {"instructor": instructor.id, "service": service.id}
+
+
+def _book(engine, school, start, n=0, instructor=None):
+    with session_scope(engine) as s:
+        r = booking.book_lesson(s, VISITOR, service_id=school["service"], start_time=start,
+                                instructor_id=instructor or school["instructor"], **details(n))
+        return r.booking.id, r.manage_token
+
+
+def _count(engine, sql, **params):
+    with session_scope(engine) as s:
+        return s.execute(sa.text(sql), params).scalar()
+
+
+def _commit_between_check_and_lock(monkeypatch, engine, action):
+    """Run ``action`` (in its own, committed transaction) right after a reservation's check before the lock."""
+    original = availability.calendar_for_check
+    done = []
+
+    def check_then_change(session, instructor_id, day):
+        checked = original(session, instructor_id, day)
+        if not done:
+            done.append(True)
+            action()
+        return checked
+
+    monkeypatch.setattr(availability, "calendar_for_check", check_then_change)
+
+
+def test_a_booking_committed_between_the_check_and_the_lock_is_caught(engine, school, monkeypatch):
+    nine = at(TUESDAY, "09:00")
+
+    def staff_takes_it():
+        with session_scope(engine) as s:
+            booking.reserve_slot(s, SYSTEM, service_id=school["service"], start_time=nine,
+                                 instructor_id=school["instructor"])
+
+    _commit_between_check_and_lock(monkeypatch, engine, staff_takes_it)
+    with pytest.raises(SlotUnavailable) as refused:
+        _book(engine, school, nine)
+    # The locked re-check refused it (with alternatives), not the exclusion constraint (which offers none).
+    assert refused.value.details["suggested_alternatives"]
+    assert _count(engine, "SELECT count(*) FROM bookings WHERE status IN ('held','confirmed')") == 1
+    assert _count(engine, "SELECT count(*) FROM contacts WHERE email = 'lean0@example.com'") == 0
+
+
+def test_the_daily_limit_holds_when_another_lesson_that_day_commits_between_the_check_and_the_lock(
+        engine, school, monkeypatch):
+    # The exclusion constraint can't see a daily limit: only the re-check can. Another time the same day
+    # committed after the check must make this reservation re-read the calendar under the lock.
+    with session_scope(engine) as s:
+        s.execute(sa.text("UPDATE instructors SET max_lessons_per_day = 1 WHERE id = :i"), {"i": school["instructor"]})
+
+    def another_lesson_that_day():
+        with session_scope(engine) as s:
+            booking.reserve_slot(s, SYSTEM, service_id=school["service"], start_time=at(TUESDAY, "14:00"),
+                                 instructor_id=school["instructor"])
+
+    _commit_between_check_and_lock(monkeypatch, engine, another_lesson_that_day)
+    with pytest.raises(SlotUnavailable):
+        _book(engine, school, at(TUESDAY, "09:00"))
+    assert _count(engine, "SELECT count(*) FROM bookings WHERE status IN ('held','confirmed') "
+                          "AND scheduled_date = :d", d=TUESDAY) == 1
+
+
+def test_an_unchanged_calendar_is_not_read_again_under_the_lock(engine, school):
+    sent: list[str] = []
+
+    def listen(_conn, _cursor, statement, *_):
+        sent.append(" ".join(statement.split()))
+
+    sa.event.listen(engine, "before_cursor_execute", listen)
+    try:
+        _book(engine, school, at(TUESDAY, "10:00"))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listen)
+    locked = next(i for i, q in enumerate(sent) if "reserve_lock(" in q)
+    calendar_reads = [i for i, q in enumerate(sent) if q.startswith("WITH inst AS MATERIALIZED")]
+    assert calendar_reads and all(i < locked for i in calendar_reads)  # read once, before the lock
+    assert not any(q.startswith("UPDATE bookings SET status = 'expired'") for q in sent)  # reserve_lock did it
+
+
+def test_reserve_lock_reads_after_the_lock_and_releases_lapsed_holds(engine, school):
+    day_bounds = dict(lo=at(TUESDAY, "00:00"), hi=at(TUESDAY, "23:59"), lo_start=at(TUESDAY, "00:00").replace(
+        year=TUESDAY.year - 1))
+    lapsed, _ = _book(engine, school, at(TUESDAY, "08:00"), n=1)
+    live, _ = _book(engine, school, at(TUESDAY, "11:00"), n=2)
+    with session_scope(engine) as s:
+        s.execute(sa.text("UPDATE bookings SET hold_expires_at = now() - interval '1 minute' WHERE id = :b"),
+                  {"b": lapsed})
+        key = s.execute(sa.text("SELECT lock_key FROM instructors WHERE id = :i"), {"i": school["instructor"]}).scalar()
+    with session_scope(engine) as s:
+        row = s.execute(sa.text("SELECT * FROM reserve_lock(:k, :i, :lo, :hi, :lo_start)"),
+                        {"k": key, "i": school["instructor"], **day_bounds}).one()
+        assert row.live == 1  # the live hold; the lapsed one no longer counts
+        assert row.version > 0  # the bookings above changed the calendar
+        # The lock is this transaction's now: another transaction can't take it.
+        other = s.get_bind().connect()
+        try:
+            assert other.execute(sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}).scalar() is False
+        finally:
+            other.rollback()
+            other.close()
+    assert _count(engine, "SELECT status FROM bookings WHERE id = :b", b=lapsed) == "expired"
+    assert _count(engine, "SELECT status FROM bookings WHERE id = :b", b=live) == "held"
+
+
+def test_a_time_refused_before_the_lock_writes_nothing_and_takes_no_lock(engine, school):
+    _book(engine, school, at(TUESDAY, "09:00"), n=1)
+    before = {t: _count(engine, f"SELECT count(*) FROM {t}") for t in ("contacts", "bookings", "audit_log")}
+    sent: list[str] = []
+
+    def listen(_conn, _cursor, statement, *_):
+        sent.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", listen)
+    try:
+        with pytest.raises(SlotUnavailable) as refused:
+            _book(engine, school, at(TUESDAY, "09:30"), n=2)  # overlaps the 9:00 lesson
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listen)
+    assert "just been taken" in refused.value.message and refused.value.details["suggested_alternatives"]
+    assert not any("advisory" in q or "reserve_lock" in q for q in sent)
+    assert {t: _count(engine, f"SELECT count(*) FROM {t}") for t in before} == before
+
+
+def test_a_retry_by_the_same_caller_still_gets_its_hold_back(engine, school):
+    # The time looks taken before the lock: by this caller's own hold. The idempotency key sends it the locked
+    # way, where the retry is recognised.
+    nine = at(TUESDAY, "09:00")
+    with session_scope(engine) as s:
+        first = booking.book_lesson(s, VISITOR, service_id=school["service"], start_time=nine,
+                                    idempotency_key="lean-retry-key-0001", **details(3))
+    with session_scope(engine) as s:
+        again = booking.book_lesson(s, VISITOR, service_id=school["service"], start_time=nine,
+                                    idempotency_key="lean-retry-key-0001", **details(3))
+    assert again.booking.id == first.booking.id and again.manage_token == first.manage_token
+
+
+def test_audit_records_appended_at_the_commit_are_seen_in_the_transaction_and_dropped_on_rollback(engine):
+    with session_scope(engine) as s:
+        audit.append_at_commit(s, SYSTEM, "test.late", details={"n": 1})
+        # A read in the same transaction sees it (it is written before the session's next statement).
+        assert s.execute(sa.text("SELECT count(*) FROM audit_log WHERE event_type = 'test.late'")).scalar() == 1
+        audit.append_at_commit(s, SYSTEM, "test.late", details={"n": 2})
+        audit.append_at_commit(s, SYSTEM, "test.late", details={"n": 3})
+    with pytest.raises(RuntimeError):
+        with session_scope(engine) as s:
+            audit.append_at_commit(s, SYSTEM, "test.late", details={"n": 4})
+            raise RuntimeError("rolled back")
+    with session_scope(engine) as s:
+        assert sorted(s.execute(sa.text("SELECT (details->>'n')::int FROM audit_log WHERE event_type = 'test.late'"))
+                      .scalars()) == [1, 2, 3]
+        report = audit.verify_chain(s, "audit_log", "audit_log")
+        assert report.ok, report
+
+
+def test_the_audit_chain_verifies_after_concurrent_bookings_on_two_instructors(engine, school):
+    with session_scope(engine) as s:
+        second, _ = open_instructor(s)
+        s.execute(sa.text("INSERT INTO instructor_services (instructor_id, service_id) VALUES (:i, :s)"),
+                  {"i": second.id, "s": school["service"]})
+        second_id = second.id
+    starts = [(at(day, f"{h:02d}:00"), iid) for day in (TUESDAY, WEDNESDAY) for h in range(8, 17, 2)
+              for iid in (school["instructor"], second_id)]
+    barrier = threading.Barrier(8)
+
+    def reserve_and_confirm(k):
+        start, iid = starts[k]
+        try:
+            barrier.wait(timeout=5)
+        except threading.BrokenBarrierError:
+            pass
+        booking_id, token = _book(engine, school, start, n=100 + k, instructor=iid)
+        with session_scope(engine) as s:
+            booking.confirm_booking(s, VISITOR, booking_id, manage_token=token)
+        return booking_id
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(reserve_and_confirm, range(len(starts))))
+    assert len(set(ids)) == len(starts)
+    with session_scope(engine) as s:
+        events = s.execute(sa.text("SELECT event_type, count(*) FROM audit_log WHERE subject_id = ANY(:ids) "
+                                   "GROUP BY event_type"), {"ids": ids}).all()
+        assert dict(events) == {"booking.reserved": len(starts), "booking.confirmed": len(starts)}
+        report = audit.verify_chain(s, "audit_log", "audit_log")
+        assert report.ok and report.checked >= 2 * len(starts), report
+        assert booking.overlapping_pairs(s, school["instructor"]) == 0
+        assert booking.overlapping_pairs(s, second_id) == 0
+        # Every confirmation's messages (an SMS and an email, one INSERT) are there, once.
+        assert s.execute(sa.text("SELECT count(*) FROM outbox_messages WHERE booking_id = ANY(:ids)"),
+                         {"ids": ids}).scalar() == 2 * len(starts)
