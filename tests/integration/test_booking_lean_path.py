@@ -187,6 +187,24 @@ def test_audit_records_appended_at_the_commit_are_seen_in_the_transaction_and_dr
         assert report.ok, report
 
 
+def test_audit_records_kept_in_a_rolled_back_savepoint_or_an_ended_transaction_are_dropped(engine):
+    from sqlmodel import Session
+    with session_scope(engine) as s:
+        audit.append_at_commit(s, SYSTEM, "test.kept", details={"n": 1})
+        savepoint = s.begin_nested()
+        audit.append_at_commit(s, SYSTEM, "test.kept", details={"n": 2})
+        savepoint.rollback()
+    with Session(engine) as s:  # one session, two transactions: the first rolled back without a statement after
+        s.connection()
+        audit.append_at_commit(s, SYSTEM, "test.kept", details={"n": 3})
+        s.rollback()
+        s.execute(sa.text("SELECT 1"))
+        s.commit()
+    with session_scope(engine) as s:
+        assert list(s.execute(sa.text("SELECT (details->>'n')::int FROM audit_log WHERE event_type = 'test.kept'"))
+                    .scalars()) == [1]
+
+
 def test_the_audit_chain_verifies_after_concurrent_bookings_on_two_instructors(engine, school):
     with session_scope(engine) as s:
         second, _ = open_instructor(s)

@@ -113,6 +113,12 @@ def _before_statement(state) -> None:
         write_pending(state.session)
 
 
+@event.listens_for(_OrmSession, "after_transaction_end")
+def _after_transaction_end(session: _OrmSession, transaction) -> None:
+    if transaction.parent is None and not transaction.nested:
+        session.info.pop(_PENDING, None)  # committed (written in before_commit), rolled back or closed
+
+
 @event.listens_for(_OrmSession, "after_soft_rollback")
 def _after_rollback(session: _OrmSession, previous_transaction) -> None:
     pending = session.info.get(_PENDING)

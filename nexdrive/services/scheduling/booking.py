@@ -782,6 +782,10 @@ def book_lesson(
                 and (actor.is_visitor or actor.user_id is None)):
             # Refused as the calendar stands: no lock, no contact, nothing written. (A caller who could be
             # retrying their own hold, which is what makes the time look taken, goes the locked way below.)
+            # reserve_slot's own refusals first, in its order.
+            if (actor.is_visitor or actor.is_family) and not service.is_bookable_online:
+                raise Forbidden("This lesson type is booked by phone. Please call us.")
+            check_eligibility(session, service, student_id, precheck.start)
             _require_offered(session, instructor, service, precheck.start, rules=rules,
                              calendar=precheck.checked.calendar if precheck.checked else None)
         _lock_instructor(session, instructor, contacts.lock_keys(phone, normalise_email(email) if email else None),
