@@ -3,6 +3,7 @@ import os
 import reflex as rx
 
 from nexdrive.first_paint import FirstPaintPlugin
+from nexdrive.load_transition import LoadStateTransitionPlugin
 from nexdrive.offline import WorkstationOfflinePlugin
 from nexdrive.settings import get_settings
 
@@ -19,6 +20,8 @@ config = rx.Config(
         # Critical CSS inline, stylesheet and scripts after the first paint; a tap made before hydration is held
         # and replayed once React has hydrated the tapped element (nexdrive/first_paint.py, docs/performance.md).
         FirstPaintPlugin(),
+        # The page's load state (the websocket's first deltas) rendered as a React transition, in slices.
+        LoadStateTransitionPlugin(),
         rx.plugins.RadixThemesPlugin(
             theme=rx.theme(accent_color="indigo", gray_color="slate", radius="medium"),
         ),
