@@ -12,7 +12,7 @@ time (a plugin's ``pre_compile`` ``add_modify_task``):
   (``useState``), subscribed to the same store in an effect, instead of ``useSyncExternalStore``; an
   update made inside ``startTransition`` is then a transition React renders in slices, yielding to input;
 * ``utils/state.js``: the deltas received over the websocket are applied inside ``startTransition``
-  **until the visitor first interacts with the page** (the first ``pointerdown`` or ``keydown``); from
+  **until the visitor first interacts with the page** (the first ``pointerdown``, ``keydown`` or ``input``); from
   then on they are applied as before (an immediate render), so typing into controlled inputs and the
   answers to taps behave exactly as they did. The instructor workstation's pages (``/instructor``) never
   use the transition (its offline queue and recording screens are left as Reflex built them).
@@ -59,8 +59,9 @@ if (nxdLoading) {
   const nxdEnd = () => {
     nxdLoading = false;
   };
-  window.addEventListener("pointerdown", nxdEnd, { capture: true, once: true });
-  window.addEventListener("keydown", nxdEnd, { capture: true, once: true });
+  for (const type of ["pointerdown", "keydown", "input"]) {
+    window.addEventListener(type, nxdEnd, { capture: true, once: true });
+  }
 }
 // An error while applying reaches the caller's catch as before (startTransition would report it globally).
 const %(mark)s = (apply) => {
