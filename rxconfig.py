@@ -2,6 +2,8 @@ import os
 
 import reflex as rx
 
+from nexdrive.first_paint import FirstPaintPlugin
+from nexdrive.load_transition import LoadStateTransitionPlugin
 from nexdrive.offline import WorkstationOfflinePlugin
 from nexdrive.settings import get_settings
 
@@ -14,9 +16,12 @@ config = rx.Config(
     show_built_with_reflex=False,
     plugins=[
         rx.plugins.SitemapPlugin(),
-        # nexdrive.first_paint.FirstPaintPlugin (critical CSS inline, scripts after the first paint) is switched off:
-        # menus and the chat button were dead until hydration and taps on them were lost (docs/performance.md).
         WorkstationOfflinePlugin(),  # the instructor workstation's service worker (sw.js)
+        # Critical CSS inline, stylesheet and scripts after the first paint; a tap made before hydration is held
+        # and replayed once React has hydrated the tapped element (nexdrive/first_paint.py, docs/performance.md).
+        FirstPaintPlugin(),
+        # The page's load state (the websocket's first deltas) rendered as a React transition, in slices.
+        LoadStateTransitionPlugin(),
         rx.plugins.RadixThemesPlugin(
             theme=rx.theme(accent_color="indigo", gray_color="slate", radius="medium"),
         ),

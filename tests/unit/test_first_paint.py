@@ -88,3 +88,52 @@ def test_the_build_step_rewrites_prerendered_pages_only(tmp_path):
     assert [name for name, _ in done] == ["book/index.html"]
     assert "data-critical" in (tmp_path / "book" / "index.html").read_text()
     assert "data-critical" not in (tmp_path / "__spa-fallback.html").read_text()
+
+
+def test_the_page_holds_taps_made_before_hydration():
+    out = fp.rewrite_page(PAGE, "body{margin:0}")
+    head = out[:out.index("</head>")]
+    # the guard runs in <head>, before anything is painted, and before the critical CSS
+    assert head.index("<script data-nxd-taps>") < head.index("<style data-critical>")
+    guard = head[head.index("<script data-nxd-taps>"):head.index("</script>", head.index("<script data-nxd-taps>"))]
+    assert 'addEventListener("click"' in guard and ",true)" in guard  # capture phase, on the window
+    assert "__reactProps$" in guard and "preventDefault" in guard and "aria-busy" in guard
+    assert "LIMIT=15000" in guard and "requestAnimationFrame" in guard
+    assert 'a:not([href]),a[href="#"]' in guard  # links with a real address navigate natively
+    assert "<style data-nxd-taps>html[data-nxd-busy]" in head
+
+
+def test_the_chunks_are_evaluated_leaves_first_one_per_task(tmp_path):
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    (assets / "manifest-M.js").write_text("window.__reactRouterManifest={};")
+    (assets / "react-A.js").write_text("var a=1;export{a as t};")
+    (assets / "theme-T.js").write_text('import{t as e}from"./react-A.js";import"./css-C.js";export{e as x};')
+    (assets / "css-C.js").write_text("console.log(1)")
+    (assets / "root-R.js").write_text('import{x as e}from"./theme-T.js";import{t}from"./react-A.js";export{e};')
+    (assets / "_index-I.js").write_text('import{x as n,y as r}from"./theme-T.js";import*as q from"./cyc-1.js";')
+    (assets / "cyc-1.js").write_text('import"./cyc-2.js";')
+    (assets / "cyc-2.js").write_text('import"./cyc-1.js";')
+    (assets / "entry.client-X.js").write_text('import{t as e}from"./react-A.js";import"./dom-D.js";'
+                                              'import("./lazy-L.js")')
+    (assets / "dom-D.js").write_text('import{t as e}from"./react-A.js";')
+    graph = fp.ChunkGraph(assets)
+    allowed = {f"/assets/{p.name}" for p in assets.iterdir()}
+    order = fp.evaluation_order(graph, ["/assets/manifest-M.js", "/assets/root-R.js", "/assets/_index-I.js"],
+                                "/assets/entry.client-X.js", allowed)
+    # depth-first, each chunk after its imports; the import cycle (and what imports it) is left to the browser;
+    # the client entry itself runs last, from the original boot code; dynamic imports are not followed
+    assert order == ["/assets/manifest-M.js", "/assets/react-A.js", "/assets/css-C.js", "/assets/theme-T.js",
+                     "/assets/root-R.js", "/assets/dom-D.js"]
+    assert fp.evaluation_order(graph, ["/assets/root-R.js"], None, allowed - {"/assets/css-C.js"}) == \
+        ["/assets/react-A.js", "/assets/theme-T.js", "/assets/root-R.js"]
+
+    loader = fp.deferred_boot(BOOT, order)
+    assert loader.index('["/assets/manifest-M.js","/assets/react-A.js"') < \
+        loader.index('import("/assets/manifest-M.js")')
+    assert "MessageChannel" in loader  # a macrotask between two chunks
+    out = fp.rewrite_page(PAGE, "x{}", order)
+    assert '"/assets/dom-D.js"]).then(function(){return import("/assets/manifest-M.js")' in out
+
+
+BOOT = fp.BOOT_SCRIPT.search(PAGE).group(1)
