@@ -166,11 +166,9 @@ def local_start(day: date, hhmm: str) -> datetime:
 _PUBLIC_HOLIDAYS = sa.table("public_holidays", sa.column("date", sa.Date))
 _LOCAL_TODAY = sa.func.coalesce(sa.bindparam("today", type_=sa.Date),
                                 sa.cast(sa.func.timezone("Australia/Sydney", sa.func.now()), sa.Date))
-_RULES_INPUTS = select(
-    BusinessSettings, sa.func.now(),
-    select(sa.func.array_agg(_PUBLIC_HOLIDAYS.c.date)).where(_PUBLIC_HOLIDAYS.c.date.between(
-        _LOCAL_TODAY, _LOCAL_TODAY + BusinessSettings.booking_horizon_days + 1)).scalar_subquery(),
-).where(BusinessSettings.id == 1)
+_HOLIDAYS_TO_HORIZON = select(sa.func.array_agg(_PUBLIC_HOLIDAYS.c.date)).where(_PUBLIC_HOLIDAYS.c.date.between(
+    _LOCAL_TODAY, _LOCAL_TODAY + BusinessSettings.booking_horizon_days + 1)).scalar_subquery()
+_RULES_INPUTS = select(BusinessSettings, sa.func.now(), _HOLIDAYS_TO_HORIZON).where(BusinessSettings.id == 1)
 
 
 def _read_rules_inputs(session: Session) -> None:
@@ -184,15 +182,54 @@ def _read_rules_inputs(session: Session) -> None:
     row = session.execute(_RULES_INPUTS, {"today": today}).first()
     if row is None:
         return  # no settings row: the defaults, as business_settings() gives them
-    settings, db_now, table_days = row
+    _remember_rules_inputs(session, *row, pinned)
+
+
+def _remember_rules_inputs(session: Session, settings: BusinessSettings, db_now: datetime, table_days,
+                           pinned: datetime | None) -> None:
     memo = _per_transaction(session)  # the statement may have begun the transaction
     memo["settings"] = settings
     if pinned is None:
         clock.remember_database_now(session, db_now)
         memo.setdefault("now", db_now)
-        today = db_now.astimezone(BUSINESS_TZ).date()
+    today = (pinned or db_now).astimezone(BUSINESS_TZ).date()
     last = today + timedelta(days=settings.booking_horizon_days + 1)
     memo.setdefault("holidays", {})[(today, last)] = availability.holidays_with(today, last, table_days or ())
+
+
+def _prefetch_reservation(session: Session, service_ref: uuid.UUID | str, instructor_id: uuid.UUID | None) -> None:
+    """A reservation's first reads in one statement: the lesson type, the instructor (whether they teach it, their
+    name) and the slot rules' inputs (``_RULES_INPUTS``), into the memos ``_service``, ``_choose_instructor`` and
+    ``slot_rules`` read. Anything missing (no such lesson type or instructor, no settings row) is left for them
+    to find and refuse as before."""
+    memo = _per_transaction(session)
+    if "settings" in memo:
+        return
+    try:
+        service_id = service_ref if isinstance(service_ref, uuid.UUID) else uuid.UUID(str(service_ref))
+    except ValueError:
+        return  # a slug: _service looks it up
+    columns = [BusinessSettings, sa.func.now(), _HOLIDAYS_TO_HORIZON, Service]
+    # Single rows each, joined on their keys (a cross join of one row by one row).
+    joined = sa.join(BusinessSettings, Service, sa.and_(BusinessSettings.id == 1, Service.id == service_id))
+    if instructor_id is not None:
+        columns += [Instructor, catalogue.offers_clause(Instructor.id, service_id), sa.select(
+            Profile.first_name + " " + Profile.last_name).where(Profile.id == Instructor.profile_id).scalar_subquery()]
+        joined = joined.join(Instructor, Instructor.id == instructor_id)
+    pinned = clock.now() if clock.is_pinned() else None
+    row = session.execute(select(*columns).select_from(joined),
+                          {"today": pinned.astimezone(BUSINESS_TZ).date() if pinned else None}).first()
+    if row is None:
+        return
+    _remember_rules_inputs(session, row[0], row[1], row[2], pinned)
+    memo = _per_transaction(session)
+    memo.setdefault("services", {})[service_id] = row[3]  # held here: the identity map keeps rows only weakly
+    if instructor_id is not None:
+        instructor = row[4]
+        memo.setdefault("names", {}).setdefault(instructor.id, row[6] or "your instructor")
+        if row[5]:
+            memo.setdefault("offers", set()).add((service_id, instructor.id))
+            memo.setdefault("instructors", {})[instructor.id] = instructor
 
 
 def _holidays(session: Session, first: date, last: date) -> frozenset[date]:
@@ -825,6 +862,7 @@ def book_lesson(
         if not email:
             raise ValidationFailed("Please enter your email address.", field="email")
     phone = contacts.normalise_au_mobile(phone)
+    _prefetch_reservation(session, service_id, instructor_id)
     # The house lock order: the instructor's lock before the contact row (payments take it before the
     # rows they change too), so a reservation never waits for it while holding a row.
     service = _service(session, service_id)
