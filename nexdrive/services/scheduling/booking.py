@@ -197,6 +197,22 @@ def _remember_rules_inputs(session: Session, settings: BusinessSettings, db_now:
     memo.setdefault("holidays", {})[(today, last)] = availability.holidays_with(today, last, table_days or ())
 
 
+def _prefetch_statement(with_instructor: bool):
+    """The statement of ``_prefetch_reservation`` (built once: SQLAlchemy keeps its cache key with it)."""
+    sid = sa.bindparam("sid", type_=sa.Uuid)
+    columns = [BusinessSettings, sa.func.now(), _HOLIDAYS_TO_HORIZON, Service]
+    # Single rows each, joined on their keys (a cross join of one row by one row).
+    joined = sa.join(BusinessSettings, Service, sa.and_(BusinessSettings.id == 1, Service.id == sid))
+    if with_instructor:
+        columns += [Instructor, catalogue.offers_clause(Instructor.id, sid), sa.select(
+            Profile.first_name + " " + Profile.last_name).where(Profile.id == Instructor.profile_id).scalar_subquery()]
+        joined = joined.join(Instructor, Instructor.id == sa.bindparam("iid", type_=sa.Uuid))
+    return select(*columns).select_from(joined)
+
+
+_PREFETCH = {False: _prefetch_statement(False), True: _prefetch_statement(True)}
+
+
 def _prefetch_reservation(session: Session, service_ref: uuid.UUID | str, instructor_id: uuid.UUID | None) -> None:
     """A reservation's first reads in one statement: the lesson type, the instructor (whether they teach it, their
     name) and the slot rules' inputs (``_RULES_INPUTS``), into the memos ``_service``, ``_choose_instructor`` and
@@ -209,16 +225,10 @@ def _prefetch_reservation(session: Session, service_ref: uuid.UUID | str, instru
         service_id = service_ref if isinstance(service_ref, uuid.UUID) else uuid.UUID(str(service_ref))
     except ValueError:
         return  # a slug: _service looks it up
-    columns = [BusinessSettings, sa.func.now(), _HOLIDAYS_TO_HORIZON, Service]
-    # Single rows each, joined on their keys (a cross join of one row by one row).
-    joined = sa.join(BusinessSettings, Service, sa.and_(BusinessSettings.id == 1, Service.id == service_id))
-    if instructor_id is not None:
-        columns += [Instructor, catalogue.offers_clause(Instructor.id, service_id), sa.select(
-            Profile.first_name + " " + Profile.last_name).where(Profile.id == Instructor.profile_id).scalar_subquery()]
-        joined = joined.join(Instructor, Instructor.id == instructor_id)
     pinned = clock.now() if clock.is_pinned() else None
-    row = session.execute(select(*columns).select_from(joined),
-                          {"today": pinned.astimezone(BUSINESS_TZ).date() if pinned else None}).first()
+    row = session.execute(_PREFETCH[instructor_id is not None],
+                          {"sid": service_id, "iid": instructor_id,
+                           "today": pinned.astimezone(BUSINESS_TZ).date() if pinned else None}).first()
     if row is None:
         return
     _remember_rules_inputs(session, row[0], row[1], row[2], pinned)
