@@ -10,9 +10,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
+from nexdrive.api.envelope import json_safe
 from nexdrive.errors import AuthRequired, Forbidden
 from nexdrive.services.core.actors import Actor
 from nexdrive.services.identity import accounts
@@ -27,7 +27,7 @@ def iso(value: datetime) -> str:
 
 def ok(payload: Any, status_code: int = 200) -> JSONResponse:
     return JSONResponse(status_code=status_code,
-                        content={"data": jsonable_encoder(payload, custom_encoder={datetime: iso})})
+                        content={"data": json_safe(payload, iso)})
 
 
 def client_ip(request: Request) -> str | None:

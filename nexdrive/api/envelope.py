@@ -1,7 +1,9 @@
 """The spec's response envelopes (architecture §4.3), shared by every router."""
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from fastapi import Request, Response
@@ -13,10 +15,31 @@ from nexdrive.services.identity.accounts import AuthRequired, RateLimited
 from nexdrive.errors import ServiceError
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def json_safe(value: Any, dates: Callable[[datetime], str] | None = None) -> Any:
+    """``jsonable_encoder(value, custom_encoder={datetime: dates})`` with a fast path for what responses are made
+    of (dicts with text keys, lists, text, numbers, booleans, None, UUIDs, datetimes): FastAPI's encoder costs
+    ~0.5 ms per booking response. Anything else goes through ``jsonable_encoder`` itself."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict and all(type(k) is str for k in value):
+        return {k: json_safe(v, dates) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [json_safe(v, dates) for v in value]
+    if kind is uuid.UUID:
+        return str(value)
+    if kind is datetime and dates is not None:
+        return dates(value)
+    return jsonable_encoder(value, custom_encoder={datetime: dates} if dates else {})
+
+
 def error_envelope(code: str, message: str, details: Any = None) -> dict:
     body: dict = {"error": {"code": code, "message": message}}
     if details:
-        body["error"]["details"] = jsonable_encoder(details)
+        body["error"]["details"] = json_safe(details)
     return body
 
 

@@ -198,7 +198,33 @@ def booking_event(session: Session, kind: str, *, booking: Booking, summary: dic
             who = " ".join(p for p in ((contact.first_name, contact.last_name) if contact else ()) if p)
         who = who or recipient.get("first_name") or "A learner"
         notice = render("booking_new", {**summary, "booker": who})
-        for uid in staff_user_ids(session, booking.instructor_id):
-            post_notification(session, user_id=uid, notification_type="booking_new", subject=notice.subject,
-                              body=notice.in_app, related_type="booking", related_id=booking.id,
-                              dedupe_key=f"booking_new:{booking.id}")
+        post_to_staff(session, booking.instructor_id, notification_type="booking_new", subject=notice.subject,
+                      body=notice.in_app, related_id=booking.id, dedupe_key=f"booking_new:{booking.id}")
+
+
+def post_to_staff(session: Session, instructor_id: uuid.UUID | None, *, notification_type: str, subject: str,
+                  body: str, related_id: uuid.UUID, dedupe_key: str) -> None:
+    """``post_notification`` to each of ``staff_user_ids`` with one dedupe key, in two statements whatever their
+    number: the staff and their dedupe locks (the same keys as ``post_notification``'s) in one, then one INSERT
+    of the notices none of them has yet (its snapshot is taken after the locks: a notice committed by whoever
+    held one is seen)."""
+    body = (body or "").strip()
+    if not notification_type or not body:
+        raise ValueError("a notification needs a type and a body")
+    rows = session.execute(sa.text(
+        "WITH staff AS (SELECT u.id, 0 AS k, u.created_at FROM instructors i JOIN users u ON u.id = i.user_id "
+        "WHERE i.id = :i AND u.status = 'active' "
+        "UNION ALL SELECT u.id, 1, u.created_at FROM users u WHERE u.role = 'admin' AND u.status = 'active') "
+        "SELECT id, pg_advisory_xact_lock(hashtextextended('inbox:' || id::text || ':' || :k, 0)) "
+        "FROM staff ORDER BY k, created_at"), {"i": instructor_id, "k": dedupe_key}).all()
+    ids = list(dict.fromkeys(r[0] for r in rows))
+    if not ids:
+        return
+    session.execute(sa.text(
+        "INSERT INTO notifications (recipient_id, channel, notification_type, subject, body, status, sent_at, "
+        "delivered_at, triggered_by, related_id) "
+        "SELECT u, :ch, :t, :s, :b, 'delivered', now(), now(), :k, :r FROM unnest(CAST(:ids AS uuid[])) AS u "
+        "WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.recipient_id = u AND n.channel = :ch "
+        "AND n.triggered_by = :k)"),
+        {"ids": ids, "ch": IN_APP, "t": notification_type.strip(), "s": (subject or "").strip()[:MAX_SUBJECT] or None,
+         "b": body[:MAX_BODY], "k": dedupe_key, "r": related_id})

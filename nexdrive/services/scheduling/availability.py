@@ -454,9 +454,14 @@ def _blocked_instants(cal: InstructorCalendar, d: date, todays: list[Override] |
 
 def holidays_between(session: Session, first: date, last: date) -> frozenset[date]:
     """ACT and national public holidays: the owner's table plus the computed ACT calendar."""
+    return holidays_with(first, last, session.execute(sa.text(
+        "SELECT date FROM public_holidays WHERE date BETWEEN :a AND :b"), {"a": first, "b": last}).scalars())
+
+
+def holidays_with(first: date, last: date, table_days) -> frozenset[date]:
+    """``holidays_between`` given the owner's table's days in the range (read by the caller's own statement)."""
     days = {d for year in range(first.year, last.year + 1) for d in act_holidays.act_public_holidays(year)}
-    days.update(session.execute(sa.text("SELECT date FROM public_holidays WHERE date BETWEEN :a AND :b"),
-                                {"a": first, "b": last}).scalars())
+    days.update(table_days)
     return frozenset(d for d in days if first <= d <= last)
 
 

@@ -161,8 +161,100 @@ def local_start(day: date, hhmm: str) -> datetime:
     return instant
 
 
+# The owner's settings, the transaction's now() and the public holidays from today to the horizon (what every
+# slot_rules needs), in one statement instead of three. ``today``: the pinned clock's day, if pinned.
+_PUBLIC_HOLIDAYS = sa.table("public_holidays", sa.column("date", sa.Date))
+_LOCAL_TODAY = sa.func.coalesce(sa.bindparam("today", type_=sa.Date),
+                                sa.cast(sa.func.timezone("Australia/Sydney", sa.func.now()), sa.Date))
+_HOLIDAYS_TO_HORIZON = select(sa.func.array_agg(_PUBLIC_HOLIDAYS.c.date)).where(_PUBLIC_HOLIDAYS.c.date.between(
+    _LOCAL_TODAY, _LOCAL_TODAY + BusinessSettings.booking_horizon_days + 1)).scalar_subquery()
+_RULES_INPUTS = select(BusinessSettings, sa.func.now(), _HOLIDAYS_TO_HORIZON).where(BusinessSettings.id == 1)
+
+
+def _read_rules_inputs(session: Session) -> None:
+    """Fill the transaction's memos of the settings, now() and the holidays (one round trip), unless the
+    settings are known already (then each is read on its own as needed)."""
+    memo = _per_transaction(session)
+    if "settings" in memo:
+        return
+    pinned = clock.now() if clock.is_pinned() else None
+    today = pinned.astimezone(BUSINESS_TZ).date() if pinned else None
+    row = session.execute(_RULES_INPUTS, {"today": today}).first()
+    if row is None:
+        return  # no settings row: the defaults, as business_settings() gives them
+    _remember_rules_inputs(session, *row, pinned)
+
+
+def _remember_rules_inputs(session: Session, settings: BusinessSettings, db_now: datetime, table_days,
+                           pinned: datetime | None) -> None:
+    memo = _per_transaction(session)  # the statement may have begun the transaction
+    memo["settings"] = settings
+    if pinned is None:
+        clock.remember_database_now(session, db_now)
+        memo.setdefault("now", db_now)
+    today = (pinned or db_now).astimezone(BUSINESS_TZ).date()
+    last = today + timedelta(days=settings.booking_horizon_days + 1)
+    memo.setdefault("holidays", {})[(today, last)] = availability.holidays_with(today, last, table_days or ())
+
+
+def _prefetch_statement(with_instructor: bool):
+    """The statement of ``_prefetch_reservation`` (built once: SQLAlchemy keeps its cache key with it)."""
+    sid = sa.bindparam("sid", type_=sa.Uuid)
+    columns = [BusinessSettings, sa.func.now(), _HOLIDAYS_TO_HORIZON, Service]
+    # Single rows each, joined on their keys (a cross join of one row by one row).
+    joined = sa.join(BusinessSettings, Service, sa.and_(BusinessSettings.id == 1, Service.id == sid))
+    if with_instructor:
+        columns += [Instructor, catalogue.offers_clause(Instructor.id, sid), sa.select(
+            Profile.first_name + " " + Profile.last_name).where(Profile.id == Instructor.profile_id).scalar_subquery()]
+        joined = joined.join(Instructor, Instructor.id == sa.bindparam("iid", type_=sa.Uuid))
+    return select(*columns).select_from(joined)
+
+
+_PREFETCH = {False: _prefetch_statement(False), True: _prefetch_statement(True)}
+
+
+def _prefetch_reservation(session: Session, service_ref: uuid.UUID | str, instructor_id: uuid.UUID | None) -> None:
+    """A reservation's first reads in one statement: the lesson type, the instructor (whether they teach it, their
+    name) and the slot rules' inputs (``_RULES_INPUTS``), into the memos ``_service``, ``_choose_instructor`` and
+    ``slot_rules`` read. Anything missing (no such lesson type or instructor, no settings row) is left for them
+    to find and refuse as before."""
+    memo = _per_transaction(session)
+    if "settings" in memo:
+        return
+    try:
+        service_id = service_ref if isinstance(service_ref, uuid.UUID) else uuid.UUID(str(service_ref))
+    except ValueError:
+        return  # a slug: _service looks it up
+    pinned = clock.now() if clock.is_pinned() else None
+    row = session.execute(_PREFETCH[instructor_id is not None],
+                          {"sid": service_id, "iid": instructor_id,
+                           "today": pinned.astimezone(BUSINESS_TZ).date() if pinned else None}).first()
+    if row is None:
+        return
+    _remember_rules_inputs(session, row[0], row[1], row[2], pinned)
+    memo = _per_transaction(session)
+    memo.setdefault("services", {})[service_id] = row[3]  # held here: the identity map keeps rows only weakly
+    if instructor_id is not None:
+        instructor = row[4]
+        memo.setdefault("names", {}).setdefault(instructor.id, row[6] or "your instructor")
+        if row[5]:
+            memo.setdefault("offers", set()).add((service_id, instructor.id))
+            memo.setdefault("instructors", {})[instructor.id] = instructor
+
+
+def _holidays(session: Session, first: date, last: date) -> frozenset[date]:
+    """``availability.holidays_between``, kept for the transaction (a refusal's alternatives ask again)."""
+    known = _per_transaction(session).setdefault("holidays", {})
+    if (first, last) not in known:
+        found = availability.holidays_between(session, first, last)
+        _per_transaction(session).setdefault("holidays", {})[(first, last)] = found
+        return found
+    return known[(first, last)]
+
+
 def slot_rules(session: Session, service: Service, *, buffer_minutes: int, now: datetime | None = None) -> SlotRules:
     """Notice, horizon and the final-drive rules for one service (docs/decisions/0004-cbta-rules.md)."""
+    _read_rules_inputs(session)
     settings = business_settings(session)
     now = now or _now(session)
     today = now.astimezone(BUSINESS_TZ).date()
@@ -174,7 +266,7 @@ def slot_rules(session: Session, service: Service, *, buffer_minutes: int, now: 
         buffer_minutes=buffer_minutes,
         earliest_start=now + timedelta(hours=notice_hours),
         last_day=last_day,
-        holidays=availability.holidays_between(session, today, last_day + timedelta(days=1)),
+        holidays=_holidays(session, today, last_day + timedelta(days=1)),
         no_sundays_or_holidays=final_drive,
         earliest_day=(holidays.add_business_days(today, settings.final_drive_notice_business_days)
                       if final_drive else None),
@@ -187,14 +279,16 @@ def slot_rules(session: Session, service: Service, *, buffer_minutes: int, now: 
 
 def find_slots(session: Session, *, service: Service, date_from: date, date_to: date,
                instructor_id: uuid.UUID | None = None, ignore_booking_id: uuid.UUID | None = None,
-               now: datetime | None = None, at: datetime | None = None) -> list[Slot]:
+               now: datetime | None = None, at: datetime | None = None, fresh: bool = False) -> list[Slot]:
     """Every offered start in the range, for one instructor or all of them, sorted by time.
 
     ``at``: only the slots starting at this instant, computed only for the instructors who could be free
-    then (their day not full, no booking at that instant)."""
+    then (their day not full, no booking at that instant). ``fresh`` (with an instructor known, in this
+    transaction, to teach the lesson type): read their calendar in one statement, not through this process's
+    copy (whose version check is a statement of its own)."""
     # Only the instructors who teach this lesson type (instructor_services, migration 0014), in the same statement.
     cals = availability.load_calendars(session, [instructor_id] if instructor_id else None, date_from, date_to,
-                                       cached=True, offering=service.id)
+                                       cached=not fresh, offering=service.id)
     if at is not None:
         cals = {i: c for i, c in cals.items()
                 if availability.could_be_free(c, at, timedelta(minutes=service.duration_minutes), ignore_booking_id)}
@@ -280,8 +374,11 @@ def nearest_alternatives(session: Session, service: Service, around: datetime, *
                          n: int = ALTERNATIVES) -> list[dict]:
     """The n offered times closest to the one that was refused (same day first, then the fortnight around it)."""
     day = around.astimezone(BUSINESS_TZ).date()
+    # A refused time's instructor (known to teach it): their fortnight is read directly. A booking changes the
+    # instructor's calendar version, so after one the process's copy of that window is stale anyway.
+    fresh = instructor_id is not None and (service.id, instructor_id) in _per_transaction(session).get("offers", ())
     slots = find_slots(session, service=service, date_from=day - timedelta(days=7), date_to=day + timedelta(days=14),
-                       instructor_id=instructor_id, ignore_booking_id=ignore_booking_id)
+                       instructor_id=instructor_id, ignore_booking_id=ignore_booking_id, fresh=fresh)
     slots = [s for s in slots if s.start != around]
     slots.sort(key=lambda s: (s.local_start.date() != day, abs((s.start - around).total_seconds())))
     return [slot_view(s) for s in slots[:n]]
@@ -522,20 +619,33 @@ def _require_offered(session: Session, instructor: Instructor, service: Service,
             and pre.rules is rules):
         return  # checked against this very calendar before the lock; reserve_lock found it unchanged since
     cal = calendar or availability.load_calendars(session, [instructor.id], day, day).get(instructor.id)
-    offered = cal is not None and any(
-        s.start == start for s in availability.compute_slots(cal, rules, day, day, ignore_booking_id=ignore_booking_id))
-    if offered:
+    day_slots = availability.compute_slots(cal, rules, day, day, ignore_booking_id=ignore_booking_id) if cal else []
+    if any(s.start == start for s in day_slots):
         return
+    # The nearest alternatives: the same day's come first, so when it has enough of them (the calendar just read
+    # in this transaction says so) the fortnight around it need not be read.
+    near = _same_day_nearest(day_slots, start)
+    if near is None:
+        near = nearest_alternatives(session, service, start, instructor_id=instructor.id,
+                                    ignore_booking_id=ignore_booking_id)
     if cal is not None:
         cal.busy, cal.booked_on = [], {}
         if any(s.start == start for s in availability.compute_slots(cal, rules, day, day)):
             # Within working hours, so someone else's booking or hold is in the way.
-            raise _conflict(session, service, start, instructor.id, ignore_booking_id)
+            raise SlotUnavailable("Sorry, that time has just been taken. Here are the nearest free times.",
+                                  start_time=start.isoformat(), suggested_alternatives=near)
     raise SlotUnavailable("That time is not available. Here are the nearest free times.",
-                          start_time=start.isoformat(),
-                          suggested_alternatives=nearest_alternatives(
-                              session, service, start, instructor_id=instructor.id,
-                              ignore_booking_id=ignore_booking_id))
+                          start_time=start.isoformat(), suggested_alternatives=near)
+
+
+def _same_day_nearest(day_slots: list[Slot], start: datetime, n: int = ALTERNATIVES) -> list[dict] | None:
+    """``nearest_alternatives`` from one instructor's offered times on the refused time's day, if that day has
+    at least ``n`` others (they would all come before any other day's); None if it has fewer."""
+    others = [s for s in day_slots if s.start != start]
+    if len(others) < n:
+        return None
+    others.sort(key=lambda s: (abs((s.start - start).total_seconds()), s.start))
+    return [slot_view(s) for s in others[:n]]
 
 
 def _choose_instructor(session: Session, service: Service, start: datetime, instructor_id: uuid.UUID | None
@@ -762,14 +872,14 @@ def book_lesson(
         if not email:
             raise ValidationFailed("Please enter your email address.", field="email")
     phone = contacts.normalise_au_mobile(phone)
+    _prefetch_reservation(session, service_id, instructor_id)
     # The house lock order: the instructor's lock before the contact row (payments take it before the
     # rows they change too), so a reservation never waits for it while holding a row.
     service = _service(session, service_id)
     instructor = _choose_instructor(session, service, start_time.astimezone(UTC), instructor_id)
     # Read before the lock what doesn't depend on the instructor's bookings: the time, the settings, the slot
     # rules (notice, horizon, holidays) and the instructor's name for the summary.
-    rules = slot_rules(session, service, buffer_minutes=_buffer(service, instructor.default_buffer_minutes),
-                       now=_now(session))
+    rules = slot_rules(session, service, buffer_minutes=_buffer(service, instructor.default_buffer_minutes))
     _instructor_name(session, instructor.id)
     locks_taken = False
     if _may_reserve(session, actor, instructor.id, student_id):
