@@ -48,7 +48,9 @@ def test_phone_menu_reaches_the_booking_page(app_server, phone_page):
     phone_page.get_by_role("button", name="Open menu").click()
     phone_page.get_by_role("link", name="Book a lesson").click()
     phone_page.wait_for_url("**/book**", timeout=15_000)
-    assert phone_page.get_by_role("heading", level=1).first.is_visible()
+    # Waits: the drawer closes as the route changes, and until it has, the page behind it is aria-hidden.
+    phone_page.get_by_role("heading", level=1, name="Book a driving lesson").wait_for(state="visible",
+                                                                                      timeout=15_000)
 
 
 @pytest.mark.parametrize("route", ["/lessons", "/student", "/parent", "/instructor", "/admin", "/sign-in",
