@@ -324,3 +324,22 @@ def test_the_instructor_cancels_late_for_a_learner_and_waives_the_fee(app_server
     row = _sql(e2e_db_url, "SELECT status, cancellation_fee_cents, fee_waived_at IS NOT NULL FROM bookings "
                            "WHERE id = :i", i=booking_id)[0]
     assert tuple(row) == ("cancelled", 0, True)
+
+
+def test_a_visitor_signs_in_from_the_widget_and_comes_back_to_book(app_server, phone_page):
+    """A learner with an account signs in from /book and is brought back to /book, booking in their own name."""
+    page = phone_page
+    page.goto(app_server + "/book")
+    link = page.locator("#booking-sign-in").get_by_role("link", name="Sign in")
+    link.wait_for(timeout=30_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "book-visitor-phone.png"))
+    link.click()
+    page.wait_for_url(re.compile(r"/sign-in/?\?next=/book$"), timeout=30_000)
+    page.locator("#sign-in-form[data-ready='true']").wait_for(timeout=30_000)
+    page.locator("#demo-student").click()
+    page.wait_for_url(re.compile(re.escape(app_server) + r"/book/?$"), timeout=30_000)
+    page.locator("#booking-as").wait_for(timeout=30_000)
+    assert page.locator("#booking-as").inner_text().startswith("Booking as ")
+    assert page.locator("#booking-sign-in").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "book-learner-phone.png"))

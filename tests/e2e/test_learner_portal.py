@@ -173,7 +173,8 @@ new PerformanceObserver(list => { for (const e of list.getEntries()) if (!e.hadR
 
 
 @pytest.mark.parametrize("role, path, ready", [("student", "/student", "#progress-map .map-tile"),
-                                               ("parent", "/parent", "#selected-learner")])
+                                               ("parent", "/parent", "#selected-learner"),
+                                               ("student", "/book", "#booking-as")])
 def test_a_signed_in_page_does_not_jump_when_its_data_arrives(app_server, phone_page, role, path, ready):
     """The shell paints before the learner's data; nothing in view may be pushed about when it arrives (the
     footer was: layout shift 0.72 on /student on a phone, Lighthouse's CLS)."""
