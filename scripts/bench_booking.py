@@ -29,7 +29,7 @@ Reservations are made as the widget does: a hold (``book_lesson`` /
 ``POST /booking/reserve``) then a confirmation in a second transaction, by
 clients on plain keep-alive HTTP/1.1 connections (``http.client``; ``--client
 httpx`` for the earlier rounds' client), on random offered times, until at least
-``--samples`` attempts (default 200) are timed. The clients share the list of
+``--samples`` attempts (default 200) and as many bookings are timed. The clients share the list of
 free times as a list re-read after each booking would show it: a booking removes
 every start it blocks (the lesson's duration plus buffer), and a refused client
 tries one of the refusal's own alternatives next, as the widget offers them
@@ -535,7 +535,8 @@ class OverHttp:
 def run_clients(engine, way, service_id, first: date, last: date, clients: int, samples: int, seed_: int,
                 *, instructor_id=None, any_instructor: bool = True, max_seconds: float = 120.0,
                 server: ApiServer | None = None, postmaster: int | None = None) -> dict:
-    """``clients`` threads booking offered times until ``samples`` attempts are timed (in rounds).
+    """``clients`` threads booking offered times until ``samples`` attempts and ``samples`` bookings are timed
+    (in rounds).
 
     Each client picks a random time from the round's list of free times, shared by the clients as a list
     re-read after every booking would be: a booking removes every start it blocks for its instructor (the
@@ -549,7 +550,11 @@ def run_clients(engine, way, service_id, first: date, last: date, clients: int, 
     lock = threading.Lock()
     began = clock.monotonic()
     spans = blocked_spans(engine, service_id)
-    while stats["booked"] + stats["conflicts"] + stats["expired"] + stats["errors"] < samples:
+    def attempts() -> int:
+        return stats["booked"] + stats["conflicts"] + stats["expired"] + stats["errors"]
+
+    # Until both ``samples`` attempts and ``samples`` bookings are timed: p50/p95 of each from that many.
+    while attempts() < samples or stats["booked"] < samples:
         if clock.monotonic() - began > max_seconds:
             break
         pool = free_pool(engine, service_id, first, last, instructor_id)
@@ -559,9 +564,11 @@ def run_clients(engine, way, service_id, first: date, last: date, clients: int, 
             break
         stats["rounds"] += 1
         barrier = threading.Barrier(clients)
-        attempts_left = [samples - (stats["booked"] + stats["conflicts"] + stats["expired"] + stats["errors"])]
+        bookings_left = [samples - stats["booked"]]  # a round stops when both are used up
+        attempts_left = [samples - attempts()]
 
-        def client(k: int, pool: list, barrier: threading.Barrier, attempts_left: list) -> None:
+        def client(k: int, pool: list, barrier: threading.Barrier, attempts_left: list, bookings_left: list
+                   ) -> None:
             rng = random.Random(seed_ * 1000 + k + 7919 * stats["rounds"])
             barrier.wait()
             cpu0 = clock.thread_time()
@@ -569,7 +576,7 @@ def run_clients(engine, way, service_id, first: date, last: date, clients: int, 
             try:
                 while True:
                     with lock:
-                        if not pool or attempts_left[0] <= 0:
+                        if not pool or (attempts_left[0] <= 0 and bookings_left[0] <= 0):
                             return
                         attempts_left[0] -= 1
                         n = next(counter)
@@ -590,6 +597,7 @@ def run_clients(engine, way, service_id, first: date, last: date, clients: int, 
                     with lock:
                         if outcome == "booked":
                             stats["booked"] += 1
+                            bookings_left[0] -= 1
                             stats["total"].append(took)
                             span = spans.get(info, timedelta(minutes=75))
                             pool[:] = [p for p in pool if p[1] != info or abs(p[0] - start) >= span]
@@ -606,7 +614,7 @@ def run_clients(engine, way, service_id, first: date, last: date, clients: int, 
                 with lock:
                     stats["client_cpu"] += clock.thread_time() - cpu0
 
-        threads = [threading.Thread(target=client, args=(k, pool, barrier, attempts_left), daemon=True)
+        threads = [threading.Thread(target=client, args=(k, pool, barrier, attempts_left, bookings_left), daemon=True)
                    for k in range(clients)]
         app0 = server.cpu() if server is not None else None
         db0 = children_cpu(postmaster) if postmaster is not None else None
@@ -694,7 +702,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--phases", default="demo,s10,s50", help="which calendars (default demo,s10,s50)")
     ap.add_argument("--reps", type=int, default=200, help="availability requests per case (default 200)")
-    ap.add_argument("--samples", type=int, default=200, help="reservation attempts per client case (default 200)")
+    ap.add_argument("--samples", type=int, default=200, help="reservation attempts (and bookings) per case")
     ap.add_argument("--history", type=int, default=100_000, help="past lessons behind the synthetic school")
     ap.add_argument("--clients-one", type=int, default=10, help="clients booking one instructor (default 10)")
     ap.add_argument("--clients-many", type=int, default=50, help="clients booking any of 10 (default 50)")
