@@ -100,6 +100,8 @@ def _freeze_startup_heap() -> None:
 # connections (10 kept, the rest opened and closed per request, each a new PostgreSQL backend with cold caches
 # and no prepared statements) and than one GIL can serve (each thread holding a connection, and perhaps an
 # instructor's lock, while it waits for its turn). Past this many, requests wait in the event loop instead.
+# A sync route that waits on a provider (an SMS sent in a background task, a webhook's handler) holds a
+# token while it waits: raise NEXDRIVE_API_THREADS if many such waits at once ever queue the API behind them.
 _API_THREADS = 10
 
 

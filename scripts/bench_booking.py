@@ -332,7 +332,7 @@ class ApiServer:
         else:
             raise ValueError(f"unknown server {server!r}")
         self.proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env)
-        for _ in range(600):
+        for _ in range(300):
             try:
                 if httpx.get(self.base + "/api/v1/health", timeout=1).status_code < 500:
                     break
