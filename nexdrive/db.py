@@ -6,6 +6,7 @@ and is shared by every process of the app through pgserver's handle file.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import threading
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from nexdrive.settings import get_settings
+from pydantic_core import PydanticUndefined
 
 EMBEDDED_DB_NAME = "nexdrive"
 
@@ -127,3 +129,68 @@ def database_status(engine: Engine | None = None) -> dict:
         return {"status": "ok", "migration": rev}
     except Exception as exc:  # the health endpoint reports, it doesn't raise
         return {"status": "error", "error": exc.__class__.__name__}
+
+
+@functools.cache
+def _column_defaults(model: type) -> tuple[tuple[str, str, object, object], ...]:
+    """(attribute, column name, default, default factory) for each column of a SQLModel table model."""
+    fields = model.model_fields
+    out = []
+    for column in model.__table__.columns:
+        field = fields.get(column.key)
+        default = None if field is None or field.default is PydanticUndefined else field.default
+        factory = field.default_factory if field is not None else None
+        out.append((column.key, column.name, default, factory))
+    return tuple(out)
+
+
+def row_values(model: type, values: dict) -> dict:
+    """The row a new ``model(**values)`` would be inserted as (its non-NULL columns, by column name, the model's
+    defaults filled in), without building the object: SQLModel's constructor costs ~0.4 ms a row (pydantic
+    defaults and SQLAlchemy's instrumented attributes), which rows inserted by Core and never read back need not
+    pay. Keys must be the model's column attributes."""
+    columns = _column_defaults(model)
+    unknown = values.keys() - {key for key, *_ in columns}
+    if unknown:
+        raise TypeError(f"{model.__name__} has no column {sorted(unknown)[0]!r}")
+    row = {}
+    for key, name, default, factory in columns:
+        if key in values:
+            value = values[key]
+        elif factory is not None:
+            value = factory()
+        else:
+            value = default
+        if value is not None:
+            row[name] = value
+    return row
+
+
+def insert_as_built(session: Session, obj) -> None:
+    """Insert a new ORM object's row with one Core INSERT and track the object as that row, as after a flush.
+
+    The ORM's flush of one new object costs ~1 ms of Python (the unit of work); this is the row as built, the
+    columns the database fills (server defaults, computed columns) read back by the same statement's RETURNING.
+    Rows the object refers to are flushed first. Integrity errors are raised as a flush would raise them."""
+    from sqlalchemy.orm import make_transient_to_detached
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    if session.new or session.dirty:
+        session.flush()
+    table = type(obj).__table__
+    values, filled = {}, []
+    for column in table.columns:
+        value = getattr(obj, column.key, None)
+        if value is not None:
+            values[column.name] = value
+        elif column.server_default is not None or column.computed is not None or column.default is not None:
+            filled.append(column)
+    statement = sa.insert(table).values(**values)
+    if filled:
+        row = session.execute(statement.returning(*filled)).one()
+    else:
+        session.execute(statement)
+    make_transient_to_detached(obj)
+    session.add(obj)
+    for column, value in zip(filled, row if filled else ()):
+        set_committed_value(obj, column.key, value)

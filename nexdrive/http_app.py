@@ -3,6 +3,9 @@ providers' webhooks in webhooks/<provider>/)."""
 from __future__ import annotations
 
 import gc
+import os
+
+import anyio.to_thread
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
@@ -74,6 +77,7 @@ def build_api() -> FastAPI:
     api.add_middleware(SecurityHeaders)
     # Outermost: a request id on every request and its log lines, latency for /metrics.
     api.add_middleware(observability.RequestContext, routes=api.router.routes)
+    api.add_middleware(ThreadBudget, tokens=int(os.environ.get("NEXDRIVE_API_THREADS") or _API_THREADS))
     _freeze_startup_heap()
     return api
 
@@ -90,3 +94,27 @@ def _freeze_startup_heap() -> None:
         _frozen = True
         gc.collect()
         gc.freeze()
+
+
+# The sync routes run in anyio's thread pool, 40 at once per process by default: more threads than the pool has
+# connections (10 kept, the rest opened and closed per request, each a new PostgreSQL backend with cold caches
+# and no prepared statements) and than one GIL can serve (each thread holding a connection, and perhaps an
+# instructor's lock, while it waits for its turn). Past this many, requests wait in the event loop instead.
+# A sync route that waits on a provider (an SMS sent in a background task, a webhook's handler) holds a
+# token while it waits: raise NEXDRIVE_API_THREADS if many such waits at once ever queue the API behind them.
+_API_THREADS = 10
+
+
+class ThreadBudget:
+    """ASGI middleware: at most ``tokens`` sync routes run at once in this process (anyio's default thread
+    limiter, one per event loop, set on its first request)."""
+
+    def __init__(self, app, tokens: int):
+        self.app, self.tokens = app, tokens
+
+    async def __call__(self, scope, receive, send):
+        if self.tokens > 0 and scope["type"] == "http":
+            limiter = anyio.to_thread.current_default_thread_limiter()
+            if limiter.total_tokens != self.tokens:
+                limiter.total_tokens = self.tokens
+        await self.app(scope, receive, send)

@@ -22,15 +22,23 @@ database, loads the reference data, and measures three calendars:
 Availability is timed ``--reps`` times (default 200) per case, each in a fresh
 session as a request would be; in-process through ``booking.availability_by_day``
 (what the REST API and the widget call) and, unless ``--no-http``, through
-``GET /api/v1/booking/availability`` served by uvicorn in a separate process
-(one worker, as in production), with the body's size on the wire and
-uncompressed. Reservations are made as the widget does: a hold
-(``book_lesson`` / ``POST /booking/reserve``) then a confirmation in a second
-transaction, on random offered times, until at least ``--samples`` attempts
-(default 200) are timed; when the free times run out the benchmark's own
-bookings are cancelled and another round starts (rounds are timed, the resets
-are not). Every attempt is counted: booked, conflict (someone else got there
-first, or the daily limit filled), hold expired, error. p50/p95 are over
+``GET /api/v1/booking/availability`` served in a separate process as production
+serves it (Granian, ASGI, ``--workers`` workers; ``--server uvicorn`` for the
+earlier rounds' server), with the body's size on the wire and uncompressed.
+Reservations are made as the widget does: a hold (``book_lesson`` /
+``POST /booking/reserve``) then a confirmation in a second transaction, by
+clients on plain keep-alive HTTP/1.1 connections (``http.client``; ``--client
+httpx`` for the earlier rounds' client), on random offered times, until at least
+``--samples`` attempts (default 200) and as many bookings are timed. The clients share the list of
+free times as a list re-read after each booking would show it: a booking removes
+every start it blocks (the lesson's duration plus buffer), and a refused client
+tries one of the refusal's own alternatives next, as the widget offers them
+(a new attempt). When the free times run out the benchmark's own bookings are
+cancelled and another round starts (rounds are timed, the resets are not).
+Every attempt is counted: booked, conflict (someone else got there first, or
+the daily limit filled), hold expired, error, and attempts per booking are
+printed; so is the CPU per booking of the API server, PostgreSQL and the
+clients' own threads. p50/p95 are over
 successful bookings (and over all reserve attempts). After every round
 ``booking.overlapping_pairs`` must be 0 for every instructor.
 
@@ -42,6 +50,8 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import http.client
+import json
 import os
 import random
 import shutil
@@ -54,6 +64,7 @@ import time as clock
 import uuid
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -228,10 +239,58 @@ def overlaps(engine) -> int:
 # The API in its own process
 # ─────────────────────────────────────────────────────────────────────────────
 
+TICK = 1.0 / os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int | str) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def proc_cpu(pid: int) -> float:
+    """utime + stime of a process, in seconds (0 if it is gone)."""
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) * TICK if fields else 0.0
+
+
+def children_cpu(parent: int) -> float:
+    """utime + stime of every child of ``parent`` (PostgreSQL's backends and workers), in seconds."""
+    total = 0.0
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            fields = _stat(name)
+            if fields and int(fields[1]) == parent:
+                total += (int(fields[11]) + int(fields[12])) * TICK
+    return total
+
+
+def tree_cpu(root: int) -> float:
+    """utime + stime of ``root`` and all its descendants (the API server and its worker processes), in seconds."""
+    parents, cpu = {}, {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            fields = _stat(name)
+            if fields:
+                parents[int(name)] = int(fields[1])
+                cpu[int(name)] = (int(fields[11]) + int(fields[12])) * TICK
+    wanted = {root}
+    changed = True
+    while changed:  # descendants, whatever the order /proc lists them in
+        changed = False
+        for pid, ppid in parents.items():
+            if ppid in wanted and pid not in wanted:
+                wanted.add(pid)
+                changed = True
+    return sum(cpu.get(pid, 0.0) for pid in wanted)
+
+
 # uvicorn with --workers binds the listening socket itself with proto 0, so the accepted sockets never get
 # TCP_NODELAY from asyncio and every keep-alive response waits ~40 ms for the client's delayed ACK
-# (Kludex/uvicorn#3149). Production's two workers are Granian's, which is not affected; the benchmark's
-# uvicorn gets the socket marked as TCP so one and two workers are compared fairly.
+# (Kludex/uvicorn#3149). The benchmark's uvicorn gets the socket marked as TCP so one and two workers are
+# compared fairly. (Only for ``--server uvicorn``; the default is Granian, as in production.)
 _UVICORN_NODELAY = """
 import socket, sys
 import uvicorn.config
@@ -249,33 +308,53 @@ main()
 
 
 class ApiServer:
-    """uvicorn serving the app's HTTP API in a separate process (``workers`` worker processes; production runs
-    one, or two when ``REDIS_URL`` is set), on the benchmark's database."""
+    """The app's HTTP API in a separate process, served as production serves it: Granian, ASGI interface (how
+    Reflex 0.10's ``run_granian_backend_prod`` starts the backend), ``workers`` worker processes (production runs
+    one, or two when ``REDIS_URL`` is set), asyncio event loop (uvloop/rloop are not installed). ``server=
+    "uvicorn"`` serves it with uvicorn instead (h11, no httptools: the earlier rounds' figures)."""
 
-    def __init__(self, url: str, data_dir: Path, workers: int = 1):
+    def __init__(self, url: str, data_dir: Path, workers: int = 1, server: str = "granian"):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
         self.base = f"http://127.0.0.1:{self.port}"
+        self.kind = server
         env = {**os.environ, "DATABASE_URL": url, "NEXDRIVE_DATA_DIR": str(data_dir),
                "NEXDRIVE_RATE_LIMITS": "reserve=off,confirm=off"}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", _UVICORN_NODELAY, "nexdrive.http_app:build_api", "--factory", "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning", "--no-access-log",
-             *(["--workers", str(workers)] if workers > 1 else [])], cwd=str(ROOT), env=env)
+        if server == "granian":
+            cmd = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", "127.0.0.1",
+                   "--port", str(self.port), "--workers", str(workers), "--loop", "asyncio",
+                   "--log-level", "warning", "--no-access-log", "nexdrive.http_app:build_api"]
+        elif server == "uvicorn":
+            cmd = [sys.executable, "-c", _UVICORN_NODELAY, "nexdrive.http_app:build_api", "--factory", "--host",
+                   "127.0.0.1", "--port", str(self.port), "--log-level", "warning", "--no-access-log",
+                   *(["--workers", str(workers)] if workers > 1 else [])]
+        else:
+            raise ValueError(f"unknown server {server!r}")
+        self.proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env)
         for _ in range(300):
             try:
                 if httpx.get(self.base + "/api/v1/health", timeout=1).status_code < 500:
-                    return
+                    break
             except httpx.HTTPError:
                 pass
+            if self.proc.poll() is not None:
+                raise RuntimeError("the API server exited")
             clock.sleep(0.1)
-        raise RuntimeError("the API server did not start")
+        else:
+            raise RuntimeError("the API server did not start")
+        if workers > 1:  # every worker answers before anything is measured
+            for _ in range(4 * workers):
+                httpx.get(self.base + "/api/v1/health", timeout=30)
+
+    def cpu(self) -> float:
+        """CPU seconds used so far by the server and its workers."""
+        return tree_cpu(self.proc.pid)
 
     def stop(self) -> None:
         self.proc.terminate()
         try:
-            self.proc.wait(timeout=10)
+            self.proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.proc.kill()
 
@@ -322,40 +401,110 @@ def free_pool(engine, service_id, first: date, last: date, instructor_id=None) -
             s, service=s.get(Service, service_id), date_from=first, date_to=last, instructor_id=instructor_id))
 
 
+def blocked_spans(engine, service_id) -> dict:
+    """How long a new lesson of this service keeps each instructor from starting another one: its duration plus
+    its buffer (the lesson type's, else the instructor's default), as the slot engine and the exclusion
+    constraint count it. A start ``t`` is taken by a booking at ``s`` when ``|t - s|`` is less than that."""
+    with nxdb.session_scope(engine) as s:
+        svc = s.get(Service, service_id)
+        rows = s.execute(sa.text("SELECT id, default_buffer_minutes FROM instructors")).all()
+    return {iid: timedelta(minutes=svc.duration_minutes + (svc.buffer_minutes if svc.buffer_minutes is not None
+                                                           else default)) for iid, default in rows}
+
+
+def _alternatives(items: list[dict]) -> list[tuple[datetime, uuid.UUID]]:
+    """A refusal's ``suggested_alternatives`` as (start, instructor) pairs."""
+    out = []
+    for a in items or ():
+        start = datetime.fromisoformat(a["start_at"].replace("Z", "+00:00"))
+        out.append((start, uuid.UUID(a["instructor_id"])))
+    return out
+
+
 class InProcess:
-    """book_lesson then confirm_booking, each in its own transaction, as the widget does."""
+    """book_lesson then confirm_booking, each in its own transaction, as the widget does. ``book`` returns the
+    outcome and, when booked, the instructor who got it; when refused, the refusal's alternatives."""
 
     def __init__(self, engine):
         self.engine = engine
 
-    def book(self, _k, service_id, start: datetime, instructor_id, n: int) -> str:
+    def book(self, _k, service_id, start: datetime, instructor_id, n: int) -> tuple[str, object]:
         try:
             with nxdb.session_scope(self.engine) as s:
                 r = booking.book_lesson(
                     s, VISITOR, service_id=service_id, start_time=start, instructor_id=instructor_id,
                     name=f"{FIRST_NAMES[n % len(FIRST_NAMES)]} Bench{n}", phone=f"04{n % 10**8:08d}",
                     email=f"client{n}{BENCH_EMAIL}", pickup_address=f"{n % 200 + 1} Bench St", suburb="Belconnen")
-                bid, token = r.booking.id, r.manage_token
+                bid, token, who = r.booking.id, r.manage_token, r.booking.instructor_id
             with nxdb.session_scope(self.engine) as s:
                 booking.confirm_booking(s, VISITOR, bid, manage_token=token)
-            return "booked"
-        except SlotUnavailable:
-            return "conflict"
+            return "booked", who
+        except SlotUnavailable as exc:
+            return "conflict", _alternatives(exc.details.get("suggested_alternatives"))
         except HoldExpired:
-            return "expired"
+            return "expired", None
+
+    def close(self) -> None:
+        pass
+
+
+class _RawClient:
+    """One keep-alive HTTP/1.1 connection (``http.client``), JSON by ``json``: the cheapest real client the
+    standard library offers, so the clients take as little CPU from the server's two cores as they can."""
+
+    def __init__(self, base: str):
+        u = urlsplit(base)
+        self.host, self.port = u.hostname, u.port
+        self.conn: http.client.HTTPConnection | None = None
+
+    def post(self, path: str, payload: dict) -> tuple[int, dict]:
+        body = json.dumps(payload).encode()
+        for retry in (False, True):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+            try:
+                self.conn.request("POST", path, body, {"Content-Type": "application/json"})
+                r = self.conn.getresponse()
+                data = r.read()
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.conn.close()
+                self.conn = None
+                if retry:
+                    raise
+        return r.status, (json.loads(data) if data else {})
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+
+class _HttpxClient:
+    """The same through httpx (the earlier rounds' client; ``--client httpx``)."""
+
+    def __init__(self, base: str):
+        self.client = httpx.Client(base_url=base, timeout=60)
+
+    def post(self, path: str, payload: dict) -> tuple[int, dict]:
+        r = self.client.post(path, json=payload)
+        return r.status_code, (r.json() if r.content else {})
+
+    def close(self) -> None:
+        self.client.close()
 
 
 class OverHttp:
-    """POST /booking/reserve then POST /booking/confirm, one HTTP client (keep-alive) per benchmark client."""
+    """POST /booking/reserve then POST /booking/confirm, one keep-alive connection per benchmark client."""
 
-    def __init__(self, base: str):
+    def __init__(self, base: str, client: str = "raw"):
         self.base = base
-        self.clients: dict[int, httpx.Client] = {}
+        self.kind = _RawClient if client == "raw" else _HttpxClient
+        self.clients: dict[int, _RawClient | _HttpxClient] = {}
 
-    def book(self, k, service_id, start: datetime, instructor_id, n: int) -> str:
+    def book(self, k, service_id, start: datetime, instructor_id, n: int) -> tuple[str, object]:
         client = self.clients.get(k)
         if client is None:
-            client = self.clients[k] = httpx.Client(base_url=self.base, timeout=60)
+            client = self.clients[k] = self.kind(self.base)
         local = start.astimezone(BUSINESS_TZ)
         body = {"service_id": str(service_id), "date": local.date().isoformat(), "start_time": local.strftime("%H:%M"),
                 "contact": {"name": f"{FIRST_NAMES[n % len(FIRST_NAMES)]} Bench{n}", "phone": f"04{n % 10**8:08d}",
@@ -363,19 +512,20 @@ class OverHttp:
                 "pickup_address": f"{n % 200 + 1} Bench St", "suburb": "Belconnen"}
         if instructor_id is not None:
             body["instructor_id"] = str(instructor_id)
-        r = client.post("/api/v1/booking/reserve", json=body)
-        if r.status_code == 409:
-            return "conflict"
-        if r.status_code != 201:
-            raise RuntimeError(f"reserve: HTTP {r.status_code} {r.text[:200]}")
-        data = r.json()["data"]
-        r = client.post("/api/v1/booking/confirm", json={"reservation_id": data["reservation_id"],
-                                                         "manage_token": data["manage_token"]})
-        if r.status_code == 409:
-            return "expired"
-        if r.status_code != 200:
-            raise RuntimeError(f"confirm: HTTP {r.status_code} {r.text[:200]}")
-        return "booked"
+        status, doc = client.post("/api/v1/booking/reserve", body)
+        if status == 409:
+            details = (doc.get("error") or {}).get("details") or {}
+            return "conflict", _alternatives(details.get("suggested_alternatives"))
+        if status != 201:
+            raise RuntimeError(f"reserve: HTTP {status} {str(doc)[:200]}")
+        data = doc["data"]
+        status, doc = client.post("/api/v1/booking/confirm", {"reservation_id": data["reservation_id"],
+                                                              "manage_token": data["manage_token"]})
+        if status == 409:
+            return "expired", None
+        if status != 200:
+            raise RuntimeError(f"confirm: HTTP {status} {str(doc)[:200]}")
+        return "booked", uuid.UUID(data["booking_summary"]["instructor_id"])
 
     def close(self) -> None:
         for c in self.clients.values():
@@ -383,14 +533,28 @@ class OverHttp:
 
 
 def run_clients(engine, way, service_id, first: date, last: date, clients: int, samples: int, seed_: int,
-                *, instructor_id=None, any_instructor: bool = True, max_seconds: float = 120.0) -> dict:
-    """``clients`` threads booking random offered times until ``samples`` attempts are timed (in rounds)."""
+                *, instructor_id=None, any_instructor: bool = True, max_seconds: float = 120.0,
+                server: ApiServer | None = None, postmaster: int | None = None) -> dict:
+    """``clients`` threads booking offered times until ``samples`` attempts and ``samples`` bookings are timed
+    (in rounds).
+
+    Each client picks a random time from the round's list of free times, shared by the clients as a list
+    re-read after every booking would be: a booking removes every start it blocks for its instructor (the
+    lesson's duration plus its buffer either side), a refusal removes the refused time. A refused client then
+    tries one of the refusal's own alternatives, as the booking widget offers them (a new attempt, counted and
+    timed like any other). CPU is counted for the clients' own threads and, when given, the API server's
+    processes and PostgreSQL's."""
     stats = {"booked": 0, "conflicts": 0, "expired": 0, "errors": 0, "reserve": [], "total": [], "elapsed": 0.0,
-             "rounds": 0, "overlaps": 0}
+             "rounds": 0, "overlaps": 0, "client_cpu": 0.0, "app_cpu": None, "db_cpu": None}
     counter = iter(range(10**9))
     lock = threading.Lock()
     began = clock.monotonic()
-    while stats["booked"] + stats["conflicts"] + stats["expired"] + stats["errors"] < samples:
+    spans = blocked_spans(engine, service_id)
+    def attempts() -> int:
+        return stats["booked"] + stats["conflicts"] + stats["expired"] + stats["errors"]
+
+    # Until both ``samples`` attempts and ``samples`` bookings are timed: p50/p95 of each from that many.
+    while attempts() < samples or stats["booked"] < samples:
         if clock.monotonic() - began > max_seconds:
             break
         pool = free_pool(engine, service_id, first, last, instructor_id)
@@ -400,51 +564,70 @@ def run_clients(engine, way, service_id, first: date, last: date, clients: int, 
             break
         stats["rounds"] += 1
         barrier = threading.Barrier(clients)
-        attempts_left = [samples - (stats["booked"] + stats["conflicts"] + stats["expired"] + stats["errors"])]
+        bookings_left = [samples - stats["booked"]]  # a round stops when both are used up
+        attempts_left = [samples - attempts()]
 
-        def client(k: int, pool: list, barrier: threading.Barrier, attempts_left: list) -> None:
+        def client(k: int, pool: list, barrier: threading.Barrier, attempts_left: list, bookings_left: list
+                   ) -> None:
             rng = random.Random(seed_ * 1000 + k + 7919 * stats["rounds"])
             barrier.wait()
-            while True:
+            cpu0 = clock.thread_time()
+            offered: list = []  # the last refusal's alternatives
+            try:
+                while True:
+                    with lock:
+                        if not pool or (attempts_left[0] <= 0 and bookings_left[0] <= 0):
+                            return
+                        attempts_left[0] -= 1
+                        n = next(counter)
+                        if offered:
+                            start, iid = rng.choice(offered)
+                        else:
+                            start, iid = rng.choice(pool)
+                    t0 = clock.perf_counter()
+                    info = None
+                    try:
+                        outcome, info = way.book(k, service_id, start, None if any_instructor else iid, n)
+                    except Exception as exc:  # report, keep going
+                        outcome = "error"
+                        if stats["errors"] < 3:
+                            print(f"  ! client error: {exc.__class__.__name__}: {exc}", flush=True)
+                    took = clock.perf_counter() - t0
+                    offered = []
+                    with lock:
+                        if outcome == "booked":
+                            stats["booked"] += 1
+                            bookings_left[0] -= 1
+                            stats["total"].append(took)
+                            span = spans.get(info, timedelta(minutes=75))
+                            pool[:] = [p for p in pool if p[1] != info or abs(p[0] - start) >= span]
+                        elif outcome == "conflict":
+                            stats["conflicts"] += 1
+                            pool[:] = [p for p in pool if p[0] != start]
+                            offered = info or []
+                        elif outcome == "expired":
+                            stats["expired"] += 1
+                        else:
+                            stats["errors"] += 1
+                        stats["reserve"].append(took)
+            finally:
                 with lock:
-                    if not pool or attempts_left[0] <= 0:
-                        return
-                    attempts_left[0] -= 1
-                    n = next(counter)
-                    start, iid = rng.choice(pool)
-                t0 = clock.perf_counter()
-                try:
-                    outcome = way.book(k, service_id, start, None if any_instructor else iid, n)
-                except Exception as exc:  # report, keep going
-                    outcome = "error"
-                    if stats["errors"] < 3:
-                        print(f"  ! client error: {exc.__class__.__name__}: {exc}", flush=True)
-                took = clock.perf_counter() - t0
-                with lock:
-                    if outcome == "booked":
-                        stats["booked"] += 1
-                        stats["total"].append(took)
-                        for i, (st, _) in enumerate(pool):
-                            if st == start:
-                                del pool[i]
-                                break
-                    elif outcome == "conflict":
-                        stats["conflicts"] += 1
-                        pool[:] = [p for p in pool if p[0] != start]
-                    elif outcome == "expired":
-                        stats["expired"] += 1
-                    else:
-                        stats["errors"] += 1
-                    stats["reserve"].append(took)
+                    stats["client_cpu"] += clock.thread_time() - cpu0
 
-        threads = [threading.Thread(target=client, args=(k, pool, barrier, attempts_left), daemon=True)
+        threads = [threading.Thread(target=client, args=(k, pool, barrier, attempts_left, bookings_left), daemon=True)
                    for k in range(clients)]
+        app0 = server.cpu() if server is not None else None
+        db0 = children_cpu(postmaster) if postmaster is not None else None
         t0 = clock.monotonic()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         stats["elapsed"] += clock.monotonic() - t0
+        if app0 is not None:
+            stats["app_cpu"] = (stats["app_cpu"] or 0.0) + server.cpu() - app0
+        if db0 is not None:
+            stats["db_cpu"] = (stats["db_cpu"] or 0.0) + children_cpu(postmaster) - db0
         stats["overlaps"] += overlaps(engine)
         cancel_bench_bookings(engine)
     return stats
@@ -495,9 +678,22 @@ def round_trips(engine, service_id, first: date, last: date, instructor_id) -> s
 def clients_line(res: dict) -> str:
     attempts = res["booked"] + res["conflicts"] + res["expired"] + res["errors"]
     rate = res["booked"] / res["elapsed"] if res["elapsed"] else 0.0
+    per = f"{attempts / res['booked']:.2f}" if res["booked"] else "n/a"
     return (f"{rate:6.1f} bookings/s   {res['booked']} booked, {res['conflicts']} conflicts, {res['expired']} "
-            f"expired, {res['errors']} errors of {attempts} attempts in {res['elapsed']:.1f} s "
-            f"({res['rounds']} rounds); overlaps {res['overlaps']}")
+            f"expired, {res['errors']} errors of {attempts} attempts ({per} attempts per booking) in "
+            f"{res['elapsed']:.1f} s ({res['rounds']} rounds); overlaps {res['overlaps']}")
+
+
+def cpu_line(res: dict) -> str:
+    """CPU per booking during the timed rounds: the API server's processes, PostgreSQL's, the clients' threads."""
+    if not res["booked"]:
+        return "n/a"
+    parts = []
+    for key, label in (("app_cpu", "app"), ("db_cpu", "PostgreSQL"), ("client_cpu", "client")):
+        if res[key] is not None:
+            parts.append(f"{label} {res[key] / res['booked'] * 1000:.1f} ms")
+    total = sum(res[k] for k in ("app_cpu", "db_cpu", "client_cpu") if res[k] is not None)
+    return ", ".join(parts) + f"; all {total / res['booked'] * 1000:.1f} ms"
 
 
 # ─────────────────────────────────────────────────────────────────────────────
@@ -506,13 +702,17 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--phases", default="demo,s10,s50", help="which calendars (default demo,s10,s50)")
     ap.add_argument("--reps", type=int, default=200, help="availability requests per case (default 200)")
-    ap.add_argument("--samples", type=int, default=200, help="reservation attempts per client case (default 200)")
+    ap.add_argument("--samples", type=int, default=200, help="reservation attempts (and bookings) per case")
     ap.add_argument("--history", type=int, default=100_000, help="past lessons behind the synthetic school")
     ap.add_argument("--clients-one", type=int, default=10, help="clients booking one instructor (default 10)")
     ap.add_argument("--clients-many", type=int, default=50, help="clients booking any of 10 (default 50)")
     ap.add_argument("--no-http", action="store_true", help="in-process only")
     ap.add_argument("--workers", type=int, default=1,
-                    help="uvicorn worker processes for the HTTP phases (default 1; production runs 2 with REDIS_URL)")
+                    help="API worker processes for the HTTP phases (default 1; production runs 2 with REDIS_URL)")
+    ap.add_argument("--server", choices=("granian", "uvicorn"), default="granian",
+                    help="what serves the API (default granian, as in production)")
+    ap.add_argument("--client", choices=("raw", "httpx"), default="raw",
+                    help="the reserving clients' HTTP library (default raw: http.client, keep-alive)")
     ap.add_argument("--seed", type=int, default=2026, help="random seed for the calendar and the clients")
     args = ap.parse_args()
     phases = set(args.phases.split(","))
@@ -532,13 +732,14 @@ def main() -> int:
     try:
         print("[bench-booking] starting an embedded PostgreSQL and migrating a fresh database ...", flush=True)
         url = nxdb.start_embedded_postgres(pgdata, "nexdrive_bench")
+        postmaster = int((pgdata / "postmaster.pid").read_text().split()[0])
         engine = nxdb.make_engine(url, pool_size=max(args.clients_one, args.clients_many) + 4, max_overflow=10)
         nxdb.set_engine(engine)
         migrations.upgrade(engine)
         with nxdb.session_scope(engine) as s:
             seed.load_reference_data(s)
         if not args.no_http:
-            server = ApiServer(url, tmp / "app", args.workers)
+            server = ApiServer(url, tmp / "app", args.workers, args.server)
         today = datetime.now(BUSINESS_TZ).date()
 
         if "demo" in phases:
@@ -557,11 +758,13 @@ def main() -> int:
                 say("demo: availability over HTTP", summary_ms(h["timings"]) + f", {h['failures']} failed")
                 say("demo: availability body", f"{h['raw'] / 1024:.1f} KB JSON, {h['wire'] / 1024:.1f} KB on the "
                                                f"wire (gzip would be {h['gzip_would_be'] / 1024:.1f} KB)")
-                way = OverHttp(server.base)
-                res = run_clients(engine, way, svc, first, last, 1, args.samples, args.seed)
+                way = OverHttp(server.base, args.client)
+                res = run_clients(engine, way, svc, first, last, 1, args.samples, args.seed, server=server,
+                                  postmaster=postmaster)
                 way.close()
                 say("demo: reserve+confirm over HTTP, 1 client", clients_line(res))
                 say("  successful bookings", summary_ms(res["total"]))
+                say("  CPU per booking", cpu_line(res))
 
         if phases & {"s10", "s50"}:
             first = today + timedelta(days=2)  # clear of the 24-hour notice
@@ -594,26 +797,29 @@ def main() -> int:
                                                   "the wire")
                 say("s10: SQL statements (round trips) per request", round_trips(engine, svc, first, last, ten[0]))
                 res = run_clients(engine, InProcess(engine), svc, first, last, 1, args.samples, args.seed,
-                                  instructor_id=ten[0], any_instructor=False)
+                                  instructor_id=ten[0], any_instructor=False, postmaster=postmaster)
                 say("s10: reserve+confirm in-process, 1 client, 1 instructor", clients_line(res))
                 say("  reserve (book_lesson, every attempt)", summary_ms(res["reserve"]))
                 say("  reserve + confirm, successful bookings", summary_ms(res["total"]))
                 if server:
-                    way = OverHttp(server.base)
+                    way = OverHttp(server.base, args.client)
                     res = run_clients(engine, way, svc, first, last, 1, args.samples, args.seed,
-                                      instructor_id=ten[0], any_instructor=False)
+                                      instructor_id=ten[0], any_instructor=False, server=server, postmaster=postmaster)
                     say("s10: reserve+confirm over HTTP, 1 client", clients_line(res))
                     say("  reserve + confirm, successful bookings", summary_ms(res["total"]))
+                    say("  CPU per booking", cpu_line(res))
                     res = run_clients(engine, way, svc, first, last, args.clients_one, args.samples, args.seed,
-                                      instructor_id=ten[0], any_instructor=False)
+                                      instructor_id=ten[0], any_instructor=False, server=server, postmaster=postmaster)
                     say(f"s10: over HTTP, {args.clients_one} clients on one instructor", clients_line(res))
                     say("  reserve (every attempt)", summary_ms(res["reserve"]))
                     say("  reserve + confirm, successful bookings", summary_ms(res["total"]))
+                    say("  CPU per booking (client CPU per booking: the clients' threads)", cpu_line(res))
                     res = run_clients(engine, way, svc, first, last, args.clients_many, max(args.samples, 400),
-                                      args.seed)
+                                      args.seed, server=server, postmaster=postmaster)
                     say(f"s10: over HTTP, {args.clients_many} clients, any of 10 instructors", clients_line(res))
                     say("  reserve (every attempt)", summary_ms(res["reserve"]))
                     say("  reserve + confirm, successful bookings", summary_ms(res["total"]))
+                    say("  CPU per booking (client CPU per booking: the clients' threads)", cpu_line(res))
                     way.close()
 
             if "s50" in phases:
@@ -630,7 +836,7 @@ def main() -> int:
 
         total_overlaps = overlaps(engine)
         print(f"\nNexDrive booking benchmark ({os.cpu_count()} cores, this machine; seed {args.seed}; "
-              f"{args.workers} API worker{'s' if args.workers > 1 else ''}; "
+              f"{args.workers} {args.server} API worker{'s' if args.workers > 1 else ''}; {args.client} HTTP clients; "
               f"{clock.monotonic() - began:.0f} s)")
         width = max(len(k) for k, _ in rows) if rows else 10
         for k, v in rows:

@@ -11,8 +11,10 @@ books one instructor, one attempt at a time:
 * **in-process**: ``book_lesson`` then ``confirm_booking`` (each its own transaction, as the widget does) on one
   pooled connection; app CPU = this process's ``time.process_time()`` around each call, DB CPU = that connection's
   backend (``pg_backend_pid()``) utime + stime from ``/proc/<pid>/stat``;
-* **over HTTP**: ``POST /booking/reserve`` / ``POST /booking/confirm`` to uvicorn (one worker) in its own process;
-  app CPU = the worker's ``/proc`` utime + stime, DB CPU = every PostgreSQL process's, the client's = this process's.
+* **over HTTP**: ``POST /booking/reserve`` / ``POST /booking/confirm`` to the API served as production serves it
+  (Granian, one worker; ``--server uvicorn`` for the earlier rounds' server) in its own process; app CPU = the
+  server's processes' ``/proc`` utime + stime, DB CPU = every PostgreSQL process's, the client's = this process's
+  around the request alone (``http.client``; ``--client httpx`` for the earlier rounds' client).
 
 A *refused* attempt asks for a time that was just booked (the common case under load: a stale pick list), so it
 is refused with alternatives. ``/proc`` counts in clock ticks (10 ms): the figures are totals over ``--n`` calls
@@ -34,7 +36,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 import bench_booking as bb  # noqa: E402
@@ -46,30 +47,7 @@ from nexdrive.formats import BUSINESS_TZ  # noqa: E402
 from nexdrive.services.core.actors import VISITOR  # noqa: E402
 from nexdrive.services.scheduling import booking  # noqa: E402
 
-TICK = 1.0 / os.sysconf("SC_CLK_TCK")
-
-
-def proc_cpu(pid: int) -> float:
-    """utime + stime of a process, in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) * TICK
-
-
-def children_cpu(parent: int) -> float:
-    """utime + stime of every child of ``parent`` (PostgreSQL's backends and workers), in seconds."""
-    total = 0.0
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == parent:
-            total += (int(fields[11]) + int(fields[12])) * TICK
-    return total
+proc_cpu, children_cpu, tree_cpu = bb.proc_cpu, bb.children_cpu, bb.tree_cpu
 
 
 class Tally:
@@ -138,13 +116,13 @@ def in_process(engine, svc, pool, n: int, rng: random.Random) -> dict[str, Tally
     return out
 
 
-def over_http(base: str, worker_pid: int, postmaster: int, svc, pool, n: int, rng: random.Random
+def over_http(server: bb.ApiServer, postmaster: int, svc, pool, n: int, rng: random.Random, client_kind: str
               ) -> dict[str, Tally]:
     out = {"reserve": Tally(), "confirm": Tally(), "refused": Tally()}
     picks = list(pool)
     rng.shuffle(picks)
     made = []
-    client = httpx.Client(base_url=base, timeout=60)
+    client = (bb._RawClient if client_kind == "raw" else bb._HttpxClient)(server.base)
 
     def body(start, iid, k):
         local = start.astimezone(BUSINESS_TZ)
@@ -155,39 +133,41 @@ def over_http(base: str, worker_pid: int, postmaster: int, svc, pool, n: int, rn
                 "pickup_address": "1 Bench St", "suburb": "Belconnen"}
 
     def measured(kind, path, payload):
-        a0, d0, c0 = proc_cpu(worker_pid), children_cpu(postmaster), clock.process_time()
-        r = client.post(path, json=payload)
-        t = out["refused" if r.status_code == 409 else kind]
-        t.app += proc_cpu(worker_pid) - a0
+        a0, d0 = server.cpu(), children_cpu(postmaster)
+        c0 = clock.process_time()
+        status, doc = client.post(path, payload)
+        c1 = clock.process_time()
+        t = out["refused" if status == 409 else kind]
+        t.app += server.cpu() - a0
         t.db += children_cpu(postmaster) - d0
-        t.client += clock.process_time() - c0
+        t.client += c1 - c0
         t.n += 1
-        return r
+        return status, doc
 
     k = 0
     for _ in range(5):
         start, who = picks.pop()
         k += 1
-        r = client.post("/api/v1/booking/reserve", json=body(start, who, k))
-        if r.status_code == 201:
-            d = r.json()["data"]
-            client.post("/api/v1/booking/confirm", json={"reservation_id": d["reservation_id"],
-                                                         "manage_token": d["manage_token"]})
+        status, doc = client.post("/api/v1/booking/reserve", body(start, who, k))
+        if status == 201:
+            d = doc["data"]
+            client.post("/api/v1/booking/confirm", {"reservation_id": d["reservation_id"],
+                                                    "manage_token": d["manage_token"]})
     while out["reserve"].n < n and picks:
         start, who = picks.pop()
         k += 1
-        r = measured("reserve", "/api/v1/booking/reserve", body(start, who, k))
-        if r.status_code != 201:
+        status, doc = measured("reserve", "/api/v1/booking/reserve", body(start, who, k))
+        if status != 201:
             continue
-        d = r.json()["data"]
-        r = measured("confirm", "/api/v1/booking/confirm", {
+        d = doc["data"]
+        status, doc = measured("confirm", "/api/v1/booking/confirm", {
             "reservation_id": d["reservation_id"], "manage_token": d["manage_token"]})
-        assert r.status_code == 200, r.text[:200]
+        assert status == 200, str(doc)[:200]
         made.append((start, who))
     for start, who in made:
         k += 1
-        r = measured("refused", "/api/v1/booking/reserve", body(start, who, k))
-        assert r.status_code == 409, r.text[:200]
+        status, doc = measured("refused", "/api/v1/booking/reserve", body(start, who, k))
+        assert status == 409, str(doc)[:200]
     client.close()
     return out
 
@@ -197,6 +177,10 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=60, help="measured reserves (and confirms, refusals) per way")
     ap.add_argument("--history", type=int, default=100_000, help="past lessons behind the school")
     ap.add_argument("--no-http", action="store_true")
+    ap.add_argument("--server", choices=("granian", "uvicorn"), default="granian",
+                    help="what serves the API (default granian, as in production)")
+    ap.add_argument("--client", choices=("raw", "httpx"), default="raw",
+                    help="the client's HTTP library (default raw: http.client, keep-alive)")
     ap.add_argument("--seed", type=int, default=2026)
     args = ap.parse_args()
     rng = random.Random(args.seed)
@@ -229,10 +213,14 @@ def main() -> int:
             print(t.line(kind))
         bb.cancel_bench_bookings(engine)
         if not args.no_http:
-            server = bb.ApiServer(url, tmp / "app", 1)
+            server = bb.ApiServer(url, tmp / "app", 1, args.server)
+            idle0 = server.cpu()
+            clock.sleep(3)
+            print(f"  the server idle: {(server.cpu() - idle0) / 3 * 1000:.0f} ms of CPU per second")
             pool = bb.free_pool(engine, svc, first, last)
-            res = over_http(server.base, server.proc.pid, postmaster, svc, pool, args.n, rng)
-            print("over HTTP (app = the uvicorn worker; DB = all of PostgreSQL; client = this process):")
+            res = over_http(server, postmaster, svc, pool, args.n, rng, args.client)
+            print(f"over HTTP (app = the {args.server} server, all its processes; DB = all of PostgreSQL; "
+                  f"client = this process, {args.client}):")
             for kind, t in res.items():
                 print(t.line(kind, with_client=True))
         print(f"[cpu-per-booking] load {os.getloadavg()[0]:.1f} at the end")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from nexdrive.db import insert_as_built
 from nexdrive.models import Contact, Student, User
 from nexdrive.models.crm import LIFECYCLE_STAGES
 from nexdrive.formats import e164_au_phone, format_au_phone, normalise_au_mobile, normalise_au_phone  # noqa: F401
@@ -205,8 +206,7 @@ def _record_untrusted(session: Session, *, first: str | None, last: str | None, 
             source_detail=(source_detail or None), utm_source=utm.source, utm_medium=utm.medium,
             utm_campaign=utm.campaign, total_interactions=1,
         )
-        session.add(contact)
-        session.flush()
+        insert_as_built(session, contact)  # one Core INSERT, not the ORM's flush (the booking's hold follows)
         return contact
     if _STAGE_RANK[stage] > _STAGE_RANK.get(contact.lifecycle_stage, 0) or contact.lifecycle_stage == "lost":
         contact.lifecycle_stage = stage

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, select
 
+from nexdrive.db import row_values
 from nexdrive.models import Booking, BusinessSettings, OutboxMessage
 from nexdrive.formats import format_au_phone
 from nexdrive.services.messaging.message_templates import (
@@ -99,11 +100,10 @@ def queue_keyed(session: Session, messages: list[dict]) -> int:
     for m in messages:
         if not m.get("idempotency_key"):
             raise ValueError("queue_keyed needs an idempotency_key on every message")
-        message = OutboxMessage(**{k: v for k, v in m.items() if k != "send_after"})
+        values = {k: v for k, v in m.items() if k != "send_after"}
         if m.get("send_after") is not None:
-            message.next_attempt_at = m["send_after"]
-        rows.append({c.name: getattr(message, c.key) for c in table.columns
-                     if getattr(message, c.key, None) is not None})
+            values["next_attempt_at"] = m["send_after"]
+        rows.append(row_values(OutboxMessage, values))  # the row OutboxMessage(**values) would be, unbuilt
     names = {name for row in rows for name in row}
     rows = [{name: row.get(name) for name in names} for row in rows]  # one shape (an SMS has no subject)
     if session.new or session.dirty:
