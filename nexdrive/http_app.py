@@ -5,7 +5,8 @@ from __future__ import annotations
 import gc
 import os
 
-import anyio.to_thread
+import anyio
+from anyio.lowlevel import RunVar
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
@@ -77,7 +78,8 @@ def build_api() -> FastAPI:
     api.add_middleware(SecurityHeaders)
     # Outermost: a request id on every request and its log lines, latency for /metrics.
     api.add_middleware(observability.RequestContext, routes=api.router.routes)
-    api.add_middleware(ThreadBudget, tokens=int(os.environ.get("NEXDRIVE_API_THREADS") or _API_THREADS))
+    api.add_middleware(BookingBudget,
+                       tokens=int(os.environ.get("NEXDRIVE_BOOKING_CONCURRENCY") or _BOOKING_CONCURRENCY))
     _freeze_startup_heap()
     return api
 
@@ -96,25 +98,32 @@ def _freeze_startup_heap() -> None:
         gc.freeze()
 
 
-# The sync routes run in anyio's thread pool, 40 at once per process by default: more threads than the pool has
-# connections (10 kept, the rest opened and closed per request, each a new PostgreSQL backend with cold caches
-# and no prepared statements) and than one GIL can serve (each thread holding a connection, and perhaps an
-# instructor's lock, while it waits for its turn). Past this many, requests wait in the event loop instead.
-# A sync route that waits on a provider (an SMS sent in a background task, a webhook's handler) holds a
-# token while it waits: raise NEXDRIVE_API_THREADS if many such waits at once ever queue the API behind them.
-_API_THREADS = 10
+# The booking API's routes are sync: each runs in anyio's thread pool (40 threads per process) and holds a database
+# connection, perhaps an instructor's lock, while its thread waits for the GIL. Under a burst that is more threads
+# than the pool keeps connections for (10; the rest are opened and closed per request, each a new PostgreSQL backend
+# with cold caches) and than one GIL can serve. So at most this many booking requests run at once per process; the
+# rest wait in the event loop, holding nothing. Only the booking routes: the thread pool itself stays as it is for
+# the pages' assets, the webhooks (an SMS assistant's reply waits on the LLM) and every other route.
+_BOOKING_CONCURRENCY = 10
+_BOOKING_PATHS = ("/api/v1/booking/", "/api/v1/bookings")
+_booking_limiter: RunVar[anyio.CapacityLimiter] = RunVar("nexdrive_booking_limiter")
 
 
-class ThreadBudget:
-    """ASGI middleware: at most ``tokens`` sync routes run at once in this process (anyio's default thread
-    limiter, one per event loop, set on its first request)."""
+class BookingBudget:
+    """ASGI middleware: at most ``tokens`` requests to the booking API in flight per event loop (``0`` = no limit;
+    ``NEXDRIVE_BOOKING_CONCURRENCY`` sets it)."""
 
     def __init__(self, app, tokens: int):
         self.app, self.tokens = app, tokens
 
     async def __call__(self, scope, receive, send):
-        if self.tokens > 0 and scope["type"] == "http":
-            limiter = anyio.to_thread.current_default_thread_limiter()
-            if limiter.total_tokens != self.tokens:
-                limiter.total_tokens = self.tokens
-        await self.app(scope, receive, send)
+        if self.tokens <= 0 or scope["type"] != "http" or not scope["path"].startswith(_BOOKING_PATHS):
+            await self.app(scope, receive, send)
+            return
+        try:
+            limiter = _booking_limiter.get()
+        except LookupError:
+            limiter = anyio.CapacityLimiter(self.tokens)
+            _booking_limiter.set(limiter)
+        async with limiter:
+            await self.app(scope, receive, send)
