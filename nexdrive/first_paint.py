@@ -444,6 +444,9 @@ def purge_stylesheet(stylesheet: str | list[Rule], site_texts, app_texts) -> str
     colours and responsive values are named."""
     texts, app = list(site_texts), list(app_texts)
     palettes = named_palettes(app)
+    attr = re.compile(r"""data-(?:accent|gray)-color=["']?([a-z]+)""")  # as rendered in the prerendered pages
+    for text in texts:
+        palettes.update(attr.findall(text))
     rules = parse(stylesheet) if isinstance(stylesheet, str) else stylesheet
     kept = _purge(rules, site_vocabulary(texts, palettes, used_breakpoints(app)))
     dropped = tuple(f"--{name}-" for name in ACCENT_PALETTES + GRAY_PALETTES if name not in palettes)
