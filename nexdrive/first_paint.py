@@ -22,6 +22,9 @@ Reflex plugin whose ``post_build`` hook rewrites each prerendered page (``.web/b
 * **chunks evaluated one per task**: the boot imports the page's chunks leaves first, in the browser's own
   evaluation order computed from their static imports at build time, with a macrotask between two, so no
   task evaluates the whole ~1 MB graph (:func:`evaluation_order`);
+* **a smaller full sheet**: the sheet loaded after the paint is a purged copy of the built one without the
+  rules no page of the site can match (:func:`purge_stylesheet`; 698 KB -> 360 KB), under its own hashed name;
+  React's links keep the built address but load nothing (:func:`rewrite_page`);
 * **no lost taps**: the page is painted before it is hydrated, so a small inline script in ``<head>``
   (``TAP_GUARD``) holds a click on a button-like element React has not hydrated yet and replays it once
   React has (see the comment above ``TAP_GUARD``).
@@ -37,6 +40,7 @@ costs bytes, a rule too few a flash until the full sheet arrives. :func:`critica
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -48,6 +52,8 @@ import reflex as rx
 GLOBAL_SHEET = re.compile(
     r'<link(?=[^>]*\brel="stylesheet")[^>]*\bhref="(/assets/__reflex_global_styles-[^"]+\.css)"[^>]*>')
 MARKER = "data-critical"
+PURGED_NAME = "__reflex_global_styles-nxd{digest}.css"  # the purged full sheet (purge_build_sheet)
+PURGED_MARK = "data-nxd-purged"
 
 
 # --------------------------------------------------------------------------------------------- CSS parsing
@@ -269,15 +275,16 @@ def _walk(rules: list[Rule]):
             yield rule
 
 
-def _prune_properties(rules: list[Rule], used_by_page: set[str]) -> None:
+def _prune_properties(rules: list[Rule], used_by_page: set[str], only: tuple[str, ...] = ("--",)) -> None:
     """Drop custom-property declarations nothing kept refers to (following ``var()`` chains); the page's own
-    styles (Emotion's ``<style>`` tags, ``style`` attributes) count as references too."""
+    styles (Emotion's ``<style>`` tags, ``style`` attributes) count as references too. Only properties whose
+    names start with one of ``only`` are candidates."""
     defs: dict[str, list[str]] = {}
     used: set[str] = set(used_by_page)
     for rule in _walk(rules):
         for name, value in _declarations(rule.body):
             refs = VAR_REF.findall(value)
-            if name.startswith("--"):
+            if name.startswith(only):  # a candidate; the others are kept, so what they refer to is used
                 defs.setdefault(name, []).extend(refs)
             else:
                 used.update(refs)
@@ -289,9 +296,9 @@ def _prune_properties(rules: list[Rule], used_by_page: set[str]) -> None:
                 todo.append(ref)
     for rule in _walk(rules):
         decls = _declarations(rule.body)
-        if any(name.startswith("--") and name not in used for name, _ in decls):
+        if any(name.startswith(only) and name not in used for name, _ in decls):
             rule.body = ";".join(f"{name}:{value}" for name, value in decls
-                                 if not name.startswith("--") or name in used)
+                                 if not name.startswith(only) or name in used)
 
 
 def _drop_empty(rules: list[Rule]) -> list[Rule]:
@@ -323,6 +330,134 @@ def critical_css(stylesheet: str | list[Rule], html: str) -> str:
     rules = parse(stylesheet) if isinstance(stylesheet, str) else stylesheet
     kept = _select(rules, vocabulary(html))
     _prune_properties(kept, set(VAR_REF.findall(html)))
+    return serialize(_drop_empty(kept))
+
+
+# --------------------------------------------------------------------------------------------- the full sheet
+# The full stylesheet the pages load after the first paint is Radix Themes' complete ``styles.css`` (~700 KB):
+# its parse and style recalculation were the longest task after the paint (180-320 ms at 4x CPU). Most of it
+# styles components no page renders. :func:`purge_stylesheet` drops what provably never applies, testing each
+# selector as :func:`critical_css` does but against the whole site (every built JavaScript chunk and page):
+# a class must occur in it as a word (``rt-Button``), or be built from a prefix that does (Radix Themes builds
+# ``rt-r-size-2``/``md:rt-r-size-2`` from the literal ``rt-r-size``, ``rt-variant-soft`` from ``rt-variant``);
+# element and attribute names always may; an accent or gray colour (``[data-accent-color=red]``) must be
+# named by the app (:func:`named_palettes`: its compiled code, its pages or its Python sources, where a
+# state may return a colour), and the custom properties of the palettes dropped (``--red-9``...) go too
+# unless something kept still refers to them. ``@font-face``, ``@keyframes`` and the like stay.
+ACCENT_PALETTES = ("gray", "gold", "bronze", "brown", "yellow", "amber", "orange", "tomato", "red", "ruby", "crimson",
+                   "pink", "plum", "purple", "violet", "iris", "indigo", "blue", "cyan", "teal", "jade", "green",
+                   "grass", "lime", "mint", "sky")
+GRAY_PALETTES = ("mauve", "slate", "sage", "olive", "sand")
+PALETTE_ATTRS = ("data-accent-color", "data-gray-color")
+BREAKPOINT_PREFIX = re.compile(r"^(initial|xs|sm|md|lg|xl):")
+BREAKPOINTS = ("initial", "xs", "sm", "md", "lg", "xl")
+WORD = re.compile(r"[A-Za-z0-9_-]+")
+COLOUR_MODE = {"light", "dark", "light-theme", "dark-theme"}  # set on <html> by the colour-mode script
+
+
+class _Anything:
+    def __contains__(self, item) -> bool:
+        return True
+
+
+class _SiteClasses:
+    """The class names the site's pages and scripts may produce (generous: see the comment above)."""
+
+    def __init__(self, words: set[str], breakpoints):
+        self.words, self.breakpoints = words, set(breakpoints)
+
+    def __contains__(self, name: str) -> bool:
+        bp = BREAKPOINT_PREFIX.match(name)
+        if bp and bp.group(1) not in self.breakpoints:
+            return False
+        name = name[bp.end():] if bp else name
+        if name in self.words:
+            return True
+        parts = name.split("-")
+        return any("-".join(parts[:k]) in self.words or "-".join(parts[:k]) + "-" in self.words
+                   for k in range(2, len(parts)))
+
+
+class _SiteValues:
+    """``[attr=value]``: a colour palette must be named by the app; any other value may occur."""
+
+    def __init__(self, palettes: set[str]):
+        self.palettes = palettes
+
+    def __contains__(self, pair: tuple[str, str]) -> bool:
+        name, value = pair
+        return name not in PALETTE_ATTRS or value in self.palettes
+
+
+def site_vocabulary(texts, palettes: set[str], breakpoints: tuple[str, ...] | set[str] = BREAKPOINTS) -> PageVocabulary:
+    """What the whole site may render: the words of ``texts`` (built JS and HTML) as classes, the ``palettes``
+    as colours, responsive classes (``md:rt-r-size-2``) for the ``breakpoints`` only, any element and
+    attribute."""
+    words: set[str] = set(COLOUR_MODE)
+    for text in texts:
+        words.update(WORD.findall(text))
+    vocab = PageVocabulary()
+    vocab.classes, vocab.tags, vocab.attrs = _SiteClasses(words, breakpoints), _Anything(), _Anything()  # type: ignore[assignment]
+    vocab.values = _SiteValues(palettes)  # type: ignore[assignment]
+    return vocab
+
+
+def named_palettes(texts) -> set[str]:
+    """The Radix colours the app names anywhere in ``texts`` as a quoted string or a ``--colour-`` property,
+    plus gray (the neutral every component falls back to)."""
+    names = ACCENT_PALETTES + GRAY_PALETTES
+    pattern = re.compile(r"""["'`](%s)["'`]|--(%s)-""" % ("|".join(names), "|".join(names)))
+    found = {"gray"}
+    for text in texts:
+        found.update(a or b for a, b in pattern.findall(text))
+    return found
+
+
+def used_breakpoints(texts) -> set[str]:
+    """The breakpoints the app gives a responsive value for (``size={"initial": "2", "lg": "3"}`` in its
+    compiled code, ``rx.breakpoints(lg=...)`` or a ``"lg":`` key in its Python sources); Radix Themes builds
+    the ``lg:`` classes from such an object only."""
+    pattern = re.compile(r"""(?:["'`[](%s)["'`]\]?\s*:)|(?:\b(%s)\s*=[^=])""" % ("|".join(BREAKPOINTS),
+                                                                            "|".join(BREAKPOINTS)))
+    found = {"initial"}
+    for text in texts:
+        found.update(a or b for a, b in pattern.findall(text))
+    return found
+
+
+def _purge(rules: list[Rule], vocab: PageVocabulary) -> list[Rule]:
+    kept: list[Rule] = []
+    for rule in rules:
+        if rule.children is not None:
+            children = _purge(rule.children, vocab)
+            if children:
+                kept.append(Rule(prelude=rule.prelude, children=children, at=True))
+        elif rule.at or rule.statement:
+            kept.append(rule)  # @font-face, @keyframes, @property, @layer a,b; ...
+        else:
+            selectors = [s for s in _split_top(rule.prelude, ",") if selector_matches(s.strip(), vocab)]
+            if selectors:
+                kept.append(Rule(prelude=",".join(s.strip() for s in selectors), body=rule.body))
+    return kept
+
+
+def purge_stylesheet(stylesheet: str | list[Rule], site_texts, app_texts) -> str:
+    """``stylesheet`` without the rules no page of the site can match and the unused palettes' properties.
+    ``site_texts``: every built script and page; ``app_texts``: the app's own code (compiled and Python), where
+    colours and responsive values are named."""
+    texts, app = list(site_texts), list(app_texts)
+    palettes = named_palettes(app)
+    attr = re.compile(r"""data-(?:accent|gray)-color=["']?([a-z]+)""")  # as rendered in the prerendered pages
+    for text in texts:
+        palettes.update(attr.findall(text))
+    rules = parse(stylesheet) if isinstance(stylesheet, str) else stylesheet
+    kept = _purge(rules, site_vocabulary(texts, palettes, used_breakpoints(app)))
+    dropped = tuple(f"--{name}-" for name in ACCENT_PALETTES + GRAY_PALETTES if name not in palettes)
+    if dropped:
+        used: set[str] = set()
+        for text in texts:
+            used.update(VAR_REF.findall(text))
+        _prune_properties(kept, used, only=dropped)
     return serialize(_drop_empty(kept))
 
 
@@ -411,9 +546,16 @@ def deferred_boot(code: str, order: list[str] | tuple[str, ...] = ()) -> str | N
                      "held": HELD_REL, "batch": LINK_BATCH}
 
 
-def rewrite_page(html: str, css: str, order: list[str] | tuple[str, ...] = ()) -> str:
+def rewrite_page(html: str, css: str, order: list[str] | tuple[str, ...] = (), sheet: str | None = None) -> str:
     """The page with ``css`` inlined, the global stylesheet and the module preloads held back until after
-    the first paint, and the boot script deferred to then (idempotent; unchanged if the shape differs)."""
+    the first paint, and the boot script deferred to then (idempotent; unchanged if the shape differs).
+
+    ``sheet``: the address of the purged full stylesheet (:func:`purge_build_sheet`), loaded instead of the
+    built one from a ``<link>`` of its own just before React's. React hydrates the ``<link>``s of ``<head>``
+    by their ``href`` (a stylesheet or preload link it does not find is added again at the end of
+    ``<head>``, after Emotion's styles, whose rules it would then override), so React's two links keep the
+    built sheet's address but never load it: the stylesheet link is ``disabled`` (not fetched, not applied),
+    the preload hint's ``media`` matches nothing."""
     if MARKER in html:
         return html
     m = GLOBAL_SHEET.search(html)
@@ -422,12 +564,18 @@ def rewrite_page(html: str, css: str, order: list[str] | tuple[str, ...] = ()) -
     if not m or loader is None:
         return html
     link = m.group(0)
-    held = link.replace(f'href="{m.group(1)}"', f'data-nxd-href="{m.group(1)}"', 1)
+    built = f'href="{m.group(1)}"'
+    if sheet:
+        react = link.replace("<link", '<link disabled=""', 1).replace(built, f'data-nxd-{built}', 1)
+        link = link.replace(built, f'href="{sheet}"', 1)
+        held = link.replace(f'href="{sheet}"', f'data-nxd-href="{sheet}" {PURGED_MARK}', 1) + react
+    else:
+        held = link.replace(built, f'data-nxd-{built}', 1)
     safe = css.replace("</", "<\\/")
     guard = f"<script {GUARD_MARK}>{TAP_GUARD}</script><style {GUARD_MARK}>{BUSY_CSS}</style>"
     out = (html[:m.start()] + f"{guard}<style {MARKER}>{safe}</style>{held}<noscript>{link}</noscript>"
            + html[m.end():])
-    out = STYLE_PRELOAD.sub("", out)
+    out = STYLE_PRELOAD.sub(lambda p: p.group(0).replace("<link", '<link media="not all"', 1) if sheet else "", out)
     out = MODULEPRELOAD.sub(lambda p: f'<link{p.group(1)}data-nxd-href="{p.group(2)}"{p.group(3)}>'
                             .replace('rel="modulepreload"', f'rel="{HELD_REL}"', 1), out)
     boot = BOOT_SCRIPT.search(out)
@@ -498,10 +646,39 @@ def _page_order(graph: ChunkGraph, html: str) -> list[str]:
     return evaluation_order(graph, roots, entry[-1] if entry else None, allowed)
 
 
+
+
+def app_texts(static_dir: Path):
+    """The app's own code: the compiled pages and components in the web directory (``.web/app``...,
+    ``static_dir`` being ``.web/build/client``) and the Python package's sources (a state may return a
+    colour), this module aside."""
+    web = static_dir.parent.parent
+    for folder in ("app", "app_components", "components", "utils"):
+        for path in sorted((web / folder).rglob("*.js*")) if (web / folder).is_dir() else ():
+            yield path.read_text(encoding="utf-8", errors="replace")
+    here = Path(__file__).resolve()
+    for path in sorted(here.parent.rglob("*.py")):
+        if path != here:
+            yield path.read_text(encoding="utf-8", errors="replace")
+
+
+def purge_build_sheet(static_dir: Path, sheet: Path) -> str:
+    """Write the purged copy of the built ``sheet`` (:func:`purge_stylesheet`) beside it, under a name
+    hashed from its content (assets are cached as immutable); its address."""
+    site = [p.read_text(encoding="utf-8", errors="replace") for p in sorted((static_dir / "assets").glob("*.js"))]
+    site += [p.read_text(encoding="utf-8", errors="replace") for p in sorted(static_dir.rglob("*.html"))]
+    purged = purge_stylesheet(sheet.read_text(encoding="utf-8"), site, app_texts(static_dir))
+    digest = hashlib.sha256(purged.encode()).hexdigest()[:12]
+    target = sheet.with_name(PURGED_NAME.format(digest=digest))
+    target.write_text(purged, encoding="utf-8")
+    return "/" + target.relative_to(static_dir).as_posix()
+
+
 def rewrite_build(static_dir: Path) -> list[tuple[str, int]]:
     """Rewrite every prerendered page under ``static_dir``; (page, inlined bytes) for each."""
     out = []
     parsed: dict[Path, list[Rule]] = {}
+    purged: dict[Path, str] = {}
     graph = ChunkGraph(static_dir / "assets")
     for page in sorted(static_dir.rglob("*.html")):
         html = page.read_text(encoding="utf-8")
@@ -515,8 +692,9 @@ def rewrite_build(static_dir: Path) -> list[tuple[str, int]]:
             continue
         if sheet not in parsed:
             parsed[sheet] = parse(sheet.read_text(encoding="utf-8"))
+            purged[sheet] = purge_build_sheet(static_dir, sheet)
         css = critical_css(parsed[sheet], html)
-        rewritten = rewrite_page(html, css, _page_order(graph, html))
+        rewritten = rewrite_page(html, css, _page_order(graph, html), purged[sheet])
         if rewritten != html:
             page.write_text(rewritten, encoding="utf-8")
             out.append((page.relative_to(static_dir).as_posix(), len(css.encode())))
@@ -536,6 +714,9 @@ if __name__ == "__main__":  # python -m nexdrive.first_paint .web/build/client  
 
     root = Path(sys.argv[1] if len(sys.argv) > 1 else ".web/build/client")
     for name, size in rewrite_build(root):
+        if name == "index.html":  # the purged sheet(s), written by the rewrite
+            for css in (root / "assets").glob(PURGED_NAME.format(digest="*")):
+                css.with_name(css.name + ".gz").write_bytes(gzip.compress(css.read_bytes(), 9))
         page = root / name
         for ext in (".br", ".zst"):  # Reflex's compressor ran before: its sidecars are stale now
             page.with_name(page.name + ext).unlink(missing_ok=True)

@@ -73,3 +73,24 @@ def test_the_chat_button_pressed_before_hydration_opens_the_chat(app_server, pho
     page.locator("#chat-input").wait_for(timeout=30_000)
     page.wait_for_timeout(1000)
     assert page.locator("#chat-input").is_visible()  # still open: the repeated tap was not replayed
+
+
+def test_the_page_loads_the_purged_stylesheet_only_before_emotions_styles(app_server, page):
+    """The full sheet the page loads after the paint is the build's purged copy; React's own links (the built
+    sheet's address) are hydrated in place without loading it, and nothing is appended after Emotion's styles."""
+    css: list[str] = []
+    page.on("request", lambda r: css.append(r.url) if ".css" in r.url else None)
+    page.goto(app_server + "/book")
+    page.locator("#service-standard-60").wait_for(timeout=60_000)
+    page.wait_for_function("() => Object.keys(document.querySelector('h1')).some(k => k.startsWith('__reactProps$'))",
+                           timeout=60_000)
+    page.wait_for_load_state("networkidle")
+    assert len(css) == 1 and "/assets/__reflex_global_styles-nxd" in css[0], css
+    assert page.evaluate("() => [...document.styleSheets].filter(s => s.href).map(s => s.href)") == css
+    links = page.evaluate("""() => [...document.querySelectorAll('link[href*="__reflex_global_styles"]')]
+        .map(l => [l.rel, l.hasAttribute('data-nxd-purged'), l.disabled, l.media])""")
+    assert links == [["preload", False, False, "not all"], ["stylesheet", True, False, ""],
+                     ["stylesheet", False, True, ""]], links
+    before_emotion = page.evaluate("""() => !!(document.querySelector('link[data-nxd-purged]')
+        .compareDocumentPosition(document.querySelector('style[data-emotion]')) & Node.DOCUMENT_POSITION_FOLLOWING)""")
+    assert before_emotion

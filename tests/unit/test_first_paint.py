@@ -137,3 +137,77 @@ def test_the_chunks_are_evaluated_leaves_first_one_per_task(tmp_path):
 
 
 BOOT = fp.BOOT_SCRIPT.search(PAGE).group(1)
+
+
+# ------------------------------------------------------------------------------------------- the full sheet, purged
+FULL = """@layer base,theme;
+:root,.light{--indigo-9:#3e63dd;--tomato-9:#e54d2e;--jade-9:#29a383;--jade-10:#26997b;--accent-9:var(--indigo-9)}
+.dark{--indigo-9:#3e63dd;--jade-9:#27b08b}
+[data-accent-color=indigo]{--accent-9:var(--indigo-9)}
+[data-accent-color=jade]{--accent-9:var(--jade-9)}
+.rt-Button{background:var(--accent-9)}
+.rt-Button:where(.rt-variant-soft){color:red}
+.rt-Kbd{font-family:monospace}
+.rt-Kbd,.rt-Code{padding:1px}
+.rt-r-size-2{font-size:14px}
+.rt-r-gap-3{gap:12px}
+.rt-Toast:not(.rt-Kbd){margin:0}
+.dark .rt-Button{color:white}
+@media (min-width:520px){.xs\\:rt-r-size-2{font-size:14px}}
+@media (min-width:768px){.md\\:rt-r-size-2{font-size:14px}.rt-Kbd{padding:2px}}
+@keyframes rt-fade{0%{opacity:0}to{opacity:1}}
+@font-face{font-family:x;src:url(x.woff2)}
+"""
+# What the build holds: Radix Themes' Button (its class and its prop definitions' class-name prefixes), Code,
+# a page using md: responsive values; no Kbd, no "rt-r-gap" prefix, jade named nowhere.
+CHUNK = 'var b={size:{className:`rt-r-size`},variant:{className:`rt-variant`}};h(`button`,{className:`rt-Button`})' \
+        ';h(`code`,{className:"rt-Code"});h(Toast,{className:`rt-Toast`})'
+APP = ['jsx(Button,{color:"tomato",size:({ ["initial"] : "1", ["md"] : "2" })})', 'rx.badge("x", color_scheme="gray")']
+
+
+def test_the_full_sheet_keeps_what_some_page_can_use():
+    out = fp.purge_stylesheet(FULL, [CHUNK, PAGE], APP)
+    assert ".rt-Button{background:var(--accent-9)}" in out
+    assert ".rt-Button:where(.rt-variant-soft){color:red}" in out  # built from the rt-variant prefix
+    assert ".rt-r-size-2{font-size:14px}" in out  # built from the rt-r-size prefix
+    assert "@media (min-width:768px){.md\\:rt-r-size-2{font-size:14px}}" in out  # the app uses md: values
+    assert ".dark .rt-Button{color:white}" in out  # dark mode stays
+    assert ".rt-Code{padding:1px}" in out  # a selector list keeps its matching selectors
+    assert ".rt-Toast:not(.rt-Kbd){margin:0}" in out  # :not() requires nothing
+    assert "@keyframes rt-fade" in out and "@font-face" in out and out.startswith("@layer base,theme;")
+    assert "[data-accent-color=indigo]" in out  # named by the page (Theme's accent)
+    assert "--indigo-9:#3e63dd" in out and "--tomato-9:#e54d2e" in out  # tomato: named by the app's code
+
+
+def test_the_full_sheet_drops_what_no_page_can_use():
+    out = fp.purge_stylesheet(FULL, [CHUNK, PAGE], APP)
+    assert "rt-Kbd{" not in out and ".rt-Kbd," not in out  # no Kbd code in any chunk
+    assert "rt-r-gap" not in out  # no code builds a gap class
+    assert "xs\\:" not in out  # no xs: responsive value anywhere
+    assert "[data-accent-color=jade]" not in out and "--jade-" not in out  # a palette nobody names, light and dark
+
+
+def test_a_palette_used_by_a_kept_rule_keeps_its_properties():
+    sheet = ":root{--red-9:#e5484d;--jade-9:#29a383}.rt-Callout{border-color:var(--red-9)}"
+    out = fp.purge_stylesheet(sheet, ["`rt-Callout`"], [])
+    assert "--red-9:#e5484d" in out and "--jade-9" not in out
+
+
+def test_the_build_loads_the_purged_sheet_and_keeps_reacts_links_unloaded(tmp_path):
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "__reflex_global_styles-AbC.css").write_text(FULL)
+    (tmp_path / "assets" / "root-R.js").write_text(CHUNK)
+    (tmp_path / "index.html").write_text(PAGE)
+    fp.rewrite_build(tmp_path)
+    purged = list((tmp_path / "assets").glob("__reflex_global_styles-nxd*.css"))
+    assert len(purged) == 1 and ".rt-Kbd{" not in purged[0].read_text()
+    name = "/assets/" + purged[0].name
+    html = (tmp_path / "index.html").read_text()
+    # the purged sheet, held until after the first paint, just before React's own link (the same cascade place)
+    assert (f'<link data-nxd-href="{name}" data-nxd-purged rel="stylesheet" type="text/css"/>'
+            '<link disabled="" data-nxd-href="/assets/__reflex_global_styles-AbC.css" rel="stylesheet" '
+            'type="text/css"/>') in html
+    assert f'<noscript><link href="{name}" rel="stylesheet" type="text/css"/></noscript>' in html
+    # React finds its preload hint by address when it hydrates; its media matches nothing, so it is not fetched
+    assert '<link media="not all" rel="preload" as="style" href="/assets/__reflex_global_styles-AbC.css"/>' in html
+    assert (tmp_path / "assets" / "__reflex_global_styles-AbC.css").read_text() == FULL  # the built one stays
