@@ -187,7 +187,10 @@ def test_a_new_price_shows_at_once_and_the_revenue_csv_matches(app_server, e2e_d
     assert "$97.50" in widget_card.inner_text()
 
     page.goto(app_server + "/admin/reports")
-    page.locator("#report-download").wait_for(timeout=30_000)
+    # The page paints before it hydrates: wait for its first report (on load, the buttons disabled meanwhile)
+    # so the tap is not made on a button about to be disabled.
+    page.locator("#report-result #report-table").wait_for(timeout=30_000)
+    page.locator("#report-download:not([disabled])").wait_for(timeout=30_000)
     page.locator("#period").select_option("month")
     with page.expect_download(timeout=30_000) as info:
         page.locator("#report-download").click()

@@ -211,7 +211,7 @@ def booking_who() -> rx.Component:
                 rx.cond(
                     BookingWidgetState.signed_in,
                     rx.fragment(),
-                    rx.text("Have an account? ", rx.link("Sign in", href=SIGN_IN_HERE),
+                    rx.text("Have an account? ", rx.link("Sign in", href=SIGN_IN_HERE, underline="always"),
                             " and your details are filled in for you.", size="2", color=rx.color("gray", 11),
                             id="booking-sign-in"),
                 ),
