@@ -127,16 +127,16 @@ def keep_prepared_statements_on_rollback(engine: Engine) -> None:
 
     @sa.event.listens_for(engine, "rollback")
     def _rollback(conn) -> None:
-        if conn.info.pop(_SCHEMA_CHANGED, False):
-            return  # psycopg's rollback, which forgets the prepared statements
-        pgconn = getattr(conn.connection.dbapi_connection, "pgconn", None)
-        if pgconn is None:
-            return
-        from psycopg import pq
-        if pgconn.transaction_status not in (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR):
-            return
-        result = pgconn.exec_(b"ROLLBACK")
-        if result.status != pq.ExecStatus.COMMAND_OK:  # psycopg's rollback tries again and reports
+        if conn.invalidated or conn.closed or conn.info.pop(_SCHEMA_CHANGED, False):
+            return  # SQLAlchemy's handling of a lost connection, or psycopg's rollback (forgets the statements)
+        try:
+            pgconn = getattr(conn.connection.dbapi_connection, "pgconn", None)
+            if pgconn is None:
+                return
+            from psycopg import pq
+            if pgconn.transaction_status in (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR):
+                pgconn.exec_(b"ROLLBACK")
+        except Exception:  # noqa: BLE001 - a broken connection: psycopg's rollback fails and SQLAlchemy handles it
             return
 
 

@@ -100,3 +100,19 @@ def test_refused_bookings_keep_the_prepared_statements(engine):
         assert booking.overlapping_pairs(s, instructor.id) == 0
         assert s.execute(sa.text("SELECT count(*) FROM bookings WHERE instructor_id = :i AND status = 'confirmed'"),
                          {"i": instructor.id}).scalar() == 6
+
+
+def test_a_rollback_on_a_dropped_connection_is_handled_as_before(engine):
+    """The server ends the connection mid-transaction: the rollback does not raise from the event, SQLAlchemy
+    discards the connection, and the pool's next connection works."""
+    with engine.connect() as conn:
+        run_until_prepared(conn)
+        pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+        with engine.connect() as other:
+            other.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+            other.commit()
+        with pytest.raises(sa.exc.OperationalError):
+            conn.execute(sa.text(QUERY), {"p": 0})
+        conn.rollback()
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(QUERY), {"p": 0}).scalar() >= 1
