@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,7 +88,56 @@ def make_engine(url: str, **kwargs) -> Engine:
         kwargs.setdefault("max_overflow", 20)
     # Store UTC; every connection talks UTC so nothing depends on the server's zone.
     kwargs.setdefault("connect_args", {"options": "-c timezone=UTC"})
-    return sa.create_engine(url, **kwargs)
+    engine = sa.create_engine(url, **kwargs)
+    keep_prepared_statements_on_rollback(engine)
+    return engine
+
+
+# Statements after which psycopg's own conservative rollback (forget every prepared statement) is kept:
+# anything that may change or drop what a prepared statement refers to, or the session's prepared statements.
+_SCHEMA_CHANGE = re.compile(
+    r"\s*(?:CREATE|ALTER|DROP|TRUNCATE|COMMENT|GRANT|REVOKE|REINDEX|CLUSTER|VACUUM|DO|DISCARD|DEALLOCATE|PREPARE"
+    r"|SECURITY|IMPORT|REFRESH|LOCK|SET\s+ROLE|SET\s+SESSION|RESET)\b", re.IGNORECASE)
+_SCHEMA_CHANGED = "nexdrive_schema_changed"
+
+
+def keep_prepared_statements_on_rollback(engine: Engine) -> None:
+    """Roll back without psycopg forgetting the connection's prepared statements (issue 17, throughput).
+
+    psycopg 3 prepares a statement on a connection after its 5th execution there, and on **every** rollback
+    it forgets all of them and sends ``DEALLOCATE ALL`` (a conservative rule of its own: a rolled-back
+    transaction might have changed the schema a statement was prepared against). A refused booking ends in a
+    rollback, so under concurrency (0.8 refusals per booking) no pooled connection kept its statements: every
+    statement was parsed and planned again (``PARSE`` in the server log for ~every statement; PostgreSQL's CPU per
+    booking 4.8 → 14 ms, docs/performance.md "Fifth round, continued").
+
+    Server-side prepared statements are not transactional (a rollback keeps them), and PostgreSQL's plan cache
+    re-plans them itself after any schema change that commits. So a transaction that ran no statement that could
+    change the schema or the session's statements (``_SCHEMA_CHANGE``: the app's request transactions never do)
+    is rolled back here on the libpq connection directly; psycopg's ``rollback()`` then finds the connection idle
+    and keeps its cache. A transaction that ran one of those is rolled back by psycopg as before."""
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _note_schema_change(conn, _cursor, statement, _params, _context, _many) -> None:
+        if _SCHEMA_CHANGE.match(statement):
+            conn.info[_SCHEMA_CHANGED] = True
+
+    @sa.event.listens_for(engine, "commit")
+    def _committed(conn) -> None:
+        conn.info.pop(_SCHEMA_CHANGED, None)
+
+    @sa.event.listens_for(engine, "rollback")
+    def _rollback(conn) -> None:
+        if conn.invalidated or conn.closed or conn.info.pop(_SCHEMA_CHANGED, False):
+            return  # SQLAlchemy's handling of a lost connection, or psycopg's rollback (forgets the statements)
+        try:
+            pgconn = getattr(conn.connection.dbapi_connection, "pgconn", None)
+            if pgconn is None:
+                return
+            from psycopg import pq
+            if pgconn.transaction_status in (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR):
+                pgconn.exec_(b"ROLLBACK")
+        except Exception:  # noqa: BLE001 - a broken connection: psycopg's rollback fails and SQLAlchemy handles it
+            return
 
 
 def get_engine() -> Engine:

@@ -138,7 +138,10 @@ def plans(engine, statement: str, params: dict) -> dict[str, dict]:
                 f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE hot({args})" if order else
                 "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE hot").scalar()[0]["Plan"]
             tx.rollback()
-        conn.exec_driver_sql("DEALLOCATE hot")
+        # The rollback after a PREPARE is psycopg's own (db.keep_prepared_statements_on_rollback), which sends
+        # DEALLOCATE ALL when the connection had statements of its own prepared.
+        if conn.exec_driver_sql("SELECT 1 FROM pg_prepared_statements WHERE name = 'hot'").scalar():
+            conn.exec_driver_sql("DEALLOCATE hot")
         conn.rollback()
     return out
 

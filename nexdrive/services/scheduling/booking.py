@@ -207,6 +207,12 @@ def _prefetch_statement(with_instructor: bool):
         columns += [Instructor, catalogue.offers_clause(Instructor.id, sid), sa.select(
             Profile.first_name + " " + Profile.last_name).where(Profile.id == Instructor.profile_id).scalar_subquery()]
         joined = joined.join(Instructor, Instructor.id == sa.bindparam("iid", type_=sa.Uuid))
+    # The rest of the reservation's transaction plans its prepared statements once per connection (generic plans)
+    # instead of at every execution: the calendar's statement cost ~0.4 ms of PostgreSQL's CPU to plan against
+    # ~0.2 ms to run, and a refused attempt under concurrency sends it 2-4 times. Its generic plans stay on their
+    # indexes (test_query_plans.py checks every statement of the reserve path as a generic plan); is_local: the
+    # setting ends with this transaction. docs/performance.md, "Fifth round, continued".
+    columns.append(sa.func.set_config("plan_cache_mode", "force_generic_plan", True))
     return select(*columns).select_from(joined)
 
 
