@@ -40,3 +40,13 @@ def open_instructor(session: Session, *, days=(1, 2, 3, 4, 5, 6), start="08:00",
 def only_instructor(session: Session, instructor_id) -> None:
     """Make this the only active instructor (the template database has none, the demo has one)."""
     session.execute(sa.text("UPDATE instructors SET status = 'inactive' WHERE id <> :i"), {"i": instructor_id})
+
+
+def sole_open_instructor(engine) -> dict:
+    """An open instructor as the school's only bookable one, committed: ``{"instructor": id, "service": id}``."""
+    from nexdrive.db import session_scope
+
+    with session_scope(engine) as s:
+        instructor, service = open_instructor(s)
+        only_instructor(s, instructor.id)
+        return {"instructor": instructor.id, "service": service.id}

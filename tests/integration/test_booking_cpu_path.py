@@ -14,7 +14,7 @@ from nexdrive.models import Service
 from nexdrive.services.core import clock
 from nexdrive.services.core.actors import VISITOR
 from nexdrive.services.scheduling import booking
-from tests.booking_helpers import at, only_instructor, open_instructor, weekday_ahead
+from tests.booking_helpers import at, sole_open_instructor, weekday_ahead
 
 TUESDAY = weekday_ahead(1)
 
@@ -26,10 +26,7 @@ def details(n: int) -> dict:
 
 @pytest.fixture
 def school(engine):
-    with session_scope(engine) as s:
-        instructor, service = open_instructor(s)
-        only_instructor(s, instructor.id)
-        return {"instructor": instructor.id, "service": service.id}
+    return sole_open_instructor(engine)
 
 
 def _book(engine, school, start, n=0):

@@ -13,7 +13,7 @@ from nexdrive.errors import SlotUnavailable
 from nexdrive.services.core import audit
 from nexdrive.services.core.actors import SYSTEM, VISITOR
 from nexdrive.services.scheduling import availability, booking
-from tests.booking_helpers import at, only_instructor, open_instructor, weekday_ahead
+from tests.booking_helpers import at, open_instructor, sole_open_instructor, weekday_ahead
 
 TUESDAY = weekday_ahead(1)
 WEDNESDAY = weekday_ahead(2)
@@ -26,10 +26,7 @@ def details(n: int) -> dict:
 
 @pytest.fixture
 def school(engine):
-    with session_scope(engine) as s:
-        instructor, service = open_instructor(s)
-        only_instructor(s, instructor.id)
-        return {"instructor": instructor.id, "service": service.id}
+    return sole_open_instructor(engine)
 
 
 def _book(engine, school, start, n=0, instructor=None):

@@ -17,7 +17,7 @@ from nexdrive.db import session_scope
 from nexdrive.models import AvailabilityOverride, Service
 from nexdrive.services.core.actors import SYSTEM, VISITOR
 from nexdrive.services.scheduling import availability, booking
-from tests.booking_helpers import at, only_instructor, open_instructor, weekday_ahead
+from tests.booking_helpers import at, sole_open_instructor, weekday_ahead
 
 TUESDAY = weekday_ahead(1)
 DETAILS = dict(name="Ava Nguyen", phone="0412 345 678", email="ava@example.com",
@@ -26,10 +26,7 @@ DETAILS = dict(name="Ava Nguyen", phone="0412 345 678", email="ava@example.com",
 
 @pytest.fixture
 def school(engine):
-    with session_scope(engine) as s:
-        instructor, service = open_instructor(s)
-        only_instructor(s, instructor.id)
-        return {"instructor": instructor.id, "service": service.id}
+    return sole_open_instructor(engine)
 
 
 def _offered(engine, school) -> set[str]:
