@@ -46,7 +46,9 @@ def test_phone_menu_reaches_the_booking_page(app_server, phone_page):
     phone_page.goto(app_server + "/")
     phone_page.locator("#home-hero").wait_for(state="visible", timeout=30_000)
     phone_page.get_by_role("button", name="Open menu").click()
-    phone_page.get_by_role("link", name="Book a lesson").click()
+    # The drawer's own link: until the drawer's effect hides the page behind it, the hero's "Book a lesson"
+    # matches too (and the drawer's overlay covers it).
+    phone_page.get_by_role("dialog").get_by_role("link", name="Book a lesson").click()
     phone_page.wait_for_url("**/book**", timeout=15_000)
     # Waits: the drawer closes as the route changes, and until it has, the page behind it is aria-hidden.
     phone_page.get_by_role("heading", level=1, name="Book a driving lesson").wait_for(state="visible",
