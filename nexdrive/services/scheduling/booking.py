@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -685,7 +685,86 @@ def _choose_instructor(session: Session, service: Service, start: datetime, inst
                                                                          Instructor.created_at)).first()
     if chosen is None:
         raise NotFound("No instructor is taking bookings.")
+    # The others free then, in the same order: "first available" falls through to them (``book_lesson``).
+    _per_transaction(session)["free_at"] = (service.id, start, free)
+    if free:
+        _remember_teaches(session, service, chosen)
     return chosen
+
+
+def _remember_teaches(session: Session, service: Service, instructor: Instructor) -> None:
+    """An instructor found free for this lesson type (``find_slots`` reads only those who teach it): what
+    ``_choose_instructor`` would otherwise read again by id when the reservation names them."""
+    memo = _per_transaction(session)
+    memo.setdefault("offers", set()).add((service.id, instructor.id))
+    memo.setdefault("instructors", {})[instructor.id] = instructor
+
+
+def _next_free_instructors(session: Session, service: Service, start: datetime, tried: set[uuid.UUID]
+                           ) -> Iterator[Instructor]:
+    """The other instructors "first available" found free at ``start`` in this transaction, in its order."""
+    known = _per_transaction(session).get("free_at")
+    if known is None or known[0] != service.id or known[1] != start:
+        return
+    for iid in known[2]:
+        if iid in tried:
+            continue
+        tried.add(iid)
+        other = session.get(Instructor, iid)
+        if other is not None and other.status == "active":
+            _remember_teaches(session, service, other)
+            yield other
+
+
+def _offered_under_lock(session: Session, instructor: Instructor, service: Service, start: datetime,
+                        rules: SlotRules) -> tuple[bool, availability.InstructorCalendar | None]:
+    """Whether the time is offered by the instructor's calendar as it stands (read under their lock)."""
+    day = start.astimezone(BUSINESS_TZ).date()
+    cal = availability.load_calendars(session, [instructor.id], day, day).get(instructor.id)
+    return cal is not None and any(s.start == start for s in availability.compute_slots(cal, rules, day, day)), cal
+
+
+def _mark_checked(session: Session, instructor: Instructor, service: Service, start: datetime,
+                  rules: SlotRules) -> None:
+    """The time was checked under the instructor's lock: ``reserve_slot`` need not read the calendar again."""
+    _per_transaction(session).setdefault("prechecked", {})[instructor.id] = _PreCheck(start, service.id, rules,
+                                                                                       None, True)
+
+
+def _try_lock_instructor(session: Session, instructor: Instructor, precheck: _PreCheck) -> bool:
+    """The instructor's lock if no one holds it (never waits: a reservation falling through to another
+    instructor holds one lock already, and waiting in an order others don't follow could deadlock)."""
+    if not session.execute(sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": instructor.lock_key}).scalar():
+        return False
+    _lock_instructor(session, instructor, precheck=precheck)  # reserve_lock(): taken already, returns at once
+    return True
+
+
+def _first_available(session: Session, service: Service, start: datetime, instructor: Instructor,
+                     rules: SlotRules, precheck: _PreCheck) -> tuple[Instructor, SlotRules]:
+    """"First available", with the chosen instructor's lock held: if the time went to someone else while this
+    reservation waited for the lock, the next instructor free then (in the chooser's order) rather than a
+    refusal. Their locks are only *tried*: one that is busy is passed over. Refused (the first instructor's
+    refusal, with their nearest times) only when no one is left."""
+    if instructor.id in _per_transaction(session).get("prechecked", {}):
+        return instructor, rules  # reserve_lock found the calendar unchanged since the check: it stands
+    ok, cal = _offered_under_lock(session, instructor, service, start, rules)
+    if ok:
+        _mark_checked(session, instructor, service, start, rules)
+        return instructor, rules
+    for other in _next_free_instructors(session, service, start, {instructor.id}):
+        other_rules = slot_rules(session, service, buffer_minutes=_buffer(service, other.default_buffer_minutes))
+        pre = _precheck(session, other, service, start, other_rules)
+        if not pre.ok or not _try_lock_instructor(session, other, pre):
+            continue
+        if other.id not in _per_transaction(session).get("prechecked", {}):
+            if not _offered_under_lock(session, other, service, start, other_rules)[0]:
+                continue
+            _mark_checked(session, other, service, start, other_rules)
+        _instructor_name(session, other.id)
+        return other, other_rules
+    _require_offered(session, instructor, service, start, rules=rules, calendar=cal)  # raises, with alternatives
+    return instructor, rules
 
 
 def _conflict(session: Session, service: Service, start: datetime, instructor_id: uuid.UUID | None,
@@ -894,6 +973,17 @@ def book_lesson(
         # (record_contact's), in one round trip.
         precheck = None if actor.is_school else _precheck(session, instructor, service, start_time.astimezone(UTC),
                                                            rules)
+        # "First available" (no instructor asked for): refused only when no instructor is free then.
+        first_available = instructor_id is None and precheck is not None and not actor.is_instructor
+        if first_available and not precheck.ok:
+            for other in _next_free_instructors(session, service, precheck.start, {instructor.id}):
+                other_rules = slot_rules(session, service,
+                                         buffer_minutes=_buffer(service, other.default_buffer_minutes))
+                pre = _precheck(session, other, service, precheck.start, other_rules)
+                if pre.ok:
+                    instructor, rules, precheck = other, other_rules, pre
+                    _instructor_name(session, other.id)
+                    break
         if (precheck is not None and not precheck.ok and not manage_token and not idempotency_key
                 and (actor.is_visitor or actor.user_id is None)):
             # Refused as the calendar stands: no lock, no contact, nothing written. (A caller who could be
@@ -906,6 +996,8 @@ def book_lesson(
                              calendar=precheck.checked.calendar if precheck.checked else None)
         _lock_instructor(session, instructor, contacts.lock_keys(phone, normalise_email(email) if email else None),
                          precheck=precheck)
+        if first_available and precheck.ok:
+            instructor, rules = _first_available(session, service, precheck.start, instructor, rules, precheck)
         instructor_id, locks_taken = instructor.id, True
     contact = contacts.record_contact(
         session, actor if not actor.is_parent else Actor(role="system"), name=name, phone=phone, email=email,
