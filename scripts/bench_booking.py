@@ -31,7 +31,8 @@ clients on plain keep-alive HTTP/1.1 connections (``http.client``; ``--client
 httpx`` for the earlier rounds' client), on random offered times, until at least
 ``--samples`` attempts (default 200) and as many bookings are timed. The clients share the list of
 free times as a list re-read after each booking would show it: a booking removes
-every start it blocks (the lesson's duration plus buffer), and a refused client
+every start it blocks (the lesson's duration plus buffer) and, when it fills the
+instructor's day to their daily limit, the rest of that day; a refused client
 tries one of the refusal's own alternatives next, as the widget offers them
 (a new attempt). When the free times run out the benchmark's own bookings are
 cancelled and another round starts (rounds are timed, the resets are not).
@@ -412,6 +413,18 @@ def blocked_spans(engine, service_id) -> dict:
                                                            else default)) for iid, default in rows}
 
 
+def day_counts(engine, first: date, last: date) -> tuple[dict, dict]:
+    """Each instructor's daily limit, and the lessons that count towards it per (instructor, day) in the range,
+    as the slot engine counts them: a booking that fills a day takes the rest of that day off the list."""
+    with nxdb.session_scope(engine) as s:
+        limits = dict(s.execute(sa.text("SELECT id, max_lessons_per_day FROM instructors")).all())
+        rows = s.execute(sa.text(
+            "SELECT instructor_id, scheduled_date, count(*) FROM bookings WHERE scheduled_date BETWEEN :a AND :b "
+            "AND (status IN ('confirmed','in_progress','completed') OR (status = 'held' AND hold_expires_at > now())) "
+            "GROUP BY 1, 2"), {"a": first, "b": last}).all()
+    return limits, {(iid, day): n for iid, day, n in rows}
+
+
 def _alternatives(items: list[dict]) -> list[tuple[datetime, uuid.UUID]]:
     """A refusal's ``suggested_alternatives`` as (start, instructor) pairs."""
     out = []
@@ -540,7 +553,8 @@ def run_clients(engine, way, service_id, first: date, last: date, clients: int, 
 
     Each client picks a random time from the round's list of free times, shared by the clients as a list
     re-read after every booking would be: a booking removes every start it blocks for its instructor (the
-    lesson's duration plus its buffer either side), a refusal removes the refused time. A refused client then
+    lesson's duration plus its buffer either side) and, when it fills that instructor's day (their daily limit),
+    the rest of that day; a refusal removes the refused time. A refused client then
     tries one of the refusal's own alternatives, as the booking widget offers them (a new attempt, counted and
     timed like any other). CPU is counted for the clients' own threads and, when given, the API server's
     processes and PostgreSQL's."""
@@ -563,12 +577,13 @@ def run_clients(engine, way, service_id, first: date, last: date, clients: int, 
                 continue
             break
         stats["rounds"] += 1
+        limits, per_day = day_counts(engine, first, last)
         barrier = threading.Barrier(clients)
         bookings_left = [samples - stats["booked"]]  # a round stops when both are used up
         attempts_left = [samples - attempts()]
 
-        def client(k: int, pool: list, barrier: threading.Barrier, attempts_left: list, bookings_left: list
-                   ) -> None:
+        def client(k: int, pool: list, barrier: threading.Barrier, attempts_left: list, bookings_left: list,
+                   limits: dict, per_day: dict) -> None:
             rng = random.Random(seed_ * 1000 + k + 7919 * stats["rounds"])
             barrier.wait()
             cpu0 = clock.thread_time()
@@ -601,6 +616,11 @@ def run_clients(engine, way, service_id, first: date, last: date, clients: int, 
                             stats["total"].append(took)
                             span = spans.get(info, timedelta(minutes=75))
                             pool[:] = [p for p in pool if p[1] != info or abs(p[0] - start) >= span]
+                            day = start.astimezone(BUSINESS_TZ).date()
+                            per_day[(info, day)] = per_day.get((info, day), 0) + 1
+                            if limits.get(info) and per_day[(info, day)] >= limits[info]:  # the day is full
+                                pool[:] = [p for p in pool if p[1] != info
+                                           or p[0].astimezone(BUSINESS_TZ).date() != day]
                         elif outcome == "conflict":
                             stats["conflicts"] += 1
                             pool[:] = [p for p in pool if p[0] != start]
@@ -614,7 +634,8 @@ def run_clients(engine, way, service_id, first: date, last: date, clients: int, 
                 with lock:
                     stats["client_cpu"] += clock.thread_time() - cpu0
 
-        threads = [threading.Thread(target=client, args=(k, pool, barrier, attempts_left, bookings_left), daemon=True)
+        threads = [threading.Thread(target=client, daemon=True,
+                                    args=(k, pool, barrier, attempts_left, bookings_left, limits, per_day))
                    for k in range(clients)]
         app0 = server.cpu() if server is not None else None
         db0 = children_cpu(postmaster) if postmaster is not None else None
@@ -667,7 +688,7 @@ def round_trips(engine, service_id, first: date, last: date, instructor_id) -> s
         bid, token = r.booking.id, r.manage_token
     reserve = list(sent)
     locked = next((i for i, q in enumerate(reserve)
-                   if q.startswith("SELECT pg_advisory_xact_lock(%(k)s)") or "reserve_lock(" in q), None)
+                   if q.startswith("SELECT pg_advisory_xact_lock(%(k)s)") or "reserve_lock" in q), None)
     with StatementCounter(engine) as sent, nxdb.session_scope(engine) as s:
         booking.confirm_booking(s, VISITOR, bid, manage_token=token)
     cancel_bench_bookings(engine)

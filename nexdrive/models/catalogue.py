@@ -141,3 +141,5 @@ class CalendarVersion(SQLModel, table=True):
     instructor_id: uuid.UUID = Field(sa_column=sa.Column(
         sa.Uuid, sa.ForeignKey("instructors.id", ondelete="CASCADE"), primary_key=True, nullable=False))
     version: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    # Changes only with the rules, overrides and the instructor's own limits, not the bookings (migration 0025).
+    rules_version: int = Field(default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, server_default="0"))

@@ -103,7 +103,7 @@ def test_an_unchanged_calendar_is_not_read_again_under_the_lock(engine, school):
         _book(engine, school, at(TUESDAY, "10:00"))
     finally:
         sa.event.remove(engine, "before_cursor_execute", listen)
-    locked = next(i for i, q in enumerate(sent) if "reserve_lock(" in q)
+    locked = next(i for i, q in enumerate(sent) if "reserve_lock" in q)
     calendar_reads = [i for i, q in enumerate(sent) if q.startswith("WITH inst AS MATERIALIZED")]
     assert calendar_reads and all(i < locked for i in calendar_reads)  # read once, before the lock
     assert not any(q.startswith("UPDATE bookings SET status = 'expired'") for q in sent)  # reserve_lock did it
@@ -237,3 +237,100 @@ def test_the_audit_chain_verifies_after_concurrent_bookings_on_two_instructors(e
         # Every confirmation's messages (an SMS and an email, one INSERT) are there, once.
         assert s.execute(sa.text("SELECT count(*) FROM outbox_messages WHERE booking_id = ANY(:ids)"),
                          {"ids": ids}).scalar() == 2 * len(starts)
+
+
+# ── Sixth round: the bookings as they stand come back with the lock (reserve_lock_fresh, migration 0025) ──
+
+def _statements_after_the_lock(engine, school, start, n=0):
+    """Book and return (outcome, the statements sent from the lock on)."""
+    sent: list[str] = []
+
+    def listen(_conn, _cursor, statement, *_):
+        sent.append(" ".join(statement.split()))
+
+    sa.event.listen(engine, "before_cursor_execute", listen)
+    try:
+        try:
+            outcome = _book(engine, school, start, n=n)
+        except SlotUnavailable as refused:
+            outcome = refused
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listen)
+    locked = next(i for i, q in enumerate(sent) if "reserve_lock" in q)
+    return outcome, sent[locked:]
+
+
+def _calendar_reads(statements):
+    return [q for q in statements if q.startswith("WITH inst AS MATERIALIZED")]
+
+
+def test_bookings_changed_while_waiting_for_the_lock_are_not_read_again(engine, school, monkeypatch):
+    def someone_books_the_afternoon():
+        with session_scope(engine) as s:
+            booking.reserve_slot(s, SYSTEM, service_id=school["service"], start_time=at(TUESDAY, "15:00"),
+                                 instructor_id=school["instructor"])
+
+    _commit_between_check_and_lock(monkeypatch, engine, someone_books_the_afternoon)
+    outcome, after_lock = _statements_after_the_lock(engine, school, at(TUESDAY, "09:00"))
+    assert not isinstance(outcome, SlotUnavailable)
+    assert _calendar_reads(after_lock) == []  # the lock's own statement brought the bookings back
+    assert _count(engine, "SELECT count(*) FROM bookings WHERE status IN ('held','confirmed')") == 2
+
+
+def test_a_time_taken_while_waiting_is_refused_from_the_bookings_the_lock_brought(engine, school, monkeypatch):
+    nine = at(TUESDAY, "09:00")
+
+    def someone_takes_nine():
+        with session_scope(engine) as s:
+            booking.reserve_slot(s, SYSTEM, service_id=school["service"], start_time=nine,
+                                 instructor_id=school["instructor"])
+
+    _commit_between_check_and_lock(monkeypatch, engine, someone_takes_nine)
+    outcome, after_lock = _statements_after_the_lock(engine, school, nine)
+    assert isinstance(outcome, SlotUnavailable)
+    assert "just been taken" in str(outcome)
+    assert outcome.details["suggested_alternatives"]  # the day's other times, from the same calendar
+    assert _calendar_reads(after_lock) == []
+    assert _count(engine, "SELECT count(*) FROM bookings WHERE status IN ('held','confirmed')") == 1
+
+
+def test_rules_changed_while_waiting_for_the_lock_are_read_again(engine, school, monkeypatch):
+    nine = at(TUESDAY, "09:00")
+
+    def the_morning_is_blocked():
+        with session_scope(engine) as s:
+            s.execute(sa.text("INSERT INTO availability_overrides (id, instructor_id, date, start_time, end_time, "
+                              "override_type, reason) VALUES (gen_random_uuid(), :i, :d, '08:00', '12:00', "
+                              "'blocked', 'dentist')"), {"i": school["instructor"], "d": TUESDAY})
+
+    _commit_between_check_and_lock(monkeypatch, engine, the_morning_is_blocked)
+    outcome, after_lock = _statements_after_the_lock(engine, school, nine)
+    assert isinstance(outcome, SlotUnavailable)
+    assert _calendar_reads(after_lock)  # the rules' version moved: the whole calendar is read again
+    assert _count(engine, "SELECT count(*) FROM bookings WHERE status IN ('held','confirmed')") == 0
+
+
+def test_the_rules_version_moves_with_rules_overrides_and_limits_not_with_bookings(engine, school):
+    def versions():
+        with session_scope(engine) as s:
+            return tuple(s.execute(sa.text("SELECT version, rules_version FROM calendar_versions "
+                                           "WHERE instructor_id = :i"), {"i": school["instructor"]}).one())
+
+    before = versions()
+    _book(engine, school, at(TUESDAY, "09:00"))
+    after_booking = versions()
+    assert after_booking[0] != before[0] and after_booking[1] == before[1]
+    with session_scope(engine) as s:
+        s.execute(sa.text("INSERT INTO availability_overrides (id, instructor_id, date, override_type, reason) "
+                          "VALUES (gen_random_uuid(), :i, :d, 'blocked', 'leave')"),
+                  {"i": school["instructor"], "d": WEDNESDAY})
+    after_override = versions()
+    assert after_override[1] != after_booking[1]
+    with session_scope(engine) as s:
+        s.execute(sa.text("UPDATE availability_rules SET end_time = '17:00' WHERE instructor_id = :i"),
+                  {"i": school["instructor"]})
+    after_rules = versions()
+    assert after_rules[1] != after_override[1]
+    with session_scope(engine) as s:
+        s.execute(sa.text("UPDATE instructors SET max_lessons_per_day = 3 WHERE id = :i"), {"i": school["instructor"]})
+    assert versions()[1] != after_rules[1]

@@ -513,7 +513,8 @@ SELECT inst.id, inst.max_lessons_per_day, inst.accreditation_expiry, inst.defaul
        r.dows, r.starts AS r_starts, r.ends AS r_ends, r.froms, r.untils,
        o.days AS o_days, o.kinds, o.starts AS o_starts, o.ends AS o_ends,
        b.ids, b.starts AS b_starts, b.untils AS b_untils, b.days AS b_days, b.blocking, b.first_hold_expiry,
-       (SELECT v.version FROM calendar_versions v WHERE v.instructor_id = inst.id) AS version
+       (SELECT v.version FROM calendar_versions v WHERE v.instructor_id = inst.id) AS version,
+       (SELECT v.rules_version FROM calendar_versions v WHERE v.instructor_id = inst.id) AS rules_version
 FROM inst
 LEFT JOIN r ON r.instructor_id = inst.id
 LEFT JOIN o ON o.instructor_id = inst.id
@@ -533,13 +534,32 @@ def load_calendars(session: Session, instructor_ids: list[uuid.UUID] | None, fir
     ``cached=False``, and the database's exclusion constraint has the last word. ``offering`` (with ``cached``):
     only the instructors who teach this lesson type (``catalogue.offering``), in the same statement."""
     if not cached:
-        return {cal.instructor_id: cal for cal, _, _ in _read_calendars(session, instructor_ids, first, last)}
+        return {cal.instructor_id: cal for cal, *_ in _read_calendars(session, instructor_ids, first, last)}
     return _CACHE.load(session, instructor_ids, first, last, offering)
 
 
+def _fill_bookings(cal: InstructorCalendar, ids, starts, untils, days, blocking) -> None:
+    """The calendar's live bookings from the read's arrays (ordered by start; None: no bookings)."""
+    cal.busy, cal.booked_on = [], {}
+    if not ids:
+        return
+    if all(blocking):  # no completed lessons in the window (the usual case ahead of today)
+        cal.busy = list(map(Busy, starts, untils, ids))
+    else:
+        cal.busy = [Busy(s, u, i) for s, u, i, b in zip(starts, untils, ids, blocking) if b]
+    booked_on = cal.booked_on
+    for day, booking_id in zip(days, ids):
+        same_day = booked_on.get(day)
+        if same_day is None:
+            booked_on[day] = {booking_id}
+        else:
+            same_day.add(booking_id)
+
+
 def _read_calendars(session: Session, instructor_ids: list[uuid.UUID] | None, first: date, last: date
-                    ) -> list[tuple[InstructorCalendar, int, datetime | None]]:
-    """The calendars as read, each with its version and when its first live hold lapses (None: no holds)."""
+                    ) -> list[tuple[InstructorCalendar, int, datetime | None, int]]:
+    """The calendars as read, each with its version, when its first live hold lapses (None: no holds) and the
+    version of its rules (migration 0025)."""
     lo, hi = _local_day_bounds(first - timedelta(days=1), last + timedelta(days=1))
     params = {"a": first, "b": last, "lo": lo, "hi": hi, "lo_start": lo - MAX_BLOCK}
     if instructor_ids is None:
@@ -557,19 +577,8 @@ def _read_calendars(session: Session, instructor_ids: list[uuid.UUID] | None, fi
         if row.o_days:
             cal.overrides = list(map(Override, row.o_days, row.kinds, row.o_starts, row.o_ends))
         if row.ids:
-            if all(row.blocking):  # no completed lessons in the window (the usual case ahead of today)
-                cal.busy = list(map(Busy, row.b_starts, row.b_untils, row.ids))
-            else:
-                cal.busy = [Busy(s, u, i) for s, u, i, blocking in
-                            zip(row.b_starts, row.b_untils, row.ids, row.blocking) if blocking]
-            booked_on = cal.booked_on
-            for day, booking_id in zip(row.b_days, row.ids):
-                ids = booked_on.get(day)
-                if ids is None:
-                    booked_on[day] = {booking_id}
-                else:
-                    ids.add(booking_id)
-        out.append((cal, row.version or 0, row.first_hold_expiry))
+            _fill_bookings(cal, row.ids, row.b_starts, row.b_untils, row.b_days, row.blocking)
+        out.append((cal, row.version or 0, row.first_hold_expiry, row.rules_version or 0))
     return out
 
 
@@ -583,15 +592,23 @@ class CheckedCalendar:
     lo: datetime
     hi: datetime
     lo_start: datetime
+    rules_version: int = 0
+
+    def with_bookings(self, ids, starts, untils, days, blocking) -> InstructorCalendar:
+        """The calendar as read, with the window's live bookings as ``reserve_lock_fresh`` (migration 0025) read
+        them after the lock: what a new read would give while the rules' version is unchanged."""
+        cal = dataclasses.replace(self.calendar, load_key=None)  # not a kept copy: its slots aren't kept
+        _fill_bookings(cal, ids, starts, untils, days, blocking)
+        return cal
 
 
 def calendar_for_check(session: Session, instructor_id: uuid.UUID, day: date) -> CheckedCalendar | None:
     """The instructor's calendar for one day as ``load_calendars(..., cached=False)`` reads it, with its version
     and its count of live bookings (the same statement: the same snapshot). None when not active."""
     lo, hi = _local_day_bounds(day - timedelta(days=1), day + timedelta(days=1))
-    for cal, version, _ in _read_calendars(session, [instructor_id], day, day):
+    for cal, version, _, rules_version in _read_calendars(session, [instructor_id], day, day):
         live = sum(len(ids) for ids in cal.booked_on.values())  # every row read, completed lessons too
-        return CheckedCalendar(cal, version, live, lo, hi, lo - MAX_BLOCK)
+        return CheckedCalendar(cal, version, live, lo, hi, lo - MAX_BLOCK, rules_version)
     return None
 
 
@@ -668,7 +685,7 @@ class _CalendarCache:
             db = rows[0].db
             fresh = _read_calendars(session, stale, first, last)
             with self._lock:
-                for cal, version, lapses_at in fresh:
+                for cal, version, lapses_at, _ in fresh:
                     cal.load_key = (next(self._loads),)
                     self._copies[(db, cal.instructor_id, first, last)] = _Copy(version, lapses_at, moment, cal)
                     self._copies.move_to_end((db, cal.instructor_id, first, last))

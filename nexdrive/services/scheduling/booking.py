@@ -540,17 +540,23 @@ def _lock_instructor(session: Session, instructor: Instructor, contact_keys: lis
         return
     if precheck is not None and precheck.ok:
         # One round trip: the lock, then (after it) the calendar's version and live count, the lapsed holds
-        # released, then the person's locks (the function in FROM runs before the select list).
+        # released and, if the calendar changed meanwhile, the window's bookings as they stand now; then the
+        # person's locks (the function in FROM runs before the select list).
         c = precheck.checked
         row = session.execute(sa.text(
-            "SELECT r.version, r.live" + (", " + contacts.lock_sql(contact_keys) if contact_keys else "")
-            + " FROM reserve_lock(:k, :i, :lo, :hi, :lo_start) AS r"),
+            "SELECT r.*" + (", " + contacts.lock_sql(contact_keys) if contact_keys else "")
+            + " FROM reserve_lock_fresh(:k, :i, :lo, :hi, :lo_start, :v, :n) AS r"),
             {"k": instructor.lock_key, "i": instructor.id, "lo": c.lo, "hi": c.hi, "lo_start": c.lo_start,
-             **contacts.lock_params(contact_keys or [])}).one()
+             "v": c.version, "n": c.live, **contacts.lock_params(contact_keys or [])}).one()
         memo = _per_transaction(session)
         memo.setdefault("released", set()).add(instructor.id)
         if (row.version, row.live) == (c.version, c.live):
             memo.setdefault("prechecked", {})[instructor.id] = precheck
+        elif row.rules_version == c.rules_version:
+            # Only bookings changed: the calendar as read, with them as they stand (no second read).
+            memo.setdefault("fresh", {})[instructor.id] = (precheck.start.astimezone(BUSINESS_TZ).date(),
+                                                          c.with_bookings(row.b_ids, row.b_starts, row.b_untils,
+                                                                          row.b_days, row.b_blocking))
     elif contact_keys:
         session.execute(sa.text("SELECT pg_advisory_xact_lock(:k), " + contacts.lock_sql(contact_keys)),
                         {"k": instructor.lock_key, **contacts.lock_params(contact_keys)})
@@ -624,7 +630,7 @@ def _require_offered(session: Session, instructor: Instructor, service: Service,
     if (pre is not None and ignore_booking_id is None and pre.start == start and pre.service_id == service.id
             and pre.rules is rules):
         return  # checked against this very calendar before the lock; reserve_lock found it unchanged since
-    cal = calendar or availability.load_calendars(session, [instructor.id], day, day).get(instructor.id)
+    cal = calendar or _calendar_under_lock(session, instructor.id, day)
     day_slots = availability.compute_slots(cal, rules, day, day, ignore_booking_id=ignore_booking_id) if cal else []
     if any(s.start == start for s in day_slots):
         return
@@ -716,11 +722,21 @@ def _next_free_instructors(session: Session, service: Service, start: datetime, 
             yield other
 
 
+def _calendar_under_lock(session: Session, instructor_id: uuid.UUID, day: date
+                         ) -> availability.InstructorCalendar | None:
+    """The instructor's calendar for the day as it stands, with their lock held: what ``reserve_lock_fresh``
+    brought back (good for one check), else read now."""
+    fresh = _per_transaction(session).get("fresh", {}).pop(instructor_id, None)
+    if fresh is not None and fresh[0] == day:
+        return fresh[1]
+    return availability.load_calendars(session, [instructor_id], day, day).get(instructor_id)
+
+
 def _offered_under_lock(session: Session, instructor: Instructor, service: Service, start: datetime,
                         rules: SlotRules) -> tuple[bool, availability.InstructorCalendar | None]:
-    """Whether the time is offered by the instructor's calendar as it stands (read under their lock)."""
+    """Whether the time is offered by the instructor's calendar as it stands (their lock held)."""
     day = start.astimezone(BUSINESS_TZ).date()
-    cal = availability.load_calendars(session, [instructor.id], day, day).get(instructor.id)
+    cal = _calendar_under_lock(session, instructor.id, day)
     return cal is not None and any(s.start == start for s in availability.compute_slots(cal, rules, day, day)), cal
 
 
