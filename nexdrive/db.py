@@ -244,3 +244,11 @@ def insert_as_built(session: Session, obj) -> None:
     session.add(obj)
     for column, value in zip(filled, row if filled else ()):
         set_committed_value(obj, column.key, value)
+
+
+@functools.lru_cache(maxsize=512)
+def cached_text(sql: str) -> sa.TextClause:
+    """``sa.text(sql)``, built once per distinct statement: building one parses its bind parameters with a regular
+    expression on every call (~0.13 ms for the calendar read), on the booking path several times per request. A
+    ``TextClause`` is not changed by executing it, so one object can serve every session and thread."""
+    return sa.text(sql)

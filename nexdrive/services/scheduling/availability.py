@@ -32,6 +32,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from nexdrive.db import cached_text
 from nexdrive.services.core import clock
 from nexdrive.services.scheduling import catalogue
 from nexdrive.services.scheduling import holidays as act_holidays
@@ -568,7 +569,7 @@ def _read_calendars(session: Session, instructor_ids: list[uuid.UUID] | None, fi
         sql = _CALENDARS_SQL.format(where="i.status = 'active' AND i.id = ANY(:ids)", ids=":ids")
         params["ids"] = list(instructor_ids)
     out = []
-    for row in session.execute(sa.text(sql), params):
+    for row in session.execute(cached_text(sql), params):
         cal = InstructorCalendar(row.id, max_lessons_per_day=row.max_lessons_per_day,
                                  accreditation_expiry=row.accreditation_expiry,
                                  default_buffer_minutes=row.default_buffer_minutes)
@@ -664,7 +665,7 @@ class _CalendarCache:
             where += " AND " + catalogue.offers_sql("i.id", ":service_id")
             params["service_id"] = offering
         sql = _VERSIONS_SQL.format(where=where)
-        rows = session.execute(sa.text(sql), params).all()
+        rows = session.execute(cached_text(sql), params).all()
         if rows:
             clock.remember_database_now(session, rows[0].now)  # the transaction's now(): one statement fewer
         out: dict[uuid.UUID, InstructorCalendar | None] = {}

@@ -23,6 +23,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
+from nexdrive.db import cached_text
 from nexdrive.models import Booking, BusinessSettings, Contact, Instructor, Profile, Service, Student, WaitlistEntry
 from nexdrive.services.core import clock, events
 from nexdrive.services.core import access
@@ -80,7 +81,7 @@ def _instructor_name(session: Session, instructor_id: uuid.UUID) -> str:
     """'First Last' of an instructor (memoised per transaction: a reservation reads it before taking the lock)."""
     names = _per_transaction(session).setdefault("names", {})
     if instructor_id not in names:
-        name = session.execute(sa.text(
+        name = session.execute(cached_text(
             "SELECT p.first_name || ' ' || p.last_name FROM instructors i JOIN profiles p ON p.id = i.profile_id "
             "WHERE i.id = :i"), {"i": instructor_id}).scalar() or "your instructor"
         _per_transaction(session).setdefault("names", {})[instructor_id] = name
@@ -458,7 +459,7 @@ def booking_for(session: Session, actor: Actor, booking_id: uuid.UUID, manage_to
                  *, lock: bool = False, manage: bool = True) -> Booking:
     query = select(Booking).where(Booking.id == booking_id)
     if lock:  # the house lock order: the instructor's advisory lock first, then the booking row
-        instructor_id = session.execute(sa.text("SELECT instructor_id FROM bookings WHERE id = :b"),
+        instructor_id = session.execute(cached_text("SELECT instructor_id FROM bookings WHERE id = :b"),
                                         {"b": booking_id}).scalar()
         if instructor_id is not None:
             lock_instructor_id(session, instructor_id)
@@ -486,7 +487,7 @@ def booking_by_token(session: Session, manage_token: str) -> Booking:
 def release_lapsed_holds(session: Session, instructor_id: uuid.UUID) -> int:
     """Mark this instructor's expired holds so they stop blocking time."""
     result = session.execute(
-        sa.text("UPDATE bookings SET status = 'expired' WHERE instructor_id = :i AND status = 'held' "
+        cached_text("UPDATE bookings SET status = 'expired' WHERE instructor_id = :i AND status = 'held' "
                 "AND hold_expires_at <= now()"),
         {"i": instructor_id},
     )
@@ -536,14 +537,15 @@ def _lock_instructor(session: Session, instructor: Instructor, contact_keys: lis
     # statement (a select list is evaluated left to right): the house order, one round trip fewer.
     if _already_locked(session, instructor.id):
         if contact_keys:
-            session.execute(sa.text("SELECT " + contacts.lock_sql(contact_keys)), contacts.lock_params(contact_keys))
+            session.execute(cached_text("SELECT " + contacts.lock_sql(contact_keys)),
+                            contacts.lock_params(contact_keys))
         return
     if precheck is not None and precheck.ok:
         # One round trip: the lock, then (after it) the calendar's version and live count, the lapsed holds
         # released and, if the calendar changed meanwhile, the window's bookings as they stand now; then the
         # person's locks (the function in FROM runs before the select list).
         c = precheck.checked
-        row = session.execute(sa.text(
+        row = session.execute(cached_text(
             "SELECT r.*" + (", " + contacts.lock_sql(contact_keys) if contact_keys else "")
             + " FROM reserve_lock_fresh(:k, :i, :lo, :hi, :lo_start, :v, :n) AS r"),
             {"k": instructor.lock_key, "i": instructor.id, "lo": c.lo, "hi": c.hi, "lo_start": c.lo_start,
@@ -558,10 +560,10 @@ def _lock_instructor(session: Session, instructor: Instructor, contact_keys: lis
                                                           c.with_bookings(row.b_ids, row.b_starts, row.b_untils,
                                                                           row.b_days, row.b_blocking))
     elif contact_keys:
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(:k), " + contacts.lock_sql(contact_keys)),
+        session.execute(cached_text("SELECT pg_advisory_xact_lock(:k), " + contacts.lock_sql(contact_keys)),
                         {"k": instructor.lock_key, **contacts.lock_params(contact_keys)})
     else:
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": instructor.lock_key})
+        session.execute(cached_text("SELECT pg_advisory_xact_lock(:k)"), {"k": instructor.lock_key})
     _mark_locked(session, instructor.id)
 
 
@@ -569,7 +571,7 @@ def lock_instructor_id(session: Session, instructor_id: uuid.UUID) -> None:
     """The same per-instructor lock, by id (payments take it before the booking row; see payments.py)."""
     if _already_locked(session, instructor_id):
         return
-    session.execute(sa.text("SELECT pg_advisory_xact_lock(lock_key) FROM instructors WHERE id = :i"),
+    session.execute(cached_text("SELECT pg_advisory_xact_lock(lock_key) FROM instructors WHERE id = :i"),
                     {"i": instructor_id})
     _mark_locked(session, instructor_id)
 
@@ -589,7 +591,7 @@ def revive_lapsed_hold(session: Session, booking: Booking) -> bool:
         return False
     try:
         with session.begin_nested():
-            revived = session.execute(sa.text(
+            revived = session.execute(cached_text(
                 "UPDATE bookings SET status = 'held', hold_expires_at = now() + interval '10 minutes' "
                 "WHERE id = :id AND status IN ('held', 'expired') RETURNING id"), {"id": booking.id}).scalar()
     except IntegrityError as exc:
@@ -750,7 +752,7 @@ def _mark_checked(session: Session, instructor: Instructor, service: Service, st
 def _try_lock_instructor(session: Session, instructor: Instructor, precheck: _PreCheck) -> bool:
     """The instructor's lock if no one holds it (never waits: a reservation falling through to another
     instructor holds one lock already, and waiting in an order others don't follow could deadlock)."""
-    if not session.execute(sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": instructor.lock_key}).scalar():
+    if not session.execute(cached_text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": instructor.lock_key}).scalar():
         return False
     _lock_instructor(session, instructor, precheck=precheck)  # reserve_lock(): taken already, returns at once
     return True
@@ -1066,7 +1068,7 @@ def confirm_booking(session: Session, actor: Actor, booking_id: uuid.UUID, *,
     # Compare-and-swap: only an unexpired hold becomes confirmed; its contact becomes 'enrolled' in the same
     # statement, which also brings the transaction's now() (one round trip for the three).
     row = session.execute(
-        sa.text("WITH b AS (UPDATE bookings SET status = 'confirmed', hold_expires_at = NULL, payment_status = :p "
+        cached_text("WITH b AS (UPDATE bookings SET status = 'confirmed', hold_expires_at = NULL, payment_status = :p "
                 "WHERE id = :id AND status = 'held' AND hold_expires_at > now() RETURNING id, contact_id), "
                 "c AS (UPDATE contacts SET lifecycle_stage = 'enrolled' FROM b WHERE contacts.id = b.contact_id "
                 "AND contacts.lifecycle_stage IN ('prospect','lead','qualified','lost')) "
@@ -1165,7 +1167,7 @@ def reschedule_booking(session: Session, actor: Actor, booking_id: uuid.UUID, ne
     end = new_start + timedelta(minutes=booking.duration_minutes)
     try:
         with session.begin_nested():
-            session.execute(sa.text(
+            session.execute(cached_text(
                 "UPDATE bookings SET start_time = :s, end_time = :e, scheduled_date = :d, "
                 "reschedule_count = reschedule_count + 1 WHERE id = :id"),
                 {"s": new_start, "e": end, "d": new_start.astimezone(BUSINESS_TZ).date(), "id": booking.id})
@@ -1361,7 +1363,7 @@ def offer_freed_slot(session: Session, booking: Booking, start: datetime, blocke
 
 def recipient_for(session: Session, student_id: uuid.UUID | None, contact_id: uuid.UUID | None) -> dict:
     if student_id is not None:
-        row = session.execute(sa.text(
+        row = session.execute(cached_text(
             "SELECT p.first_name, p.phone, p.email, p.user_id FROM students s JOIN profiles p ON p.id = s.profile_id "
             "WHERE s.id = :s"), {"s": student_id}).first()
         if row:
@@ -1511,7 +1513,7 @@ def _notify(session: Session, booking: Booking, kind: str, **extra) -> None:
 def overlapping_pairs(session: Session, instructor_id: uuid.UUID) -> int:
     """How many pairs of live bookings of this instructor overlap (should always be 0)."""
     return session.execute(
-        sa.text("""SELECT count(*) FROM bookings a JOIN bookings b
+        cached_text("""SELECT count(*) FROM bookings a JOIN bookings b
                    ON a.instructor_id = b.instructor_id AND a.id < b.id
                    WHERE a.instructor_id = :i
                      AND a.status IN ('held','confirmed') AND b.status IN ('held','confirmed')
