@@ -4,10 +4,12 @@ under the instructor's lock, with the same rules and results as its earlier thre
 from __future__ import annotations
 
 import random
+import re
 import uuid
 
 import pytest
 import sqlalchemy as sa
+from psycopg import sql as psql
 from sqlmodel import Session
 
 from nexdrive.db import insert_as_built, session_scope
@@ -272,3 +274,38 @@ def test_a_visitors_reservation_sends_one_statement_for_the_contact(engine, retu
         row = _row(s, contact_id)
         assert (row["first_name"], row["total_interactions"], row["lifecycle_stage"]) == (
             "Vic", 2 if returning else 1, "qualified")
+
+
+@pytest.mark.parametrize("with_phone, with_email", [(True, True), (True, False), (False, True)])
+def test_the_one_statement_reads_contacts_by_index_as_a_generic_plan(engine, with_phone, with_email):
+    """A reservation's transaction plans its statements generically (booking._prefetch_reservation): every read of
+    ``contacts`` in the one statement is an index scan on 20,000 contacts, whichever case runs."""
+    with Session(engine) as s:
+        s.execute(sa.text("INSERT INTO contacts (first_name, phone, email, lifecycle_stage, source) SELECT 'X', "
+                          "'+614' || lpad(g::text, 8, '0'), 'u' || g || '@example.com', 'lead', 'website' "
+                          "FROM generate_series(1, 20000) AS g"))
+        s.execute(sa.text("ANALYZE contacts"))
+        s.execute(sa.text("SET LOCAL plan_cache_mode = force_generic_plan"))
+        compiled = contacts._untrusted_statement(with_phone, with_email).element.compile(dialect=engine.dialect)
+        names: list[str] = []
+
+        def positional(match):
+            if match.group(1) not in names:
+                names.append(match.group(1))
+            return f"${names.index(match.group(1)) + 1}"
+
+        cursor = s.connection().connection.dbapi_connection.cursor()
+        cursor.execute("PREPARE one_contact AS " + re.sub(r"%\((\w+)\)s", positional, str(compiled)))
+        for phone, email in (("+61400000123", "u123@example.com"), ("+61400000123", "other@example.com"),
+                             ("+61499999999", "new@example.com")):
+            given = {"p": phone if with_phone else None, "e": email if with_email else None, "rank": 2,
+                     "stage": "qualified", "n_id": str(uuid.uuid4()), "n_lifecycle_stage": "qualified",
+                     "n_total_interactions": 1, "n_lead_score": 0, "n_source": "website",
+                     **{f"n_{c}": at(TUESDAY, "09:00") for c in ("first_contact_at", "last_contact_at", "created_at",
+                                                                 "updated_at")}}
+            cursor.execute(psql.SQL("EXPLAIN (ANALYZE, FORMAT TEXT) EXECUTE one_contact({})").format(
+                psql.SQL(", ").join(psql.Literal(given.get(n)) for n in names)))
+            plan = "\n".join(r[0] for r in cursor.fetchall())
+            assert "Seq Scan" not in plan, plan
+            assert "Index" in plan, plan
+        s.rollback()
