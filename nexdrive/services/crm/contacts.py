@@ -9,13 +9,15 @@ locks keyed by the normalised phone and email; unique partial indexes
 from __future__ import annotations
 
 
+import functools
 import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, select
 
-from nexdrive.db import insert_as_built
+from nexdrive.db import row_values
 from nexdrive.models import Contact, Student, User
 from nexdrive.models.crm import LIFECYCLE_STAGES
 from nexdrive.formats import e164_au_phone, format_au_phone, normalise_au_mobile, normalise_au_phone  # noqa: F401
@@ -189,32 +191,62 @@ def _record_untrusted(session: Session, *, first: str | None, last: str | None, 
     phone and email); the booking keeps what was typed. Staff see the likely match and merge
     on purpose.
     """
-    # One round trip: the same prospect's contact, and whether another contact holds the phone / the email.
-    row = session.execute(sa.text(
-        "SELECT (SELECT id FROM contacts WHERE deleted_at IS NULL AND user_id IS NULL AND "
-        + ("phone = :p" if phone else "phone IS NULL") + " AND "
-        + ("lower(email) = :e" if email else "email IS NULL") + " LIMIT 1) AS same_id, "
-        "CAST(:p AS text) IS NOT NULL AND EXISTS (SELECT 1 FROM contacts WHERE phone = :p AND deleted_at IS NULL) "
-        "AS phone_taken, CAST(:e AS text) IS NOT NULL AND EXISTS (SELECT 1 FROM contacts WHERE lower(email) = :e "
-        "AND deleted_at IS NULL) AS email_taken"), {"p": phone, "e": email}).one()
-    contact = session.get(Contact, row.same_id) if row.same_id is not None else None
-    if contact is None:
-        phone_taken, email_taken = bool(row.phone_taken), bool(row.email_taken)
-        contact = Contact(
-            first_name=first, last_name=last, phone=None if phone_taken else phone,
-            email=None if email_taken else email, lifecycle_stage=stage, source=source,
-            source_detail=(source_detail or None), utm_source=utm.source, utm_medium=utm.medium,
-            utm_campaign=utm.campaign, total_interactions=1,
-        )
-        insert_as_built(session, contact)  # one Core INSERT, not the ORM's flush (the booking's hold follows)
-        return contact
-    if _STAGE_RANK[stage] > _STAGE_RANK.get(contact.lifecycle_stage, 0) or contact.lifecycle_stage == "lost":
-        contact.lifecycle_stage = stage
-    contact.total_interactions = (contact.total_interactions or 0) + 1
-    contact.last_contact_at = clock.database_now(session)
-    session.add(contact)
-    session.flush()
-    return contact
+    values = row_values(Contact, dict(
+        first_name=first, last_name=last, phone=phone, email=email, lifecycle_stage=stage, source=source,
+        source_detail=(source_detail or None), utm_source=utm.source, utm_medium=utm.medium,
+        utm_campaign=utm.campaign, total_interactions=1))  # the new row as Contact(...) would be (id, times)
+    params = {f"n_{c}": values.get(c) for c in _INSERTED}
+    params.update(p=phone, e=email, rank=_STAGE_RANK[stage], stage=stage)
+    statement = _untrusted_statement(bool(phone), bool(email))
+    return session.execute(statement, params).scalar_one()
+
+
+# The columns a visitor's new contact is inserted with (the rest: NULL, or filled by the database).
+_INSERTED = ("id", "first_name", "last_name", "email", "phone", "lifecycle_stage", "lead_score", "source",
+             "source_detail", "utm_source", "utm_medium", "utm_campaign", "first_contact_at", "last_contact_at",
+             "total_interactions", "created_at", "updated_at")
+_STAGES_SQL = "ARRAY[" + ", ".join(f"'{s}'" for s in LIFECYCLE_STAGES) + "]::text[]"
+
+
+@functools.cache
+def _untrusted_statement(with_phone: bool, with_email: bool):
+    """``_record_untrusted``'s one statement (issue 17, sixth round: one round trip under the instructor's lock).
+
+    ``same``: the same prospect's contact (exactly this phone and this email, no account, not deleted); if there
+    is one, ``upd`` raises its stage (never demotes, except that a lost lead comes back live), counts the
+    interaction and stamps ``last_contact_at`` with the transaction's ``now()`` and changes nothing else;
+    otherwise ``ins`` inserts the new contact without the phone / the email when another live contact holds it.
+    Every part sees the snapshot the statement started with, so ``ins``'s checks see the table as ``same`` did;
+    the person's advisory locks (``lock_keys``) are held, so nothing else inserts this phone or email meanwhile.
+    The row comes back as a ``Contact`` tracked in the session (all columns loaded: no lazy load after)."""
+    columns = [c.name for c in Contact.__table__.columns]
+    type_of = {c.name: c.type.compile(dialect=postgresql.dialect()) for c in Contact.__table__.columns}
+    phone_sql = "phone = :p" if with_phone else "phone IS NULL"
+    email_sql = "lower(email) = :e" if with_email else "email IS NULL"
+    inserted = []
+    for c in _INSERTED:
+        value = f"CAST(:n_{c} AS {type_of[c]})"
+        if c == "phone" and with_phone:
+            value = (f"CASE WHEN EXISTS (SELECT 1 FROM contacts WHERE phone = :p AND deleted_at IS NULL) "
+                     f"THEN NULL ELSE {value} END")
+        elif c == "email" and with_email:
+            value = (f"CASE WHEN EXISTS (SELECT 1 FROM contacts WHERE lower(email) = :e AND deleted_at IS NULL) "
+                     f"THEN NULL ELSE {value} END")
+        inserted.append(value)
+    sql = (
+        "WITH same AS (SELECT id FROM contacts WHERE deleted_at IS NULL AND user_id IS NULL AND "
+        f"{phone_sql} AND {email_sql} LIMIT 1), "
+        "upd AS (UPDATE contacts AS c SET "
+        f"lifecycle_stage = CASE WHEN c.lifecycle_stage = 'lost' OR CAST(:rank AS integer) > "
+        f"COALESCE(array_position({_STAGES_SQL}, CAST(c.lifecycle_stage AS text)), 1) - 1 "
+        "THEN CAST(:stage AS text) ELSE c.lifecycle_stage END, "
+        "total_interactions = COALESCE(c.total_interactions, 0) + 1, last_contact_at = now() "
+        "FROM same WHERE c.id = same.id RETURNING " + ", ".join(f"c.{n}" for n in columns) + "), "
+        f"ins AS (INSERT INTO contacts ({', '.join(_INSERTED)}) SELECT {', '.join(inserted)} "
+        "WHERE NOT EXISTS (SELECT 1 FROM same) RETURNING " + ", ".join(f"contacts.{n}" for n in columns) + ") "
+        "SELECT * FROM upd UNION ALL SELECT * FROM ins")
+    text = sa.text(sql).columns(*Contact.__table__.columns)
+    return select(Contact).from_statement(text).execution_options(populate_existing=True)
 
 
 def record_enquiry(
