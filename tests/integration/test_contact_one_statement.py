@@ -264,7 +264,7 @@ def test_a_visitors_reservation_sends_one_statement_for_the_contact(engine, retu
 
     first = reserve("09:00", 1) if returning else None
     sent, contact_id = _sent(engine, lambda: reserve("13:00", 2))
-    locked = next(i for i, q in enumerate(sent) if "reserve_lock(" in q)
+    locked = next(i for i, q in enumerate(sent) if "reserve_lock" in q)
     under_lock = sent[locked + 1:]
     assert [q for q in under_lock if "contacts" in q] == [under_lock[0]]  # one statement, right after the lock
     assert under_lock[1].startswith("INSERT INTO bookings")
