@@ -724,6 +724,17 @@ def _next_free_instructors(session: Session, service: Service, start: datetime, 
             yield other
 
 
+def _free_others(session: Session, service: Service, start: datetime, tried: set[uuid.UUID]
+                 ) -> Iterator[tuple[Instructor, SlotRules, _PreCheck]]:
+    """The next instructors "first available" found free at ``start`` whose calendar, read now, still offers it:
+    each with its slot rules and that check (no lock taken)."""
+    for other in _next_free_instructors(session, service, start, tried):
+        other_rules = slot_rules(session, service, buffer_minutes=_buffer(service, other.default_buffer_minutes))
+        pre = _precheck(session, other, service, start, other_rules)
+        if pre.ok:
+            yield other, other_rules, pre
+
+
 def _calendar_under_lock(session: Session, instructor_id: uuid.UUID, day: date
                          ) -> availability.InstructorCalendar | None:
     """The instructor's calendar for the day as it stands, with their lock held: what ``reserve_lock_fresh``
@@ -770,10 +781,8 @@ def _first_available(session: Session, service: Service, start: datetime, instru
     if ok:
         _mark_checked(session, instructor, service, start, rules)
         return instructor, rules
-    for other in _next_free_instructors(session, service, start, {instructor.id}):
-        other_rules = slot_rules(session, service, buffer_minutes=_buffer(service, other.default_buffer_minutes))
-        pre = _precheck(session, other, service, start, other_rules)
-        if not pre.ok or not _try_lock_instructor(session, other, pre):
+    for other, other_rules, pre in _free_others(session, service, start, {instructor.id}):
+        if not _try_lock_instructor(session, other, pre):
             continue
         if other.id not in _per_transaction(session).get("prechecked", {}):
             if not _offered_under_lock(session, other, service, start, other_rules)[0]:
@@ -994,14 +1003,10 @@ def book_lesson(
         # "First available" (no instructor asked for): refused only when no instructor is free then.
         first_available = instructor_id is None and precheck is not None and not actor.is_instructor
         if first_available and not precheck.ok:
-            for other in _next_free_instructors(session, service, precheck.start, {instructor.id}):
-                other_rules = slot_rules(session, service,
-                                         buffer_minutes=_buffer(service, other.default_buffer_minutes))
-                pre = _precheck(session, other, service, precheck.start, other_rules)
-                if pre.ok:
-                    instructor, rules, precheck = other, other_rules, pre
-                    _instructor_name(session, other.id)
-                    break
+            free = next(_free_others(session, service, precheck.start, {instructor.id}), None)
+            if free is not None:
+                instructor, rules, precheck = free
+                _instructor_name(session, instructor.id)
         if (precheck is not None and not precheck.ok and not manage_token and not idempotency_key
                 and (actor.is_visitor or actor.user_id is None)):
             # Refused as the calendar stands: no lock, no contact, nothing written. (A caller who could be
