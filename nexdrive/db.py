@@ -198,7 +198,8 @@ def send_statements_with_commit(engine: Engine) -> None:
     setattr(dialect, _SENDS_WITH_COMMIT, True)
 
     def _drop(conn) -> None:
-        conn.info.pop(_WITH_COMMIT, None)
+        if not (conn.invalidated or conn.closed):  # an invalidated record's info is cleared when it reconnects
+            conn.info.pop(_WITH_COMMIT, None)
 
     sa.event.listen(engine, "rollback", _drop)
     def _checked_in(_dbapi_connection, record) -> None:
