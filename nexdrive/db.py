@@ -202,6 +202,7 @@ def send_statements_with_commit(engine: Engine) -> None:
             conn.info.pop(_WITH_COMMIT, None)
 
     sa.event.listen(engine, "rollback", _drop)
+
     def _checked_in(_dbapi_connection, record) -> None:
         if record is not None:
             record.info.pop(_WITH_COMMIT, None)

@@ -230,6 +230,24 @@ def test_a_failure_at_the_commit_rolls_everything_back_and_the_connection_is_reu
         engine.dispose()
 
 
+@pytest.mark.parametrize("make", [db.make_engine, sa.create_engine], ids=["with the commit", "plain engine"])
+def test_a_record_that_cannot_be_sent_fails_the_commit_and_leaves_nothing(db_url, make):
+    engine = make(db_url, pool_size=1, max_overflow=0)
+    try:
+        with pytest.raises(Exception) as raised:
+            with session_scope(engine) as s:
+                audit.record_event(s, SYSTEM, "test.written_before")
+                audit.append_at_commit(s, SYSTEM, "test.unsendable", details={"not json": object()})
+        assert "not JSON serializable" in str(raised.value)
+        with session_scope(engine) as s:
+            assert s.execute(sa.text("SELECT count(*) FROM audit_log WHERE event_type LIKE 'test.%'")).scalar() == 0
+            audit.append_at_commit(s, SYSTEM, "test.after")
+        with session_scope(engine) as s:
+            assert s.execute(sa.text(COUNT_SQL), {"e": "test.after"}).scalar() == 1
+    finally:
+        engine.dispose()
+
+
 def test_a_savepoint_rolled_back_drops_its_rows_and_a_released_one_keeps_them(engine):
     with session_scope(engine) as s:
         audit.append_at_commit(s, SYSTEM, "test.sp", details={"n": 1})
