@@ -10,8 +10,9 @@ import functools
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -90,6 +91,7 @@ def make_engine(url: str, **kwargs) -> Engine:
     kwargs.setdefault("connect_args", {"options": "-c timezone=UTC"})
     engine = sa.create_engine(url, **kwargs)
     keep_prepared_statements_on_rollback(engine)
+    send_statements_with_commit(engine)
     return engine
 
 
@@ -138,6 +140,93 @@ def keep_prepared_statements_on_rollback(engine: Engine) -> None:
                 pgconn.exec_(b"ROLLBACK")
         except Exception:  # noqa: BLE001 - a broken connection: psycopg's rollback fails and SQLAlchemy handles it
             return
+
+
+_WITH_COMMIT = "nexdrive_with_commit"  # in the pooled connection's info: statements to send with the COMMIT
+_SENDS_WITH_COMMIT = "_nexdrive_sends_with_commit"  # set on the dialect of an engine that does
+
+# A callable made when the statements are handed over and called at the COMMIT: it returns what is still to be
+# sent then (``(query, params)`` pairs in psycopg's own terms), an empty list when nothing is left.
+WithCommit = Callable[[], "list[tuple[Any, Any]]"]
+
+
+def send_statements_with_commit(engine: Engine) -> None:
+    """Let a transaction's last statements go to the server **with its COMMIT, in one round trip** (issue 17).
+
+    ``with_commit(connection, statements)`` hands them over; this engine's dialect ``do_commit`` then sends them
+    and ``COMMIT`` in one psycopg pipeline (one Sync, one flush, one wait for the results), instead of each
+    statement and the COMMIT waiting on the server in turn. The audit chain uses it (``audit.append_at_commit``):
+    its trigger locks the chain head from the INSERT to the COMMIT, for every booking in the school, so the head is
+    now locked only for the server's own work, not across a round trip and the worker's wait for the GIL.
+
+    Failure: if a statement fails, the server skips the rest of the pipeline (the COMMIT included) and the
+    transaction is left failed; if the COMMIT fails (a deferred constraint), the server has rolled back. Either
+    way the error is raised from ``do_commit``, so SQLAlchemy wraps it as for any commit (``sa.exc.IntegrityError``
+    and so on, or a disconnect invalidating the connection) and the session rolls back; the pipeline has been
+    exited by then, so the pooled connection is an ordinary one again (``keep_prepared_statements_on_rollback``
+    then rolls the failed transaction back on it). Nothing is half-written: the statements and the COMMIT are in
+    one transaction, and the server runs the COMMIT only if every statement before it succeeded.
+
+    Handed-over statements not sent (the transaction rolled back, the connection went back to the pool) are
+    dropped with it. An engine not built by ``make_engine`` has no such ``do_commit``: ``with_commit`` returns
+    False there and the caller sends its statements itself, as before."""
+    dialect = engine.dialect
+    if getattr(dialect, _SENDS_WITH_COMMIT, False):
+        return
+    plain_commit = dialect.do_commit
+
+    def do_commit(dbapi_connection) -> None:
+        info = getattr(dbapi_connection, "info", None)  # the pool's proxy: its record's info
+        pending = info.pop(_WITH_COMMIT, None) if info is not None else None
+        statements = pending() if pending is not None else None
+        if not statements:
+            return plain_commit(dbapi_connection)
+        conn = getattr(dbapi_connection, "dbapi_connection", dbapi_connection)
+        cursor = conn.cursor()
+        try:
+            with conn.pipeline():
+                for query, params in statements:
+                    cursor.execute(query, params)
+                if not conn.autocommit:
+                    # Queued, not conn.commit(): that would Sync and wait at once, and leaving the pipeline
+                    # would Sync and wait again. Leaving it sends everything with a single Sync.
+                    cursor.execute(b"COMMIT")
+        finally:
+            cursor.close()
+
+    dialect.do_commit = do_commit
+    setattr(dialect, _SENDS_WITH_COMMIT, True)
+
+    def _drop(conn) -> None:
+        if not (conn.invalidated or conn.closed):  # an invalidated record's info is cleared when it reconnects
+            conn.info.pop(_WITH_COMMIT, None)
+
+    sa.event.listen(engine, "rollback", _drop)
+
+    def _checked_in(_dbapi_connection, record) -> None:
+        if record is not None:
+            record.info.pop(_WITH_COMMIT, None)
+
+    sa.event.listen(engine, "checkin", _checked_in)
+
+
+def with_commit(connection: sa.Connection, statements: WithCommit) -> bool:
+    """Send ``statements()`` with this connection's next COMMIT, in one round trip (``send_statements_with_commit``).
+
+    Returns False (and keeps nothing) where that cannot be done: an engine not built by ``make_engine``, a
+    driver without pipeline mode, or a connection inside a savepoint. ``statements`` is called at the COMMIT, so it
+    returns whatever is still to be sent then. Only hand over statements when this connection's COMMIT is the
+    transaction's own (a session bound to an engine committing its root transaction), else they would be lost."""
+    if not getattr(connection.engine.dialect, _SENDS_WITH_COMMIT, False) or connection.in_nested_transaction():
+        return False
+    dbapi_connection = getattr(connection.connection, "dbapi_connection", None)
+    if not hasattr(dbapi_connection, "pipeline"):
+        return False
+    import psycopg
+    if not psycopg.Pipeline.is_supported():  # libpq < 14
+        return False
+    connection.info[_WITH_COMMIT] = statements
+    return True
 
 
 def get_engine() -> Engine:

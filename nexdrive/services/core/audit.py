@@ -13,9 +13,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as _OrmSession
 from sqlmodel import Session
 
+from nexdrive import db
 from nexdrive.models import AuditLog
 from nexdrive.services.core.actors import Actor
 from nexdrive.errors import Forbidden
@@ -79,9 +81,9 @@ def append_at_commit(
     The chain's head row is locked from the append until the commit (the trigger links each record to the
     one before it), so every append in the school queues behind the one before it. ``record_event`` appends
     at once; this one keeps the record in the session and appends it, with any others pending, in **one
-    INSERT just before the commit** (or just before the session's next statement, so a read in the same
-    transaction sees it). The same trigger links and hashes it: the chain is exactly as tamper-evident.
-    A rollback drops it with everything else.
+    INSERT sent with the COMMIT, in the same round trip** (``_before_commit``; or just before the session's next
+    statement, so a read in the same transaction sees it). The same trigger links and hashes it: the chain is
+    exactly as tamper-evident. A rollback drops it with everything else.
     """
     row = {"id": uuid.uuid4(), "event_type": event_type, "severity": severity, "actor_id": actor.user_id,
            "actor_role": actor.role, "subject_type": subject_type, "subject_id": subject_id,
@@ -101,10 +103,63 @@ def write_pending(session: _OrmSession) -> int:
     return len(rows)
 
 
+# The INSERT sent with the COMMIT, in psycopg's terms (it goes to the driver directly, not through SQLAlchemy):
+# the columns ``append_at_commit`` fills, the casts SQLAlchemy's types would send (JSONB, INET).
+_COLUMNS = ("id", "event_type", "severity", "actor_id", "actor_role", "subject_type", "subject_id", "details",
+            "ip_address", "user_agent")
+_CASTS = {"details": "::jsonb", "ip_address": "::inet"}
+_ROW_SQL = "(" + ", ".join("%s" + _CASTS.get(c, "") for c in _COLUMNS) + ")"
+
+
+def _driver_insert(rows: list[dict[str, Any]]) -> tuple[str, list[Any]]:
+    """The pending rows as one multi-row INSERT for psycopg (what ``write_pending`` sends through SQLAlchemy)."""
+    from psycopg.types.json import Jsonb
+
+    params: list[Any] = []
+    for row in rows:
+        for column in _COLUMNS:
+            value = row[column]
+            if column == "details":
+                value = Jsonb(value)
+            elif column == "ip_address" and value is not None:
+                value = str(value)
+            params.append(value)
+    sql = f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) VALUES " + ", ".join([_ROW_SQL] * len(rows))
+    return sql, params
+
+
+def _take_pending_for_commit(session: _OrmSession) -> list[tuple[str, list[Any]]]:
+    """Called at the COMMIT: what is still pending then (a statement in between may have written it already)."""
+    pending = session.info.pop(_PENDING, None)
+    return [_driver_insert([row for _, row in pending])] if pending else []
+
+
 @event.listens_for(_OrmSession, "before_commit")
 def _before_commit(session: _OrmSession) -> None:
-    if session.info.get(_PENDING):
-        write_pending(session)
+    """Send the pending records with the COMMIT itself, in one round trip, where the engine can (issue 17).
+
+    The chain head is locked from the INSERT to the COMMIT, for every append in the school. Sent with the COMMIT
+    (``db.with_commit``: the INSERT and ``COMMIT`` in one psycopg pipeline, from the dialect's ``do_commit``), it
+    is held for the server's own work only, not across a round trip back to a busy worker.
+
+    * **Still last**: this runs before SQLAlchemy's final flush, so the records stay pending here and are taken
+      from the session only at the COMMIT, after that flush. A session statement in between (``do_orm_execute``,
+      e.g. from a flush hook) writes them first, as before, so it sees them; the COMMIT then has none to send.
+    * **Only the root transaction's own COMMIT**: the session must be bound to an engine (so its commit commits
+      the connection's transaction) and no savepoint may be open. Releasing a savepoint, a session joined to an
+      outer transaction or a connection, an engine not built by ``make_engine`` (tests, scripts): the records are
+      written now, as before, and a savepoint rolled back later drops them with its work.
+    * **Failure**: the INSERT or the COMMIT failing raises from the commit like any commit error; the transaction
+      is rolled back whole (the server skips the COMMIT after a failed INSERT) and the connection is reusable.
+    * The rows are the rows ``write_pending`` would insert (same columns, same casts; the trigger links and hashes
+      them), so the chain verifies as before.
+    """
+    if not session.info.get(_PENDING):
+        return
+    if session.get_nested_transaction() is None and isinstance(session.bind, Engine):
+        if db.with_commit(session.connection(), lambda: _take_pending_for_commit(session)):
+            return
+    write_pending(session)
 
 
 @event.listens_for(_OrmSession, "do_orm_execute")
