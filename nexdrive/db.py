@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -92,7 +93,45 @@ def make_engine(url: str, **kwargs) -> Engine:
     engine = sa.create_engine(url, **kwargs)
     keep_prepared_statements_on_rollback(engine)
     send_statements_with_commit(engine)
+    describe_results_once(engine)
     return engine
+
+
+class _DescribedOnceCursor(psycopg.Cursor):
+    """A cursor whose ``description`` is built once per result shape (column names, types and modifiers).
+
+    SQLAlchemy reads ``cursor.description`` for every statement that returns rows, and psycopg builds a new
+    ``Column`` per column each time (its name decoded, its type looked up): ~30 per reservation statement,
+    ~8% of a reservation's CPU. The columns of one shape are the same values every time, so they are kept."""
+
+    _SHAPES: dict[tuple, list] = {}
+    _MAX_SHAPES = 2048
+
+    @property
+    def description(self):
+        res = self.pgresult
+        n = res.nfields if res is not None else 0
+        if not n:
+            return super().description
+        key = (res.status, tuple((res.fname(i), res.ftype(i), res.fmod(i)) for i in range(n)))
+        described = self._SHAPES.get(key)
+        if described is None:
+            described = super().description
+            if len(self._SHAPES) >= self._MAX_SHAPES:
+                self._SHAPES.clear()
+            self._SHAPES[key] = described
+        return list(described)  # a caller's own list, as psycopg returns
+
+
+def describe_results_once(engine: Engine) -> None:
+    """Every connection of this engine makes ``_DescribedOnceCursor`` cursors (client-side ones: the only kind the
+    app uses)."""
+    if engine.dialect.driver != "psycopg":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _lean_cursors(dbapi_connection, _record) -> None:
+        dbapi_connection.cursor_factory = _DescribedOnceCursor
 
 
 # Statements after which psycopg's own conservative rollback (forget every prepared statement) is kept:
