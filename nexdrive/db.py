@@ -344,36 +344,6 @@ def row_values(model: type, values: dict) -> dict:
     return row
 
 
-def insert_as_built(session: Session, obj) -> None:
-    """Insert a new ORM object's row with one Core INSERT and track the object as that row, as after a flush.
-
-    The ORM's flush of one new object costs ~1 ms of Python (the unit of work); this is the row as built, the
-    columns the database fills (server defaults, computed columns) read back by the same statement's RETURNING.
-    Rows the object refers to are flushed first. Integrity errors are raised as a flush would raise them."""
-    from sqlalchemy.orm import make_transient_to_detached
-    from sqlalchemy.orm.attributes import set_committed_value
-
-    if session.new or session.dirty:
-        session.flush()
-    table = type(obj).__table__
-    values, filled = {}, []
-    for column in table.columns:
-        value = getattr(obj, column.key, None)
-        if value is not None:
-            values[column.name] = value
-        elif column.server_default is not None or column.computed is not None or column.default is not None:
-            filled.append(column)
-    statement = sa.insert(table).values(**values)
-    if filled:
-        row = session.execute(statement.returning(*filled)).one()
-    else:
-        session.execute(statement)
-    make_transient_to_detached(obj)
-    session.add(obj)
-    for column, value in zip(filled, row if filled else ()):
-        set_committed_value(obj, column.key, value)
-
-
 @functools.lru_cache(maxsize=512)
 def cached_text(sql: str) -> sa.TextClause:
     """``sa.text(sql)``, built once per distinct statement: building one parses its bind parameters with a regular

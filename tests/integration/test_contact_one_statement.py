@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from psycopg import sql as psql
 from sqlmodel import Session
 
-from nexdrive.db import insert_as_built, session_scope
+from nexdrive.db import session_scope
 from nexdrive.models import Contact
 from nexdrive.models.crm import LIFECYCLE_STAGES
 from nexdrive.services.core import clock
@@ -197,7 +197,8 @@ def _three_steps(session: Session, *, first, last, phone, email, source, source_
             email=None if row.email_taken else email, lifecycle_stage=stage, source=source,
             source_detail=(source_detail or None), utm_source=utm.source, utm_medium=utm.medium,
             utm_campaign=utm.campaign, total_interactions=1)
-        insert_as_built(session, contact)
+        session.add(contact)  # the same row as the old Core INSERT of it (db.insert_as_built, since removed)
+        session.flush()
         return contact
     rank = {s: n for n, s in enumerate(LIFECYCLE_STAGES)}
     if rank[stage] > rank.get(contact.lifecycle_stage, 0) or contact.lifecycle_stage == "lost":
