@@ -25,12 +25,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from nexdrive.models import Booking, Contact, Notification
+from sqlalchemy.dialects import postgresql
+
+from nexdrive.db import row_values
+from nexdrive.models import Booking, Notification
 from nexdrive.services.core import clock, paging
 from nexdrive.services.core.access import require_signed_in
 from nexdrive.services.core.actors import Actor
 from nexdrive.errors import NotFound
-from nexdrive.services.messaging.message_templates import render
 from nexdrive.formats import au_when
 
 IN_APP = "in_app"
@@ -53,11 +55,7 @@ def post_notification(session: Session, *, user_id: uuid.UUID, notification_type
     ``related_type``/``link`` describe what the notice is about; only booking links are shown for now
     (derived from ``related_id``: the table has no column for either).
     """
-    if not notification_type or not notification_type.strip():
-        raise ValueError("notification_type is required")
-    body = (body or "").strip()
-    if not body:
-        raise ValueError("a notification needs a body")
+    notification_type, subject, body = _checked(notification_type, subject, body)
     if link is not None and (not link.startswith("/") or link.startswith("//")):
         raise ValueError("link must be a path on this site")
     if dedupe_key:
@@ -69,8 +67,8 @@ def post_notification(session: Session, *, user_id: uuid.UUID, notification_type
         if existing is not None:
             return existing
     now = clock.database_now(session)
-    row = Notification(recipient_id=user_id, channel=IN_APP, notification_type=notification_type.strip(),
-                       subject=(subject or "").strip()[:MAX_SUBJECT] or None, body=body[:MAX_BODY],
+    row = Notification(recipient_id=user_id, channel=IN_APP, notification_type=notification_type,
+                       subject=subject, body=body,
                        status="delivered", sent_at=now, delivered_at=now, triggered_by=dedupe_key,
                        related_id=related_id)
     session.add(row)
@@ -160,71 +158,68 @@ def mark_all_read(session: Session, actor: Actor) -> int:
 
 
 # ─────────────────────────────────────────────────────────────────────────────
-# Booking events (called by services/booking.py next to the outbox messages)
+# Booking events: the notices ``notify.booking_message`` writes with the outbox messages
 # ─────────────────────────────────────────────────────────────────────────────
 
-_LEARNER_NOTICES = ("booking_confirmation", "booking_rescheduled", "booking_cancelled")
+def notice_row(*, user_id: uuid.UUID, notification_type: str, subject: str | None, body: str,
+               related_id: uuid.UUID | None, dedupe_key: str) -> dict:
+    """``post_notification``'s notice for one person, not written: ``{"lock_key", "values"}``, the values as the
+    parameters of ``NOTICE_SQL`` (the row ``Notification(...)`` would be; ``notify.booking_message`` writes it)."""
+    notification_type, subject, body = _checked(notification_type, subject, body)
+    row = row_values(Notification, dict(recipient_id=user_id, channel=IN_APP, notification_type=notification_type,
+                                        subject=subject, body=body, status="delivered", triggered_by=dedupe_key,
+                                        related_id=related_id))
+    return {"lock_key": f"inbox:{user_id}:{dedupe_key}",
+            "values": {f"l_{name}": row.get(name) for name in _NOTICE_COLUMNS if name not in _AT_NOW}}
 
 
-def staff_user_ids(session: Session, instructor_id: uuid.UUID | None) -> list[uuid.UUID]:
-    """The booking's instructor and every active administrator (each once)."""
-    ids: list[uuid.UUID] = []
-    rows = session.execute(sa.text(
-        "SELECT u.id, 0 AS k, u.created_at FROM instructors i JOIN users u ON u.id = i.user_id "
-        "WHERE i.id = :i AND u.status = 'active' "
-        "UNION ALL SELECT u.id, 1, u.created_at FROM users u WHERE u.role = 'admin' AND u.status = 'active' "
-        "ORDER BY k, created_at"), {"i": instructor_id}).scalars()  # one round trip
-    for uid in rows:
-        if uid not in ids:
-            ids.append(uid)
-    return ids
+def staff_notice(instructor_id: uuid.UUID | None, *, notification_type: str, subject: str | None, body: str,
+                 related_id: uuid.UUID, dedupe_key: str) -> dict:
+    """A notice to the instructor (``instructor_id``) and every active administrator, each once, with one dedupe
+    key, not written: the parameters of ``STAFF_SQL``'s locks and of ``STAFF_NOTICES_SQL`` (``ids``: the staff)."""
+    notification_type, subject, body = _checked(notification_type, subject, body)
+    return {"instructor_id": instructor_id, "dedupe_key": dedupe_key,
+            "values": {"ch": IN_APP, "t": notification_type, "s": subject, "b": body, "k": dedupe_key,
+                       "r": related_id}}
 
 
-def booking_event(session: Session, kind: str, *, booking: Booking, summary: dict, recipient: dict,
-                  **extra) -> None:
-    """In-app notices for one booking event: the learner (if they have an account) and, for a new online
-    booking, the instructor and the administrators. Retries post nothing twice (dedupe keys)."""
-    version = f"{booking.reschedule_count}:{booking.status}"
-    text = render(kind, {**summary, **extra}) if kind in _LEARNER_NOTICES else None
-    if text and recipient.get("user_id"):
-        post_notification(session, user_id=recipient["user_id"], notification_type=kind, subject=text.in_app_subject,
-                          body=text.in_app, related_type="booking", related_id=booking.id,
-                          dedupe_key=f"{kind}:{booking.id}:{version}")
-    if kind == "booking_confirmation" and booking.booked_via in ONLINE_CHANNELS:
-        if booking.student_id is None and booking.booker_name:
-            who = booking.booker_name  # the name typed in this booking, whoever shares its phone or email
-        else:
-            contact = session.get(Contact, booking.contact_id) if booking.contact_id else None
-            who = " ".join(p for p in ((contact.first_name, contact.last_name) if contact else ()) if p)
-        who = who or recipient.get("first_name") or "A learner"
-        notice = render("booking_new", {**summary, "booker": who})
-        post_to_staff(session, booking.instructor_id, notification_type="booking_new", subject=notice.subject,
-                      body=notice.in_app, related_id=booking.id, dedupe_key=f"booking_new:{booking.id}")
-
-
-def post_to_staff(session: Session, instructor_id: uuid.UUID | None, *, notification_type: str, subject: str,
-                  body: str, related_id: uuid.UUID, dedupe_key: str) -> None:
-    """``post_notification`` to each of ``staff_user_ids`` with one dedupe key, in two statements whatever their
-    number: the staff and their dedupe locks (the same keys as ``post_notification``'s) in one, then one INSERT
-    of the notices none of them has yet (its snapshot is taken after the locks: a notice committed by whoever
-    held one is seen)."""
+def _checked(notification_type: str, subject: str | None, body: str) -> tuple[str, str | None, str]:
+    """A notice's type, subject and body as ``post_notification`` stores them."""
+    if not notification_type or not notification_type.strip():
+        raise ValueError("notification_type is required")
     body = (body or "").strip()
-    if not notification_type or not body:
-        raise ValueError("a notification needs a type and a body")
-    rows = session.execute(sa.text(
-        "WITH staff AS (SELECT u.id, 0 AS k, u.created_at FROM instructors i JOIN users u ON u.id = i.user_id "
-        "WHERE i.id = :i AND u.status = 'active' "
-        "UNION ALL SELECT u.id, 1, u.created_at FROM users u WHERE u.role = 'admin' AND u.status = 'active') "
-        "SELECT id, pg_advisory_xact_lock(hashtextextended('inbox:' || id::text || ':' || :k, 0)) "
-        "FROM staff ORDER BY k, created_at"), {"i": instructor_id, "k": dedupe_key}).all()
-    ids = list(dict.fromkeys(r[0] for r in rows))
-    if not ids:
-        return
-    session.execute(sa.text(
-        "INSERT INTO notifications (recipient_id, channel, notification_type, subject, body, status, sent_at, "
-        "delivered_at, triggered_by, related_id) "
-        "SELECT u, :ch, :t, :s, :b, 'delivered', now(), now(), :k, :r FROM unnest(CAST(:ids AS uuid[])) AS u "
-        "WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.recipient_id = u AND n.channel = :ch "
-        "AND n.triggered_by = :k)"),
-        {"ids": ids, "ch": IN_APP, "t": notification_type.strip(), "s": (subject or "").strip()[:MAX_SUBJECT] or None,
-         "b": body[:MAX_BODY], "k": dedupe_key, "r": related_id})
+    if not body:
+        raise ValueError("a notification needs a body")
+    return notification_type.strip(), (subject or "").strip()[:MAX_SUBJECT] or None, body[:MAX_BODY]
+
+
+# The columns of a notice ``post_notification`` writes (the model's defaults included: id, created_at, updated_at);
+# sent_at and delivered_at are the transaction's now() (``clock.database_now``).
+_AT_NOW = ("sent_at", "delivered_at")
+
+
+def _sql_type(column: str) -> str:
+    return Notification.__table__.c[column].type.compile(dialect=postgresql.dialect())
+
+
+_NOTICE_COLUMNS = tuple(dict.fromkeys((*row_values(Notification, dict(
+    recipient_id=uuid.UUID(int=0), channel=IN_APP, notification_type="t", subject="s", body="b", status="delivered",
+    triggered_by="k", related_id=uuid.UUID(int=0))), *_AT_NOW)))
+
+NOTICE_SQL = (  # the learner's notice, unless they have one with this dedupe key (to run after its lock)
+    f"INSERT INTO notifications ({', '.join(_NOTICE_COLUMNS)}) SELECT "
+    + ", ".join("now()" if c in _AT_NOW else f"CAST(:l_{c} AS {_sql_type(c)})" for c in _NOTICE_COLUMNS)
+    + " WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.recipient_id = CAST(:l_recipient_id AS uuid) "
+    "AND n.channel = :l_channel AND n.triggered_by = :l_triggered_by)")
+
+STAFF_SQL = (  # the booking's instructor (k = 0) and every active administrator (k = 1), as ids of users
+    "SELECT u.id, 0 AS k, u.created_at FROM instructors i JOIN users u ON u.id = i.user_id "
+    "WHERE i.id = :si AND u.status = 'active' "
+    "UNION ALL SELECT u.id, 1, u.created_at FROM users u WHERE u.role = 'admin' AND u.status = 'active'")
+
+STAFF_NOTICES_SQL = (  # the staff's notices (``ids``), each unless they have one with this key (after the locks)
+    "INSERT INTO notifications (recipient_id, channel, notification_type, subject, body, status, sent_at, "
+    "delivered_at, triggered_by, related_id) "
+    "SELECT u, :ch, :t, :s, :b, 'delivered', now(), now(), :k, :r FROM unnest(CAST(:ids AS uuid[])) AS u "
+    "WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.recipient_id = u AND n.channel = :ch "
+    "AND n.triggered_by = :k)")

@@ -7,8 +7,13 @@ names the sender (docs/decisions/0009-messages-and-consent.md).
 """
 from __future__ import annotations
 
+import functools
+import json
 import uuid
 from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
@@ -16,8 +21,9 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, select
 
 from nexdrive.db import row_values
-from nexdrive.models import Booking, BusinessSettings, OutboxMessage
+from nexdrive.models import Booking, BusinessSettings, Contact, OutboxMessage
 from nexdrive.formats import format_au_phone
+from nexdrive.services.messaging import inbox
 from nexdrive.services.messaging.message_templates import (
     LINK_REMOVED,
     NOTIFICATION_TYPES,
@@ -176,26 +182,122 @@ def queue_message(session: Session, kind: str, *, to: dict, data: dict,
     return queued
 
 
-def _texts(kind: str, s: dict, extra: dict, business: dict | None = None) -> tuple[str, str, str]:
-    """(sms, email subject, email body) for one booking event."""
-    texts = render(kind, {**(business or {}), **s, "book_url": public_url("/book"), **extra})
-    return texts.sms, texts.subject, texts.text
+_BOOKING_KINDS = ("booking_confirmation", "booking_rescheduled", "booking_cancelled")
 
 
 def booking_message(session: Session, kind: str, *, booking: Booking, summary: dict, recipient: dict, **extra) -> None:
-    """SMS and email about one booking event to the learner (or the contact who booked)."""
-    if kind not in ("booking_confirmation", "booking_rescheduled", "booking_cancelled"):
+    """Everything one booking event writes, in the caller's transaction: the SMS and the email to the learner (or
+    the contact who booked) in the outbox; the learner's in-app notice when they have an account; for a new online
+    booking, a notice to the instructor and to each active administrator. A retry writes nothing twice: the outbox
+    rows by their idempotency keys (``queue_keyed``'s rule), the notices by their dedupe keys under
+    ``inbox.post_notification``'s advisory locks (the same keys, the same rows as ``post_notification`` and the
+    staff post wrote one by one).
+
+    At most **two statements**: the outbox rows with the notices' locks, then the notices none of their recipients
+    has yet (a statement of its own, so that its snapshot is taken after the locks: a notice committed by whoever
+    held one is seen)."""
+    if kind not in _BOOKING_KINDS:
         raise ValueError(f"unknown booking message {kind!r}")
-    sms, subject, body = _texts(kind, summary, extra, business_facts(session))
+    # One rendering for every channel: the in-app texts of these three templates use only the booking's fields.
+    texts = render(kind, {**business_facts(session), **summary, "book_url": public_url("/book"), **extra})
     version = f"{booking.reschedule_count}:{booking.status}"
     common = dict(template=kind, booking_id=booking.id, user_id=recipient.get("user_id"),
                   contact_id=booking.contact_id, related_type="booking", related_id=booking.id,
                   template_data={"booking_id": str(booking.id), "reference": summary["reference"]})
-    messages = []
+    rows = []
     if recipient.get("phone"):
-        messages.append(dict(channel="sms", recipient=recipient["phone"], body=sms,
-                             idempotency_key=f"{kind}:sms:{booking.id}:{version}", **common))
+        rows.append(row_values(OutboxMessage, dict(channel="sms", recipient=recipient["phone"], body=texts.sms,
+                                                   idempotency_key=f"{kind}:sms:{booking.id}:{version}", **common)))
     if recipient.get("email"):
-        messages.append(dict(channel="email", recipient=recipient["email"], subject=subject, body=body,
-                             idempotency_key=f"{kind}:email:{booking.id}:{version}", **common))
-    queue_keyed(session, messages)  # one round trip for both
+        rows.append(row_values(OutboxMessage, dict(
+            channel="email", recipient=recipient["email"], subject=texts.subject, body=texts.text,
+            idempotency_key=f"{kind}:email:{booking.id}:{version}", **common)))
+    learner = None
+    if recipient.get("user_id"):
+        learner = inbox.notice_row(user_id=recipient["user_id"], notification_type=kind,
+                                   subject=texts.in_app_subject, body=texts.in_app, related_id=booking.id,
+                                   dedupe_key=f"{kind}:{booking.id}:{version}")
+    staff = None
+    if kind == "booking_confirmation" and booking.booked_via in inbox.ONLINE_CHANNELS:
+        if booking.student_id is None and booking.booker_name:
+            who = booking.booker_name  # the name typed in this booking, whoever shares its phone or email
+        else:
+            contact = session.get(Contact, booking.contact_id) if booking.contact_id else None
+            who = " ".join(p for p in ((contact.first_name, contact.last_name) if contact else ()) if p)
+        who = who or recipient.get("first_name") or "A learner"
+        notice = render("booking_new", {**summary, "booker": who})
+        staff = inbox.staff_notice(booking.instructor_id, notification_type="booking_new", subject=notice.subject,
+                                   body=notice.in_app, related_id=booking.id, dedupe_key=f"booking_new:{booking.id}")
+    if not (rows or learner or staff):
+        return
+    if session.new or session.dirty:
+        session.flush()  # rows the messages refer to (their booking, their contact) go first
+    shape, params = _outbox_params(rows)
+    if learner is not None:
+        params["lk"] = learner["lock_key"]
+    if staff is not None:
+        params.update(si=staff["instructor_id"], sk=staff["dedupe_key"])
+    locked = session.execute(_rows_and_locks_statement(shape, learner is not None, staff is not None), params).all()
+    staff_ids = list(dict.fromkeys(r[0] for r in locked if r[0] is not None)) if staff is not None else []
+    if learner is None and not staff_ids:
+        return
+    params = {}
+    if learner is not None:
+        params.update(learner["values"])
+    if staff_ids:
+        params.update(ids=staff_ids, **staff["values"])
+    session.execute(_notices_statement(learner is not None, bool(staff_ids)), params)
+
+
+_OUTBOX_COLUMNS = tuple(c.name for c in OutboxMessage.__table__.columns)
+
+
+def _outbox_params(rows: list[dict]) -> tuple[tuple, dict]:
+    """The outbox rows as one shape (the union of their columns: an SMS has no subject) and their parameters."""
+    names = {name for row in rows for name in row}
+    shape = tuple(name for name in _OUTBOX_COLUMNS if name in names), len(rows)
+    params = {}
+    for i, row in enumerate(rows):
+        for name in shape[0]:
+            value = row.get(name)
+            if isinstance(value, dict):
+                value = json.dumps(value)  # a JSONB column, cast in the statement
+            params[f"o{i}_{name}"] = value
+    return shape, params
+
+
+@functools.lru_cache(maxsize=64)
+def _rows_and_locks_statement(shape: tuple, learner: bool, staff: bool) -> sa.TextClause:
+    """The outbox rows (INSERT … ON CONFLICT (idempotency_key) DO NOTHING, as ``queue_keyed``) and the notices'
+    advisory locks (the learner's, then the staff's: the instructor, then the administrators by age), in one statement; built once
+    per shape. Returns one row per lock taken (the staff's user ids; NULL for the learner's)."""
+    names, n = shape
+    ctes, selects = [], []
+    if n:
+        types = {c.name: c.type.compile(dialect=postgresql.dialect()) for c in OutboxMessage.__table__.columns}
+        values = ", ".join("(" + ", ".join(f"CAST(:o{i}_{name} AS {types[name]})" for name in names) + ")"
+                           for i in range(n))
+        ctes.append(f"ob AS (INSERT INTO outbox_messages ({', '.join(names)}) VALUES {values} "
+                    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING 1)")
+    if learner:
+        selects.append("SELECT NULL::uuid AS id, pg_advisory_xact_lock(hashtextextended(:lk, 0)) AS locked")
+    if staff:
+        ctes.append(f"staff AS ({inbox.STAFF_SQL})")
+        selects.append("(SELECT id, pg_advisory_xact_lock(hashtextextended('inbox:' || id::text || ':' || :sk, 0)) "
+                       "FROM staff ORDER BY k, created_at)")
+    if not selects:
+        selects.append("SELECT NULL::uuid AS id, NULL AS locked FROM ob")
+    return sa.text(("WITH " + ", ".join(ctes) + " " if ctes else "") + " UNION ALL ".join(selects))
+
+
+@functools.lru_cache(maxsize=8)
+def _notices_statement(learner: bool, staff: bool) -> sa.TextClause:
+    """The learner's notice and the staff's, each only where its recipient has none with its dedupe key yet."""
+    parts = []
+    if learner:
+        parts.append(inbox.NOTICE_SQL)
+    if staff:
+        parts.append(inbox.STAFF_NOTICES_SQL)
+    if len(parts) == 2:
+        return sa.text(f"WITH l AS ({parts[0]}) {parts[1]}")
+    return sa.text(parts[0])

@@ -32,7 +32,6 @@ from nexdrive.services.scheduling import catalogue
 from nexdrive.services.crm import contacts
 from nexdrive.services.scheduling import holidays
 from nexdrive.services.compliance import competencies
-from nexdrive.services.messaging import inbox
 from nexdrive.services.messaging import notify
 from nexdrive.services.identity.accounts import hash_token, new_token
 from nexdrive.formats import normalise_email
@@ -1388,8 +1387,20 @@ def booking_recipient(session: Session, booking: Booking) -> dict:
     """Who hears about this booking: the learner it is for, else exactly the details typed in it.
 
     A booking made without signing in (no student, booked by no user) is never sent to an account
-    or a contact that merely shares its phone or email.
+    or a contact that merely shares its phone or email. Kept for the transaction while the booking's fields it
+    depends on stay the same (a confirmation's summary and its messages both ask: a learner's was read twice).
     """
+    state = (booking.student_id, booking.contact_id, booking.booked_by, booking.booker_name, booking.booker_phone,
+             booking.booker_email)
+    hit = _per_transaction(session).get("recipients", {}).get(booking.id)
+    if hit is not None and hit[0] == state:
+        return dict(hit[1])
+    who = _booking_recipient(session, booking)
+    _per_transaction(session).setdefault("recipients", {})[booking.id] = (state, who)  # (may have begun it)
+    return dict(who)
+
+
+def _booking_recipient(session: Session, booking: Booking) -> dict:
     if booking.student_id is None and (booking.booker_phone or booking.booker_email):
         linked = recipient_for(session, None, booking.contact_id) if booking.booked_by else {}
         return {"first_name": (booking.booker_name or "").split(" ")[0], "phone": booking.booker_phone,
@@ -1515,8 +1526,8 @@ def list_my_bookings(session: Session, actor: Actor, *, status: str | None = Non
 def _notify(session: Session, booking: Booking, kind: str, **extra) -> None:
     who = booking_recipient(session, booking)
     summary = booking_summary(session, booking)
+    # The outbox's SMS and email, the learner's in-app notice and the staff's, in at most two statements.
     notify.booking_message(session, kind, booking=booking, summary=summary, recipient=who, **extra)
-    inbox.booking_event(session, kind, booking=booking, summary=summary, recipient=who, **extra)
 
 
 def overlapping_pairs(session: Session, instructor_id: uuid.UUID) -> int:
