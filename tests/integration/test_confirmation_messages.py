@@ -1,6 +1,6 @@
 """The confirmation's messages written with less work (issue 17, throughput): ``notify.booking_message`` writes the
 outbox's SMS and email, the learner's in-app notice and the staff's in at most two statements. The rows must be
-exactly the ones the earlier path wrote (kept below as the reference: ``notify.queue_keyed`` for the outbox,
+exactly the ones the earlier path wrote (kept below as the reference: ``queue_keyed`` for the outbox,
 ``post_notification`` and the staff post for the notices, one after the other), a retry must write nothing twice,
 and a failure must leave nothing."""
 from __future__ import annotations
@@ -11,8 +11,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from nexdrive.db import session_scope
-from nexdrive.models import Contact, Notification
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from nexdrive.db import row_values, session_scope
+from nexdrive.models import Contact, Notification, OutboxMessage
 from nexdrive.services.core import clock
 from nexdrive.services.core.actors import VISITOR, Actor
 from nexdrive.services.messaging import inbox, notify
@@ -65,6 +67,18 @@ def _old_post_to_staff(session, instructor_id, *, notification_type, subject, bo
          "b": body[:2000], "k": dedupe_key, "r": related_id})
 
 
+def _old_queue_keyed(session, messages):
+    table = OutboxMessage.__table__
+    rows = [row_values(OutboxMessage, m) for m in messages]
+    names = {name for row in rows for name in row}
+    rows = [{name: row.get(name) for name in names} for row in rows]
+    if session.new or session.dirty:
+        session.flush()
+    if rows:
+        session.execute(pg_insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
+                        .returning(table.c.id), rows).all()
+
+
 def _old_booking_message(session, kind, *, booking, summary, recipient, **extra):
     texts = render(kind, {**notify.business_facts(session), **summary, "book_url": notify.public_url("/book"),
                           **extra})
@@ -79,7 +93,7 @@ def _old_booking_message(session, kind, *, booking, summary, recipient, **extra)
     if recipient.get("email"):
         messages.append(dict(channel="email", recipient=recipient["email"], subject=texts.subject, body=texts.text,
                              idempotency_key=f"{kind}:email:{booking.id}:{version}", **common))
-    notify.queue_keyed(session, messages)
+    _old_queue_keyed(session, messages)
 
 
 def _old_booking_event(session, kind, *, booking, summary, recipient, **extra):

@@ -36,7 +36,7 @@ from nexdrive.services.messaging.message_templates import (
 from nexdrive.settings import get_settings
 
 __all__ = ["LINK_REMOVED", "NOTIFICATION_TYPES", "SENDER", "booking_message", "business_facts", "has_secret_link",
-           "public_url", "queue", "queue_keyed", "queue_message", "redact_secret_links", "render_message"]
+           "public_url", "queue", "queue_message", "redact_secret_links", "render_message"]
 
 
 def public_url(path: str) -> str:
@@ -92,31 +92,6 @@ def queue(session: Session, *, channel: str, recipient: str, body: str, template
     make_transient_to_detached(message)  # the row as written: tracked from here on, not inserted again
     session.add(message)
     return message
-
-
-def queue_keyed(session: Session, messages: list[dict]) -> int:
-    """Several messages, each with its own ``idempotency_key``, in **one** INSERT ... ON CONFLICT DO NOTHING
-    (the same rows and the same repeat rule as ``queue``: a key already queued keeps its first message).
-    ``messages`` are ``queue``'s keyword arguments. The rows are not attached to the session (nothing reads them
-    back in the transaction); returns how many were new."""
-    if not messages:
-        return 0
-    table = OutboxMessage.__table__
-    rows = []
-    for m in messages:
-        if not m.get("idempotency_key"):
-            raise ValueError("queue_keyed needs an idempotency_key on every message")
-        values = {k: v for k, v in m.items() if k != "send_after"}
-        if m.get("send_after") is not None:
-            values["next_attempt_at"] = m["send_after"]
-        rows.append(row_values(OutboxMessage, values))  # the row OutboxMessage(**values) would be, unbuilt
-    names = {name for row in rows for name in row}
-    rows = [{name: row.get(name) for name in names} for row in rows]  # one shape (an SMS has no subject)
-    if session.new or session.dirty:
-        session.flush()  # rows the messages refer to (their booking, their contact) go first
-    # executemany with RETURNING: SQLAlchemy sends the rows as one INSERT (insertmanyvalues), compiled once
-    return len(session.execute(pg_insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
-                               .returning(table.c.id), rows).all())
 
 
 def _safe_data(data: dict) -> dict:
@@ -189,7 +164,7 @@ def booking_message(session: Session, kind: str, *, booking: Booking, summary: d
     """Everything one booking event writes, in the caller's transaction: the SMS and the email to the learner (or
     the contact who booked) in the outbox; the learner's in-app notice when they have an account; for a new online
     booking, a notice to the instructor and to each active administrator. A retry writes nothing twice: the outbox
-    rows by their idempotency keys (``queue_keyed``'s rule), the notices by their dedupe keys under
+    rows by their idempotency keys (``queue``'s rule), the notices by their dedupe keys under
     ``inbox.post_notification``'s advisory locks (the same keys, the same rows as ``post_notification`` and the
     staff post wrote one by one).
 
@@ -268,9 +243,10 @@ def _outbox_params(rows: list[dict]) -> tuple[tuple, dict]:
 
 @functools.lru_cache(maxsize=64)
 def _rows_and_locks_statement(shape: tuple, learner: bool, staff: bool) -> sa.TextClause:
-    """The outbox rows (INSERT … ON CONFLICT (idempotency_key) DO NOTHING, as ``queue_keyed``) and the notices'
-    advisory locks (the learner's, then the staff's: the instructor, then the administrators by age), in one statement; built once
-    per shape. Returns one row per lock taken (the staff's user ids; NULL for the learner's)."""
+    """The outbox rows (INSERT … ON CONFLICT (idempotency_key) DO NOTHING: a key already queued keeps its first
+    message, as ``queue``) and the notices' advisory locks (the learner's, then the staff's: the instructor, then
+    the administrators by age), in one statement; built once per shape. Returns one row per lock taken (the staff's
+    user ids; NULL for the learner's)."""
     names, n = shape
     ctes, selects = [], []
     if n:
