@@ -1390,6 +1390,9 @@ def booking_recipient(session: Session, booking: Booking) -> dict:
     or a contact that merely shares its phone or email. Kept for the transaction while the booking's fields it
     depends on stay the same (a confirmation's summary and its messages both ask: a learner's was read twice).
     """
+    if booking.student_id is None and (booking.booker_phone or booking.booker_email) and not booking.booked_by:
+        return {"first_name": (booking.booker_name or "").split(" ")[0], "phone": booking.booker_phone,
+                "email": booking.booker_email, "user_id": None}  # a visitor's: nothing to read
     state = (booking.student_id, booking.contact_id, booking.booked_by, booking.booker_name, booking.booker_phone,
              booking.booker_email)
     hit = _per_transaction(session).get("recipients", {}).get(booking.id)
