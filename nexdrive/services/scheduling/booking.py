@@ -407,6 +407,13 @@ class AlternativesWanted:
     around: datetime
     instructor_id: uuid.UUID | None
     ignore_booking_id: uuid.UUID | None = None
+    teaches: bool = False  # the refused transaction knew the instructor teaches it: their calendar read directly
+
+
+def _alternatives_wanted(session: Session, service: Service, around: datetime, instructor_id: uuid.UUID | None,
+                         ignore_booking_id: uuid.UUID | None) -> AlternativesWanted:
+    teaches = instructor_id is not None and (service.id, instructor_id) in _per_transaction(session).get("offers", ())
+    return AlternativesWanted(service.id, around, instructor_id, ignore_booking_id, teaches)
 
 
 def _holds_an_instructor_lock(session: Session) -> bool:
@@ -438,6 +445,8 @@ def complete_alternatives(session: Session, refusal: SlotUnavailable) -> SlotUna
         return refusal
     service = session.get(Service, wanted.service_id)
     if service is not None:
+        if wanted.teaches:  # as nearest_alternatives did in the refused transaction: one statement, not two
+            _per_transaction(session).setdefault("offers", set()).add((service.id, wanted.instructor_id))
         refusal.details["suggested_alternatives"] = nearest_alternatives(
             session, service, wanted.around, instructor_id=wanted.instructor_id,
             ignore_booking_id=wanted.ignore_booking_id)
@@ -718,7 +727,7 @@ def _require_offered(session: Session, instructor: Instructor, service: Service,
     if near is None:
         if _holds_an_instructor_lock(session):
             near = _same_day_sorted(day_slots, start)
-            wanted = AlternativesWanted(service.id, start, instructor.id, ignore_booking_id)
+            wanted = _alternatives_wanted(session, service, start, instructor.id, ignore_booking_id)
         else:
             near = nearest_alternatives(session, service, start, instructor_id=instructor.id,
                                         ignore_booking_id=ignore_booking_id)
@@ -888,7 +897,7 @@ def _conflict(session: Session, service: Service, start: datetime, instructor_id
         return _wanting_alternatives(SlotUnavailable(
             "Sorry, that time has just been taken. Here are the nearest free times.",
             start_time=start.isoformat(), suggested_alternatives=[]),
-            AlternativesWanted(service.id, start, instructor_id, ignore_booking_id))
+            _alternatives_wanted(session, service, start, instructor_id, ignore_booking_id))
     return SlotUnavailable(
         "Sorry, that time has just been taken. Here are the nearest free times.",
         start_time=start.isoformat(),
