@@ -239,7 +239,7 @@ def test_no_calendar_read_under_the_lock_and_the_fortnight_read_in_a_later_trans
                  and after[i][0] == after[read][0])
     # The lesson type, the calendar read directly (the refused transaction knew the instructor teaches it, so no
     # versions statement first) and the slot rules' inputs.
-    completing = [sql for _, kind, sql in after[began:ended] if kind == "statement"]
+    completing = [sql for _, kind, sql in after[began:ended] if kind == "statement" and "pg_locks" not in sql]
     assert len(completing) <= 3 and not any("LEFT JOIN calendar_versions" in sql for sql in completing), completing
 
 
