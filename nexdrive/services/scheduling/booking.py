@@ -434,8 +434,10 @@ def complete_alternatives(session: Session, refusal: SlotUnavailable) -> SlotUna
     ``ALTERNATIVES`` of them, the fortnight around it is to be read (``nearest_alternatives``). Read under the
     lock, every other booking of that instructor would wait for it (about half the attempts of ten clients on
     one instructor are refusals), so the refusal is raised without it, marked ``alternatives_wanted``, and the
-    caller completes it here **after its transaction has ended**: ``session`` must be a new transaction, not the
-    refused one (use ``refusals_with_alternatives`` around the caller's ``session_scope``). The result is
+    caller completes it here **after its transaction has ended**: ``session`` in a new transaction, not the
+    refused one (``refusals_with_alternatives`` around the caller's ``session_scope`` does that). A caller that
+    refused inside a longer transaction of its own and wants them may pass that session: they are read there,
+    under whatever locks it still holds, as they were before this function existed. The result is
     ``nearest_alternatives`` for the refused time, instructor and booking, as they stand then: the same list
     a refusal computed in its own transaction gave, read a moment later. Read-only; a refusal that needs
     nothing (or was completed already) is returned as it is. The refusal was made for this actor, after their
