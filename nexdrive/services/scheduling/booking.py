@@ -667,19 +667,14 @@ def _choose_instructor(session: Session, service: Service, start: datetime, inst
         memo = _per_transaction(session)
         instructor = memo.get("instructors", {}).get(instructor_id)  # book_lesson, then reserve_slot
         if instructor is None or (service.id, instructor_id) not in memo.get("offers", ()):
-            # One statement: the instructor, whether they teach this lesson type, and their name (the summary's).
-            name = sa.select(Profile.first_name + " " + Profile.last_name).where(
-                Profile.id == Instructor.profile_id).scalar_subquery()
-            row = session.execute(select(Instructor, catalogue.offers_clause(Instructor.id, service.id), name)
-                                  .where(Instructor.id == instructor_id)).first()
+            row = _instructor_teaching(session, instructor_id, service.id)
             instructor = row[0] if row else None
             if instructor is None or instructor.status != "active":
                 raise NotFound("No such instructor.", field="instructor_id")
-            memo = _per_transaction(session)  # the statement may have begun the transaction
-            memo.setdefault("names", {}).setdefault(instructor.id, row[2] or "your instructor")
             if not row[1]:
                 raise ValidationFailed(f"This instructor doesn't offer {service.name}. Please choose another "
                                        "instructor or \u201cfirst available\u201d.", field="instructor_id")
+            memo = _per_transaction(session)  # the statement may have begun the transaction
             memo.setdefault("offers", set()).add((service.id, instructor.id))
             memo.setdefault("instructors", {})[instructor.id] = instructor
         elif instructor.status != "active":
@@ -687,7 +682,7 @@ def _choose_instructor(session: Session, service: Service, start: datetime, inst
         return instructor
     day = start.astimezone(BUSINESS_TZ).date()
     free = [s.instructor_id for s in find_slots(session, service=service, date_from=day, date_to=day, at=start)]
-    chosen = session.get(Instructor, free[0]) if free else session.exec(
+    chosen = _instructor_teaching(session, free[0], service.id)[0] if free else session.exec(
         select(Instructor).where(Instructor.status == "active").order_by(Instructor.is_owner.desc(),
                                                                          Instructor.created_at)).first()
     if chosen is None:
@@ -766,6 +761,24 @@ def _try_lock_instructor(session: Session, instructor: Instructor, precheck: _Pr
         return False
     _lock_instructor(session, instructor, precheck=precheck)  # reserve_lock(): taken already, returns at once
     return True
+
+
+@functools.cache
+def _instructor_teaching_statement():
+    """Built once (SQLAlchemy keeps its cache key with it)."""
+    name = sa.select(Profile.first_name + " " + Profile.last_name).where(
+        Profile.id == Instructor.profile_id).scalar_subquery()
+    iid, sid = sa.bindparam("iid", type_=sa.Uuid), sa.bindparam("sid", type_=sa.Uuid)
+    return select(Instructor, catalogue.offers_clause(Instructor.id, sid), name).where(Instructor.id == iid)
+
+
+def _instructor_teaching(session: Session, instructor_id: uuid.UUID, service_id: uuid.UUID):
+    """One statement: the instructor, whether they teach this lesson type, and their name (the summary's, kept
+    for the transaction like ``_instructor_name``). None when there is no such instructor."""
+    row = session.execute(_instructor_teaching_statement(), {"iid": instructor_id, "sid": service_id}).first()
+    if row is not None:
+        _per_transaction(session).setdefault("names", {}).setdefault(row[0].id, row[2] or "your instructor")
+    return row
 
 
 def _first_available(session: Session, service: Service, start: datetime, instructor: Instructor,
