@@ -85,6 +85,9 @@ class InstructorCalendar:
     # Set when the calendar came from the per-process copy (``load_calendars(..., cached=True)``): names this
     # very load, so slots computed from it can be kept with it (see ``cached_slots``).
     load_key: tuple | None = None
+    # What the read it came from saw: (first, last, version, live, rules_version), the window and what
+    # ``reserve_lock_fresh`` compares after the lock (``checked_calendar``). None: not read from the database.
+    read_as: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -589,6 +592,8 @@ def _read_calendars(session: Session, instructor_ids: list[uuid.UUID] | None, fi
             cal.overrides = list(map(Override, row.o_days, row.kinds, row.o_starts, row.o_ends))
         if row.ids:
             _fill_bookings(cal, row.ids, row.b_starts, row.b_untils, row.b_days, row.blocking)
+        # Every row read counts, completed lessons too: reserve_lock's count uses the same predicate.
+        cal.read_as = (first, last, row.version or 0, len(row.ids) if row.ids else 0, row.rules_version or 0)
         out.append(_Read(cal, row.version or 0, row.first_hold_expiry, row.rules_version or 0, row.days_version))
     return out
 
@@ -616,11 +621,21 @@ class CheckedCalendar:
 def calendar_for_check(session: Session, instructor_id: uuid.UUID, day: date) -> CheckedCalendar | None:
     """The instructor's calendar for one day as ``load_calendars(..., cached=False)`` reads it, with its version
     and its count of live bookings (the same statement: the same snapshot). None when not active."""
-    lo, hi = _local_day_bounds(day - timedelta(days=1), day + timedelta(days=1))
     for read in _read_calendars(session, [instructor_id], day, day):
-        live = sum(len(ids) for ids in read.calendar.booked_on.values())  # every row read, completed lessons too
-        return CheckedCalendar(read.calendar, read.version, live, lo, hi, lo - MAX_BLOCK, read.rules_version)
+        return checked_calendar(read.calendar, day)
     return None
+
+
+def checked_calendar(cal: InstructorCalendar, day: date) -> CheckedCalendar | None:
+    """A calendar of exactly this one day, as its read saw it (a kept copy too: its version and count are the ones
+    read with it), as a reservation's check before the lock. After the lock ``reserve_lock_fresh`` compares them
+    with the database's: a copy older than another day's booking differs, and the time is checked again against
+    the window's bookings as they stand then. None when the calendar is of another window."""
+    if cal.read_as is None or cal.read_as[:2] != (day, day):
+        return None
+    _, _, version, live, rules_version = cal.read_as
+    lo, hi = _local_day_bounds(day - timedelta(days=1), day + timedelta(days=1))
+    return CheckedCalendar(cal, version, live, lo, hi, lo - MAX_BLOCK, rules_version)
 
 
 # What a kept copy of an instructor's window is checked against (migration 0026): the version of their rules and

@@ -298,6 +298,9 @@ def find_slots(session: Session, *, service: Service, date_from: date, date_to: 
     if at is not None:
         cals = {i: c for i, c in cals.items()
                 if availability.could_be_free(c, at, timedelta(minutes=service.duration_minutes), ignore_booking_id)}
+        if date_from == date_to and ignore_booking_id is None:
+            # "First available": the check before the lock takes these (``_precheck``), not a read of its own.
+            _per_transaction(session)["day_copies"] = (at, dict(cals))
     slots: list[Slot] = []
     base_rules: dict[int, SlotRules] = {}
     for cal in cals.values():
@@ -522,7 +525,11 @@ def _precheck(session: Session, instructor: Instructor, service: Service, start:
     day = start.astimezone(BUSINESS_TZ).date()
     if start <= now or start < rules.earliest_start or day > rules.last_day:
         return _PreCheck(start, service.id, rules, None, False)
-    checked = availability.calendar_for_check(session, instructor.id, day)
+    copies = _per_transaction(session).get("day_copies")
+    kept = copies[1].pop(instructor.id, None) if copies is not None and copies[0] == start else None  # one check
+    checked = availability.checked_calendar(kept, day) if kept is not None else None
+    if checked is None:
+        checked = availability.calendar_for_check(session, instructor.id, day)
     ok = checked is not None and any(s.start == start for s in availability.compute_slots(checked.calendar, rules,
                                                                                          day, day))
     return _PreCheck(start, service.id, rules, checked, ok)
