@@ -134,3 +134,33 @@ def test_the_chooser_s_current_copy_is_the_check_before_the_lock(engine, three):
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
 
+
+
+def test_a_time_no_one_is_free_at_is_refused_from_the_copies(engine, three):
+    """Every instructor booked at a time: "first available" refuses it, with the nearest free times, from the
+    instructors' current copies (no calendar read of its own) and writes nothing."""
+    two = at(TUESDAY, "14:00")
+    for n in range(3):
+        with session_scope(engine) as s:
+            booking.book_lesson(s, VISITOR, service_id=three["service"], start_time=two, **details(60 + n))
+    with session_scope(engine) as s:  # warm the copies of that day and the fortnight around it
+        service = booking._service(s, three["service"])
+        booking.find_slots(s, service=service, date_from=TUESDAY, date_to=TUESDAY)
+        booking.nearest_alternatives(s, service, two, instructor_id=three["order"][0])
+    reads = []
+
+    def count(conn, cursor, statement, params, context, executemany):
+        if "WITH inst AS MATERIALIZED" in statement:
+            reads.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        with pytest.raises(SlotUnavailable) as refused, session_scope(engine) as s:
+            booking.book_lesson(s, VISITOR, service_id=three["service"], start_time=two, **details(70))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert reads == []
+    near = refused.value.details["suggested_alternatives"]
+    assert near and all(a["start_at"] != two.isoformat().replace("+00:00", "Z") for a in near)
+    with session_scope(engine) as s:
+        assert s.execute(sa.text("SELECT count(*) FROM bookings WHERE start_time = :t"), {"t": two}).scalar() == 3

@@ -296,11 +296,12 @@ def find_slots(session: Session, *, service: Service, date_from: date, date_to: 
     cals = availability.load_calendars(session, [instructor_id] if instructor_id else None, date_from, date_to,
                                        cached=not fresh, offering=service.id)
     if at is not None:
+        if date_from == date_to and ignore_booking_id is None:
+            # "First available": the check before the lock takes these (``_precheck``), not a read of its own,
+            # and so does a refusal when no one is free then.
+            _per_transaction(session)["day_copies"] = (at, dict(cals))
         cals = {i: c for i, c in cals.items()
                 if availability.could_be_free(c, at, timedelta(minutes=service.duration_minutes), ignore_booking_id)}
-        if date_from == date_to and ignore_booking_id is None:
-            # "First available": the check before the lock takes these (``_precheck``), not a read of its own.
-            _per_transaction(session)["day_copies"] = (at, dict(cals))
     slots: list[Slot] = []
     base_rules: dict[int, SlotRules] = {}
     for cal in cals.values():
