@@ -690,14 +690,15 @@ def _choose_instructor(session: Session, service: Service, start: datetime, inst
         return instructor
     day = start.astimezone(BUSINESS_TZ).date()
     free = [s.instructor_id for s in find_slots(session, service=service, date_from=day, date_to=day, at=start)]
-    chosen = _instructor_teaching(session, free[0], service.id)[0] if free else session.exec(
+    row = _instructor_teaching(session, free[0], service.id) if free else None
+    chosen = row[0] if row is not None else session.exec(
         select(Instructor).where(Instructor.status == "active").order_by(Instructor.is_owner.desc(),
                                                                          Instructor.created_at)).first()
     if chosen is None:
         raise NotFound("No instructor is taking bookings.")
     # The others free then, in the same order: "first available" falls through to them (``book_lesson``).
     _per_transaction(session)["free_at"] = (service.id, start, free)
-    if free:
+    if row is not None:
         _remember_teaches(session, service, chosen)
     return chosen
 
