@@ -305,6 +305,10 @@ def find_slots(session: Session, *, service: Service, date_from: date, date_to: 
     cals = availability.load_calendars(session, [instructor_id] if instructor_id else None, date_from, date_to,
                                        cached=not fresh, offering=service.id)
     if at is not None:
+        if date_from == date_to and ignore_booking_id is None:
+            # "First available": the check before the lock takes these (``_precheck``), not a read of its own,
+            # and so does a refusal when no one is free then.
+            _per_transaction(session)["day_copies"] = (at, dict(cals))
         cals = {i: c for i, c in cals.items()
                 if availability.could_be_free(c, at, timedelta(minutes=service.duration_minutes), ignore_booking_id)}
     slots: list[Slot] = []
@@ -607,7 +611,11 @@ def _precheck(session: Session, instructor: Instructor, service: Service, start:
     day = start.astimezone(BUSINESS_TZ).date()
     if start <= now or start < rules.earliest_start or day > rules.last_day:
         return _PreCheck(start, service.id, rules, None, False)
-    checked = availability.calendar_for_check(session, instructor.id, day)
+    copies = _per_transaction(session).get("day_copies")
+    kept = copies[1].pop(instructor.id, None) if copies is not None and copies[0] == start else None  # one check
+    checked = availability.checked_calendar(kept, day) if kept is not None else None
+    if checked is None:
+        checked = availability.calendar_for_check(session, instructor.id, day)
     ok = checked is not None and any(s.start == start for s in availability.compute_slots(checked.calendar, rules,
                                                                                          day, day))
     return _PreCheck(start, service.id, rules, checked, ok)
@@ -765,19 +773,14 @@ def _choose_instructor(session: Session, service: Service, start: datetime, inst
         memo = _per_transaction(session)
         instructor = memo.get("instructors", {}).get(instructor_id)  # book_lesson, then reserve_slot
         if instructor is None or (service.id, instructor_id) not in memo.get("offers", ()):
-            # One statement: the instructor, whether they teach this lesson type, and their name (the summary's).
-            name = sa.select(Profile.first_name + " " + Profile.last_name).where(
-                Profile.id == Instructor.profile_id).scalar_subquery()
-            row = session.execute(select(Instructor, catalogue.offers_clause(Instructor.id, service.id), name)
-                                  .where(Instructor.id == instructor_id)).first()
+            row = _instructor_teaching(session, instructor_id, service.id)
             instructor = row[0] if row else None
             if instructor is None or instructor.status != "active":
                 raise NotFound("No such instructor.", field="instructor_id")
-            memo = _per_transaction(session)  # the statement may have begun the transaction
-            memo.setdefault("names", {}).setdefault(instructor.id, row[2] or "your instructor")
             if not row[1]:
                 raise ValidationFailed(f"This instructor doesn't offer {service.name}. Please choose another "
                                        "instructor or \u201cfirst available\u201d.", field="instructor_id")
+            memo = _per_transaction(session)  # the statement may have begun the transaction
             memo.setdefault("offers", set()).add((service.id, instructor.id))
             memo.setdefault("instructors", {})[instructor.id] = instructor
         elif instructor.status != "active":
@@ -785,14 +788,15 @@ def _choose_instructor(session: Session, service: Service, start: datetime, inst
         return instructor
     day = start.astimezone(BUSINESS_TZ).date()
     free = [s.instructor_id for s in find_slots(session, service=service, date_from=day, date_to=day, at=start)]
-    chosen = session.get(Instructor, free[0]) if free else session.exec(
+    row = _instructor_teaching(session, free[0], service.id) if free else None
+    chosen = row[0] if row is not None else session.exec(
         select(Instructor).where(Instructor.status == "active").order_by(Instructor.is_owner.desc(),
                                                                          Instructor.created_at)).first()
     if chosen is None:
         raise NotFound("No instructor is taking bookings.")
     # The others free then, in the same order: "first available" falls through to them (``book_lesson``).
     _per_transaction(session)["free_at"] = (service.id, start, free)
-    if free:
+    if row is not None:
         _remember_teaches(session, service, chosen)
     return chosen
 
@@ -864,6 +868,24 @@ def _try_lock_instructor(session: Session, instructor: Instructor, precheck: _Pr
         return False
     _lock_instructor(session, instructor, precheck=precheck)  # reserve_lock(): taken already, returns at once
     return True
+
+
+@functools.cache
+def _instructor_teaching_statement():
+    """Built once (SQLAlchemy keeps its cache key with it)."""
+    name = sa.select(Profile.first_name + " " + Profile.last_name).where(
+        Profile.id == Instructor.profile_id).scalar_subquery()
+    iid, sid = sa.bindparam("iid", type_=sa.Uuid), sa.bindparam("sid", type_=sa.Uuid)
+    return select(Instructor, catalogue.offers_clause(Instructor.id, sid), name).where(Instructor.id == iid)
+
+
+def _instructor_teaching(session: Session, instructor_id: uuid.UUID, service_id: uuid.UUID):
+    """One statement: the instructor, whether they teach this lesson type, and their name (the summary's, kept
+    for the transaction like ``_instructor_name``). None when there is no such instructor."""
+    row = session.execute(_instructor_teaching_statement(), {"iid": instructor_id, "sid": service_id}).first()
+    if row is not None:
+        _per_transaction(session).setdefault("names", {}).setdefault(row[0].id, row[2] or "your instructor")
+    return row
 
 
 def _first_available(session: Session, service: Service, start: datetime, instructor: Instructor,
