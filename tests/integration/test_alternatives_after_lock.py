@@ -58,16 +58,16 @@ def _staff_books(engine, school, start):
 def _taken_between_check_and_lock(monkeypatch, engine, school, start):
     """The time goes to someone else (committed) right after the reservation's check before the lock, so the
     reservation is refused under the lock (``reserve_lock_fresh`` brings the new booking back)."""
-    original = availability.calendar_for_check
+    original = availability.checked_calendar  # the check's calendar, read for it or the chooser's current copy
     done = []
 
-    def check_then_taken(session, instructor_id, day):
-        checked = original(session, instructor_id, day)
+    def check_then_taken(cal, day):
+        checked = original(cal, day)
         if not done:
             done.append(_staff_books(engine, school, start))
         return checked
 
-    monkeypatch.setattr(availability, "calendar_for_check", check_then_taken)
+    monkeypatch.setattr(availability, "checked_calendar", check_then_taken)
     return done
 
 
