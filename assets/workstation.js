@@ -530,8 +530,11 @@
       });
     });
   };
+  // Which record the page is for: its booking, learner or draft, not the raw query string (a router that rewrites
+  // the address after the page opened must not start the form again and drop what was typed).
+  function recordKey() { return ["booking", "student", "draft"].map(function (n) { return n + "=" + param(n); }).join("&"); }
   function startRecord() {
-    var key = FORM_KEY + location.search;
+    var key = FORM_KEY + "?" + recordKey();
     st.formKey = key;
     var draft = param("draft");
     if (draft) {
@@ -577,7 +580,7 @@
       var marker = $("ws-today") && $("ws-today").querySelector("[data-ws]");
       if (force || key !== renderedKey || !marker) { renderedKey = key; renderHome(); }
     } else if (p === RECORD && $("ws-record")) {
-      var k = location.search;
+      var k = recordKey();
       if (recordStarted !== k) { recordStarted = k; st.form = null; st.step = "details"; startRecord(); return; }
       var box = $("ws-record");
       if (st.form && box.getAttribute("data-step") !== st.step) box.setAttribute("data-step", st.step);

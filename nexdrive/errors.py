@@ -50,6 +50,9 @@ class Forbidden(ServiceError):
 class SlotUnavailable(ServiceError):
     code = "BOOKING_CONFLICT"
     http_status = 409
+    # Set by a refusal made under an instructor's lock whose nearest alternatives are still to be completed
+    # after its transaction ends (``scheduling.booking.complete_alternatives``); not part of ``details``.
+    alternatives_wanted: object | None = None
 
 
 class HoldExpired(ServiceError):

@@ -136,7 +136,8 @@ def get_availability(
                          "(X-Manage-Token) or the same Idempotency-Key header (16-200 characters), or be the "
                          "same signed-in user (then manage_token is null).")
 def reserve(body: ReserveBody, request: Request) -> JSONResponse:
-    with session_scope() as session:
+    # A refusal's alternatives are completed after the transaction (and the instructor's lock) ended.
+    with booking.refusals_with_alternatives(), session_scope() as session:
         actor = optional_actor(session, request)
         ratelimit.enforce(session, "reserve", ip=client_ip(request),
                           contacts=(body.contact.email, body.contact.phone))
@@ -205,7 +206,7 @@ def calendar_file(booking_id: uuid.UUID, request: Request) -> Response:
 
 @router.patch("/bookings/{booking_id}", summary="Reschedule a booking")
 def reschedule(booking_id: uuid.UUID, body: RescheduleBody, request: Request) -> JSONResponse:
-    with session_scope() as session:
+    with booking.refusals_with_alternatives(), session_scope() as session:
         actor, token = actor_for_manage(session, request)
         moved = booking.reschedule_booking(session, actor, booking_id, booking.local_start(body.date, body.start_time),
                                            manage_token=token)

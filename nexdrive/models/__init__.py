@@ -10,6 +10,7 @@ from nexdrive.models.booking import Booking, WaitlistEntry
 from nexdrive.models.catalogue import (
     AvailabilityOverride,
     AvailabilityRule,
+    CalendarDayVersion,
     CalendarVersion,
     InstructorService,
     Service,
@@ -125,6 +126,7 @@ __all__ = [
     "SQLModel",
     "SelfAssessment",
     "InstructorService",
+    "CalendarDayVersion",
     "CalendarVersion",
     "Service",
     "Signature",

@@ -133,8 +133,7 @@ class InstructorService(SQLModel, table=True):
 
 class CalendarVersion(SQLModel, table=True):
     """Changes whenever the instructor's calendar does (migration 0022: triggers on bookings, weekly rules,
-    overrides and the instructor's own limits). The availability engine's per-process copy of a calendar is
-    used only while its version is still the one in this table."""
+    overrides and the instructor's own limits). ``reserve_lock()`` compares it after the instructor's lock."""
 
     __tablename__ = "calendar_versions"
 
@@ -143,3 +142,16 @@ class CalendarVersion(SQLModel, table=True):
     version: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
     # Changes only with the rules, overrides and the instructor's own limits, not the bookings (migration 0025).
     rules_version: int = Field(default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, server_default="0"))
+
+
+class CalendarDayVersion(SQLModel, table=True):
+    """Changes whenever a booking touching this Canberra day of the instructor's calendar does (migration 0026).
+    The availability engine's per-process copy of a window is used only while the instructor's ``rules_version``
+    and the set of these versions in the window are the ones read with it."""
+
+    __tablename__ = "calendar_day_versions"
+
+    instructor_id: uuid.UUID = Field(sa_column=sa.Column(
+        sa.Uuid, sa.ForeignKey("instructors.id", ondelete="CASCADE"), primary_key=True, nullable=False))
+    day: date = Field(sa_column=sa.Column(sa.Date, primary_key=True, nullable=False))
+    version: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))

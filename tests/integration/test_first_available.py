@@ -108,3 +108,59 @@ def test_a_named_instructor_is_never_swapped_for_another(engine, three):
     with pytest.raises(SlotUnavailable), session_scope(engine) as s:
         booking.book_lesson(s, VISITOR, service_id=three["service"], start_time=TEN, instructor_id=first,
                             **details(2))
+
+
+def test_the_chooser_s_current_copy_is_the_check_before_the_lock(engine, three):
+    """With the instructors' kept copies current, "first available" reads no calendar of its own: the chooser's
+    copy of the day is the check before the lock (what was read with it is compared after the lock)."""
+    eleven = at(TUESDAY, "11:00")
+    with session_scope(engine) as s:  # warm the copies of that day
+        booking.find_slots(s, service=booking._service(s, three["service"]), date_from=TUESDAY, date_to=TUESDAY)
+    reads = []
+
+    def count(conn, cursor, statement, params, context, executemany):
+        if "WITH inst AS MATERIALIZED" in statement:
+            reads.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        with session_scope(engine) as s:
+            first = booking.book_lesson(s, VISITOR, service_id=three["service"], start_time=eleven, **details(40))
+        assert reads == [] and first.booking.instructor_id == three["order"][0]
+        # The copy is older than this booking now (the same day): read again, and the time goes to the next one.
+        with session_scope(engine) as s:
+            second = booking.book_lesson(s, VISITOR, service_id=three["service"], start_time=eleven, **details(41))
+        assert len(reads) == 1 and second.booking.instructor_id == three["order"][1]
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+
+
+
+def test_a_time_no_one_is_free_at_is_refused_from_the_copies(engine, three):
+    """Every instructor booked at a time: "first available" refuses it, with the nearest free times, from the
+    instructors' current copies (no calendar read of its own) and writes nothing."""
+    two = at(TUESDAY, "14:00")
+    for n in range(3):
+        with session_scope(engine) as s:
+            booking.book_lesson(s, VISITOR, service_id=three["service"], start_time=two, **details(60 + n))
+    with session_scope(engine) as s:  # warm the copies of that day and the fortnight around it
+        service = booking._service(s, three["service"])
+        booking.find_slots(s, service=service, date_from=TUESDAY, date_to=TUESDAY)
+        booking.nearest_alternatives(s, service, two, instructor_id=three["order"][0])
+    reads = []
+
+    def count(conn, cursor, statement, params, context, executemany):
+        if "WITH inst AS MATERIALIZED" in statement:
+            reads.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        with pytest.raises(SlotUnavailable) as refused, session_scope(engine) as s:
+            booking.book_lesson(s, VISITOR, service_id=three["service"], start_time=two, **details(70))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert reads == []
+    near = refused.value.details["suggested_alternatives"]
+    assert near and all(a["start_at"] != two.isoformat().replace("+00:00", "Z") for a in near)
+    with session_scope(engine) as s:
+        assert s.execute(sa.text("SELECT count(*) FROM bookings WHERE start_time = :t"), {"t": two}).scalar() == 3

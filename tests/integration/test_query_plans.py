@@ -30,7 +30,7 @@ from tests.factories import make_instructor, make_service
 from tests.reference import reference_week
 
 UTC = timezone.utc
-BIG_TABLES = {"bookings", "outbox_messages"}
+BIG_TABLES = {"bookings", "outbox_messages", "calendar_day_versions"}  # the last: filled by the bookings' triggers
 ROWS = 100_000
 INSTRUCTORS = 50
 MAX_BUFFERS = 400  # a 100k-row bookings table is ~2,500 pages; an instructor's history alone is hundreds

@@ -50,6 +50,7 @@ OUR_TABLES = {
     "lesson_counters", "lesson_disputes", "final_drive_notices",
     "instructor_services",
     "calendar_versions",
+    "calendar_day_versions",
     "faq_entries", "testimonials", "blog_posts",
 }
 

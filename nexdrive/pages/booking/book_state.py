@@ -351,6 +351,9 @@ class BookingWidgetState(rx.State):
         try:
             result = await run_as_visitor_or_user(self, work)
         except SlotUnavailable as exc:
+            # Its alternatives completed in a transaction of its own, now that the instructor's lock is released.
+            if exc.alternatives_wanted is not None:
+                await run_anonymous(lambda session, refusal=exc: booking.complete_alternatives(session, refusal))
             self.busy = False
             self.reservation_id = self.manage_token = ""
             self.conflict = ("Sorry, someone has just booked that time. Here are the nearest free times."

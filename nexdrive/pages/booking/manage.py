@@ -21,7 +21,7 @@ from nexdrive.services.scheduling import booking
 from nexdrive.services.money import payments
 from nexdrive.errors import NotFound, ServiceError, SlotUnavailable
 from nexdrive.formats import BUSINESS_TZ, aud
-from nexdrive.state.auth import run_as_visitor_or_user
+from nexdrive.state.auth import run_anonymous, run_as_visitor_or_user
 
 CONFIRMED_ROUTE = "/book/confirmed"
 CONFIRMED_TITLE = "Your lesson is booked | NexDrive Academy"
@@ -189,6 +189,9 @@ class ManageBookingState(rx.State):
         try:
             summary = await run_as_visitor_or_user(self, work)
         except SlotUnavailable as exc:
+            # Its alternatives completed in a transaction of its own, now that the instructor's lock is released.
+            if exc.alternatives_wanted is not None:
+                await run_anonymous(lambda session, refusal=exc: booking.complete_alternatives(session, refusal))
             self.busy = False
             self.error = exc.message
             self.alternatives = [

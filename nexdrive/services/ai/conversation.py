@@ -486,6 +486,8 @@ def hold_time(session: Session, caller: Caller, start_at: str, service_id: str, 
                 suburb=details.get("suburb"), booked_via=via,
                 idempotency_key=f"assistant:{conv.id}:{start_at}")
     except SlotUnavailable:
+        # The refusal's alternatives are not used (the assistant offers the day's times below), so one refused
+        # under the instructor's lock is not completed (``booking.complete_alternatives``): no fortnight read.
         _log(session, conv, direction="outbound", content="(time taken)", sender="system", intent="booking")
         service = session.get(Service, uuid.UUID(service_id))
         day = start.astimezone(BUSINESS_TZ).date()

@@ -85,6 +85,9 @@ class InstructorCalendar:
     # Set when the calendar came from the per-process copy (``load_calendars(..., cached=True)``): names this
     # very load, so slots computed from it can be kept with it (see ``cached_slots``).
     load_key: tuple | None = None
+    # What the read it came from saw: (first, last, version, live, rules_version), the window and what
+    # ``reserve_lock_fresh`` compares after the lock (``checked_calendar``). None: not read from the database.
+    read_as: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -515,7 +518,8 @@ SELECT inst.id, inst.max_lessons_per_day, inst.accreditation_expiry, inst.defaul
        o.days AS o_days, o.kinds, o.starts AS o_starts, o.ends AS o_ends,
        b.ids, b.starts AS b_starts, b.untils AS b_untils, b.days AS b_days, b.blocking, b.first_hold_expiry,
        (SELECT v.version FROM calendar_versions v WHERE v.instructor_id = inst.id) AS version,
-       (SELECT v.rules_version FROM calendar_versions v WHERE v.instructor_id = inst.id) AS rules_version
+       (SELECT v.rules_version FROM calendar_versions v WHERE v.instructor_id = inst.id) AS rules_version,
+       {days_version} AS days_version
 FROM inst
 LEFT JOIN r ON r.instructor_id = inst.id
 LEFT JOIN o ON o.instructor_id = inst.id
@@ -535,7 +539,8 @@ def load_calendars(session: Session, instructor_ids: list[uuid.UUID] | None, fir
     ``cached=False``, and the database's exclusion constraint has the last word. ``offering`` (with ``cached``):
     only the instructors who teach this lesson type (``catalogue.offering``), in the same statement."""
     if not cached:
-        return {cal.instructor_id: cal for cal, *_ in _read_calendars(session, instructor_ids, first, last)}
+        return {read.calendar.instructor_id: read.calendar
+                for read in _read_calendars(session, instructor_ids, first, last)}
     return _CACHE.load(session, instructor_ids, first, last, offering)
 
 
@@ -557,12 +562,20 @@ def _fill_bookings(cal: InstructorCalendar, ids, starts, untils, days, blocking)
             same_day.add(booking_id)
 
 
+class _Read(NamedTuple):
+    calendar: InstructorCalendar
+    version: int  # calendar_versions.version (0022), what reserve_lock() compares
+    lapses_at: datetime | None  # when its first live hold lapses (None: no holds)
+    rules_version: int  # 0025
+    days_version: str | None  # the digest of the window's day versions (0026)
+
+
 def _read_calendars(session: Session, instructor_ids: list[uuid.UUID] | None, first: date, last: date
-                    ) -> list[tuple[InstructorCalendar, int, datetime | None, int]]:
-    """The calendars as read, each with its version, when its first live hold lapses (None: no holds) and the
-    version of its rules (migration 0025)."""
+                    ) -> list[_Read]:
+    """The calendars as read, each with the versions read in the same statement."""
     lo, hi = _local_day_bounds(first - timedelta(days=1), last + timedelta(days=1))
-    params = {"a": first, "b": last, "lo": lo, "hi": hi, "lo_start": lo - MAX_BLOCK}
+    params = {"a": first, "b": last, "lo": lo, "hi": hi, "lo_start": lo - MAX_BLOCK,
+              "day_lo": first - timedelta(days=1), "day_hi": last + timedelta(days=1)}
     if instructor_ids is None:
         sql = _CALENDARS_SQL.format(where="i.status = 'active'", ids="ARRAY(SELECT id FROM inst)")
     else:
@@ -579,7 +592,9 @@ def _read_calendars(session: Session, instructor_ids: list[uuid.UUID] | None, fi
             cal.overrides = list(map(Override, row.o_days, row.kinds, row.o_starts, row.o_ends))
         if row.ids:
             _fill_bookings(cal, row.ids, row.b_starts, row.b_untils, row.b_days, row.blocking)
-        out.append((cal, row.version or 0, row.first_hold_expiry, row.rules_version or 0))
+        # Every row read counts, completed lessons too: reserve_lock's count uses the same predicate.
+        cal.read_as = (first, last, row.version or 0, len(row.ids) if row.ids else 0, row.rules_version or 0)
+        out.append(_Read(cal, row.version or 0, row.first_hold_expiry, row.rules_version or 0, row.days_version))
     return out
 
 
@@ -606,16 +621,28 @@ class CheckedCalendar:
 def calendar_for_check(session: Session, instructor_id: uuid.UUID, day: date) -> CheckedCalendar | None:
     """The instructor's calendar for one day as ``load_calendars(..., cached=False)`` reads it, with its version
     and its count of live bookings (the same statement: the same snapshot). None when not active."""
-    lo, hi = _local_day_bounds(day - timedelta(days=1), day + timedelta(days=1))
-    for cal, version, _, rules_version in _read_calendars(session, [instructor_id], day, day):
-        live = sum(len(ids) for ids in cal.booked_on.values())  # every row read, completed lessons too
-        return CheckedCalendar(cal, version, live, lo, hi, lo - MAX_BLOCK, rules_version)
+    for read in _read_calendars(session, [instructor_id], day, day):
+        return checked_calendar(read.calendar, day)
     return None
 
 
-# The instructors' calendar versions (migration 0022), the database's time and identity, in one statement.
+def checked_calendar(cal: InstructorCalendar, day: date) -> CheckedCalendar | None:
+    """A calendar of exactly this one day, as its read saw it (a kept copy too: its version and count are the ones
+    read with it), as a reservation's check before the lock. After the lock ``reserve_lock_fresh`` compares them
+    with the database's: a copy older than another day's booking differs, and the time is checked again against
+    the window's bookings as they stand then. None when the calendar is of another window."""
+    if cal.read_as is None or cal.read_as[:2] != (day, day):
+        return None
+    _, _, version, live, rules_version = cal.read_as
+    lo, hi = _local_day_bounds(day - timedelta(days=1), day + timedelta(days=1))
+    return CheckedCalendar(cal, version, live, lo, hi, lo - MAX_BLOCK, rules_version)
+
+
+# What a kept copy of an instructor's window is checked against (migration 0026): the version of their rules and
+# the set of their day versions in the window (read with a day either side, as the calendar is), named by a digest;
+# with the database's time and identity, in one statement.
 _VERSIONS_SQL = """
-SELECT i.id, COALESCE(v.version, 0) AS version, now() AS now,
+SELECT i.id, COALESCE(v.rules_version, 0) AS rules_version, {days_version} AS days_version, now() AS now,
        (SELECT oid FROM pg_database WHERE datname = current_database()) AS db
 FROM instructors i LEFT JOIN calendar_versions v ON v.instructor_id = i.id
 WHERE {where}
@@ -623,9 +650,20 @@ ORDER BY i.is_owner DESC, i.created_at
 """
 
 
+def _days_version(instructor: str) -> str:
+    """The digest of the instructor's day versions between ``:day_lo`` and ``:day_hi`` (NULL: none yet). A set of
+    sequence values names the days' state exactly (each value is written once); their greatest would not."""
+    return ("(SELECT md5(string_agg(d.version::text, ',' ORDER BY d.version)) FROM calendar_day_versions d "
+            f"WHERE d.instructor_id = {instructor} AND d.day BETWEEN :day_lo AND :day_hi)")
+
+
+_CALENDARS_SQL = _CALENDARS_SQL.replace("{days_version}", _days_version("inst.id"))
+_VERSIONS_SQL = _VERSIONS_SQL.replace("{days_version}", _days_version("i.id"))
+
+
 @dataclass
 class _Copy:
-    version: int
+    version: tuple[int, str | None]  # the rules' version and the window's days' (migration 0026)
     lapses_at: datetime | None  # the first live hold's expiry: after it the calendar changes by itself
     stored_at: float  # time.monotonic()
     calendar: InstructorCalendar
@@ -634,12 +672,14 @@ class _Copy:
 class _CalendarCache:
     """This process's copies of instructors' calendars, each used only while it is current.
 
-    Current means: the instructor's version in ``calendar_versions`` (read in one small statement per request)
-    is the one read with the copy, in the same statement as its data; no live hold in it has lapsed (per the
-    database's ``now()``); and it is younger than ``TTL`` seconds. Versions are changed by triggers in the
-    same transaction as any change to the instructor's bookings, rules, overrides or limits and come from a
-    sequence (never reused, even after a rollback), so a copy read before a booking committed is never used
-    by a request that starts after it: a booking taken is never offered again. The key includes the
+    Current means: the instructor's rules' version and the digest of their day versions in the window (read in
+    one small statement per request) are the ones read with the copy, in the same statement as its data; no live
+    hold in it has lapsed (per the database's ``now()``); and it is younger than ``TTL`` seconds. Versions are
+    changed by triggers in the same transaction as any change to the instructor's rules, overrides or limits
+    (``calendar_versions.rules_version``) or to a booking touching the day (``calendar_day_versions``, migration
+    0026: a booking on another day leaves the copy current) and come from a sequence (never reused, even after a
+    rollback), so a copy read before a booking committed is never used by a request that starts after it: a
+    booking taken is never offered again. The key includes the
     database's oid, so a database cloned or restored under another name starts afresh.
     """
 
@@ -657,7 +697,8 @@ class _CalendarCache:
 
     def load(self, session: Session, instructor_ids: list[uuid.UUID] | None, first: date, last: date,
              offering: uuid.UUID | None = None) -> dict[uuid.UUID, InstructorCalendar]:
-        where, params = "i.status = 'active'", {}
+        where = "i.status = 'active'"
+        params: dict = {"day_lo": first - timedelta(days=1), "day_hi": last + timedelta(days=1)}
         if instructor_ids is not None:
             where += " AND i.id = ANY(:ids)"
             params["ids"] = list(instructor_ids)
@@ -672,10 +713,10 @@ class _CalendarCache:
         stale: list[uuid.UUID] = []
         moment = _time.monotonic()
         with self._lock:
-            for iid, version, now, db in rows:
+            for iid, rules_version, days_version, now, db in rows:
                 copy = self._copies.get((db, iid, first, last))
-                if (copy is not None and copy.version == version and moment - copy.stored_at < self.TTL
-                        and (copy.lapses_at is None or now < copy.lapses_at)):
+                if (copy is not None and copy.version == (rules_version, days_version)
+                        and moment - copy.stored_at < self.TTL and (copy.lapses_at is None or now < copy.lapses_at)):
                     self._copies.move_to_end((db, iid, first, last))
                     # A shallow copy: callers may replace its lists (never change them in place).
                     out[iid] = dataclasses.replace(copy.calendar)
@@ -686,9 +727,11 @@ class _CalendarCache:
             db = rows[0].db
             fresh = _read_calendars(session, stale, first, last)
             with self._lock:
-                for cal, version, lapses_at, _ in fresh:
+                for read in fresh:
+                    cal = read.calendar
                     cal.load_key = (next(self._loads),)
-                    self._copies[(db, cal.instructor_id, first, last)] = _Copy(version, lapses_at, moment, cal)
+                    self._copies[(db, cal.instructor_id, first, last)] = _Copy(
+                        (read.rules_version, read.days_version), read.lapses_at, moment, cal)
                     self._copies.move_to_end((db, cal.instructor_id, first, last))
                     out[cal.instructor_id] = dataclasses.replace(cal)
                 while len(self._copies) > self.MAX:

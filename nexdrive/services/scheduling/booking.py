@@ -7,22 +7,30 @@ availability engine under that lock (rules, notice, horizon, daily limit,
 holidays, accreditation), and turns the constraint's refusal into a clear
 SlotUnavailable with the nearest alternatives. Every channel (widget, REST API,
 SMS, voice) books through these functions.
+
+A refusal decided under an instructor's lock does not read the fortnight for
+its alternatives while the lock is held: it carries the same day's and is
+completed after its transaction ends (``refusals_with_alternatives`` around the
+caller's transaction, or ``complete_alternatives`` in a new one).
 """
 from __future__ import annotations
 
 import functools
+import logging
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 import sqlalchemy as sa
 from psycopg import errors as pg_errors
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
-from nexdrive.db import cached_text, row_values
+from nexdrive.db import cached_text, row_values, session_scope
 from nexdrive.models import Booking, BusinessSettings, Contact, Instructor, Profile, Service, Student, WaitlistEntry
 from nexdrive.services.core import clock, events
 from nexdrive.services.core import access
@@ -56,6 +64,7 @@ MAX_RANGE_DAYS = 62
 ALTERNATIVES = 3
 LIVE_STATUSES = ("held", "confirmed")
 MAX_TEXT = 300
+_log = logging.getLogger(__name__)
 
 
 # ─────────────────────────────────────────────────────────────────────────────
@@ -295,6 +304,10 @@ def find_slots(session: Session, *, service: Service, date_from: date, date_to: 
     cals = availability.load_calendars(session, [instructor_id] if instructor_id else None, date_from, date_to,
                                        cached=not fresh, offering=service.id)
     if at is not None:
+        if date_from == date_to and ignore_booking_id is None:
+            # "First available": the check before the lock takes these (``_precheck``), not a read of its own,
+            # and so does a refusal when no one is free then.
+            _per_transaction(session)["day_copies"] = (at, dict(cals))
         cals = {i: c for i, c in cals.items()
                 if availability.could_be_free(c, at, timedelta(minutes=service.duration_minutes), ignore_booking_id)}
     slots: list[Slot] = []
@@ -387,6 +400,82 @@ def nearest_alternatives(session: Session, service: Service, around: datetime, *
     slots = [s for s in slots if s.start != around]
     slots.sort(key=lambda s: (s.local_start.date() != day, abs((s.start - around).total_seconds())))
     return [slot_view(s) for s in slots[:n]]
+
+
+@dataclass(frozen=True)
+class AlternativesWanted:
+    """What ``nearest_alternatives`` needs to complete a refusal's alternatives after its transaction ended
+    (``SlotUnavailable.alternatives_wanted``)."""
+    service_id: uuid.UUID
+    around: datetime
+    instructor_id: uuid.UUID | None
+    ignore_booking_id: uuid.UUID | None = None
+    teaches: bool = False  # the refused transaction knew the instructor teaches it: their calendar read directly
+
+
+def _alternatives_wanted(session: Session, service: Service, around: datetime, instructor_id: uuid.UUID | None,
+                         ignore_booking_id: uuid.UUID | None) -> AlternativesWanted:
+    teaches = instructor_id is not None and (service.id, instructor_id) in _per_transaction(session).get("offers", ())
+    return AlternativesWanted(service.id, around, instructor_id, ignore_booking_id, teaches)
+
+
+def _holds_an_instructor_lock(session: Session) -> bool:
+    """True if this transaction holds some instructor's lock (``_lock_instructor``: until COMMIT/ROLLBACK)."""
+    return bool(_per_transaction(session).get("locks"))
+
+
+def _wanting_alternatives(refusal: SlotUnavailable, wanted: AlternativesWanted | None) -> SlotUnavailable:
+    refusal.alternatives_wanted = wanted
+    return refusal
+
+
+def complete_alternatives(session: Session, refusal: SlotUnavailable) -> SlotUnavailable:
+    """Complete a refusal's nearest alternatives (``details["suggested_alternatives"]``) and return it.
+
+    Why: a refusal decided under the instructor's lock (held until its transaction's COMMIT or ROLLBACK) offers
+    the same day's other times from the calendar it already holds; when that day has fewer than
+    ``ALTERNATIVES`` of them, the fortnight around it is to be read (``nearest_alternatives``). Read under the
+    lock, every other booking of that instructor would wait for it (about half the attempts of ten clients on
+    one instructor are refusals), so the refusal is raised without it, marked ``alternatives_wanted``, and the
+    caller completes it here **after its transaction has ended**: ``session`` in a new transaction, not the
+    refused one (``refusals_with_alternatives`` around the caller's ``session_scope`` does that). A caller that
+    refused inside a longer transaction of its own and wants them may pass that session: they are read there,
+    under whatever locks it still holds, as they were before this function existed. The result is
+    ``nearest_alternatives`` for the refused time, instructor and booking, as they stand then: the same list
+    a refusal computed in its own transaction gave, read a moment later. Read-only; a refusal that needs
+    nothing (or was completed already) is returned as it is. The refusal was made for this actor, after their
+    access was checked: the alternatives are free times, the same as the public availability shows."""
+    wanted = refusal.alternatives_wanted
+    if not isinstance(wanted, AlternativesWanted):
+        return refusal
+    service = session.get(Service, wanted.service_id)
+    if service is not None:
+        if wanted.teaches:  # as nearest_alternatives did in the refused transaction: one statement, not two
+            _per_transaction(session).setdefault("offers", set()).add((service.id, wanted.instructor_id))
+        refusal.details["suggested_alternatives"] = nearest_alternatives(
+            session, service, wanted.around, instructor_id=wanted.instructor_id,
+            ignore_booking_id=wanted.ignore_booking_id)
+    refusal.alternatives_wanted = None
+    return refusal
+
+
+@contextmanager
+def refusals_with_alternatives(engine: Engine | None = None) -> Iterator[None]:
+    """Around a caller's own transaction (``with booking.refusals_with_alternatives(), session_scope() as s:``):
+    a ``SlotUnavailable`` leaving it gets its alternatives completed (``complete_alternatives``) in a short
+    transaction of its own, once the caller's has ended and released the instructor's lock and its pooled
+    connection (never a second connection while the first holds the lock), then goes on as raised. Should
+    that read fail, the refusal goes on with the same day's alternatives it carries."""
+    try:
+        yield
+    except SlotUnavailable as refusal:
+        if refusal.alternatives_wanted is not None:
+            try:
+                with session_scope(engine) as session:
+                    complete_alternatives(session, refusal)
+            except SQLAlchemyError:
+                _log.warning("A refusal's alternatives could not be read after its transaction", exc_info=True)
+        raise
 
 
 # ─────────────────────────────────────────────────────────────────────────────
@@ -521,7 +610,11 @@ def _precheck(session: Session, instructor: Instructor, service: Service, start:
     day = start.astimezone(BUSINESS_TZ).date()
     if start <= now or start < rules.earliest_start or day > rules.last_day:
         return _PreCheck(start, service.id, rules, None, False)
-    checked = availability.calendar_for_check(session, instructor.id, day)
+    copies = _per_transaction(session).get("day_copies")
+    kept = copies[1].pop(instructor.id, None) if copies is not None and copies[0] == start else None  # one check
+    checked = availability.checked_calendar(kept, day) if kept is not None else None
+    if checked is None:
+        checked = availability.calendar_for_check(session, instructor.id, day)
     ok = checked is not None and any(s.start == start for s in availability.compute_slots(checked.calendar, rules,
                                                                                          day, day))
     return _PreCheck(start, service.id, rules, checked, ok)
@@ -635,27 +728,40 @@ def _require_offered(session: Session, instructor: Instructor, service: Service,
     if any(s.start == start for s in day_slots):
         return
     # The nearest alternatives: the same day's come first, so when it has enough of them (the calendar just read
-    # in this transaction says so) the fortnight around it need not be read.
-    near = _same_day_nearest(day_slots, start)
+    # in this transaction says so) the fortnight around it need not be read. When it has not: read now if this
+    # transaction holds no instructor's lock; under a lock, the refusal carries the day's few and is completed
+    # after the transaction ends (``complete_alternatives``), not while every other booking of the instructor
+    # waits for the lock.
+    near, wanted = _same_day_nearest(day_slots, start), None
     if near is None:
-        near = nearest_alternatives(session, service, start, instructor_id=instructor.id,
-                                    ignore_booking_id=ignore_booking_id)
+        if _holds_an_instructor_lock(session):
+            near = _same_day_sorted(day_slots, start)
+            wanted = _alternatives_wanted(session, service, start, instructor.id, ignore_booking_id)
+        else:
+            near = nearest_alternatives(session, service, start, instructor_id=instructor.id,
+                                        ignore_booking_id=ignore_booking_id)
     if cal is not None:
         cal.busy, cal.booked_on = [], {}
         if any(s.start == start for s in availability.compute_slots(cal, rules, day, day)):
             # Within working hours, so someone else's booking or hold is in the way.
-            raise SlotUnavailable("Sorry, that time has just been taken. Here are the nearest free times.",
-                                  start_time=start.isoformat(), suggested_alternatives=near)
-    raise SlotUnavailable("That time is not available. Here are the nearest free times.",
-                          start_time=start.isoformat(), suggested_alternatives=near)
+            raise _wanting_alternatives(SlotUnavailable(
+                "Sorry, that time has just been taken. Here are the nearest free times.",
+                start_time=start.isoformat(), suggested_alternatives=near), wanted)
+    raise _wanting_alternatives(SlotUnavailable("That time is not available. Here are the nearest free times.",
+                                                start_time=start.isoformat(), suggested_alternatives=near), wanted)
 
 
 def _same_day_nearest(day_slots: list[Slot], start: datetime, n: int = ALTERNATIVES) -> list[dict] | None:
     """``nearest_alternatives`` from one instructor's offered times on the refused time's day, if that day has
     at least ``n`` others (they would all come before any other day's); None if it has fewer."""
-    others = [s for s in day_slots if s.start != start]
-    if len(others) < n:
+    if sum(s.start != start for s in day_slots) < n:
         return None
+    return _same_day_sorted(day_slots, start, n)
+
+
+def _same_day_sorted(day_slots: list[Slot], start: datetime, n: int = ALTERNATIVES) -> list[dict]:
+    """The day's other offered times, nearest first (at most ``n``): the head of ``nearest_alternatives``."""
+    others = [s for s in day_slots if s.start != start]
     others.sort(key=lambda s: (abs((s.start - start).total_seconds()), s.start))
     return [slot_view(s) for s in others[:n]]
 
@@ -666,19 +772,14 @@ def _choose_instructor(session: Session, service: Service, start: datetime, inst
         memo = _per_transaction(session)
         instructor = memo.get("instructors", {}).get(instructor_id)  # book_lesson, then reserve_slot
         if instructor is None or (service.id, instructor_id) not in memo.get("offers", ()):
-            # One statement: the instructor, whether they teach this lesson type, and their name (the summary's).
-            name = sa.select(Profile.first_name + " " + Profile.last_name).where(
-                Profile.id == Instructor.profile_id).scalar_subquery()
-            row = session.execute(select(Instructor, catalogue.offers_clause(Instructor.id, service.id), name)
-                                  .where(Instructor.id == instructor_id)).first()
+            row = _instructor_teaching(session, instructor_id, service.id)
             instructor = row[0] if row else None
             if instructor is None or instructor.status != "active":
                 raise NotFound("No such instructor.", field="instructor_id")
-            memo = _per_transaction(session)  # the statement may have begun the transaction
-            memo.setdefault("names", {}).setdefault(instructor.id, row[2] or "your instructor")
             if not row[1]:
                 raise ValidationFailed(f"This instructor doesn't offer {service.name}. Please choose another "
                                        "instructor or \u201cfirst available\u201d.", field="instructor_id")
+            memo = _per_transaction(session)  # the statement may have begun the transaction
             memo.setdefault("offers", set()).add((service.id, instructor.id))
             memo.setdefault("instructors", {})[instructor.id] = instructor
         elif instructor.status != "active":
@@ -686,14 +787,15 @@ def _choose_instructor(session: Session, service: Service, start: datetime, inst
         return instructor
     day = start.astimezone(BUSINESS_TZ).date()
     free = [s.instructor_id for s in find_slots(session, service=service, date_from=day, date_to=day, at=start)]
-    chosen = session.get(Instructor, free[0]) if free else session.exec(
+    row = _instructor_teaching(session, free[0], service.id) if free else None
+    chosen = row[0] if row is not None else session.exec(
         select(Instructor).where(Instructor.status == "active").order_by(Instructor.is_owner.desc(),
                                                                          Instructor.created_at)).first()
     if chosen is None:
         raise NotFound("No instructor is taking bookings.")
     # The others free then, in the same order: "first available" falls through to them (``book_lesson``).
     _per_transaction(session)["free_at"] = (service.id, start, free)
-    if free:
+    if row is not None:
         _remember_teaches(session, service, chosen)
     return chosen
 
@@ -767,6 +869,24 @@ def _try_lock_instructor(session: Session, instructor: Instructor, precheck: _Pr
     return True
 
 
+@functools.cache
+def _instructor_teaching_statement():
+    """Built once (SQLAlchemy keeps its cache key with it)."""
+    name = sa.select(Profile.first_name + " " + Profile.last_name).where(
+        Profile.id == Instructor.profile_id).scalar_subquery()
+    iid, sid = sa.bindparam("iid", type_=sa.Uuid), sa.bindparam("sid", type_=sa.Uuid)
+    return select(Instructor, catalogue.offers_clause(Instructor.id, sid), name).where(Instructor.id == iid)
+
+
+def _instructor_teaching(session: Session, instructor_id: uuid.UUID, service_id: uuid.UUID):
+    """One statement: the instructor, whether they teach this lesson type, and their name (the summary's, kept
+    for the transaction like ``_instructor_name``). None when there is no such instructor."""
+    row = session.execute(_instructor_teaching_statement(), {"iid": instructor_id, "sid": service_id}).first()
+    if row is not None:
+        _per_transaction(session).setdefault("names", {}).setdefault(row[0].id, row[2] or "your instructor")
+    return row
+
+
 def _first_available(session: Session, service: Service, start: datetime, instructor: Instructor,
                      rules: SlotRules, precheck: _PreCheck) -> tuple[Instructor, SlotRules]:
     """"First available", with the chosen instructor's lock held: if the time went to someone else while this
@@ -794,6 +914,13 @@ def _first_available(session: Session, service: Service, start: datetime, instru
 
 def _conflict(session: Session, service: Service, start: datetime, instructor_id: uuid.UUID | None,
               ignore_booking_id: uuid.UUID | None = None) -> SlotUnavailable:
+    """The exclusion constraint refused the row. Its alternatives: read now if this transaction holds no
+    instructor's lock, else completed after it ends (``complete_alternatives``)."""
+    if _holds_an_instructor_lock(session):
+        return _wanting_alternatives(SlotUnavailable(
+            "Sorry, that time has just been taken. Here are the nearest free times.",
+            start_time=start.isoformat(), suggested_alternatives=[]),
+            _alternatives_wanted(session, service, start, instructor_id, ignore_booking_id))
     return SlotUnavailable(
         "Sorry, that time has just been taken. Here are the nearest free times.",
         start_time=start.isoformat(),
@@ -820,6 +947,9 @@ def reserve_slot(
     prepare: Callable[[uuid.UUID], dict] | None = None,
 ) -> Booking:
     """Hold a lesson time for a short while; raises SlotUnavailable (with alternatives) if it is taken.
+
+    A refusal under the instructor's lock may carry only the day's alternatives: complete them after the
+    transaction (``complete_alternatives``).
 
     ``rules``: the slot rules for this service and instructor when the caller read them already (before
     taking the lock); ``prepare``: given the new row's id, further columns for it before it is inserted (one INSERT
@@ -960,7 +1090,8 @@ def book_lesson(
     returns the same hold instead of a conflict: the same signed-in user (no manage link is handed
     out again), the caller's own ``manage_token`` for that hold (it stays the same), or the same
     ``idempotency_key`` (the same manage link, derived from the key). Matching an email or a phone
-    proves nothing: anyone else gets SlotUnavailable, and a manage link is never rotated here.
+    proves nothing: anyone else gets SlotUnavailable, and a manage link is never rotated here. A refusal's
+    alternatives may need completing after the transaction (``refusals_with_alternatives``).
     """
     if idempotency_key is not None:
         idempotency_key = idempotency_key.strip()
@@ -1149,7 +1280,9 @@ def _in_free_window(session: Session, booking: Booking, now: datetime) -> bool:
 
 def reschedule_booking(session: Session, actor: Actor, booking_id: uuid.UUID, new_start: datetime, *,
                        manage_token: str | None = None) -> Booking:
-    """Move the same booking to a new time in one step; the old time is freed only if the new one is taken."""
+    """Move the same booking to a new time in one step; the old time is freed only if the new one is taken.
+
+    A refusal's alternatives may need completing after the transaction (``refusals_with_alternatives``)."""
     if new_start.tzinfo is None:
         raise ValidationFailed("start_time must carry a time zone", field="start_time")
     booking = booking_for(session, actor, booking_id, manage_token)
