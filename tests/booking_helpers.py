@@ -1,6 +1,7 @@
 """Shared set-up for booking tests: an instructor with weekly hours, and dates always in the future."""
 from __future__ import annotations
 
+import contextlib
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -50,3 +51,30 @@ def sole_open_instructor(engine) -> dict:
         instructor, service = open_instructor(s)
         only_instructor(s, instructor.id)
         return {"instructor": instructor.id, "service": service.id}
+
+
+# The statement that reads calendars (rules, overrides and bookings of a window): availability._CALENDARS_SQL.
+CALENDAR_READ = "WITH inst AS MATERIALIZED"
+
+
+@contextlib.contextmanager
+def statements_sent(engine, containing: str | None = None):
+    """The statements the engine sends inside the block (only those containing ``containing``, if given)."""
+    sent: list[str] = []
+
+    def listen(_conn, _cursor, statement, *_):
+        if containing is None or containing in statement:
+            sent.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", listen)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listen)
+
+
+def statements_of(engine, fn) -> list[str]:
+    """The statements ``fn()`` sends."""
+    with statements_sent(engine) as sent:
+        fn()
+    return sent

@@ -14,7 +14,7 @@ from nexdrive.models import Service
 from nexdrive.services.core import clock
 from nexdrive.services.core.actors import VISITOR
 from nexdrive.services.scheduling import booking
-from tests.booking_helpers import at, sole_open_instructor, weekday_ahead
+from tests.booking_helpers import at, sole_open_instructor, statements_of, weekday_ahead
 
 TUESDAY = weekday_ahead(1)
 
@@ -36,19 +36,6 @@ def _book(engine, school, start, n=0):
         return r.booking.id, r.manage_token
 
 
-def _statements(engine, fn):
-    sent = []
-
-    def listen(_conn, _cursor, statement, *_):
-        sent.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", listen)
-    try:
-        fn()
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listen)
-    return sent
-
 
 def _alternatives_now(engine, school, start):
     with session_scope(engine) as s:
@@ -68,7 +55,7 @@ def test_a_holiday_in_the_owners_table_is_kept_by_the_one_statement_read(engine,
     assert booking_id is not None
 
 
-def test_a_refusal_with_enough_free_times_that_day_offers_the_same_alternatives_in_fewer_statements(engine, school):
+def test_a_refusal_with_enough_free_times_that_day_offers_the_same_alternatives_in_fewerstatements_of(engine, school):
     nine = at(TUESDAY, "09:00")
     _book(engine, school, nine, 1)
     expected = _alternatives_now(engine, school, nine)
@@ -80,7 +67,7 @@ def test_a_refusal_with_enough_free_times_that_day_offers_the_same_alternatives_
             _book(engine, school, nine, 2)
         refused.append(e.value)
 
-    sent = _statements(engine, attempt)
+    sent = statements_of(engine, attempt)
     assert refused[0].details["suggested_alternatives"] == expected
     # The lesson type, the instructor and the rules' inputs in one, the day's calendar: no second read, no lock,
     # nothing written.
@@ -105,7 +92,7 @@ def test_a_refusal_on_a_full_day_searches_the_fortnight_as_before(engine, school
 
 def test_statements_per_reserve_and_confirm(engine, school):
     held = []
-    sent = _statements(engine, lambda: held.append(_book(engine, school, at(TUESDAY, "11:00"), 3)))
+    sent = statements_of(engine, lambda: held.append(_book(engine, school, at(TUESDAY, "11:00"), 3)))
     # settings + prefetch, the calendar, reserve_lock + the person's locks, the contact (one statement since the
     # sixth round: test_contact_one_statement.py), the booking, the audit record
     assert len(sent) <= 6, sent
@@ -114,7 +101,7 @@ def test_statements_per_reserve_and_confirm(engine, school):
         with session_scope(engine) as s:
             booking.confirm_booking(s, VISITOR, held[0][0], manage_token=held[0][1])
 
-    sent = _statements(engine, confirm)
+    sent = statements_of(engine, confirm)
     assert len(sent) <= 6, sent
     with session_scope(engine) as s:
         assert s.execute(sa.text("SELECT count(*) FROM notifications WHERE notification_type = 'booking_new' "

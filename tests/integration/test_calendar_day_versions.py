@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from nexdrive.db import session_scope
 from nexdrive.services.core.actors import SYSTEM, VISITOR
 from nexdrive.services.scheduling import availability, booking
-from tests.booking_helpers import at, sole_open_instructor, weekday_ahead
+from tests.booking_helpers import CALENDAR_READ, at, sole_open_instructor, statements_sent, weekday_ahead
 
 TUESDAY = weekday_ahead(1)
 WEDNESDAY = TUESDAY + timedelta(days=1)
@@ -33,16 +33,9 @@ def school(engine):
 
 @pytest.fixture
 def calendar_reads(engine):
-    """How many times the calendar statement (rules, overrides, bookings of a window) was sent."""
-    reads = []
-
-    def count(conn, cursor, statement, params, context, executemany):
-        if "WITH inst AS MATERIALIZED" in statement:
-            reads.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", count)
-    yield reads
-    sa.event.remove(engine, "before_cursor_execute", count)
+    """Every calendar statement (rules, overrides, bookings of a window) sent during the test."""
+    with statements_sent(engine, CALENDAR_READ) as reads:
+        yield reads
 
 
 def _offered(engine, school, day) -> set[str]:

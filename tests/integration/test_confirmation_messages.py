@@ -20,7 +20,7 @@ from nexdrive.services.core.actors import VISITOR, Actor
 from nexdrive.services.messaging import inbox, notify
 from nexdrive.services.messaging.message_templates import render
 from nexdrive.services.scheduling import booking
-from tests.booking_helpers import at, only_instructor, open_instructor, weekday_ahead
+from tests.booking_helpers import at, only_instructor, open_instructor, statements_of, weekday_ahead
 from tests.factories import make_student, make_user
 
 TUESDAY = weekday_ahead(1)
@@ -192,19 +192,6 @@ def _hold(engine, actor, people, start, **details):
         return r.booking.id, r.manage_token
 
 
-def _statements(engine, fn) -> list[str]:
-    sent = []
-
-    def listen(_conn, _cursor, statement, *_):
-        sent.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", listen)
-    try:
-        fn()
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listen)
-    return sent
-
 
 # ── The rows: column by column the same as the reference path ──
 
@@ -273,7 +260,7 @@ def test_a_confirmation_sends_fewer_statements_than_before(engine, people, monke
             with session_scope(engine) as s:
                 booking.confirm_booking(s, actor, booking_id, manage_token=token)
 
-        counts[reference] = _statements(engine, confirm)
+        counts[reference] = statements_of(engine, confirm)
         monkeypatch.undo()
     old, new = len(counts[True]), len(counts[False])
     assert new < old, (counts[False], counts[True])

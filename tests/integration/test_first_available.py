@@ -14,7 +14,7 @@ from nexdrive.db import session_scope
 from nexdrive.errors import SlotUnavailable
 from nexdrive.services.core.actors import VISITOR
 from nexdrive.services.scheduling import booking
-from tests.booking_helpers import at, open_instructor, weekday_ahead
+from tests.booking_helpers import CALENDAR_READ, at, open_instructor, statements_sent, weekday_ahead
 
 TUESDAY = weekday_ahead(1)
 TEN = at(TUESDAY, "10:00")
@@ -116,14 +116,7 @@ def test_the_chooser_s_current_copy_is_the_check_before_the_lock(engine, three):
     eleven = at(TUESDAY, "11:00")
     with session_scope(engine) as s:  # warm the copies of that day
         booking.find_slots(s, service=booking._service(s, three["service"]), date_from=TUESDAY, date_to=TUESDAY)
-    reads = []
-
-    def count(conn, cursor, statement, params, context, executemany):
-        if "WITH inst AS MATERIALIZED" in statement:
-            reads.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(engine, CALENDAR_READ) as reads:
         with session_scope(engine) as s:
             first = booking.book_lesson(s, VISITOR, service_id=three["service"], start_time=eleven, **details(40))
         assert reads == [] and first.booking.instructor_id == three["order"][0]
@@ -131,8 +124,6 @@ def test_the_chooser_s_current_copy_is_the_check_before_the_lock(engine, three):
         with session_scope(engine) as s:
             second = booking.book_lesson(s, VISITOR, service_id=three["service"], start_time=eleven, **details(41))
         assert len(reads) == 1 and second.booking.instructor_id == three["order"][1]
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
 
 
 
@@ -147,18 +138,9 @@ def test_a_time_no_one_is_free_at_is_refused_from_the_copies(engine, three):
         service = booking._service(s, three["service"])
         booking.find_slots(s, service=service, date_from=TUESDAY, date_to=TUESDAY)
         booking.nearest_alternatives(s, service, two, instructor_id=three["order"][0])
-    reads = []
-
-    def count(conn, cursor, statement, params, context, executemany):
-        if "WITH inst AS MATERIALIZED" in statement:
-            reads.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(engine, CALENDAR_READ) as reads:
         with pytest.raises(SlotUnavailable) as refused, session_scope(engine) as s:
             booking.book_lesson(s, VISITOR, service_id=three["service"], start_time=two, **details(70))
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
     assert reads == []
     near = refused.value.details["suggested_alternatives"]
     assert near and all(a["start_at"] != two.isoformat().replace("+00:00", "Z") for a in near)
