@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import contextlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -78,3 +80,42 @@ def statements_of(engine, fn) -> list[str]:
     with statements_sent(engine) as sent:
         fn()
     return sent
+
+
+def second_instructor(engine, school: dict):
+    """Another open instructor teaching the school's lesson type, committed: their id."""
+    from nexdrive.db import session_scope
+
+    with session_scope(engine) as s:
+        second, _ = open_instructor(s)
+        s.execute(sa.text("INSERT INTO instructor_services (instructor_id, service_id) VALUES (:i, :s)"),
+                  {"i": second.id, "s": school["service"]})
+        return second.id
+
+
+def reserve_and_confirm_concurrently(engine, school: dict, starts: list, *, threads: int = 8) -> list:
+    """Each (start, instructor id) reserved then confirmed by a visitor, ``threads`` at a time released together:
+    the booking ids, in the order of ``starts``."""
+    from nexdrive.db import session_scope
+    from nexdrive.services.core.actors import VISITOR
+    from nexdrive.services.scheduling import booking
+
+    barrier = threading.Barrier(threads)
+
+    def reserve_and_confirm(k):
+        start, iid = starts[k]
+        try:
+            barrier.wait(timeout=5)
+        except threading.BrokenBarrierError:
+            pass
+        with session_scope(engine) as s:
+            r = booking.book_lesson(s, VISITOR, service_id=school["service"], start_time=start, instructor_id=iid,
+                                    name=f"Many Bookings{k}", phone=f"04{22340000 + k:08d}",
+                                    email=f"many{k}@example.com", pickup_address="1 Many St", suburb="Belconnen")
+            booking_id, token = r.booking.id, r.manage_token
+        with session_scope(engine) as s:
+            booking.confirm_booking(s, VISITOR, booking_id, manage_token=token)
+        return booking_id
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(reserve_and_confirm, range(len(starts))))

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
@@ -22,9 +20,10 @@ from sqlmodel import Session
 from nexdrive import db
 from nexdrive.db import session_scope
 from nexdrive.services.core import audit
-from nexdrive.services.core.actors import SYSTEM, VISITOR, Actor
+from nexdrive.services.core.actors import SYSTEM, Actor
 from nexdrive.services.scheduling import booking
-from tests.booking_helpers import at, open_instructor, sole_open_instructor, weekday_ahead
+from tests.booking_helpers import (at, reserve_and_confirm_concurrently, second_instructor, sole_open_instructor,
+                                   weekday_ahead)
 
 COUNT_SQL = "SELECT count(*) FROM audit_log WHERE event_type = :e"
 SUBJECT = uuid.UUID("00000000-0000-4000-8000-000000000017")
@@ -286,11 +285,7 @@ def test_a_statement_during_the_final_flush_sees_the_pending_rows(engine):
 
 def test_the_chain_verifies_after_many_concurrent_bookings(engine):
     school = sole_open_instructor(engine)
-    with session_scope(engine) as s:
-        second, _ = open_instructor(s)
-        s.execute(sa.text("INSERT INTO instructor_services (instructor_id, service_id) VALUES (:i, :s)"),
-                  {"i": second.id, "s": school["service"]})
-        second_id = second.id
+    second_id = second_instructor(engine, school)
     days = [weekday_ahead(d) for d in (1, 2, 3, 4)]
     starts = [(at(day, f"{h:02d}:00"), iid) for day in days for h in range(8, 17, 2)
               for iid in (school["instructor"], second_id)]
@@ -301,26 +296,8 @@ def test_the_chain_verifies_after_many_concurrent_bookings(engine):
             through_sqlalchemy.append(statement)
 
     sa.event.listen(engine, "before_cursor_execute", watch)
-    barrier = threading.Barrier(8)
-
-    def reserve_and_confirm(k):
-        start, iid = starts[k]
-        try:
-            barrier.wait(timeout=5)
-        except threading.BrokenBarrierError:
-            pass
-        with session_scope(engine) as s:
-            r = booking.book_lesson(s, VISITOR, service_id=school["service"], start_time=start, instructor_id=iid,
-                                    name=f"Chain Test{k}", phone=f"04{22340000 + k:08d}",
-                                    email=f"chain{k}@example.com", pickup_address="1 Chain St", suburb="Belconnen")
-            booking_id, token = r.booking.id, r.manage_token
-        with session_scope(engine) as s:
-            booking.confirm_booking(s, VISITOR, booking_id, manage_token=token)
-        return booking_id
-
     try:
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            ids = list(pool.map(reserve_and_confirm, range(len(starts))))
+        ids = reserve_and_confirm_concurrently(engine, school, starts)
     finally:
         sa.event.remove(engine, "before_cursor_execute", watch)
     assert len(set(ids)) == len(starts) == 40

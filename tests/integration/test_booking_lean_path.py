@@ -2,8 +2,6 @@
 refusals without the lock, and audit records appended at the commit."""
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +11,8 @@ from nexdrive.errors import SlotUnavailable
 from nexdrive.services.core import audit
 from nexdrive.services.core.actors import SYSTEM, VISITOR
 from nexdrive.services.scheduling import availability, booking
-from tests.booking_helpers import at, open_instructor, sole_open_instructor, weekday_ahead
+from tests.booking_helpers import (at, reserve_and_confirm_concurrently, second_instructor, sole_open_instructor,
+                                   weekday_ahead)
 
 TUESDAY = weekday_ahead(1)
 WEDNESDAY = weekday_ahead(2)
@@ -203,28 +202,10 @@ def test_audit_records_kept_in_a_rolled_back_savepoint_or_an_ended_transaction_a
 
 
 def test_the_audit_chain_verifies_after_concurrent_bookings_on_two_instructors(engine, school):
-    with session_scope(engine) as s:
-        second, _ = open_instructor(s)
-        s.execute(sa.text("INSERT INTO instructor_services (instructor_id, service_id) VALUES (:i, :s)"),
-                  {"i": second.id, "s": school["service"]})
-        second_id = second.id
+    second_id = second_instructor(engine, school)
     starts = [(at(day, f"{h:02d}:00"), iid) for day in (TUESDAY, WEDNESDAY) for h in range(8, 17, 2)
               for iid in (school["instructor"], second_id)]
-    barrier = threading.Barrier(8)
-
-    def reserve_and_confirm(k):
-        start, iid = starts[k]
-        try:
-            barrier.wait(timeout=5)
-        except threading.BrokenBarrierError:
-            pass
-        booking_id, token = _book(engine, school, start, n=100 + k, instructor=iid)
-        with session_scope(engine) as s:
-            booking.confirm_booking(s, VISITOR, booking_id, manage_token=token)
-        return booking_id
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        ids = list(pool.map(reserve_and_confirm, range(len(starts))))
+    ids = reserve_and_confirm_concurrently(engine, school, starts)
     assert len(set(ids)) == len(starts)
     with session_scope(engine) as s:
         events = s.execute(sa.text("SELECT event_type, count(*) FROM audit_log WHERE subject_id = ANY(:ids) "
