@@ -311,7 +311,8 @@ main()
 class ApiServer:
     """The app's HTTP API in a separate process, served as production serves it: Granian, ASGI interface (how
     Reflex 0.10's ``run_granian_backend_prod`` starts the backend), ``workers`` worker processes (production runs
-    one, or two when ``REDIS_URL`` is set), asyncio event loop (uvloop/rloop are not installed). ``server=
+    one, or two when ``REDIS_URL`` is set), Granian's ``auto`` event loop as production leaves it (uvloop, installed
+    from requirements.txt since the eighth round; the plain asyncio loop before). ``server=
     "uvicorn"`` serves it with uvicorn instead (h11, no httptools: the earlier rounds' figures)."""
 
     def __init__(self, url: str, data_dir: Path, workers: int = 1, server: str = "granian"):
@@ -324,7 +325,7 @@ class ApiServer:
                "NEXDRIVE_RATE_LIMITS": "reserve=off,confirm=off"}
         if server == "granian":
             cmd = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", "127.0.0.1",
-                   "--port", str(self.port), "--workers", str(workers), "--loop", "asyncio",
+                   "--port", str(self.port), "--workers", str(workers), "--loop", "auto",
                    "--log-level", "warning", "--no-access-log", "nexdrive.http_app:build_api"]
         elif server == "uvicorn":
             cmd = [sys.executable, "-c", _UVICORN_NODELAY, "nexdrive.http_app:build_api", "--factory", "--host",
