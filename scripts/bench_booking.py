@@ -308,6 +308,12 @@ main()
 """
 
 
+def _event_loop(server: str) -> str:
+    """The event loop the API server runs on: Granian's and uvicorn's ``auto`` take uvloop when it is installed."""
+    import importlib.util
+    return "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
+
+
 class ApiServer:
     """The app's HTTP API in a separate process, served as production serves it: Granian, ASGI interface (how
     Reflex 0.10's ``run_granian_backend_prod`` starts the backend), ``workers`` worker processes (production runs
@@ -858,7 +864,8 @@ def main() -> int:
 
         total_overlaps = overlaps(engine)
         print(f"\nNexDrive booking benchmark ({os.cpu_count()} cores, this machine; seed {args.seed}; "
-              f"{args.workers} {args.server} API worker{'s' if args.workers > 1 else ''}; {args.client} HTTP clients; "
+              f"{args.workers} {args.server} API worker{'s' if args.workers > 1 else ''} ({_event_loop(args.server)} loop); "
+              f"{args.client} HTTP clients; "
               f"{clock.monotonic() - began:.0f} s)")
         width = max(len(k) for k, _ in rows) if rows else 10
         for k, v in rows:
