@@ -308,7 +308,7 @@ main()
 """
 
 
-def _event_loop(server: str) -> str:
+def _event_loop() -> str:
     """The event loop the API server runs on: Granian's and uvicorn's ``auto`` take uvloop when it is installed."""
     import importlib.util
     return "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
@@ -864,7 +864,7 @@ def main() -> int:
 
         total_overlaps = overlaps(engine)
         print(f"\nNexDrive booking benchmark ({os.cpu_count()} cores, this machine; seed {args.seed}; "
-              f"{args.workers} {args.server} API worker{'s' if args.workers > 1 else ''} ({_event_loop(args.server)} loop); "
+              f"{args.workers} {args.server} API worker{'s' if args.workers > 1 else ''} ({_event_loop()} loop); "
               f"{args.client} HTTP clients; "
               f"{clock.monotonic() - began:.0f} s)")
         width = max(len(k) for k, _ in rows) if rows else 10
