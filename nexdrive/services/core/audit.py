@@ -168,6 +168,13 @@ def _before_statement(state) -> None:
         write_pending(state.session)
 
 
+@db.before_driver_statements
+def _before_driver_statement(session: _OrmSession) -> None:
+    """The same for a statement sent on the driver's cursor (``db.AppSession``), which no ORM event sees."""
+    if session.info.get(_PENDING):
+        write_pending(session)
+
+
 @event.listens_for(_OrmSession, "after_transaction_end")
 def _after_transaction_end(session: _OrmSession, transaction) -> None:
     if transaction.parent is None and not transaction.nested:

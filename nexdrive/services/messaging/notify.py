@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, select
 
-from nexdrive.db import row_values
+from nexdrive.db import DriverText, row_values
 from nexdrive.models import Booking, BusinessSettings, Contact, OutboxMessage
 from nexdrive.formats import format_au_phone
 from nexdrive.services.messaging import inbox
@@ -263,7 +263,7 @@ def _rows_and_locks_statement(shape: tuple, learner: bool, staff: bool) -> sa.Te
                        "FROM staff ORDER BY k, created_at)")
     if not selects:
         selects.append("SELECT NULL::uuid AS id, NULL AS locked FROM ob")
-    return sa.text(("WITH " + ", ".join(ctes) + " " if ctes else "") + " UNION ALL ".join(selects))
+    return DriverText(("WITH " + ", ".join(ctes) + " " if ctes else "") + " UNION ALL ".join(selects))
 
 
 @functools.lru_cache(maxsize=8)
@@ -275,5 +275,5 @@ def _notices_statement(learner: bool, staff: bool) -> sa.TextClause:
     if staff:
         parts.append(inbox.STAFF_NOTICES_SQL)
     if len(parts) == 2:
-        return sa.text(f"WITH l AS ({parts[0]}) {parts[1]}")
-    return sa.text(parts[0])
+        return DriverText(f"WITH l AS ({parts[0]}) {parts[1]}")
+    return DriverText(parts[0])
