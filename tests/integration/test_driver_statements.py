@@ -154,3 +154,26 @@ def test_a_typed_parameter_takes_sqlalchemy_s_path(engine):
     with db.session_scope(engine) as s:
         result = s.execute(clause, {"d": datetime(2026, 1, 2).date()})
         assert isinstance(result, sa.CursorResult) and str(result.scalar()) == "2026-01-02"
+
+
+def test_the_settings_copy_is_the_row_as_the_orm_reads_it(engine):
+    """``booking.business_settings``: a read-only copy built from a driver statement, column for column the row
+    ``session.get`` loads, read once per transaction, and a change committed since is seen by the next one."""
+    from nexdrive.models import BusinessSettings
+    from nexdrive.services.scheduling import booking
+
+    with db.session_scope(engine) as s:
+        s.execute(sa.text("INSERT INTO business_settings (id, business_name) VALUES (1, 'Probe Driving') "
+                          "ON CONFLICT (id) DO NOTHING"))
+    with db.session_scope(engine) as s:
+        copy = booking.business_settings(s)
+        assert booking.business_settings(s) is copy
+        orm = s.get(BusinessSettings, 1)
+        assert copy is not orm and sa.inspect(copy).transient
+        for column in BusinessSettings.__table__.columns:
+            assert getattr(copy, column.key) == getattr(orm, column.key), column.key
+        hold = copy.hold_minutes
+    with db.session_scope(engine) as s:
+        s.execute(sa.text("UPDATE business_settings SET hold_minutes = :m WHERE id = 1"), {"m": (hold or 35) + 5})
+    with db.session_scope(engine) as s:
+        assert booking.business_settings(s).hold_minutes == (hold or 35) + 5
