@@ -379,20 +379,23 @@ def before_driver_statements(hook: Callable[[Session], None]) -> Callable[[Sessi
     return hook
 
 
-_DRIVER_SQL: dict[tuple[int, str], str | None] = {}
+_DRIVER_SQL = "_nexdrive_driver_sql"
 
 
 def _driver_sql(clause: DriverText, dialect) -> str | None:
     """The statement as SQLAlchemy itself would send it (psycopg's ``%(name)s`` placeholders, ``%`` escaped); None
-    when it needs SQLAlchemy (a bound parameter with a type or expanding, or a dialect other than psycopg)."""
-    key = (id(clause), dialect.name)
-    if key in _DRIVER_SQL:
-        return _DRIVER_SQL[key]
+    when it needs SQLAlchemy (a bound parameter with a type or expanding, or a dialect other than psycopg).
+
+    Kept on the clause itself, with its id: a copy SQLAlchemy makes of it (``.bindparams(...)`` copies its
+    ``__dict__``) has another id, so it is looked at afresh, and nothing outlives the clause it was made for."""
+    memo = clause.__dict__.get(_DRIVER_SQL)
+    if memo is not None and memo[0] == id(clause) and memo[1] == dialect.name:
+        return memo[2]
     sql = None
     if dialect.driver == "psycopg" and all(
             b.type._isnull and not b.expanding and not b.literal_execute for b in clause._bindparams.values()):
         sql = str(clause.compile(dialect=dialect))
-    _DRIVER_SQL[key] = sql  # the clause is lru-cached by cached_text, so its id stays its own
+    clause.__dict__[_DRIVER_SQL] = (id(clause), dialect.name, sql)
     return sql
 
 

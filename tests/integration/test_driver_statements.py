@@ -177,3 +177,29 @@ def test_the_settings_copy_is_the_row_as_the_orm_reads_it(engine):
         s.execute(sa.text("UPDATE business_settings SET hold_minutes = :m WHERE id = 1"), {"m": (hold or 35) + 5})
     with db.session_scope(engine) as s:
         assert booking.business_settings(s).hold_minutes == (hold or 35) + 5
+
+
+def test_a_typed_copy_of_a_statement_already_sent_takes_sqlalchemy_s_path(engine):
+    """A copy SQLAlchemy makes of a statement (``bindparams`` copies its attributes) is looked at afresh."""
+    clause = db.DriverText("SELECT :d AS d")
+    with db.session_scope(engine) as s:
+        assert isinstance(s.execute(clause, {"d": "2026-01-02"}), db.DriverResult)
+        typed = clause.bindparams(sa.bindparam("d", type_=sa.Date))
+        result = s.execute(typed, {"d": datetime(2026, 1, 2).date()})
+        assert isinstance(result, sa.CursorResult) and str(result.scalar()) == "2026-01-02"
+
+
+def test_each_statement_is_sent_as_its_own_sql_when_an_earlier_one_s_memory_is_reused(engine):
+    """Statements made and dropped one after another (CPython often gives the next one the same address, so the
+    same ``id``): each is still sent as its own SQL."""
+    import gc
+
+    seen_ids = set()
+    with db.session_scope(engine) as s:
+        for n in range(200):
+            clause = db.DriverText(f"SELECT {n} AS n")
+            seen_ids.add(id(clause))
+            assert s.execute(clause).scalar() == n
+            del clause
+            gc.collect(0)
+    assert len(seen_ids) < 200  # addresses were reused: the case this test is about did happen
