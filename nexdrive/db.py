@@ -362,8 +362,9 @@ class DriverText(sa.TextClause):
     """A plain SQL statement (untyped ``:name`` parameters and result columns) that ``AppSession.execute`` sends on
     the driver's cursor in the session's transaction, without SQLAlchemy's per-statement machinery (compiling its
     cache key, the execution context, the ORM's execute events, the cursor result's metadata): ~80 µs of CPU per
-    statement (a reservation and its confirmation: ~0.45 ms less, in-process). Anywhere else (a plain ``Session``, a connection) it
-    is an ordinary ``TextClause``, executed as before, with the same SQL and the same values either way."""
+    statement (a reservation and its confirmation: ~0.45 ms less, in-process). Anywhere else (a plain
+    ``Session``, a connection) it is an ordinary ``TextClause``, executed as before, with the same SQL and the
+    same values either way."""
 
     inherit_cache = True
 
